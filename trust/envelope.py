@@ -1,0 +1,61 @@
+"""Beckn ACK / NACK bodies, built in one place for every part of the service."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+__all__ = ["ErrorCode", "ack_body", "nack", "nack_body"]
+
+
+class ErrorCode(StrEnum):
+    """Codes in the Beckn ranges: 30000s request/context, 40000s business, 50000s policy."""
+
+    BAD_REQUEST = "30000"
+    INVALID_SIGNATURE = "30016"
+    STALE_REQUEST = "30022"
+    NOT_FOUND = "30004"
+    UNPROCESSABLE = "30023"
+    BUSINESS_RULE = "40000"
+    CONFLICT = "40002"
+    POLICY = "50000"
+    RATE_LIMITED = "50001"
+    ABNORMAL_USAGE = "50002"
+    INTERNAL = "31001"
+
+
+class _Error(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    path: str | None = None
+
+
+class _Ack(msgspec.Struct):
+    status: str
+
+
+class _Message(msgspec.Struct):
+    ack: _Ack
+
+
+class Envelope(msgspec.Struct, omit_defaults=True):
+    message: _Message
+    error: _Error | None = None
+
+
+_ACK = msgspec.json.encode(Envelope(_Message(_Ack("ACK"))))
+
+
+def ack_body() -> bytes:
+    """``{"message":{"ack":{"status":"ACK"}}}``"""
+    return _ACK
+
+
+def nack(code: str, message: str, path: str | None = None) -> Envelope:
+    return Envelope(_Message(_Ack("NACK")), _Error(str(code), message, path))
+
+
+def nack_body(code: str, message: str, path: str | None = None) -> bytes:
+    """A NACK naming what failed and where (``path``, e.g. ``identifiers[2].value``)."""
+    return msgspec.json.encode(nack(code, message, path))
