@@ -29,6 +29,15 @@ _SIGNATURE_BYTES = 64
 _PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^",\s]*))\s*(,|$)')
 _HEADER_TOKEN = re.compile(r"\(created\)|\(expires\)|digest|\S")
 _DIGITS = re.compile(r"[0-9]{1,15}")
+# The canonical form build_header emits and spec-following signers send, read in one match.
+# 86 base64 characters then "==" is exactly 64 bytes; the 86th must leave its 4 spare bits
+# zero (one of A Q g w) so that only the canonical spelling of a signature takes this path.
+_CANONICAL = re.compile(
+    r'(?:Signature )?keyId="([^"|,]+)\|([^"|,]+)\|ed25519",algorithm="ed25519",'
+    r'created="([0-9]{1,15})",expires="([0-9]{1,15})",'
+    r'headers="\(created\) \(expires\) digest",'
+    r'signature="([A-Za-z0-9+/]{85}[AQgw]==)"'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +106,16 @@ def parse_header(value: str) -> SignatureParams:
 
     Raises ``MalformedHeader``, ``UnknownAlgorithm`` or ``AlgorithmMismatch`` naming the fault.
     """
+    fast = _CANONICAL.fullmatch(value)
+    if fast is not None:
+        subscriber_id, unique_key_id, created_text, expires_text, canonical = fast.groups()
+        created, expires = int(created_text), int(expires_text)
+        if expires > created:
+            return SignatureParams(subscriber_id, unique_key_id, created, expires, canonical)
+    return _parse_tolerant(value)
+
+
+def _parse_tolerant(value: str) -> SignatureParams:
     text = value.strip()
     if text[:10].lower() == "signature ":
         text = text[10:]
