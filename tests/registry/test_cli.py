@@ -61,7 +61,8 @@ def test_keys_generate_prints_working_raw_base64_pairs(capsys: pytest.CaptureFix
 def test_sign_prints_the_published_header(
     capsys: pytest.CaptureFixture[str], body_file: Path, tmp_path: Path, encoding: str
 ) -> None:
-    assert BAP.private_key is not None and BAP.header is not None
+    assert BAP.private_key is not None
+    assert BAP.header is not None
     key = BAP.private_key
     if encoding == "seed":
         key = encode_key(load_signing_key(key))
@@ -91,7 +92,8 @@ def test_sign_prints_the_published_header(
 def test_sign_reads_the_body_from_stdin(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert BAP.private_key is not None and BAP.header is not None
+    assert BAP.private_key is not None
+    assert BAP.header is not None
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BAP.body)))
     code, out, _ = run(
         capsys,
