@@ -1,0 +1,122 @@
+"""The hash-chained change log: every key and status change, each entry bound to the last.
+
+``hash = BLAKE2b-256(prev_hash || canonical JSON of the entry without its hash)``, hex. The
+first entry's ``prev_hash`` is 64 zeros. A follower can recompute the chain from any entry
+it trusts and detect an edited, dropped or reordered entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+__all__ = ["GENESIS", "ChainBroken", "Draft", "LogEntry", "chain", "verify_chain"]
+
+GENESIS = "0" * 64
+
+
+class Draft(msgspec.Struct, frozen=True):
+    """A change before it has a place in the chain."""
+
+    subscriber_id: str
+    action: str
+    actor: str
+    old_status: str | None
+    new_status: str | None
+    unique_key_id: str | None = None
+
+
+class LogEntry(msgspec.Struct, frozen=True):
+    seq: int
+    at: float
+    subscriber_id: str
+    unique_key_id: str | None
+    action: str
+    old_status: str | None
+    new_status: str | None
+    actor: str
+    prev_hash: str
+    hash: str
+
+
+class _Hashed(msgspec.Struct, frozen=True, array_like=True):
+    seq: int
+    at: float
+    subscriber_id: str
+    unique_key_id: str | None
+    action: str
+    old_status: str | None
+    new_status: str | None
+    actor: str
+
+
+class ChainBroken(ValueError):
+    """The log does not chain; the message names the first entry that fails and why."""
+
+
+def _digest(prev_hash: str, fields: _Hashed) -> str:
+    payload = prev_hash.encode() + msgspec.json.encode(fields)
+    return hashlib.blake2b(payload, digest_size=32).hexdigest()
+
+
+def _fields(entry: LogEntry) -> _Hashed:
+    return _Hashed(
+        entry.seq,
+        entry.at,
+        entry.subscriber_id,
+        entry.unique_key_id,
+        entry.action,
+        entry.old_status,
+        entry.new_status,
+        entry.actor,
+    )
+
+
+def chain(head: LogEntry | None, drafts: Iterable[Draft], at: float) -> list[LogEntry]:
+    """Give ``drafts`` their sequence numbers and hashes after ``head``."""
+    seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    entries = []
+    for draft in drafts:
+        seq += 1
+        fields = _Hashed(
+            seq,
+            at,
+            draft.subscriber_id,
+            draft.unique_key_id,
+            draft.action,
+            draft.old_status,
+            draft.new_status,
+            draft.actor,
+        )
+        digest = _digest(prev, fields)
+        entries.append(
+            LogEntry(
+                seq=seq,
+                at=at,
+                subscriber_id=draft.subscriber_id,
+                unique_key_id=draft.unique_key_id,
+                action=draft.action,
+                old_status=draft.old_status,
+                new_status=draft.new_status,
+                actor=draft.actor,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    return entries
+
+
+def verify_chain(entries: Sequence[LogEntry], prev: LogEntry | None = None) -> None:
+    """Raise ``ChainBroken`` at the first entry that does not follow ``prev`` (or genesis)."""
+    seq, prev_hash = (prev.seq, prev.hash) if prev is not None else (0, GENESIS)
+    for entry in entries:
+        if entry.seq != seq + 1:
+            raise ChainBroken(f"entry {entry.seq}: expected sequence number {seq + 1}")
+        if entry.prev_hash != prev_hash:
+            raise ChainBroken(f"entry {entry.seq}: prev_hash does not match entry {seq}'s hash")
+        if _digest(prev_hash, _fields(entry)) != entry.hash:
+            raise ChainBroken(f"entry {entry.seq}: its hash does not match its contents")
+        seq, prev_hash = entry.seq, entry.hash

@@ -1,0 +1,390 @@
+"""What each registry action does to a subscriber: pure functions, no I/O.
+
+Each takes the current ``Subscriber`` (or None), the request, the policy and the time, and
+returns an ``Outcome``: the new subscriber, the log drafts to append, and the key ids the store
+must claim atomically. Refusals raise ``RegistryError`` subclasses naming the field at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import msgspec
+
+from registry.changelog import Draft
+from registry.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from registry.lifecycle import Event, transition
+from registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
+from registry.policy import Onboarding, RegistryPolicy
+from trust import KeyFormatError, encode_key, load_encryption_public_key, load_verify_key
+
+__all__ = [
+    "MAX_ATTEMPTS_KEPT",
+    "Outcome",
+    "SubscribeRequest",
+    "allow",
+    "approve",
+    "challenge_passed",
+    "claim_attempt",
+    "operator_action",
+    "record_attempt",
+    "revoke_key",
+    "subscribe",
+]
+
+DAY = 86400.0
+MAX_ATTEMPTS_KEPT = 50
+
+
+class SubscribeRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A /subscribe body after aliases are resolved. Only subscriber_id is always there."""
+
+    subscriber_id: str
+    subscriber_url: str | None = None
+    type: ParticipantType | None = None
+    domain: str | None = None
+    city: str | None = None
+    country: str | None = None
+    unique_key_id: str | None = None
+    signing_public_key: str | None = None
+    encr_public_key: str | None = None
+    valid_from: float | None = None
+    valid_until: float | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """An empty /subscribe body: re-trigger the challenge."""
+        return all(getattr(self, f) is None for f in self.__struct_fields__[1:])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    subscriber: Subscriber
+    drafts: list[Draft] = field(default_factory=list)
+    claim_key_ids: list[str] = field(default_factory=list)
+
+
+def _status_draft(
+    sub: Subscriber | None, new: Status, action: str, actor: str, sid: str
+) -> list[Draft]:
+    old = sub.status.value if sub is not None else None
+    return [Draft(sid, action, actor, old, new.value)]
+
+
+def _normalise_keys(req: SubscribeRequest) -> tuple[str, str]:
+    if req.signing_public_key is None or req.encr_public_key is None:
+        missing = "signing_public_key" if req.signing_public_key is None else "encr_public_key"
+        raise InvalidRequest(f"{missing} is required with unique_key_id", missing)
+    try:
+        signing = encode_key(load_verify_key(req.signing_public_key, "signing_public_key"))
+    except KeyFormatError as exc:
+        raise InvalidRequest(str(exc), "signing_public_key") from None
+    try:
+        encryption = encode_key(load_encryption_public_key(req.encr_public_key, "encr_public_key"))
+    except KeyFormatError as exc:
+        raise InvalidRequest(str(exc), "encr_public_key") from None
+    if signing == encryption:
+        raise InvalidRequest(
+            "encr_public_key must differ from signing_public_key", "encr_public_key"
+        )
+    return signing, encryption
+
+
+def _validity(req: SubscribeRequest, policy: RegistryPolicy, now: float) -> tuple[float, float]:
+    limits = policy.keys
+    valid_from = req.valid_from if req.valid_from is not None else now
+    valid_until = (
+        req.valid_until if req.valid_until is not None else valid_from + limits.default_days * DAY
+    )
+    if valid_from < now - limits.max_backdate_seconds:
+        raise InvalidRequest(
+            f"valid_from lies more than {limits.max_backdate_seconds} s in the past", "valid_from"
+        )
+    if valid_until <= valid_from:
+        raise InvalidRequest("valid_until must be after valid_from", "valid_until")
+    if valid_until - valid_from > limits.max_days * DAY:
+        raise InvalidRequest(
+            f"a key may be valid for at most {limits.max_days} days", "valid_until"
+        )
+    return valid_from, valid_until
+
+
+def _new_key(
+    req: SubscribeRequest, existing: Subscriber | None, policy: RegistryPolicy, now: float
+) -> Key | None:
+    """The key the request adds, None when it names a key already there unchanged."""
+    assert req.unique_key_id is not None
+    signing, encryption = _normalise_keys(req)
+    current = existing.key(req.unique_key_id) if existing is not None else None
+    if current is not None:
+        if (current.signing_public_key, current.encr_public_key) != (signing, encryption):
+            raise Conflict(
+                f"unique_key_id {req.unique_key_id} already names other keys; "
+                "publish new keys under a new unique_key_id",
+                "unique_key_id",
+            )
+        if current.state is KeyState.REVOKED:
+            raise Conflict(f"key {req.unique_key_id} is revoked", "unique_key_id")
+        return None
+    valid_from, valid_until = _validity(req, policy, now)
+    return Key(
+        unique_key_id=req.unique_key_id,
+        signing_public_key=signing,
+        encr_public_key=encryption,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        state=KeyState.PENDING,
+        created=now,
+        updated=now,
+        challenge_started_at=now,
+        next_attempt_at=now,
+    )
+
+
+def _role(req: SubscribeRequest, policy: RegistryPolicy) -> Role | None:
+    if req.type is None and req.domain is None and req.city is None:
+        return None
+    if req.type is None or req.domain is None:
+        missing = "type" if req.type is None else "domain"
+        raise InvalidRequest(f"{missing} is required to add a role", missing)
+    if req.domain not in policy.domains:
+        raise InvalidRequest(
+            f"domain {req.domain!r} is not open on this network (open: "
+            f"{', '.join(policy.domains)})",
+            "domain",
+        )
+    country = req.country or policy.countries[0]
+    if country not in policy.countries:
+        raise InvalidRequest(f"country {country!r} is not served by this registry", "country")
+    return Role(type=req.type, domain=req.domain, country=country, city=req.city or "*")
+
+
+def _restart_challenges(sub: Subscriber, now: float) -> tuple[Key, ...]:
+    pending = [k for k in sub.keys if k.state is KeyState.PENDING]
+    if not pending:
+        raise Conflict("no key is waiting for its challenge; add a key to start one")
+    return tuple(
+        msgspec.structs.replace(
+            k, attempts_made=0, challenge_started_at=now, next_attempt_at=now, updated=now
+        )
+        if k.state is KeyState.PENDING
+        else k
+        for k in sub.keys
+    )
+
+
+def subscribe(
+    existing: Subscriber | None,
+    req: SubscribeRequest,
+    policy: RegistryPolicy,
+    now: float,
+    actor: str,
+    owner_of: dict[str, str | None] | None = None,
+) -> Outcome:
+    """Register, add a key, change the URL, add a role, or (empty body) re-challenge.
+
+    ``owner_of`` maps key ids to the subscriber that holds them, for a clear early refusal;
+    the store claims them atomically as well.
+    """
+    sid = req.subscriber_id
+    if existing is None and policy.onboarding is Onboarding.ALLOWLIST:
+        raise Forbidden(
+            f"{sid} is not on this network's allowlist; ask the operator", "subscriber_id"
+        )
+    status = transition(existing.status if existing else None, Event.SUBSCRIBE)
+
+    if req.is_empty:
+        if existing is None:
+            raise InvalidRequest("an empty subscribe needs a registered subscriber")
+        keys = _restart_challenges(existing, now)
+        sub = msgspec.structs.replace(existing, keys=keys, status=status, updated=now)
+        return Outcome(sub, _status_draft(existing, status, "rechallenge", actor, sid))
+
+    new_registration = existing is None or not existing.keys
+    if new_registration:
+        for name in ("subscriber_url", "type", "domain", "unique_key_id"):
+            if getattr(req, name) is None:
+                raise InvalidRequest(f"{name} is required to register", name)
+
+    drafts: list[Draft] = []
+    claims: list[str] = []
+    keys = existing.keys if existing else ()
+    roles = existing.roles if existing else ()
+    url = existing.subscriber_url if existing else ""
+
+    if req.unique_key_id is not None:
+        owner = (owner_of or {}).get(req.unique_key_id)
+        if owner is not None and owner != sid:
+            raise Conflict(
+                f"unique_key_id {req.unique_key_id} belongs to another subscriber", "unique_key_id"
+            )
+        key = _new_key(req, existing, policy, now)
+        if key is not None:
+            keys = (*keys, key)
+            claims.append(key.unique_key_id)
+            drafts.append(
+                Draft(sid, "key_added", actor, None, KeyState.PENDING.value, key.unique_key_id)
+            )
+    elif req.signing_public_key is not None or req.encr_public_key is not None:
+        raise InvalidRequest("unique_key_id is required with public keys", "unique_key_id")
+
+    role = _role(req, policy)
+    if role is not None and role not in roles:
+        roles = (*roles, role)
+        drafts.append(
+            Draft(
+                sid,
+                f"role_added:{role.type}:{role.domain}:{role.city}",
+                actor,
+                status.value,
+                status.value,
+            )
+        )
+    if req.subscriber_url is not None and req.subscriber_url != url:
+        if not req.subscriber_url.startswith(("https://", "http://")):
+            raise InvalidRequest("subscriber_url must be an http(s) URL", "subscriber_url")
+        if url:
+            drafts.append(Draft(sid, "url_changed", actor, status.value, status.value))
+        url = req.subscriber_url.rstrip("/")
+
+    if existing is None or existing.status is not status:
+        drafts.insert(0, _status_draft(existing, status, "subscribe", actor, sid)[0])
+    if not drafts:
+        raise Conflict("nothing to change: the subscriber already has this key, URL and role")
+    sub = Subscriber(
+        subscriber_id=sid,
+        subscriber_url=url,
+        status=status,
+        created=existing.created if existing else now,
+        updated=now,
+        roles=roles,
+        keys=keys,
+        challenge_passed=existing.challenge_passed if existing else False,
+        version=existing.version if existing else 0,
+        attempts=existing.attempts if existing else (),
+    )
+    return Outcome(sub, drafts, claims)
+
+
+def _replace_key(sub: Subscriber, key: Key) -> tuple[Key, ...]:
+    return tuple(key if k.unique_key_id == key.unique_key_id else k for k in sub.keys)
+
+
+def _pending_key(sub: Subscriber, unique_key_id: str) -> Key:
+    key = sub.key(unique_key_id)
+    if key is None:
+        raise NotFound(f"{sub.subscriber_id} has no key {unique_key_id}", "unique_key_id")
+    if key.state is not KeyState.PENDING:
+        raise Conflict(f"key {unique_key_id} is {key.state.value}, not waiting for a challenge")
+    return key
+
+
+def claim_attempt(sub: Subscriber, unique_key_id: str, now: float, lease: float) -> Subscriber:
+    """Take the next attempt: count it and hold the key for ``lease`` seconds."""
+    key = _pending_key(sub, unique_key_id)
+    held = msgspec.structs.replace(
+        key, attempts_made=key.attempts_made + 1, next_attempt_at=now + lease
+    )
+    return msgspec.structs.replace(sub, keys=_replace_key(sub, held))
+
+
+def record_attempt(sub: Subscriber, attempt: Attempt, policy: RegistryPolicy) -> Subscriber:
+    """Keep a failed attempt and schedule the next one, if the policy allows one more."""
+    key = _pending_key(sub, attempt.unique_key_id)
+    schedule = policy.challenge.retry_after_seconds
+    started = key.challenge_started_at if key.challenge_started_at is not None else attempt.at
+    upcoming = (
+        max(started + schedule[key.attempts_made], attempt.at)
+        if key.attempts_made < len(schedule)
+        else None
+    )
+    key = msgspec.structs.replace(key, next_attempt_at=upcoming, updated=attempt.at)
+    attempts = (*sub.attempts, attempt)[-MAX_ATTEMPTS_KEPT:]
+    return msgspec.structs.replace(sub, keys=_replace_key(sub, key), attempts=attempts)
+
+
+def challenge_passed(
+    sub: Subscriber, attempt: Attempt, policy: RegistryPolicy, actor: str = "challenge"
+) -> Outcome:
+    """The key is proven: it becomes VALID; a new subscriber becomes SUBSCRIBED (or waits)."""
+    key = _pending_key(sub, attempt.unique_key_id)
+    now = attempt.at
+    valid = msgspec.structs.replace(key, state=KeyState.VALID, next_attempt_at=None, updated=now)
+    waits = policy.require_approval and not sub.challenge_passed
+    status = transition(sub.status, Event.AWAIT_APPROVAL if waits else Event.CHALLENGE_PASSED)
+    drafts = [
+        Draft(
+            sub.subscriber_id,
+            "key_verified",
+            actor,
+            key.state.value,
+            KeyState.VALID.value,
+            key.unique_key_id,
+        )
+    ]
+    if status is not sub.status:
+        drafts.append(
+            Draft(sub.subscriber_id, "challenge_passed", actor, sub.status.value, status.value)
+        )
+    new = msgspec.structs.replace(
+        sub,
+        keys=_replace_key(sub, valid),
+        status=status,
+        updated=now,
+        challenge_passed=True,
+        attempts=(*sub.attempts, attempt)[-MAX_ATTEMPTS_KEPT:],
+    )
+    return Outcome(new, drafts)
+
+
+def allow(existing: Subscriber | None, subscriber_id: str, now: float, actor: str) -> Outcome:
+    status = transition(existing.status if existing else None, Event.ALLOW)
+    sub = Subscriber(
+        subscriber_id=subscriber_id, subscriber_url="", status=status, created=now, updated=now
+    )
+    return Outcome(sub, _status_draft(existing, status, "allow", actor, subscriber_id))
+
+
+def approve(sub: Subscriber, now: float, actor: str) -> Outcome:
+    if not sub.challenge_passed:
+        raise Conflict(f"{sub.subscriber_id} has not passed its on_subscribe challenge yet")
+    return operator_action(sub, Event.APPROVE, now, actor)
+
+
+def operator_action(sub: Subscriber, event: Event, now: float, actor: str) -> Outcome:
+    """suspend, reinstate, revoke (and approve): a lifecycle transition, recorded with who."""
+    status = transition(sub.status, event)
+    new = msgspec.structs.replace(sub, status=status, updated=now)
+    return Outcome(new, _status_draft(sub, status, event.value, actor, sub.subscriber_id))
+
+
+def revoke_key(
+    sub: Subscriber, unique_key_id: str, now: float, actor: str, signed_with: str | None = None
+) -> Outcome:
+    """Revoke one key. A subscriber cannot revoke the key it signs with while it is the only
+    valid one (it would lock itself out); an operator can."""
+    key = sub.key(unique_key_id)
+    if key is None:
+        raise NotFound(f"{sub.subscriber_id} has no key {unique_key_id}", "unique_key_id")
+    if key.state is KeyState.REVOKED:
+        raise Conflict(f"key {unique_key_id} is already revoked", "unique_key_id")
+    others = [k for k in sub.keys if k.unique_key_id != unique_key_id and k.usable_at(now)]
+    if signed_with == unique_key_id and not others:
+        raise Conflict(
+            f"key {unique_key_id} is the only valid key and cannot revoke itself; "
+            "add and prove a new key first",
+            "unique_key_id",
+        )
+    revoked = msgspec.structs.replace(
+        key, state=KeyState.REVOKED, next_attempt_at=None, updated=now
+    )
+    new = msgspec.structs.replace(sub, keys=_replace_key(sub, revoked), updated=now)
+    draft = Draft(
+        sub.subscriber_id,
+        "key_revoked",
+        actor,
+        key.state.value,
+        KeyState.REVOKED.value,
+        unique_key_id,
+    )
+    return Outcome(new, [draft])

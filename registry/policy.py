@@ -1,0 +1,146 @@
+"""The network policy (``policies.yaml``): typed, decoded strictly, errors with line numbers.
+
+Each part owns its section's types; this module composes them and loads the file. Unknown keys,
+wrong types and bad values are load-time errors that name the key and its line.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import yaml
+
+__all__ = [
+    "ChallengePolicy",
+    "KeyValidityPolicy",
+    "LookupPolicy",
+    "Onboarding",
+    "Policies",
+    "PolicyError",
+    "RegistryPolicy",
+    "load_policies",
+    "parse_policies",
+]
+
+_Positive = Annotated[float, msgspec.Meta(gt=0)]
+_NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+
+
+class Onboarding(StrEnum):
+    OPEN = "open"
+    ALLOWLIST = "allowlist"
+
+
+class KeyValidityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_days: Annotated[int, msgspec.Meta(ge=1)] = 730
+    """Longest valid_from..valid_until a subscriber may ask for."""
+    default_days: Annotated[int, msgspec.Meta(ge=1)] = 365
+    """Validity given when a subscriber does not say."""
+    max_backdate_seconds: Annotated[int, msgspec.Meta(ge=0)] = 300
+    """How far in the past a valid_from may lie (clock skew)."""
+
+
+class LookupPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_age_seconds: Annotated[int, msgspec.Meta(ge=0)] = 60
+    """Cache-Control max-age on the key path."""
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    max_page_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
+
+
+class ChallengePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    timeout_seconds: _Positive = 5.0
+    """One on_subscribe call may take this long."""
+    retry_after_seconds: list[_NonNegative] = msgspec.field(
+        default_factory=lambda: [0.0, 10.0, 60.0, 300.0, 1800.0]
+    )
+    """Delay before each attempt, from the subscribe; its length is the number of attempts."""
+    accept_decrypted: bool = True
+    """Answers that decrypt the challenge (ONDC, beckn-registry)."""
+    accept_signed: bool = True
+    """Answers that sign the challenge as sent (the Beckn protocol server)."""
+
+
+class RegistryPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    onboarding: Onboarding = Onboarding.OPEN
+    require_approval: bool = False
+    """When true, passing the challenge waits for an operator's approve."""
+    domains: list[str] = msgspec.field(default_factory=lambda: ["ev-charging:uei"])
+    countries: list[str] = msgspec.field(default_factory=lambda: ["IND"])
+    max_skew_seconds: _NonNegative = 5.0
+    """How far in the future a signature's created time may lie."""
+    keys: KeyValidityPolicy = KeyValidityPolicy()
+    lookup: LookupPolicy = LookupPolicy()
+    challenge: ChallengePolicy = ChallengePolicy()
+
+
+class Policies(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    version: int = 1
+    registry: RegistryPolicy = RegistryPolicy()
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file, the key and the line."""
+
+
+_AT = re.compile(r"`\$((?:\.[^.`\[]+|\[\d+\])*)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]+)`")
+
+
+def _node_at(root: yaml.Node, path: str) -> yaml.Node:
+    """Walk the YAML node tree along a msgspec path such as ``.registry.keys[0]``."""
+    node = root
+    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
+        name, index = part
+        if isinstance(node, yaml.MappingNode) and name:
+            found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name]
+            if not found:
+                return node
+            node = found[0]
+        elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
+            node = node.value[int(index)]
+        else:
+            return node
+    return node
+
+
+def _line_of(root: yaml.Node | None, message: str) -> int | None:
+    if root is None:
+        return None
+    at = _AT.search(message)
+    node = _node_at(root, at.group(1) if at else "")
+    unknown = _UNKNOWN.search(message)
+    if unknown and isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == unknown.group(1):
+                return int(key.start_mark.line) + 1
+    return int(node.start_mark.line) + 1
+
+
+def parse_policies(text: str, source: str = "policies.yaml") -> Policies:
+    """Decode policy text strictly; raise ``PolicyError`` with ``source:line: what``."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(f"{source}{line}: not valid YAML: {problem}") from None
+    try:
+        return msgspec.convert(data if data is not None else {}, Policies, strict=True)
+    except msgspec.ValidationError as exc:
+        number = _line_of(root, str(exc))
+        where = f"{source}:{number}" if number else source
+        raise PolicyError(f"{where}: {exc}") from None
+
+
+def load_policies(path: Path) -> Policies:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
+    return parse_policies(text, str(path))
