@@ -6,6 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.redis_servers import redis_cluster, redis_server
+
+__all__ = ["anyio_backend", "redis_cluster", "redis_server", "vectors"]
+
 VECTORS_PATH = Path(__file__).parent / "conformance" / "signing_vectors.json"
 
 
