@@ -2,27 +2,124 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
-from registry.health import healthz
-from registry.http_errors import exception_handlers
+from registry.challenger import Challenger
+from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
+from registry.http.changelog import change_log
+from registry.http.errors import exception_handlers
+from registry.http.health import healthz, readyz
+from registry.http.lookup import key_path, lookup, lookup_v2, well_known
+from registry.http.signing import ResponseSigner
+from registry.http.subscribe import challenges, revoke_own_key, subscribe
+from registry.identity import RegistryIdentity, load_operators
+from registry.policy import Policies, load_policies
+from registry.service import Registry
 from registry.settings import Settings
+from registry.stores import open_store
 
 __all__ = ["create_app"]
 
+log = logging.getLogger("uei.app")
 
-def create_app(settings: Settings) -> Litestar:
+ROUTES = [
+    healthz,
+    readyz,
+    well_known,
+    lookup,
+    lookup_v2,
+    key_path,
+    subscribe,
+    challenges,
+    revoke_own_key,
+    change_log,
+    admin_list,
+    admin_allow,
+    admin_action,
+    admin_revoke_key,
+]
+
+
+async def _follow(registry: Registry, interval: float) -> None:
+    """Keep the view on the log head and run due challenges, until cancelled."""
+    while True:
+        try:
+            await registry.sync()
+            await registry.run_due_challenges()
+        except Exception:  # the loop must survive a store outage
+            log.exception("background follow failed; retrying")
+        await asyncio.sleep(interval)
+
+
+def create_app(
+    settings: Settings, *, clock: Callable[[], float] = time.time, background: bool = True
+) -> Litestar:
+    """``background=False`` leaves following the log and running challenges to the caller
+    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests."""
+    policies = (
+        load_policies(settings.policies)
+        if settings.policies_required or settings.policies.exists()
+        else Policies()
+    )
+    identity = RegistryIdentity.load(
+        settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
+    )
+    operators = load_operators(settings.operators_file)
+    signer = ResponseSigner(identity, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        store = await open_store(settings.store)
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            registry = Registry(
+                store,
+                lambda: app.state.policies.registry,
+                Challenger(identity, client, clock),
+                clock,
+            )
+            app.state.registry = registry
+            try:
+                await registry.sync()
+                task = (
+                    asyncio.create_task(_follow(registry, settings.follow_interval))
+                    if background
+                    else None
+                )
+                try:
+                    yield
+                finally:
+                    if task is not None:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
+            finally:
+                await store.close()
+
     app = Litestar(
-        route_handlers=[healthz],
+        route_handlers=ROUTES,
         exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        middleware=[signer.middleware],
         openapi_config=OpenAPIConfig(
             title="UEI registry and abuse protection",
             version="0.1.0",
             path="/schema",
-            description="Subscriber registry and abuse protection for the UEI Beckn network.",
+            description="Subscriber registry and abuse protection for the UEI Beckn network. "
+            "Every response carries a `Signature` header: a Beckn signature by the registry "
+            "over the exact response bytes (keys at /.well-known/uei-registry.json).",
         ),
         debug=False,
     )
     app.state.settings = settings
+    app.state.policies = policies
+    app.state.identity = identity
+    app.state.operators = operators
     return app

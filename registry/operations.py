@@ -30,6 +30,7 @@ __all__ = [
     "record_attempt",
     "revoke_key",
     "subscribe",
+    "subscribe_signing_key",
 ]
 
 DAY = 86400.0
@@ -266,6 +267,37 @@ def subscribe(
     return Outcome(sub, drafts, claims)
 
 
+def subscribe_signing_key(
+    existing: Subscriber | None, req: SubscribeRequest, signer_key_id: str, now: float
+) -> str:
+    """The public key a /subscribe must be signed with, or ``Forbidden`` saying why not.
+
+    A subscriber with keys signs with one of its own: a currently valid key, or, while it has
+    none, a key still waiting for its challenge. Only a subscriber with no keys at all (new,
+    or allowed by an operator) proves possession with the key in its own body: anyone else's
+    body key would let a stranger add keys to someone's registration.
+    """
+    if existing is not None and existing.keys:
+        usable = [k for k in existing.keys if k.usable_at(now)]
+        candidates = usable or [k for k in existing.keys if k.state is KeyState.PENDING]
+        for key in candidates:
+            if key.unique_key_id == signer_key_id:
+                return key.signing_public_key
+        kind = "currently valid" if usable else "pending"
+        raise Forbidden(
+            f"{existing.subscriber_id} must sign with one of its {kind} keys "
+            f"({', '.join(k.unique_key_id for k in candidates) or 'none'})",
+            "Authorization",
+        )
+    if req.unique_key_id != signer_key_id or req.signing_public_key is None:
+        raise Forbidden(
+            "a new subscriber signs with the signing key in its body: the keyId must name "
+            "its unique_key_id",
+            "Authorization",
+        )
+    return req.signing_public_key
+
+
 def _replace_key(sub: Subscriber, key: Key) -> tuple[Key, ...]:
     return tuple(key if k.unique_key_id == key.unique_key_id else k for k in sub.keys)
 
@@ -282,6 +314,8 @@ def _pending_key(sub: Subscriber, unique_key_id: str) -> Key:
 def claim_attempt(sub: Subscriber, unique_key_id: str, now: float, lease: float) -> Subscriber:
     """Take the next attempt: count it and hold the key for ``lease`` seconds."""
     key = _pending_key(sub, unique_key_id)
+    if key.next_attempt_at is None or key.next_attempt_at > now:
+        raise Conflict(f"no challenge attempt is due for key {unique_key_id}")
     held = msgspec.structs.replace(
         key, attempts_made=key.attempts_made + 1, next_attempt_at=now + lease
     )

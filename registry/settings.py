@@ -11,19 +11,45 @@ __all__ = ["Settings"]
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """``UEI_DATA_DIR`` (default ``./.uei``), ``UEI_STORE`` (default SQLite in the data dir),
-    ``UEI_POLICIES`` (default ``./policies.yaml``)."""
+    """Environment variables (all optional on the embedded default):
+
+    ``UEI_DATA_DIR`` (``./.uei``), ``UEI_STORE`` (SQLite in the data dir),
+    ``UEI_POLICIES`` (``./policies.yaml``), ``UEI_REGISTRY_ID`` (``registry.uei``),
+    ``UEI_REGISTRY_KEYS`` (created in the data dir on SQLite; required with Redis),
+    ``UEI_OPERATORS`` (``$UEI_DATA_DIR/operators.json``).
+    """
 
     data_dir: Path
     store: str
     policies: Path
+    registry_id: str = "registry.uei"
+    registry_keys: Path | None = None
+    operators: Path | None = None
+    policies_required: bool = False
+    """True when UEI_POLICIES names the file: then it must exist. The default path may be
+    absent, and the defaults apply."""
+    follow_interval: float = 0.5
+    """Seconds between change-log polls: revocations reach every replica within one second."""
+
+    @property
+    def embedded(self) -> bool:
+        return self.store.startswith("sqlite:")
+
+    @property
+    def operators_file(self) -> Path:
+        return self.operators or self.data_dir / "operators.json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         data_dir = Path(env.get("UEI_DATA_DIR", ".uei"))
-        store = env.get("UEI_STORE") or f"sqlite:///{data_dir / 'uei.db'}"
+        keys = env.get("UEI_REGISTRY_KEYS")
+        operators = env.get("UEI_OPERATORS")
         return cls(
             data_dir=data_dir,
-            store=store,
+            store=env.get("UEI_STORE") or f"sqlite:///{data_dir / 'uei.db'}",
             policies=Path(env.get("UEI_POLICIES", "policies.yaml")),
+            policies_required="UEI_POLICIES" in env,
+            registry_id=env.get("UEI_REGISTRY_ID", "registry.uei"),
+            registry_keys=Path(keys) if keys else None,
+            operators=Path(operators) if operators else None,
         )

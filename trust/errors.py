@@ -42,6 +42,8 @@ class SignatureError(TrustError):
     """
 
     reason = "invalid signature"
+    header_name = "Authorization"
+    """The header that carried the refused signature (servers set it for the 401 answer)."""
 
     def __init__(self, detail: str = "") -> None:
         self.detail = detail

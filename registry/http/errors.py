@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from registry.errors import RegistryError
 from trust import ErrorCode, SignatureError, nack_body, unauthorized
 
 __all__ = ["exception_handlers"]
@@ -46,10 +47,14 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
 
 
 def _on_signature_error(_: Request[Any, Any, Any], exc: SignatureError) -> Response[bytes]:
-    answer = unauthorized(exc, realm="uei")
+    answer = unauthorized(exc, realm="uei", header_name=exc.header_name)
     return Response(
         answer.body, status_code=answer.status, headers=answer.headers, media_type=MediaType.JSON
     )
+
+
+def _on_registry_error(_: Request[Any, Any, Any], exc: RegistryError) -> Response[bytes]:
+    return _nack(exc.status, exc.code, exc.message, exc.path)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -62,5 +67,6 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 exception_handlers: ExceptionHandlersMap = {
     HTTPException: _on_http_exception,
     SignatureError: _on_signature_error,
+    RegistryError: _on_registry_error,
     Exception: _on_unexpected,
 }

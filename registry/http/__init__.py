@@ -1,0 +1,1 @@
+"""The registry's HTTP layer: decode, authenticate, call the service, encode."""

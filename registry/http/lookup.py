@@ -1,0 +1,127 @@
+"""Key lookup: the paths every BAP, BPP and BG use to verify signatures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from nacl.signing import VerifyKey
+
+from registry.errors import Gone, InvalidRequest, NotFound
+from registry.http.auth import authenticate, registry_of
+from registry.http.bodies import LookupBody
+
+__all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
+
+_encoder = msgspec.json.Encoder()
+JSON = "application/json"
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    data: LookupBody | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Response[bytes]:
+    registry = registry_of(request)
+    limits = registry.policy().lookup
+    size = page_size or limits.page_size
+    if not 1 <= size <= limits.max_page_size:
+        raise InvalidRequest(f"page_size must be 1..{limits.max_page_size}", "page_size")
+    try:
+        start = int(page_token) if page_token else 0
+    except ValueError:
+        raise InvalidRequest("page_token is not one this registry issued", "page_token") from None
+    records = registry.view.lookup((data or LookupBody()).resolve(), registry.clock())
+    page = records[start : start + size]
+    headers = {"X-Total-Count": str(len(records))}
+    if start + size < len(records):
+        headers["X-Next-Page-Token"] = str(start + size)
+        headers["Link"] = (
+            f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
+        )
+    return Response(_encoder.encode(page), media_type=JSON, headers=headers)
+
+
+_PAGE_SIZE = QueryParameter(description="records per page (policy bounds it)")
+_PAGE_TOKEN = QueryParameter(description="X-Next-Page-Token of the last page")
+
+
+@post(
+    "/lookup",
+    status_code=200,
+    tags=["lookup"],
+    summary="Look up subscribers' keys",
+    response_description="A JSON array of records, one per (role x valid key)",
+)
+async def lookup(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LookupBody | None] = None,
+    page_size: Annotated[int | None, _PAGE_SIZE] = None,
+    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
+) -> Response[bytes]:
+    """Records for currently valid keys only, newest key first, SUBSCRIBED subscribers unless
+    ``status`` says otherwise. Filters: ``subscriber_id, type, domain, city, country,
+    unique_key_id`` (also ``ukId``, ``key_id``, ``pub_key_id``), ``status``. Unsigned, as
+    deployed clients call it. Pages: ``X-Next-Page-Token`` and ``Link`` when more remain."""
+    return _page(request, data, page_size, page_token)
+
+
+@post("/v2.0/lookup", status_code=200, tags=["lookup"], summary="Look up keys (ONDC, signed)")
+async def lookup_v2(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LookupBody | None] = None,
+    page_size: Annotated[int | None, _PAGE_SIZE] = None,
+    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
+) -> Response[bytes]:
+    """The same filters and answer as ``/lookup``; the caller must sign as a subscriber."""
+    registry = registry_of(request)
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        return registry.verify_key(sid, kid)
+
+    await authenticate(request, resolve, once=False)
+    return _page(request, data, page_size, page_token)
+
+
+@get(
+    "/lookup/{subscriber_id:str}/{unique_key_id:str}",
+    tags=["lookup"],
+    summary="One key, for signature verifiers (cacheable)",
+)
+async def key_path(
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
+) -> Response[bytes]:
+    """The record of one valid key, with ``ETag`` and ``Cache-Control: max-age``; 304 on a
+    matching ``If-None-Match``, 404 for an unknown or not-yet-valid key, 410 for a revoked one."""
+    registry = registry_of(request)
+    answer = registry.view.key_answer(subscriber_id, unique_key_id, registry.clock())
+    if answer.body is None or answer.etag is None:
+        raise (Gone if answer.gone else NotFound)(answer.reason, "unique_key_id")
+    headers = {
+        "ETag": answer.etag,
+        "Cache-Control": f"max-age={registry.policy().lookup.max_age_seconds}",
+    }
+    if request.headers.get("if-none-match") == answer.etag:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(answer.body, media_type=JSON, headers=headers)
+
+
+class WellKnown(msgspec.Struct):
+    subscriber_id: str
+    unique_key_id: str
+    signing_public_key: str
+    encr_public_key: str
+
+
+@get(
+    "/.well-known/uei-registry.json",
+    tags=["lookup"],
+    summary="The registry's own keys",
+    sync_to_thread=False,
+)
+def well_known(request: Request[Any, Any, Any]) -> WellKnown:
+    """The key the registry signs responses and challenges with, and encrypts challenges with."""
+    return WellKnown(**request.app.state.identity.well_known())

@@ -1,0 +1,77 @@
+"""Sign every response over its exact bytes, so a client can prove what the registry said.
+
+The ``Signature`` header carries a Beckn signature header value (keyId names the registry),
+made over the response body exactly as sent; ``uei verify`` checks it. Signatures are reused
+within one second for identical bodies, which keeps the key path as fast as a bare handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from registry.identity import RegistryIdentity
+from trust import body_digest, sign_header
+
+__all__ = ["RESPONSE_SIGNATURE_HEADER", "ResponseSigner"]
+
+RESPONSE_SIGNATURE_HEADER = "Signature"
+_TTL = 300
+_MAX_CACHED = 4096
+
+
+class ResponseSigner:
+    def __init__(self, identity: RegistryIdentity, clock: Callable[[], float]) -> None:
+        self._identity = identity
+        self._clock = clock
+        self._second = -1
+        self._cache: dict[str, bytes] = {}
+
+    def header_for(self, body: bytes) -> bytes:
+        created = int(self._clock())
+        if created != self._second or len(self._cache) > _MAX_CACHED:
+            self._second, self._cache = created, {}
+        digest = body_digest(body)
+        found = self._cache.get(digest)
+        if found is None:
+            keys = self._identity.keys
+            found = sign_header(
+                body,
+                keys.signing_key,
+                subscriber_id=self._identity.subscriber_id,
+                unique_key_id=keys.unique_key_id,
+                created=created,
+                expires=created + _TTL,
+            ).encode()
+            self._cache[digest] = found
+        return found
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def signed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            start: dict[str, Any] = {}
+            chunks: list[bytes] = []
+
+            async def capture(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    start.update(message)
+                    return
+                if message["type"] != "http.response.body":
+                    await send(message)
+                    return
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = b"".join(chunks)
+                headers = [*start.get("headers", []), (b"signature", self.header_for(body))]
+                await send(cast("Message", {**start, "headers": headers}))
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+
+            await app(scope, receive, capture)
+
+        return signed

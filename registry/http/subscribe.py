@@ -1,0 +1,146 @@
+"""Subscribing, the challenge history, and a subscriber revoking its own key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody
+from nacl.signing import VerifyKey
+
+from registry.errors import Forbidden
+from registry.http.auth import authenticate, registry_of
+from registry.http.bodies import SubscribeBody
+from registry.model import Attempt, KeyState, Status
+from registry.operations import subscribe_signing_key
+from registry.records import iso
+from trust import MalformedHeader, SignatureParams, UnknownKey, load_verify_key, parse_header
+
+__all__ = ["challenges", "revoke_own_key", "subscribe"]
+
+
+_NOT_REVOKED = frozenset(s for s in Status if s is not Status.REVOKED)
+
+
+class SubscribeAnswer(msgspec.Struct):
+    status: str
+
+
+@post("/subscribe", status_code=200, tags=["onboarding"], summary="Register, add a key or role")
+async def subscribe(
+    request: Request[Any, Any, Any], data: JSONBody[SubscribeBody | None] = None
+) -> SubscribeAnswer:
+    """Signed by the subscriber: a new one with the signing key in its own body (proof of
+    possession), an existing one with a valid key of its own. Adds a key (it is challenged
+    before it is valid), changes the URL, adds a role. An empty body re-sends the challenge
+    for pending keys. Answers the subscriber's status, e.g. ``UNDER_SUBSCRIPTION``."""
+    registry = registry_of(request)
+    header = request.headers.get("authorization")
+    if not header:
+        raise MalformedHeader("the Authorization header is missing; sign the request")
+    req = (data or SubscribeBody()).resolve(parse_header(header).subscriber_id)
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        existing = registry.view.subscriber(sid) or await registry.store.load(sid)
+        try:
+            return load_verify_key(subscribe_signing_key(existing, req, kid, registry.clock()))
+        except Forbidden as exc:
+            raise UnknownKey(exc.message) from None
+
+    signer = await authenticate(request, resolve, once=True)
+    saved = await registry.subscribe(req, actor=signer.subscriber_id)
+    return SubscribeAnswer(status=saved.status.value)
+
+
+class AttemptView(msgspec.Struct):
+    number: int
+    at: str
+    unique_key_id: str
+    outcome: str
+    http_status: int | None
+    error: str | None
+
+
+class KeyChallenge(msgspec.Struct):
+    unique_key_id: str
+    state: str
+    attempts_made: int
+    next_attempt_at: str | None
+
+
+class ChallengeHistory(msgspec.Struct):
+    subscriber_id: str
+    status: str
+    keys: list[KeyChallenge]
+    attempts: list[AttemptView]
+
+
+def _attempt(a: Attempt) -> AttemptView:
+    return AttemptView(a.number, iso(a.at), a.unique_key_id, a.outcome, a.http_status, a.error)
+
+
+async def _subscriber_or_operator(
+    request: Request[Any, Any, Any], subscriber_id: str, *, once: bool, pending_ok: bool
+) -> SignatureParams:
+    registry = registry_of(request)
+    operators = request.app.state.operators
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        if (sid, kid) in operators:
+            return operators[(sid, kid)]  # type: ignore[no-any-return]
+        if sid != subscriber_id:
+            raise UnknownKey(f"{sid} may not act for {subscriber_id}")
+        sub = registry.view.subscriber(sid) or await registry.store.load(sid)
+        key = sub.key(kid) if sub else None
+        if key is not None and pending_ok and key.state is KeyState.PENDING:
+            return load_verify_key(key.signing_public_key)
+        return registry.view.verify_key(sid, kid, registry.clock(), _NOT_REVOKED)
+
+    return await authenticate(request, resolve, once=once)
+
+
+@get(
+    "/subscribers/{subscriber_id:str}/challenges",
+    tags=["onboarding"],
+    summary="The on_subscribe attempts and their outcomes",
+)
+async def challenges(
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str]
+) -> ChallengeHistory:
+    """Every recent attempt (time, HTTP status, outcome, error) and each key's state. Signed
+    by that subscriber (with any of its keys, pending ones too) or by an operator."""
+    await _subscriber_or_operator(request, subscriber_id, once=False, pending_ok=True)
+    sub = await registry_of(request).challenges(subscriber_id)
+    return ChallengeHistory(
+        subscriber_id=sub.subscriber_id,
+        status=sub.status.value,
+        keys=[
+            KeyChallenge(
+                k.unique_key_id,
+                k.state.value,
+                k.attempts_made,
+                iso(k.next_attempt_at) if k.next_attempt_at is not None else None,
+            )
+            for k in sub.keys
+        ],
+        attempts=[_attempt(a) for a in sub.attempts],
+    )
+
+
+@post(
+    "/subscribers/{subscriber_id:str}/keys/{unique_key_id:str}/revoke",
+    status_code=200,
+    tags=["onboarding"],
+    summary="A subscriber revokes one of its keys",
+)
+async def revoke_own_key(
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
+) -> SubscribeAnswer:
+    """Signed with a valid key of the subscriber. A key cannot revoke itself while it is the
+    only valid key."""
+    signer = await _subscriber_or_operator(request, subscriber_id, once=True, pending_ok=False)
+    saved = await registry_of(request).revoke_key(
+        subscriber_id, unique_key_id, actor=signer.subscriber_id, signed_with=signer.unique_key_id
+    )
+    return SubscribeAnswer(status=saved.status.value)

@@ -1,0 +1,154 @@
+"""Each replica's in-memory copy of the registry, kept current by following the change log.
+
+Both lookup paths and every signature check read this view, never the store. It is pure data:
+``follower.py`` feeds it from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import msgspec
+from nacl.signing import VerifyKey
+
+from registry.model import Key, KeyState, Status, Subscriber
+from registry.records import LookupRecord, record
+from trust import UnknownKey, load_verify_key
+
+__all__ = ["KeyAnswer", "LookupFilter", "RegistryView"]
+
+
+class LookupFilter(msgspec.Struct, frozen=True, kw_only=True):
+    subscriber_id: str | None = None
+    type: str | None = None
+    domain: str | None = None
+    city: str | None = None
+    country: str | None = None
+    unique_key_id: str | None = None
+    status: Status | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAnswer:
+    """The key path's answer: the record's exact bytes and their ETag, or why there is none."""
+
+    body: bytes | None
+    etag: str | None
+    gone: bool = False
+    reason: str = ""
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _newest_first(keys: Iterable[Key]) -> list[Key]:
+    return sorted(keys, key=lambda k: (k.valid_from, k.created, k.unique_key_id), reverse=True)
+
+
+class RegistryView:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, Subscriber] = {}
+        self._key_bytes: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._verify_keys: dict[tuple[str, str], VerifyKey] = {}
+        self.seq = 0
+        """The last change-log entry this view reflects."""
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
+
+    def put(self, sub: Subscriber) -> None:
+        old = self._subscribers.get(sub.subscriber_id)
+        if old is not None and old.version > sub.version:
+            return  # never step back to an older copy
+        self._subscribers[sub.subscriber_id] = sub
+        for key in (old.keys if old else ()) + sub.keys:
+            self._key_bytes.pop((sub.subscriber_id, key.unique_key_id), None)
+
+    def subscriber(self, subscriber_id: str) -> Subscriber | None:
+        return self._subscribers.get(subscriber_id)
+
+    def subscribers(self) -> Iterator[Subscriber]:
+        return iter(self._subscribers.values())
+
+    def due_challenges(self, now: float) -> list[tuple[str, str]]:
+        return [
+            (sub.subscriber_id, key.unique_key_id)
+            for sub in self._subscribers.values()
+            for key in sub.keys
+            if key.state is KeyState.PENDING
+            and key.next_attempt_at is not None
+            and key.next_attempt_at <= now
+        ]
+
+    def lookup(self, wanted: LookupFilter, now: float) -> list[LookupRecord]:
+        """Records for valid keys only (never pending, expired or revoked), newest key first."""
+        status = wanted.status or Status.SUBSCRIBED
+        if wanted.subscriber_id is not None:
+            one = self._subscribers.get(wanted.subscriber_id)
+            candidates: Iterable[Subscriber] = [one] if one is not None else []
+        else:
+            candidates = sorted(self._subscribers.values(), key=lambda s: s.subscriber_id)
+        out = []
+        for sub in candidates:
+            if sub.status is not status:
+                continue
+            keys = [k for k in sub.keys if k.usable_at(now)]
+            if wanted.unique_key_id is not None:
+                keys = [k for k in keys if k.unique_key_id == wanted.unique_key_id]
+            for key in _newest_first(keys):
+                for role in sub.roles:
+                    if (
+                        (wanted.type is None or role.type.value == wanted.type)
+                        and (wanted.domain is None or role.domain == wanted.domain)
+                        and (wanted.city is None or role.city in (wanted.city, "*"))
+                        and (wanted.country is None or role.country == wanted.country)
+                    ):
+                        out.append(record(sub, role, key))
+        return out
+
+    def _usable(self, subscriber_id: str, unique_key_id: str, now: float) -> tuple[Subscriber, Key]:
+        sub = self._subscribers.get(subscriber_id)
+        key = sub.key(unique_key_id) if sub is not None else None
+        if sub is None or key is None:
+            raise UnknownKey(f"no key {unique_key_id} for {subscriber_id} in the registry")
+        if key.state is KeyState.REVOKED or sub.status is Status.REVOKED:
+            raise UnknownKey(f"key {subscriber_id}|{unique_key_id} is revoked")
+        if key.state is KeyState.PENDING:
+            raise UnknownKey(f"key {subscriber_id}|{unique_key_id} has not passed its challenge")
+        if not key.valid_from <= now <= key.valid_until:
+            raise UnknownKey(f"key {subscriber_id}|{unique_key_id} is outside its validity")
+        return sub, key
+
+    def key_answer(self, subscriber_id: str, unique_key_id: str, now: float) -> KeyAnswer:
+        """The key path: 410 for revoked, 404 for unknown or not valid now."""
+        try:
+            sub, key = self._usable(subscriber_id, unique_key_id, now)
+        except UnknownKey as exc:
+            return KeyAnswer(None, None, gone="revoked" in str(exc), reason=exc.detail)
+        if sub.status is not Status.SUBSCRIBED or not sub.roles:
+            return KeyAnswer(None, None, reason=f"{subscriber_id} is {sub.status.value}")
+        cached = self._key_bytes.get((subscriber_id, unique_key_id))
+        if cached is None:
+            body = _encoder.encode(record(sub, sub.roles[0], key))
+            etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            cached = self._key_bytes[(subscriber_id, unique_key_id)] = (body, etag)
+        return KeyAnswer(*cached)
+
+    def verify_key(
+        self,
+        subscriber_id: str,
+        unique_key_id: str,
+        now: float,
+        statuses: frozenset[Status] = frozenset({Status.SUBSCRIBED}),
+    ) -> VerifyKey:
+        """The key to check a caller's signature with; ``UnknownKey`` says why there is none."""
+        sub, key = self._usable(subscriber_id, unique_key_id, now)
+        if sub.status not in statuses:
+            raise UnknownKey(f"{subscriber_id} is {sub.status.value}")
+        cache_key = (subscriber_id, unique_key_id)
+        found = self._verify_keys.get(cache_key)
+        if found is None:
+            found = self._verify_keys[cache_key] = load_verify_key(key.signing_public_key)
+        return found
