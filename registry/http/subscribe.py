@@ -9,13 +9,20 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 from nacl.signing import VerifyKey
 
-from registry.errors import Forbidden
+from registry.errors import Forbidden, InvalidRequest
 from registry.http.auth import authenticate, registry_of
 from registry.http.bodies import SubscribeBody
 from registry.model import Attempt, KeyState, Status
 from registry.operations import subscribe_signing_key
 from registry.records import iso
-from trust import MalformedHeader, SignatureParams, UnknownKey, load_verify_key, parse_header
+from trust import (
+    KeyFormatError,
+    MalformedHeader,
+    SignatureParams,
+    UnknownKey,
+    load_verify_key,
+    parse_header,
+)
 
 __all__ = ["challenges", "revoke_own_key", "subscribe"]
 
@@ -44,9 +51,13 @@ async def subscribe(
     async def resolve(sid: str, kid: str) -> VerifyKey:
         existing = registry.view.subscriber(sid) or await registry.store.load(sid)
         try:
-            return load_verify_key(subscribe_signing_key(existing, req, kid, registry.clock()))
+            public = subscribe_signing_key(existing, req, kid, registry.clock())
         except Forbidden as exc:
             raise UnknownKey(exc.message) from None
+        try:
+            return load_verify_key(public, "signing_public_key")
+        except KeyFormatError as exc:
+            raise InvalidRequest(str(exc), "signing_public_key") from None
 
     signer = await authenticate(request, resolve, once=True)
     saved = await registry.subscribe(req, actor=signer.subscriber_id)

@@ -79,7 +79,9 @@ class SubscriberPeer:
 
 
 @contextlib.asynccontextmanager
-async def serve(peer: SubscriberPeer, prefix: str = "/beckn") -> AsyncIterator[SubscriberPeer]:
+async def serve(
+    peer: SubscriberPeer, prefix: str = "/beckn", port: int = 0
+) -> AsyncIterator[SubscriberPeer]:
     """Serve ``peer`` on a loopback port. The socket listens before serving starts, so the
     peer is reachable as soon as this yields: nothing to wait for."""
 
@@ -88,7 +90,8 @@ async def serve(peer: SubscriberPeer, prefix: str = "/beckn") -> AsyncIterator[S
         return await peer.on_subscribe(request)
 
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     sock.listen(64)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
