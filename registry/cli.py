@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import click
 
+from registry.cli_ops import admin, log_group, policies
 from trust import (
     KeyFormatError,
     SignatureError,
@@ -256,10 +257,20 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from registry.app import create_app
+    from registry.identity import ConfigError
+    from registry.policy import PolicyError
     from registry.settings import Settings
 
-    app = create_app(Settings.from_env(os.environ))
+    try:
+        app = create_app(Settings.from_env(os.environ))
+    except (ConfigError, PolicyError) as exc:
+        raise click.ClickException(str(exc)) from None
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+cli.add_command(admin)
+cli.add_command(log_group)
+cli.add_command(policies)
 
 
 def main(argv: list[str] | None = None) -> None:
