@@ -122,4 +122,5 @@ def create_app(
     app.state.policies = policies
     app.state.identity = identity
     app.state.operators = operators
+    app.state.signer = signer
     return app

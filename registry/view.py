@@ -41,6 +41,7 @@ class KeyAnswer:
 
 
 _encoder = msgspec.json.Encoder()
+_MAX_PAGES = 10_000
 
 
 def _newest_first(keys: Iterable[Key]) -> list[Key]:
@@ -52,6 +53,8 @@ class RegistryView:
         self._subscribers: dict[str, Subscriber] = {}
         self._key_bytes: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._verify_keys: dict[tuple[str, str], VerifyKey] = {}
+        self._pages: dict[tuple[LookupFilter, int, int], tuple[bytes, int]] = {}
+        self._pages_second = -1
         self.seq = 0
         """The last change-log entry this view reflects."""
 
@@ -63,6 +66,7 @@ class RegistryView:
         if old is not None and old.version > sub.version:
             return  # never step back to an older copy
         self._subscribers[sub.subscriber_id] = sub
+        self._pages.clear()
         for key in (old.keys if old else ()) + sub.keys:
             self._key_bytes.pop((sub.subscriber_id, key.unique_key_id), None)
 
@@ -107,6 +111,26 @@ class RegistryView:
                     ):
                         out.append(record(sub, role, key))
         return out
+
+    def lookup_page(
+        self, wanted: LookupFilter, start: int, size: int, now: float
+    ) -> tuple[bytes, int]:
+        """One page of ``lookup`` as JSON bytes, and the total count. Pages are kept until the
+        view changes or the second turns (validity is decided to the second)."""
+        if int(now) != self._pages_second:
+            self._pages_second = int(now)
+            self._pages.clear()
+        cache_key = (wanted, start, size)
+        found = self._pages.get(cache_key)
+        if found is None:
+            if len(self._pages) > _MAX_PAGES:
+                self._pages.clear()
+            records = self.lookup(wanted, now)
+            found = self._pages[cache_key] = (
+                _encoder.encode(records[start : start + size]),
+                len(records),
+            )
+        return found
 
     def _usable(self, subscriber_id: str, unique_key_id: str, now: float) -> tuple[Subscriber, Key]:
         sub = self._subscribers.get(subscriber_id)

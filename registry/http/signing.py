@@ -7,6 +7,7 @@ within one second for identical bodies, which keeps the key path as fast as a ba
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -20,6 +21,8 @@ __all__ = ["RESPONSE_SIGNATURE_HEADER", "ResponseSigner"]
 
 RESPONSE_SIGNATURE_HEADER = "Signature"
 _TTL = 300
+_SIGNS_ITSELF = re.compile(r"/lookup/[^/]+/[^/]+")
+"""The key path signs its own answers (every status), so it skips the buffering here."""
 _MAX_CACHED = 4096
 
 
@@ -51,15 +54,27 @@ class ResponseSigner:
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         async def signed(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
+            if scope["type"] != ScopeType.HTTP or (
+                scope["method"] == "GET" and _SIGNS_ITSELF.fullmatch(scope["path"])
+            ):
                 await app(scope, receive, send)
                 return
             start: dict[str, Any] = {}
             chunks: list[bytes] = []
+            passthrough = False
 
             async def capture(message: Message) -> None:
+                nonlocal passthrough
                 if message["type"] == "http.response.start":
-                    start.update(message)
+                    # a handler that signed its own bytes (the key path) goes straight out
+                    passthrough = any(name == b"signature" for name, _ in message["headers"])
+                    if passthrough:
+                        await send(message)
+                    else:
+                        start.update(message)
+                    return
+                if passthrough:
+                    await send(message)
                     return
                 if message["type"] != "http.response.body":
                     await send(message)

@@ -67,6 +67,7 @@ async def _subscribe_and_pass(h: Harness, peer: SubscriberPeer) -> None:
     pending = await h.client.get(f"/lookup/{SID}/{keys.unique_key_id}")
     assert pending.status_code == 404
     assert "has not passed its challenge" in pending.json()["error"]["message"]
+    h.check_signed(pending)
 
     assert await h.registry.run_due_challenges() == 1
     (call,) = peer.calls
@@ -173,6 +174,7 @@ async def _revoke_old_key(h: Harness, old: SubscriberPeer, new: SubscriberPeer) 
     assert revoked.status_code == 200
     gone = await h.client.get(f"/lookup/{SID}/{first_kid}")
     assert gone.status_code == 410
+    h.check_signed(gone)
     records = (await h.client.post("/lookup", json={"subscriber_id": SID})).json()
     assert [r["unique_key_id"] for r in records] == [new.keys.unique_key_id]
     # the last valid key cannot revoke itself
@@ -211,3 +213,25 @@ async def test_protocol_server_answers_by_signing(store_url: str, tmp_path: Path
         sub = await h.registry.store.load(SID)
         assert sub is not None
         assert sub.status.value == "SUBSCRIBED"
+
+
+async def test_revocation_reaches_another_replica_through_the_log(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Two replicas on one Redis: a revocation on one is seen by the other at its next
+    follow of the change log (every 0.5 s in service)."""
+    url = backend_url(request, "redis", tmp_path)
+    async with running(url, tmp_path) as first, running(url, tmp_path) as second:
+        peer = SubscriberPeer(generate_key_set(), first.well_known)
+        async with serve(peer):
+            await first.signed("POST", "/subscribe", peer.keys, SID, _subscribe_body(peer))
+            await first.registry.run_due_challenges()
+        kid = peer.keys.unique_key_id
+        second.clock.now = first.clock.now
+        await second.registry.sync()
+        assert (await second.client.get(f"/lookup/{SID}/{kid}")).status_code == 200
+        revoked = await first.as_operator("POST", f"/admin/subscribers/{SID}/keys/{kid}/revoke")
+        assert revoked.status_code == 200
+        assert (await second.client.get(f"/lookup/{SID}/{kid}")).status_code == 200  # not yet
+        assert await second.registry.sync() == 1
+        assert (await second.client.get(f"/lookup/{SID}/{kid}")).status_code == 410
