@@ -42,7 +42,19 @@ def _time(value: datetime | None) -> float | None:
     return value.timestamp()
 
 
-class SubscribeBody(msgspec.Struct, kw_only=True):
+class _KeyIdAliases(msgspec.Struct, kw_only=True):
+    """The key id, under each spelling deployed clients use."""
+
+    unique_key_id: str | None = None
+    ukId: str | None = None
+    key_id: str | None = None
+    pub_key_id: str | None = None
+
+    def key_id_given(self) -> str | None:
+        return _one_of(self, "unique_key_id", "ukId", "key_id", "pub_key_id")
+
+
+class SubscribeBody(_KeyIdAliases, kw_only=True):
     """POST /subscribe. An empty body re-sends the challenge for the caller's pending keys."""
 
     subscriber_id: str | None = None
@@ -79,7 +91,7 @@ class SubscribeBody(msgspec.Struct, kw_only=True):
             domain=_given(self.domain),
             city=_given(self.city),
             country=_given(self.country),
-            unique_key_id=_one_of(self, "unique_key_id", "ukId", "key_id", "pub_key_id"),
+            unique_key_id=self.key_id_given(),
             signing_public_key=_given(self.signing_public_key),
             encr_public_key=_given(self.encr_public_key),
             valid_from=valid_from,
@@ -87,7 +99,7 @@ class SubscribeBody(msgspec.Struct, kw_only=True):
         )
 
 
-class LookupBody(msgspec.Struct, kw_only=True):
+class LookupBody(_KeyIdAliases, kw_only=True):
     """POST /lookup and /v2.0/lookup filters; every one optional, unknown fields ignored."""
 
     subscriber_id: str | None = None
@@ -113,6 +125,6 @@ class LookupBody(msgspec.Struct, kw_only=True):
             domain=_given(self.domain),
             city=_given(self.city),
             country=_given(self.country),
-            unique_key_id=_one_of(self, "unique_key_id", "ukId", "key_id", "pub_key_id"),
+            unique_key_id=self.key_id_given(),
             status=Status(status) if status else None,
         )

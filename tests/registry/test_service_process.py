@@ -8,6 +8,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -122,6 +123,24 @@ def _subscribe(url: str, sid: str) -> dict[str, str]:
     return answer
 
 
+def _crash_and_list(
+    service: ServiceProcess, redis: RedisServer | None, ops: dict[str, str], cwd: Path
+) -> dict[str, Any]:
+    """SIGKILL the service (and Redis, whose AOF must hold), start again, list the one
+    subscriber."""
+    service.kill()
+    if redis is not None:
+        redis.kill()
+        redis.restart()
+    service.start()
+    ops["UEI_URL"] = service.url
+    (listed,) = [
+        json.loads(line) for line in uei("admin", "list", env=ops, cwd=cwd).stdout.splitlines()
+    ]
+    assert isinstance(listed, dict)
+    return listed
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_sigkill_right_after_acknowledged_writes_loses_nothing(
     tmp_path: Path, backend: str
@@ -142,29 +161,11 @@ def test_sigkill_right_after_acknowledged_writes_loses_nothing(
         service = ServiceProcess(env, tmp_path).start()
         ops = {**env, "UEI_URL": service.url, "UEI_OPERATOR_KEY": str(tmp_path / "ops.json")}
         assert _subscribe(service.url, "a.example") == {"status": "UNDER_SUBSCRIPTION"}
-        service.kill()
-        if redis is not None:
-            redis.kill()
-            redis.restart()
-        service.start()
-        ops["UEI_URL"] = service.url
-        (listed,) = [
-            json.loads(line)
-            for line in uei("admin", "list", env=ops, cwd=tmp_path).stdout.splitlines()
-        ]
+        listed = _crash_and_list(service, redis, ops, tmp_path)
         assert (listed["subscriber_id"], listed["status"]) == ("a.example", "UNDER_SUBSCRIPTION")
         assert list(listed["keys"].values()) == ["PENDING"]
         assert uei("admin", "revoke", "a.example", env=ops, cwd=tmp_path).returncode == 0
-        service.kill()
-        if redis is not None:
-            redis.kill()
-            redis.restart()
-        service.start()
-        ops["UEI_URL"] = service.url
-        (listed,) = [
-            json.loads(line)
-            for line in uei("admin", "list", env=ops, cwd=tmp_path).stdout.splitlines()
-        ]
+        listed = _crash_and_list(service, redis, ops, tmp_path)
         assert listed["status"] == "REVOKED"
         assert uei("log", "verify", env=ops, cwd=tmp_path).stdout.startswith("valid: ")
         service.stop()
