@@ -18,6 +18,7 @@ from registry.http.changelog import change_log
 from registry.http.errors import exception_handlers
 from registry.http.health import healthz, readyz
 from registry.http.lookup import key_path, lookup, lookup_v2, well_known
+from registry.http.observe import metrics, observe
 from registry.http.signing import ResponseSigner
 from registry.http.subscribe import challenges, revoke_own_key, subscribe
 from registry.identity import RegistryIdentity, load_operators
@@ -33,6 +34,7 @@ log = logging.getLogger("uei.app")
 ROUTES = [
     healthz,
     readyz,
+    metrics,
     well_known,
     lookup,
     lookup_v2,
@@ -107,7 +109,7 @@ def create_app(
         route_handlers=ROUTES,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        middleware=[signer.middleware],
+        middleware=[observe, signer.middleware],
         openapi_config=OpenAPIConfig(
             title="UEI registry and abuse protection",
             version="0.1.0",

@@ -257,6 +257,7 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from registry.app import create_app
+    from registry.http.observe import log_config
     from registry.identity import ConfigError
     from registry.policy import PolicyError
     from registry.settings import Settings
@@ -265,7 +266,7 @@ def serve(host: str, port: int) -> None:
         app = create_app(Settings.from_env(os.environ))
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_config=log_config(), access_log=False)
 
 
 cli.add_command(admin)

@@ -15,6 +15,7 @@ from registry.errors import Gone, InvalidRequest, NotFound
 from registry.http.auth import authenticate, registry_of
 from registry.http.bodies import LookupBody
 from registry.http.signing import ResponseSigner
+from registry.metrics import LOOKUPS
 from registry.records import LookupRecord
 from trust import nack_body
 
@@ -141,6 +142,7 @@ async def key_path(
     if answer.body is None or answer.etag is None:
         # answered here, signed here: the signing middleware steps aside for this route
         refusal = (Gone if answer.gone else NotFound)(answer.reason, "unique_key_id")
+        LOOKUPS.labels("key", str(refusal.status)).inc()
         body = nack_body(refusal.code, refusal.message, refusal.path)
         return _Prebuilt(refusal.status, _signed_json_headers(signer, body), body)
     etag = answer.etag.encode()
@@ -148,6 +150,7 @@ async def key_path(
         (b"etag", etag),
         (b"cache-control", b"max-age=%d" % registry.policy().lookup.max_age_seconds),
     ]
+    LOOKUPS.labels("key", "ok").inc()
     if _if_none_match(request) == etag:
         return _Prebuilt(304, headers, b"")
     return _Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)
