@@ -107,6 +107,9 @@ class _Prebuilt:
         await send(self._body)  # type: ignore[arg-type]
 
 
+_KEY_OK = LOOKUPS.labels("key", "ok")
+
+
 def _signed_json_headers(signer: ResponseSigner, body: bytes) -> list[tuple[bytes, bytes]]:
     return [
         (b"content-type", b"application/json"),
@@ -150,7 +153,7 @@ async def key_path(
         (b"etag", etag),
         (b"cache-control", b"max-age=%d" % registry.policy().lookup.max_age_seconds),
     ]
-    LOOKUPS.labels("key", "ok").inc()
+    _KEY_OK.inc()
     if _if_none_match(request) == etag:
         return _Prebuilt(304, headers, b"")
     return _Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)

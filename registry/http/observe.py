@@ -7,6 +7,7 @@ is echoed in the response and carried by every log line written while the reques
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import re
@@ -25,6 +26,21 @@ __all__ = ["JsonFormatter", "log_config", "metrics", "observe", "request_id"]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
+_PROCESS = uuid.uuid4().hex[:12]
+_serial = itertools.count(1)
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+"""(method, route, status) -> its counter and histogram children, looked up once."""
+
+
+def _record(method: str, route: str, status: int, seconds: float) -> None:
+    children = _series.get((method, route, status))
+    if children is None:
+        children = _series[(method, route, status)] = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(route),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def observe(app: ASGIApp) -> ASGIApp:
@@ -36,7 +52,7 @@ def observe(app: ASGIApp) -> ASGIApp:
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _WELL_FORMED.fullmatch(value):
                 rid = bytes(value)
-        rid = rid or uuid.uuid4().hex.encode()
+        rid = rid or b"%s-%x" % (_PROCESS.encode(), next(_serial))
         token = request_id.set(rid.decode())
         started = time.perf_counter()
         status = 500
@@ -52,8 +68,7 @@ def observe(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, tagged)
         finally:
             route = str(scope.get("path_template", "unmatched"))
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - started)
+            _record(scope["method"], route, status, time.perf_counter() - started)
             request_id.reset(token)
 
     return observed

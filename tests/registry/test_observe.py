@@ -26,9 +26,12 @@ async def test_request_ids_are_kept_when_well_formed_and_made_otherwise(h: Harne
     assert kept.headers["x-request-id"] == "gw-1234.abc"
     replaced = await h.client.get("/healthz", headers={"X-Request-Id": "bad id!" * 20})
     assert replaced.headers["x-request-id"] != "bad id"
-    assert len(replaced.headers["x-request-id"]) == 32
     fresh = await h.client.get("/lookup/a.example/k1")
-    assert len(fresh.headers["x-request-id"]) == 32
+    assert replaced.headers["x-request-id"] != fresh.headers["x-request-id"]
+    assert (
+        fresh.headers["x-request-id"].split("-")[0]
+        == replaced.headers["x-request-id"].split("-")[0]
+    )
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
