@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -23,73 +23,6 @@ __all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
 
 _encoder = msgspec.json.Encoder()
 JSON = "application/json"
-
-
-def _page(
-    request: Request[Any, Any, Any],
-    data: LookupBody | None,
-    page_size: int | None,
-    page_token: str | None,
-) -> Response[bytes]:
-    registry = registry_of(request)
-    limits = registry.policy().lookup
-    size = page_size or limits.page_size
-    if not 1 <= size <= limits.max_page_size:
-        raise InvalidRequest(f"page_size must be 1..{limits.max_page_size}", "page_size")
-    try:
-        start = int(page_token) if page_token else 0
-    except ValueError:
-        raise InvalidRequest("page_token is not one this registry issued", "page_token") from None
-    records = registry.view.lookup((data or LookupBody()).resolve(), registry.clock())
-    page = records[start : start + size]
-    headers = {"X-Total-Count": str(len(records))}
-    if start + size < len(records):
-        headers["X-Next-Page-Token"] = str(start + size)
-        headers["Link"] = (
-            f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
-        )
-    return Response(_encoder.encode(page), media_type=JSON, headers=headers)
-
-
-_PAGE_SIZE = QueryParameter(description="records per page (policy bounds it)")
-_PAGE_TOKEN = QueryParameter(description="X-Next-Page-Token of the last page")
-
-
-@post(
-    "/lookup",
-    status_code=200,
-    tags=["lookup"],
-    summary="Look up subscribers' keys",
-    response_description="A JSON array of records, one per (role x valid key)",
-)
-async def lookup(
-    request: Request[Any, Any, Any],
-    data: JSONBody[LookupBody | None] = None,
-    page_size: Annotated[int | None, _PAGE_SIZE] = None,
-    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
-) -> Response[bytes]:
-    """Records for currently valid keys only, newest key first, SUBSCRIBED subscribers unless
-    ``status`` says otherwise. Filters: ``subscriber_id, type, domain, city, country,
-    unique_key_id`` (also ``ukId``, ``key_id``, ``pub_key_id``), ``status``. Unsigned, as
-    deployed clients call it. Pages: ``X-Next-Page-Token`` and ``Link`` when more remain."""
-    return _page(request, data, page_size, page_token)
-
-
-@post("/v2.0/lookup", status_code=200, tags=["lookup"], summary="Look up keys (ONDC, signed)")
-async def lookup_v2(
-    request: Request[Any, Any, Any],
-    data: JSONBody[LookupBody | None] = None,
-    page_size: Annotated[int | None, _PAGE_SIZE] = None,
-    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
-) -> Response[bytes]:
-    """The same filters and answer as ``/lookup``; the caller must sign as a subscriber."""
-    registry = registry_of(request)
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        return registry.verify_key(sid, kid)
-
-    await authenticate(request, resolve, once=False)
-    return _page(request, data, page_size, page_token)
 
 
 class _Prebuilt:
@@ -116,6 +49,82 @@ def _signed_json_headers(signer: ResponseSigner, body: bytes) -> list[tuple[byte
         (b"content-length", b"%d" % len(body)),
         (b"signature", signer.header_for(body)),
     ]
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    data: LookupBody | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> ASGIApp:
+    registry = registry_of(request)
+    limits = registry.policy().lookup
+    size = page_size or limits.page_size
+    if not 1 <= size <= limits.max_page_size:
+        raise InvalidRequest(f"page_size must be 1..{limits.max_page_size}", "page_size")
+    try:
+        start = int(page_token) if page_token else 0
+    except ValueError:
+        raise InvalidRequest("page_token is not one this registry issued", "page_token") from None
+    body, total = registry.view.lookup_page(
+        (data or LookupBody()).resolve(), start, size, registry.clock()
+    )
+    _LIST_OK.inc()
+    headers = [(b"x-total-count", b"%d" % total)]
+    if start + size < total:
+        link = f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
+        headers += [(b"x-next-page-token", b"%d" % (start + size)), (b"link", link.encode())]
+    signer: ResponseSigner = request.app.state.signer
+    return _Prebuilt(200, headers + _signed_json_headers(signer, body), body)
+
+
+_LIST_OK = LOOKUPS.labels("list", "ok")
+_PAGE_DOC = {200: ResponseSpec(list[LookupRecord], description="one record per role x valid key")}
+_PAGE_SIZE = QueryParameter(description="records per page (policy bounds it)")
+_PAGE_TOKEN = QueryParameter(description="X-Next-Page-Token of the last page")
+
+
+@post(
+    "/lookup",
+    status_code=200,
+    tags=["lookup"],
+    summary="Look up subscribers' keys",
+    responses=_PAGE_DOC,
+)
+async def lookup(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LookupBody | None] = None,
+    page_size: Annotated[int | None, _PAGE_SIZE] = None,
+    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
+) -> ASGIApp:
+    """Records for currently valid keys only, newest key first, SUBSCRIBED subscribers unless
+    ``status`` says otherwise. Filters: ``subscriber_id, type, domain, city, country,
+    unique_key_id`` (also ``ukId``, ``key_id``, ``pub_key_id``), ``status``. Unsigned, as
+    deployed clients call it. Pages: ``X-Next-Page-Token`` and ``Link`` when more remain."""
+    return _page(request, data, page_size, page_token)
+
+
+@post(
+    "/v2.0/lookup",
+    status_code=200,
+    tags=["lookup"],
+    summary="Look up keys (ONDC, signed)",
+    responses=_PAGE_DOC,
+)
+async def lookup_v2(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LookupBody | None] = None,
+    page_size: Annotated[int | None, _PAGE_SIZE] = None,
+    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
+) -> ASGIApp:
+    """The same filters and answer as ``/lookup``; the caller must sign as a subscriber."""
+    registry = registry_of(request)
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        return registry.verify_key(sid, kid)
+
+    await authenticate(request, resolve, once=False)
+    return _page(request, data, page_size, page_token)
 
 
 def _if_none_match(request: Request[Any, Any, Any]) -> bytes | None:
