@@ -257,3 +257,26 @@ async def test_a_slow_subscriber_times_out_without_holding_up_others(tmp_path: P
         assert slow_sub.attempts[-1].outcome == "timeout"
         assert fast_sub.status is Status.SUBSCRIBED
         assert encode_key(fast.keys.verify_key) == fast_sub.keys[0].signing_public_key
+
+
+@pytest.mark.parametrize(
+    ("style", "switches", "outcome"),
+    [
+        ("decrypt", {"accept_decrypted": False}, "wrong_answer"),
+        ("sign", {"accept_signed": False}, "wrong_answer"),
+        ("decrypt", {"accept_signed": False}, "passed"),
+        ("sign", {"accept_decrypted": False}, "passed"),
+    ],
+)
+async def test_policy_switches_each_answer_style(
+    tmp_path: Path, style: str, switches: dict[str, bool], outcome: str
+) -> None:
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, challenge=switches) as h:
+        peer = SubscriberPeer(generate_key_set(), h.well_known, style=style)  # type: ignore[arg-type]
+        async with serve(peer):
+            body = _body(peer, subscriber_url=peer.url)
+            assert (await h.signed("POST", "/subscribe", peer.keys, SID, body)).status_code == 200
+            assert await h.registry.run_due_challenges() == 1
+        sub = await h.registry.store.load(SID)
+        assert sub is not None
+        assert sub.attempts[-1].outcome == outcome
