@@ -1,0 +1,130 @@
+"""Identifiers as CPOs and BAPs send them, normalised, and turned into keyed tokens.
+
+A raw identifier (phone number, UPI VPA, VIN...) is normalised and immediately becomes
+``BLAKE2b-256(key = network secret, "kind:normalised value")``. Only tokens are stored or logged.
+Pure: the secret is handed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+__all__ = [
+    "IdentifierError",
+    "Kind",
+    "Token",
+    "normalise",
+    "token",
+]
+
+
+class Kind(StrEnum):
+    PHONE = "phone"
+    UPI_VPA = "upi_vpa"
+    VIN = "vin"
+    CHASSIS = "chassis"
+    BATTERY_ID = "battery_id"
+    RFID = "rfid"
+    OCPP_ID_TAG = "ocpp_id_tag"
+    DEVICE = "device"
+
+
+class IdentifierError(ValueError):
+    """An identifier that does not normalise; ``reason`` says why (never echoing the value)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"{kind}: {reason}")
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A keyed token. ``family`` is what it can match: a chassis number that is a valid VIN
+    and a VIN are one vehicle; an RFID card and an OCPP idTag are one credential."""
+
+    family: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.family}:{self.value}"
+
+
+_SEPARATORS = re.compile(r"[\s\-_.:/]+")
+_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+_CHASSIS = re.compile(r"[A-Z0-9]{5,25}")
+_CREDENTIAL = re.compile(r"[A-Z0-9]{4,64}")
+_VPA = re.compile(r"[a-z0-9][a-z0-9._\-]{1,255}@[a-z][a-z0-9]{1,63}")
+_DEVICE = re.compile(r"[a-z0-9\-_:.]{6,128}")
+_MAX_RAW = 256
+
+
+def _phone(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "IN")
+    except NumberParseException:
+        raise IdentifierError("phone", "not a phone number") from None
+    if number.country_code != 91:
+        raise IdentifierError("phone", "not an Indian (+91) number")
+    if not phonenumbers.is_valid_number(number):
+        raise IdentifierError("phone", "not a valid Indian number")
+    if phonenumbers.number_type(number) is not PhoneNumberType.MOBILE:
+        raise IdentifierError("phone", "not a mobile number")
+    if phonenumbers.national_significant_number(number).startswith("160"):
+        raise IdentifierError("phone", "160-series numbers belong to institutions, not people")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _squeezed(raw: str) -> str:
+    return _SEPARATORS.sub("", raw).upper()
+
+
+def normalise(kind: Kind, raw: str, scope: str | None = None) -> tuple[str, str]:
+    """(family, normalised value) or ``IdentifierError``. ``scope`` is the reporting
+    participant, required for device ids (they are per app)."""
+    if not raw or len(raw) > _MAX_RAW:
+        raise IdentifierError(kind.value, f"must be 1..{_MAX_RAW} characters")
+    if kind is Kind.PHONE:
+        return "phone", _phone(raw)
+    if kind is Kind.UPI_VPA:
+        vpa = raw.strip().lower()
+        if not _VPA.fullmatch(vpa):
+            raise IdentifierError(kind.value, "not a UPI VPA of the form handle@psp")
+        return "upi_vpa", vpa
+    if kind in (Kind.VIN, Kind.CHASSIS):
+        value = _squeezed(raw)
+        if _VIN.fullmatch(value):
+            return "vehicle", value
+        if kind is Kind.VIN:
+            raise IdentifierError(kind.value, "a VIN is 17 letters and digits, without I, O or Q")
+        if not _CHASSIS.fullmatch(value):
+            raise IdentifierError(kind.value, "a chassis number is 5..25 letters and digits")
+        return "vehicle", value
+    if kind in (Kind.RFID, Kind.OCPP_ID_TAG, Kind.BATTERY_ID):
+        value = _squeezed(raw)
+        if not _CREDENTIAL.fullmatch(value):
+            raise IdentifierError(kind.value, "must be 4..64 letters and digits")
+        return ("battery" if kind is Kind.BATTERY_ID else "credential"), value
+    if kind is Kind.DEVICE:
+        if not scope:
+            raise IdentifierError(kind.value, "device ids are scoped to the reporting app")
+        value = raw.strip().lower()
+        if not _DEVICE.fullmatch(value):
+            raise IdentifierError(kind.value, "must be 6..128 letters, digits or - _ : .")
+        return "device", f"{scope}|{value}"
+    raise IdentifierError(str(kind), "unknown kind")  # pragma: no cover - exhaustive enum
+
+
+def token(secret: bytes, kind: Kind, raw: str, scope: str | None = None) -> Token:
+    """Normalise and key. The raw value does not survive this call."""
+    if len(secret) < 16:
+        raise ValueError("the network secret must be at least 16 bytes")
+    family, value = normalise(kind, raw, scope)
+    digest = hashlib.blake2b(f"{family}:{value}".encode(), key=secret[:64], digest_size=32)
+    return Token(family, digest.hexdigest())
