@@ -80,31 +80,20 @@ def chain(head: LogEntry | None, drafts: Iterable[Draft], at: float) -> list[Log
     entries = []
     for draft in drafts:
         seq += 1
-        fields = _Hashed(
-            seq,
-            at,
-            draft.subscriber_id,
-            draft.unique_key_id,
-            draft.action,
-            draft.old_status,
-            draft.new_status,
-            draft.actor,
+        entry = LogEntry(
+            seq=seq,
+            at=at,
+            subscriber_id=draft.subscriber_id,
+            unique_key_id=draft.unique_key_id,
+            action=draft.action,
+            old_status=draft.old_status,
+            new_status=draft.new_status,
+            actor=draft.actor,
+            prev_hash=prev,
+            hash="",
         )
-        digest = _digest(prev, fields)
-        entries.append(
-            LogEntry(
-                seq=seq,
-                at=at,
-                subscriber_id=draft.subscriber_id,
-                unique_key_id=draft.unique_key_id,
-                action=draft.action,
-                old_status=draft.old_status,
-                new_status=draft.new_status,
-                actor=draft.actor,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        digest = _digest(prev, _fields(entry))
+        entries.append(msgspec.structs.replace(entry, hash=digest))
         prev = digest
     return entries
 

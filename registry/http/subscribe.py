@@ -12,16 +12,15 @@ from nacl.signing import VerifyKey
 from registry.errors import Forbidden, InvalidRequest
 from registry.http.auth import authenticate, registry_of
 from registry.http.bodies import SubscribeBody
+from registry.identity import operator_key
 from registry.model import Attempt, KeyState, Status
-from registry.operations import subscribe_signing_key
+from registry.operations import SubscribeRequest, subscribe_signing_key
 from registry.records import iso
 from trust import (
     KeyFormatError,
-    MalformedHeader,
     SignatureParams,
     UnknownKey,
     load_verify_key,
-    parse_header,
 )
 
 __all__ = ["challenges", "revoke_own_key", "subscribe"]
@@ -43,12 +42,11 @@ async def subscribe(
     before it is valid), changes the URL, adds a role. An empty body re-sends the challenge
     for pending keys. Answers the subscriber's status, e.g. ``UNDER_SUBSCRIPTION``."""
     registry = registry_of(request)
-    header = request.headers.get("authorization")
-    if not header:
-        raise MalformedHeader("the Authorization header is missing; sign the request")
-    req = (data or SubscribeBody()).resolve(parse_header(header).subscriber_id)
+    resolved: list[SubscribeRequest] = []
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
+        req = (data or SubscribeBody()).resolve(sid)
+        resolved.append(req)
         existing = registry.view.subscriber(sid) or await registry.store.load(sid)
         try:
             public = subscribe_signing_key(existing, req, kid, registry.clock())
@@ -60,7 +58,7 @@ async def subscribe(
             raise InvalidRequest(str(exc), "signing_public_key") from None
 
     signer = await authenticate(request, resolve, once=True)
-    saved = await registry.subscribe(req, actor=signer.subscriber_id)
+    saved = await registry.subscribe(resolved[0], actor=signer.subscriber_id)
     return SubscribeAnswer(status=saved.status.value)
 
 
@@ -99,7 +97,7 @@ async def _subscriber_or_operator(
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
         if (sid, kid) in operators:
-            return operators[(sid, kid)]  # type: ignore[no-any-return]
+            return operator_key(operators, sid, kid)
         if sid != subscriber_id:
             raise UnknownKey(f"{sid} may not act for {subscriber_id}")
         sub = registry.view.subscriber(sid) or await registry.store.load(sid)

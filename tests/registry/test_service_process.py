@@ -54,16 +54,7 @@ def test_policies_check(tmp_path: Path) -> None:
 
 def test_operator_commands_against_a_running_service(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    added = uei(
-        "admin",
-        "add-operator",
-        "--operator-id",
-        "ops",
-        "--out",
-        str(tmp_path / "ops.json"),
-        env=env,
-        cwd=tmp_path,
-    )
+    added = _add_operator(tmp_path, env)
     assert added.returncode == 0, added.stderr
     assert (tmp_path / "ops.json").stat().st_mode & 0o077 == 0
     with ServiceProcess(env, tmp_path) as service:
@@ -93,6 +84,20 @@ def test_redis_store_refuses_to_start_without_registry_keys(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "UEI_REGISTRY_KEYS must name the registry's key file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _add_operator(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``uei admin add-operator``: key file ``ops.json`` in tmp_path, listed for the service."""
+    return uei(
+        "admin",
+        "add-operator",
+        "--operator-id",
+        "ops",
+        "--out",
+        str(tmp_path / "ops.json"),
+        env=env,
+        cwd=tmp_path,
+    )
 
 
 def _subscribe(url: str, sid: str) -> dict[str, str]:
@@ -148,16 +153,7 @@ def test_sigkill_right_after_acknowledged_writes_loses_nothing(
     redis = RedisServer(aof=True).start() if backend == "redis" else None
     try:
         env = _env(tmp_path, redis.url if redis else None)
-        uei(
-            "admin",
-            "add-operator",
-            "--operator-id",
-            "ops",
-            "--out",
-            str(tmp_path / "ops.json"),
-            env=env,
-            cwd=tmp_path,
-        )
+        _add_operator(tmp_path, env)
         service = ServiceProcess(env, tmp_path).start()
         ops = {**env, "UEI_URL": service.url, "UEI_OPERATOR_KEY": str(tmp_path / "ops.json")}
         assert _subscribe(service.url, "a.example") == {"status": "UNDER_SUBSCRIPTION"}
