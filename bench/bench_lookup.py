@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from antiabuse.secret import create_secret_file
 from registry.changelog import chain
 from registry.identity import save_key_file
 from registry.model import Attempt
@@ -123,9 +124,12 @@ def main() -> None:
         sid, kid = asyncio.run(seed(redis.url, args.subscribers))
         keys = Path(tmp) / "registry-keys.json"
         save_key_file(keys, generate_key_set(), "registry.uei")
+        secret = Path(tmp) / "network-secret"
+        create_secret_file(secret)
         env = {
             "UEI_STORE": redis.url,
             "UEI_REGISTRY_KEYS": str(keys),
+            "UEI_NETWORK_SECRET": str(secret),
             "UEI_DATA_DIR": tmp,
             "UEI_POLICIES": str(Path(__file__).parent.parent / "policies.yaml"),
         }

@@ -12,8 +12,14 @@ import httpx
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
+from antiabuse.http import ROUTES as ABUSE_ROUTES
+from antiabuse.http import AbuseApi
+from antiabuse.secret import SecretError, load_network_secret
+from antiabuse.service import Defaulters
+from antiabuse.stores import open_abuse_store
 from registry.challenger import Challenger
 from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
+from registry.http.auth import authenticate_bpp
 from registry.http.changelog import change_log
 from registry.http.errors import exception_handlers
 from registry.http.health import healthz, readyz
@@ -21,7 +27,7 @@ from registry.http.lookup import key_path, lookup, lookup_v2, well_known
 from registry.http.observe import metrics, observe
 from registry.http.signing import ResponseSigner
 from registry.http.subscribe import challenges, revoke_own_key, subscribe
-from registry.identity import RegistryIdentity, load_operators
+from registry.identity import ConfigError, RegistryIdentity, load_operators
 from registry.policy import Policies, load_policies
 from registry.service import Registry
 from registry.settings import Settings
@@ -47,6 +53,7 @@ ROUTES = [
     admin_allow,
     admin_action,
     admin_revoke_key,
+    *ABUSE_ROUTES,
 ]
 
 
@@ -75,11 +82,16 @@ def create_app(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
     )
     operators = load_operators(settings.operators_file)
+    try:
+        secret = load_network_secret(settings.network_secret, settings.data_dir, settings.embedded)
+    except SecretError as exc:
+        raise ConfigError(str(exc)) from None
     signer = ResponseSigner(identity, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         store = await open_store(settings.store)
+        abuse_store = await open_abuse_store(settings.store)
         async with httpx.AsyncClient(follow_redirects=False) as client:
             registry = Registry(
                 store,
@@ -88,6 +100,11 @@ def create_app(
                 clock,
             )
             app.state.registry = registry
+            app.state.abuse = AbuseApi(
+                Defaulters(abuse_store, lambda: app.state.policies.defaulters, clock),
+                secret,
+                authenticate_bpp,
+            )
             try:
                 await registry.sync()
                 task = (
@@ -103,6 +120,7 @@ def create_app(
                         with contextlib.suppress(asyncio.CancelledError):
                             await task
             finally:
+                await abuse_store.close()
                 await store.close()
 
     app = Litestar(

@@ -87,6 +87,23 @@ def keys_generate(key_id: str | None) -> None:
     click.echo(json.dumps(generate_key_set(key_id).as_json_fields(), indent=2))
 
 
+@keys.command("secret")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def keys_secret(file: Path) -> None:
+    """Create FILE holding a fresh network secret (owner-only permissions).
+
+    The secret keys identity tokens: every replica sharing a store needs the same one, named
+    by UEI_NETWORK_SECRET. Changing it makes every stored token unmatchable.
+    """
+    from antiabuse.secret import create_secret_file
+
+    try:
+        create_secret_file(file)
+    except FileExistsError:
+        raise click.ClickException(f"{file} exists; a secret is never overwritten") from None
+    click.echo(f"created {file}")
+
+
 @cli.command("sign")
 @click.option(
     "--private-key",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from trust import Refusal
+
 __all__ = [
     "Conflict",
     "Forbidden",
@@ -13,16 +15,8 @@ __all__ = [
 ]
 
 
-class RegistryError(Exception):
+class RegistryError(Refusal):
     """Root of the registry's refusals. ``path`` names the field at fault, when one is."""
-
-    status = 400
-    code = "30000"
-
-    def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
 
 
 class InvalidRequest(RegistryError):

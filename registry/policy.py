@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import msgspec
 import yaml
 
+from antiabuse.policy import DefaultersPolicy
+
 __all__ = [
     "ChallengePolicy",
     "KeyValidityPolicy",
@@ -80,6 +82,7 @@ class RegistryPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
 class Policies(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     version: int = 1
     registry: RegistryPolicy = RegistryPolicy()
+    defaulters: DefaultersPolicy = DefaultersPolicy()
 
 
 class PolicyError(ValueError):

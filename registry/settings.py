@@ -16,7 +16,9 @@ class Settings:
     ``UEI_DATA_DIR`` (``./.uei``), ``UEI_STORE`` (SQLite in the data dir),
     ``UEI_POLICIES`` (``./policies.yaml``), ``UEI_REGISTRY_ID`` (``registry.uei``),
     ``UEI_REGISTRY_KEYS`` (created in the data dir on SQLite; required with Redis),
-    ``UEI_OPERATORS`` (``$UEI_DATA_DIR/operators.json``).
+    ``UEI_OPERATORS`` (``$UEI_DATA_DIR/operators.json``), ``UEI_NETWORK_SECRET`` (the file
+    holding the secret that keys identity tokens; created in the data dir on SQLite, required
+    with Redis).
     """
 
     data_dir: Path
@@ -25,6 +27,7 @@ class Settings:
     registry_id: str = "registry.uei"
     registry_keys: Path | None = None
     operators: Path | None = None
+    network_secret: Path | None = None
     policies_required: bool = False
     """True when UEI_POLICIES names the file: then it must exist. The default path may be
     absent, and the defaults apply."""
@@ -44,6 +47,7 @@ class Settings:
         data_dir = Path(env.get("UEI_DATA_DIR", ".uei"))
         keys = env.get("UEI_REGISTRY_KEYS")
         operators = env.get("UEI_OPERATORS")
+        secret = env.get("UEI_NETWORK_SECRET")
         return cls(
             data_dir=data_dir,
             store=env.get("UEI_STORE") or f"sqlite:///{data_dir / 'uei.db'}",
@@ -52,4 +56,5 @@ class Settings:
             registry_id=env.get("UEI_REGISTRY_ID", "registry.uei"),
             registry_keys=Path(keys) if keys else None,
             operators=Path(operators) if operators else None,
+            network_secret=Path(secret) if secret else None,
         )

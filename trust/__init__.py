@@ -14,7 +14,7 @@ from trust.challenge import (
 )
 from trust.diagnose import explain_mismatch
 from trust.digest import body_digest
-from trust.envelope import ErrorCode, ack_body, nack, nack_body
+from trust.envelope import ErrorCode, Refusal, ack_body, nack, nack_body
 from trust.errors import (
     AlgorithmMismatch,
     ChallengeError,
@@ -71,6 +71,7 @@ __all__ = [
     "MalformedHeader",
     "MemoryReplayGuard",
     "NotYetValid",
+    "Refusal",
     "ReplayGuard",
     "Replayed",
     "SignatureError",

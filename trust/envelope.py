@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import msgspec
 
-__all__ = ["ErrorCode", "ack_body", "nack", "nack_body"]
+__all__ = ["ErrorCode", "Refusal", "ack_body", "nack", "nack_body"]
 
 
 class ErrorCode(StrEnum):
@@ -59,3 +59,21 @@ def nack(code: str, message: str, path: str | None = None) -> Envelope:
 def nack_body(code: str, message: str, path: str | None = None) -> bytes:
     """A NACK naming what failed and where (``path``, e.g. ``identifiers[2].value``)."""
     return msgspec.json.encode(nack(code, message, path))
+
+
+class Refusal(Exception):
+    """A request refused with a Beckn NACK: one HTTP status and code per subclass, and
+    ``path`` naming the field at fault when there is one. Every part's refusals derive from
+    it, so one handler turns them all into envelopes."""
+
+    status = 400
+    code: str = ErrorCode.BAD_REQUEST
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def headers(self) -> dict[str, str]:
+        """Response headers the refusal carries (``Retry-After``, for one)."""
+        return {}

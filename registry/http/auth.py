@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from nacl.signing import VerifyKey
 
+from registry.model import ParticipantType
 from registry.policy import RegistryPolicy
 from registry.service import Registry
 from trust import (
@@ -14,10 +16,11 @@ from trust import (
     MalformedHeader,
     SignatureError,
     SignatureParams,
+    UnknownKey,
     Verifier,
 )
 
-__all__ = ["authenticate", "registry_of"]
+__all__ = ["authenticate", "authenticate_bpp", "registry_of"]
 
 
 def registry_of(request: Request[Any, Any, Any]) -> Registry:
@@ -52,3 +55,18 @@ async def authenticate(
     except SignatureError as exc:
         exc.header_name = header_name
         raise
+
+
+async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
+    """The SUBSCRIBED BPP that signed this request (replays refused): the anti-abuse API's
+    callers. Anyone else, even a subscribed BAP, gets a 401 saying so."""
+    registry = registry_of(request)
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        sub = registry.view.subscriber(sid)
+        if sub is None or not any(r.type is ParticipantType.BPP for r in sub.roles):
+            raise UnknownKey(f"{sid} is not a subscribed BPP")
+        return registry.view.verify_key(sid, kid, registry.clock())
+
+    params = await authenticate(request, resolve, once=True)
+    return params.subscriber_id

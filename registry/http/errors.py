@@ -10,8 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from registry.errors import RegistryError
-from trust import ErrorCode, SignatureError, nack_body, unauthorized
+from trust import ErrorCode, Refusal, SignatureError, nack_body, unauthorized
 
 __all__ = ["exception_handlers"]
 
@@ -53,8 +52,10 @@ def _on_signature_error(_: Request[Any, Any, Any], exc: SignatureError) -> Respo
     )
 
 
-def _on_registry_error(_: Request[Any, Any, Any], exc: RegistryError) -> Response[bytes]:
-    return _nack(exc.status, exc.code, exc.message, exc.path)
+def _on_refusal(_: Request[Any, Any, Any], exc: Refusal) -> Response[bytes]:
+    response = _nack(exc.status, exc.code, exc.message, exc.path)
+    response.headers.update(exc.headers())
+    return response
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -67,6 +68,6 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 exception_handlers: ExceptionHandlersMap = {
     HTTPException: _on_http_exception,
     SignatureError: _on_signature_error,
-    RegistryError: _on_registry_error,
+    Refusal: _on_refusal,
     Exception: _on_unexpected,
 }

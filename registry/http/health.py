@@ -26,6 +26,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     """503 while the store cannot be reached."""
     try:
         await request.app.state.registry.store.ping()
+        await request.app.state.abuse.defaulters.store.ping()
     except Exception as exc:  # any store failure means not ready
         return Response(Health("unavailable", f"store: {type(exc).__name__}"), status_code=503)
     return Response(Health("ok", f"log at {request.app.state.registry.view.seq}"))

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from litestar import Litestar
 
+from antiabuse.secret import create_secret_file
 from registry.app import create_app
 from registry.identity import save_key_file
 from registry.service import Registry
@@ -103,8 +104,16 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def running(store_url: str, tmp_path: Path, **policy: Any) -> AsyncIterator[Harness]:
-    """The app on ``store_url`` with an operator, background work off (tests drive it)."""
+async def running(
+    store_url: str,
+    tmp_path: Path,
+    *,
+    defaulters: dict[str, Any] | None = None,
+    **policy: Any,
+) -> AsyncIterator[Harness]:
+    """The app on ``store_url`` with an operator, background work off (tests drive it).
+    ``policy``: the registry section; ``defaulters``: that section."""
+    policies_doc = {"registry": policy, "defaulters": defaulters or {}}
     operator = generate_key_set("ops-key-1")
     operators = tmp_path / "operators.json"
     operators.write_text(
@@ -121,8 +130,11 @@ async def running(store_url: str, tmp_path: Path, **policy: Any) -> AsyncIterato
     registry_keys = tmp_path / "registry-keys.json"
     if not registry_keys.exists():
         save_key_file(registry_keys, generate_key_set(), "registry.uei")
+    secret = tmp_path / "network-secret"
+    if not secret.exists():
+        create_secret_file(secret)
     policies = tmp_path / "policies.yaml"
-    policies.write_text(json.dumps({"registry": policy}) if policy else "")
+    policies.write_text(json.dumps(policies_doc))
     settings = Settings.from_env(
         {
             "UEI_DATA_DIR": str(tmp_path / "data"),
@@ -130,6 +142,7 @@ async def running(store_url: str, tmp_path: Path, **policy: Any) -> AsyncIterato
             "UEI_REGISTRY_KEYS": str(registry_keys),
             "UEI_OPERATORS": str(operators),
             "UEI_POLICIES": str(policies),
+            "UEI_NETWORK_SECRET": str(secret),
         }
     )
     clock = Clock()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from antiabuse.secret import create_secret_file
 from registry.identity import save_key_file
 from tests.redis_servers import RedisServer
 from tests.registry.harness import REPO
@@ -36,7 +37,13 @@ def _env(tmp_path: Path, store: str | None = None) -> dict[str, str]:
     if store is not None:
         keys = tmp_path / "registry-keys.json"
         save_key_file(keys, generate_key_set(), "registry.uei")
-        env |= {"UEI_STORE": store, "UEI_REGISTRY_KEYS": str(keys)}
+        secret = tmp_path / "network-secret"
+        create_secret_file(secret)
+        env |= {
+            "UEI_STORE": store,
+            "UEI_REGISTRY_KEYS": str(keys),
+            "UEI_NETWORK_SECRET": str(secret),
+        }
     return env
 
 

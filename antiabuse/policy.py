@@ -1,0 +1,126 @@
+"""The ``defaulters`` section of ``policies.yaml``: how unpaid sessions become verdicts.
+
+Types only; the registry's policy module composes the sections and loads the file strictly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+__all__ = [
+    "DefaultersPolicy",
+    "DisputePolicy",
+    "QueryQuota",
+    "Strengths",
+    "Thresholds",
+    "Verdict",
+]
+
+_Unit = Annotated[float, msgspec.Meta(ge=0, le=1)]
+_Days = Annotated[float, msgspec.Meta(ge=0)]
+
+
+class Verdict(StrEnum):
+    """Ordered from the mildest: ``max`` over verdicts by ``rank`` picks the strictest."""
+
+    ALLOW = "allow"
+    PREPAID_ONLY = "prepaid_only"
+    BLOCK = "block"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Verdict.ALLOW: 0, Verdict.PREPAID_ONLY: 1, Verdict.BLOCK: 2}
+
+
+class Strengths(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How much a match on each family says that two people are one (0 = nothing, 1 = proof).
+
+    Families: ``vehicle`` is a VIN or chassis number, ``credential`` an RFID card or OCPP idTag.
+    """
+
+    phone: _Unit = 0.5
+    upi_vpa: _Unit = 1.0
+    vehicle: _Unit = 0.7
+    credential: _Unit = 0.95
+    battery: _Unit = 0.9
+    device: _Unit = 0.6
+
+    def of(self, family: str) -> float:
+        value: float = getattr(self, family)
+        return value
+
+
+class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    block: _Unit = 0.9
+    """Score from evidence that never passes through a phone number needed for ``block``."""
+    prepaid_only: _Unit = 0.35
+    """Score needed for ``prepaid_only``."""
+
+
+class DisputePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    cap: Verdict = Verdict.PREPAID_ONLY
+    """The strictest verdict a disputed case can support."""
+    expire_days: _Days = 30
+    """A dispute the creditor leaves unresolved this long ends the case's effect."""
+
+
+class QueryQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    per_hour: Annotated[float, msgspec.Meta(gt=0)] = 600
+    """Sustained status queries per CPO."""
+    burst: Annotated[int, msgspec.Meta(ge=1)] = 60
+    """Queries a CPO may make at once before the hourly rate applies."""
+
+
+class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    strength: Strengths = Strengths()
+    person_families: list[str] = msgspec.field(default_factory=lambda: ["upi_vpa", "credential"])
+    """Families that stand for one person each; an identifier's count of distinct people is
+    its largest count of distinct neighbours in any of these families (besides its own)."""
+    fanout_limit: Annotated[int, msgspec.Meta(ge=1)] = 5
+    """An identifier seen with more distinct people than this (a fleet vehicle, a shared
+    device) counts for nothing, as a direct match or as a link."""
+    recycling_horizon_days: _Days = 90
+    """A phone number is evidence about a person only this long after it was last seen with
+    them: Indian numbers are reassigned about 90 days after disconnection."""
+    max_hops: Annotated[int, msgspec.Meta(ge=0, le=4)] = 2
+    """How many observed links evidence may cross (0: direct matches only)."""
+    max_neighbours: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 200
+    """Links read per identifier while following evidence (bounds the query's work)."""
+    notice_days: _Days = 7
+    """A case counts this long after the unpaid session (``occurred_at``), not before."""
+    case_expiry_days: _Days = 365
+    """A case older than this (from ``occurred_at``) counts no more."""
+    dispute: DisputePolicy = DisputePolicy()
+    thresholds: Thresholds = Thresholds()
+    minimum_amount: Annotated[float, msgspec.Meta(ge=0)] = 50.0
+    """Smaller debts (INR) are refused at report time."""
+    amount_bands: list[Annotated[float, msgspec.Meta(gt=0)]] = msgspec.field(
+        default_factory=lambda: [500.0, 2000.0, 10000.0]
+    )
+    """Band edges (INR) for the outstanding amount a verdict reports instead of the sum."""
+    disclose_creditors: bool = False
+    """When true, a verdict names the creditor CPOs and case ids so the user can settle."""
+    query_quota: QueryQuota = QueryQuota()
+    shadow: bool = False
+    """Record verdicts without enforcing them: answers say ``allow`` and carry the verdict
+    that would have been given under ``shadow_verdict``."""
+
+    def __post_init__(self) -> None:
+        known = set(Strengths.__struct_fields__)
+        for family in self.person_families:
+            if family not in known:
+                raise ValueError(f"person_families: {family!r} is not one of {sorted(known)}")
+        if self.thresholds.prepaid_only > self.thresholds.block:
+            raise ValueError("thresholds: prepaid_only must not exceed block")
+        if self.amount_bands != sorted(self.amount_bands):
+            raise ValueError("amount_bands must be in increasing order")
+
+    @property
+    def horizon_seconds(self) -> float:
+        return self.recycling_horizon_days * 86400

@@ -1,0 +1,175 @@
+"""Redis and Redis Cluster for the anti-abuse data.
+
+The ledger (cases, the (creditor, session_ref) index, the token -> cases index, the audit
+list) shares the ``{uei:ab}`` hash tag so each ledger change is one atomic script on one node;
+cases are few next to the identity graph. The graph and the quotas spread over the cluster:
+each token's neighbour and degree hashes share that token's own tag, so ``link`` is one
+script per token, and a retry after a partial failure completes it (links only grow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+
+from antiabuse.ledger import AuditEntry, Case
+from antiabuse.quota import QuotaAnswer
+from antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
+
+__all__ = ["RedisAbuseStore"]
+
+_TAG = "{uei:ab}"
+_REFS = f"{_TAG}:refs"
+_AUDIT = f"{_TAG}:audit"
+
+
+def _script(name: str) -> str:
+    return resources.files("antiabuse.stores").joinpath(f"lua/{name}.lua").read_text()
+
+
+def _case_key(case_id: str) -> str:
+    return f"{_TAG}:case:{case_id}"
+
+
+def _index_key(token: str) -> str:
+    return f"{_TAG}:tok:{token}"
+
+
+def _adjacency_key(token: str) -> str:
+    return f"uei:ab:adj:{{{token}}}"
+
+
+def _degree_key(token: str) -> str:
+    return f"uei:ab:deg:{{{token}}}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisAbuseStore:
+    def __init__(self, client: Redis | RedisCluster) -> None:
+        self._client: Any = client
+        self._create = client.register_script(_script("create_case"))
+        self._save = client.register_script(_script("save_case"))
+        self._link = client.register_script(_script("link"))
+        self._gcra = client.register_script(_script("gcra"))
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
+        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        if url.startswith("redis+cluster://"):
+            return cls(
+                RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"), **options)
+            )
+        return cls(Redis.from_url(url, **options))
+
+    async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
+        """One read per key, pipelined (split per node on a cluster)."""
+        if not keys:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            getattr(pipe, command)(key, *args)
+        return list(await pipe.execute())
+
+    async def create_case(self, case: Case, audit: AuditEntry) -> Case:
+        stored = msgspec.structs.replace(case, version=1)
+        ref = msgspec.json.encode([case.creditor, case.session_ref])
+        found = _text(
+            await self._create(
+                keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
+                args=[ref, case.case_id, encode(stored), encode(audit)],
+            )
+        )
+        if found == case.case_id:
+            return stored
+        existing = await self.load_cases([found])
+        return existing[found]
+
+    async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
+        ids = list(dict.fromkeys(case_ids))
+        docs = await self._each("hget", [_case_key(i) for i in ids], "doc")
+        cases = [decode_case(doc) for doc in docs if doc is not None]
+        return {c.case_id: c for c in cases}
+
+    async def save_case(self, case: Case, audit: AuditEntry) -> Case:
+        stored = msgspec.structs.replace(case, version=case.version + 1)
+        answer = await self._save(
+            keys=[_case_key(case.case_id), _AUDIT],
+            args=[case.version, stored.version, encode(stored), encode(audit)],
+        )
+        if _text(answer) != "ok":
+            raise CaseConflict(case.case_id)
+        return stored
+
+    async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
+        wanted = list(dict.fromkeys(tokens))
+        members = await self._each("smembers", [_index_key(t) for t in wanted])
+        return {
+            t: sorted(_text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
+        }
+
+    async def link(self, tokens: Sequence[str], seen_at: float) -> None:
+        distinct = list(dict.fromkeys(tokens))
+        seen = repr(float(seen_at))
+        await asyncio.gather(
+            *(
+                self._link(
+                    keys=[_adjacency_key(a), _degree_key(a)],
+                    args=[
+                        seen,
+                        *(x for b in distinct if b != a for x in (b, b.partition(":")[0])),
+                    ],
+                )
+                for a in distinct
+            )
+        )
+
+    async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
+        wanted = list(dict.fromkeys(tokens))
+        found: dict[str, dict[str, float]] = {}
+        for token, raw in zip(
+            wanted, await self._each("hgetall", [_adjacency_key(t) for t in wanted]), strict=True
+        ):
+            links = {_text(b): float(seen) for b, seen in raw.items()}
+            if len(links) > limit:
+                links = dict(sorted(links.items(), key=lambda kv: -kv[1])[:limit])
+            found[token] = links
+        return found
+
+    async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
+        wanted = list(dict.fromkeys(tokens))
+        rows = await self._each("hgetall", [_degree_key(t) for t in wanted])
+        return {
+            t: {_text(f): int(n) for f, n in row.items()}
+            for t, row in zip(wanted, rows, strict=True)
+            if row
+        }
+
+    async def take(
+        self, key: str, now: float, interval: float, burst: int, cost: int = 1
+    ) -> QuotaAnswer:
+        allowed, remaining, retry_after, reset_after = await self._gcra(
+            keys=[f"uei:ab:q:{{{key}}}"], args=[repr(now), repr(interval), burst, cost]
+        )
+        return QuotaAnswer(bool(allowed), int(remaining), float(retry_after), float(reset_after))
+
+    async def audit(self, entry: AuditEntry) -> None:
+        await self._client.rpush(_AUDIT, encode(entry))
+
+    async def audit_log(self, limit: int) -> list[AuditEntry]:
+        rows = await self._client.lrange(_AUDIT, -limit, -1)
+        return [decode_audit(row) for row in rows]
+
+    async def ping(self) -> None:
+        await self._client.ping()
+
+    async def close(self) -> None:
+        await self._client.aclose()
