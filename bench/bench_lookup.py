@@ -24,45 +24,23 @@ from pathlib import Path
 import httpx
 
 from antiabuse.secret import create_secret_file
-from registry.changelog import chain
 from registry.identity import save_key_file
-from registry.model import Attempt
-from registry.operations import SubscribeRequest, challenge_passed, subscribe
-from registry.policy import RegistryPolicy
 from registry.stores.redis import RedisRegistryStore
 from tests.redis_servers import RedisServer, free_port
-from trust import encode_key, generate_key_set
+from tests.registry.factories import Participant, enrol
+from trust import generate_key_set
 
 
 async def seed(url: str, count: int) -> tuple[str, str]:
     """``count`` SUBSCRIBED subscribers; returns one (subscriber_id, unique_key_id)."""
     store = RedisRegistryStore.from_url(url)
-    policy, now = RegistryPolicy(), time.time()
+    now = time.time()
     first = ("", "")
     for i in range(count):
-        sid = f"cpo-{i:05d}.example"
-        keys = generate_key_set()
-        req = SubscribeRequest(
-            subscriber_id=sid,
-            subscriber_url=f"https://{sid}/beckn",
-            type="BPP",  # type: ignore[arg-type]
-            domain="ev-charging:uei",
-            city="std:080",
-            country="IND",
-            unique_key_id=keys.unique_key_id,
-            signing_public_key=encode_key(keys.verify_key),
-            encr_public_key=encode_key(keys.encryption_public_key),
-        )
-        out = subscribe(None, req, policy, now, sid)
-        passed = challenge_passed(
-            out.subscriber, Attempt(1, now, keys.unique_key_id, "passed", 200), policy
-        )
-        drafts = out.drafts + passed.drafts
-        await store.save(
-            passed.subscriber, chain(await store.head(), drafts, now), out.claim_key_ids
-        )
+        participant = Participant(f"cpo-{i:05d}.example", url=f"https://cpo-{i:05d}.example/beckn")
+        await enrol(store, participant, now)
         if i == 0:
-            first = (sid, keys.unique_key_id)
+            first = (participant.subscriber_id, participant.keys.unique_key_id)
     await store.close()
     return first
 

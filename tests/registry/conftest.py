@@ -10,38 +10,16 @@ import pytest
 from registry.stores import RegistryStore
 from registry.stores.redis import RedisRegistryStore
 from registry.stores.sqlite import SqliteRegistryStore
-from tests.redis_servers import RedisCluster, RedisServer, redis_command
 
-__all__ = ["BACKENDS", "StoreOpener", "store", "store_opener"]
-
-BACKENDS = ["sqlite", "redis", "cluster"]
+__all__ = ["StoreOpener", "store", "store_opener"]
 
 StoreOpener = Callable[[], Awaitable[RegistryStore]]
-
-
-def backend_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
-    """A clean store URL for ``backend``; Redis servers are emptied first."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'uei.db'}"
-    if backend == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        redis_command(server.port, "FLUSHALL")
-        return server.url
-    cluster: RedisCluster = request.getfixturevalue("redis_cluster")
-    for port in cluster.live_ports:
-        redis_command(port, "FLUSHALL")
-    return cluster.url
 
 
 async def _open(url: str) -> RegistryStore:
     if url.startswith("sqlite:///"):
         return await SqliteRegistryStore.open(Path(url.removeprefix("sqlite:///")))
     return RedisRegistryStore.from_url(url)
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return backend_url(request, str(request.param), tmp_path)
 
 
 @pytest.fixture

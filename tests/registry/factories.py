@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from registry.model import ParticipantType
-from registry.operations import SubscribeRequest
+from registry.changelog import chain
+from registry.model import Attempt, ParticipantType
+from registry.operations import SubscribeRequest, challenge_passed, subscribe
+from registry.policy import RegistryPolicy
+from registry.stores import RegistryStore
 from trust import KeySet, encode_key, generate_key_set
 
 NOW = 1_790_000_000.0
@@ -33,3 +36,14 @@ class Participant:
         }
         fields.update(overrides)
         return SubscribeRequest(**fields)  # type: ignore[arg-type]
+
+
+async def enrol(store: RegistryStore, participant: Participant, now: float) -> None:
+    """Store ``participant`` as SUBSCRIBED, as if it had passed the on_subscribe challenge
+    (for tests and benchmarks about what comes after onboarding)."""
+    policy, sid = RegistryPolicy(), participant.subscriber_id
+    out = subscribe(None, participant.request(), policy, now, sid)
+    attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
+    passed = challenge_passed(out.subscriber, attempt, policy)
+    drafts = out.drafts + passed.drafts
+    await store.save(passed.subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)

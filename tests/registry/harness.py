@@ -18,6 +18,7 @@ from registry.app import create_app
 from registry.identity import save_key_file
 from registry.service import Registry
 from registry.settings import Settings
+from tests.registry.factories import Participant, enrol
 from trust import (
     KeySet,
     encode_key,
@@ -87,6 +88,11 @@ class Harness:
             content=body,
             headers={header: value, "Content-Type": "application/json"},
         )
+
+    async def enrol(self, participant: Participant) -> None:
+        """``participant`` SUBSCRIBED (stored directly) and known to this replica's view."""
+        await enrol(self.registry.store, participant, self.clock())
+        await self.registry.sync()
 
     async def as_operator(self, method: str, path: str, body: bytes = b"") -> httpx.Response:
         return await self.signed(method, path, self.operator, self.operator_id, body)

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from registry.changelog import LogEntry, verify_chain
-from tests.registry.conftest import backend_url
+from tests.conftest import backend_url
 from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
 from trust import generate_key_set, load_verify_key, verify_site_verification
