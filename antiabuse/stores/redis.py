@@ -56,10 +56,10 @@ def _text(value: bytes | str) -> str:
 class RedisAbuseStore:
     def __init__(self, client: Redis | RedisCluster) -> None:
         self._client: Any = client
-        self._create = client.register_script(_script("create_case"))
-        self._save = client.register_script(_script("save_case"))
-        self._link = client.register_script(_script("link"))
-        self._gcra = client.register_script(_script("gcra"))
+        self._create = self._client.register_script(_script("create_case"))
+        self._save = self._client.register_script(_script("save_case"))
+        self._link = self._client.register_script(_script("link"))
+        self._gcra = self._client.register_script(_script("gcra"))
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:

@@ -35,7 +35,7 @@ def _sub_key(subscriber_id: str) -> str:
 class RedisRegistryStore:
     def __init__(self, client: Redis | RedisCluster) -> None:
         self._client: Any = client
-        self._save = client.register_script(_SAVE)
+        self._save = self._client.register_script(_SAVE)
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
