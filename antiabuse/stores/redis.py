@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -55,7 +55,7 @@ def _text(value: bytes | str) -> str:
 
 class RedisAbuseStore:
     def __init__(self, client: Redis | RedisCluster) -> None:
-        self._client: Any = client
+        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
         self._create = self._client.register_script(_script("create_case"))
         self._save = self._client.register_script(_script("save_case"))
         self._link = self._client.register_script(_script("link"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -34,7 +34,7 @@ def _sub_key(subscriber_id: str) -> str:
 
 class RedisRegistryStore:
     def __init__(self, client: Redis | RedisCluster) -> None:
-        self._client: Any = client
+        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
         self._save = self._client.register_script(_SAVE)
 
     @classmethod
