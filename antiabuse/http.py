@@ -11,10 +11,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response, Router, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
 from antiabuse.errors import InvalidIdentifier, InvalidRequest
@@ -24,7 +26,7 @@ from antiabuse.service import Context, Defaulters, Purpose
 from antiabuse.verdict import Reason, SettleWith
 from trust import ack_body
 
-__all__ = ["ROUTES", "AbuseApi", "Authenticate"]
+__all__ = ["ROUTER", "AbuseApi", "Authenticate"]
 
 Authenticate = Callable[[Request[Any, Any, Any]], Awaitable[str]]
 """Verify the request's Beckn signature (refusing replays); return the SUBSCRIBED BPP that
@@ -43,6 +45,20 @@ class AbuseApi:
 def _api(request: Request[Any, Any, Any]) -> AbuseApi:
     api: AbuseApi = request.app.state.abuse
     return api
+
+
+async def _signed_by_bpp(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Before the body is decoded: who signed it (a guard runs before the handler's
+    parameters, so an unsigned or wrongly signed request learns nothing about the body)."""
+    request = cast("Request[Any, Any, Any]", connection)
+    request.state.caller = await _api(request).authenticate(request)
+
+
+def _caller(request: Request[Any, Any, Any]) -> str:
+    caller: str = request.state.caller
+    return caller
 
 
 class Identifier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -162,7 +178,7 @@ def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
 
 
 @post(
-    "/abuse/defaulters/report",
+    "/defaulters/report",
     tags=["defaulters"],
     summary="Report an unpaid session",
 )
@@ -173,7 +189,7 @@ async def report(
     same case (200) instead of creating one (201); the same ref with other details is a 409.
     The case counts once the policy's notice period has passed since ``occurred_at``."""
     api = _api(request)
-    creditor = await api.authenticate(request)
+    creditor = _caller(request)
     tokens = tokens_of(api.secret, data.identifiers, creditor)
     case, created = await api.defaulters.report(
         creditor,
@@ -186,14 +202,14 @@ async def report(
     return Response(_case_answer(api, case), status_code=201 if created else 200)
 
 
-@post("/abuse/observations", status_code=200, tags=["defaulters"], summary="Link identifiers")
+@post("/observations", status_code=200, tags=["defaulters"], summary="Link identifiers")
 async def observations(
     request: Request[Any, Any, Any], data: JSONBody[ObservationBody]
 ) -> Response[bytes]:
     """Signed by a CPO: these identifiers were seen together (at registration, at a session).
     Evidence about a person flows along such links. Answers a Beckn ACK."""
     api = _api(request)
-    reporter = await api.authenticate(request)
+    reporter = _caller(request)
     tokens = tokens_of(api.secret, data.identifiers, reporter)
     if len(tokens) < 2:
         raise InvalidRequest(
@@ -205,7 +221,7 @@ async def observations(
     return Response(ack_body(), media_type="application/json")
 
 
-@post("/abuse/status", status_code=200, tags=["defaulters"], summary="Ask for a user's status")
+@post("/status", status_code=200, tags=["defaulters"], summary="Ask for a user's status")
 async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) -> StatusAnswer:
     """Signed by a CPO, before a post-paid session: the identifiers the user presents now ->
     ``allow``, ``prepaid_only`` or ``block``, a score in [0, 1] and the reasons (which kinds
@@ -213,7 +229,7 @@ async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) ->
     and age; the creditors when the policy discloses them). Never another CPO's customer
     identifiers. Each CPO's queries are rate limited (429 with ``Retry-After``) and audited."""
     api = _api(request)
-    asker = await api.authenticate(request)
+    asker = _caller(request)
     tokens = tokens_of(api.secret, data.identifiers, asker)
     answer = await api.defaulters.status(asker, tokens, data.purpose)
     d = answer.decision
@@ -233,12 +249,12 @@ async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) ->
 
 async def _act(request: Request[Any, Any, Any], case_id: str, action: Action) -> CaseAnswer:
     api = _api(request)
-    actor = await api.authenticate(request)
+    actor = _caller(request)
     return _case_answer(api, await api.defaulters.act(actor, case_id, action))
 
 
 @post(
-    "/abuse/defaulters/{case_id:str}/settle",
+    "/defaulters/{case_id:str}/settle",
     status_code=200,
     tags=["defaulters"],
     summary="Mark a debt paid",
@@ -249,7 +265,7 @@ async def settle(request: Request[Any, Any, Any], case_id: FromPath[str]) -> Cas
 
 
 @post(
-    "/abuse/defaulters/{case_id:str}/withdraw",
+    "/defaulters/{case_id:str}/withdraw",
     status_code=200,
     tags=["defaulters"],
     summary="Withdraw a report",
@@ -260,7 +276,7 @@ async def withdraw(request: Request[Any, Any, Any], case_id: FromPath[str]) -> C
 
 
 @post(
-    "/abuse/defaulters/{case_id:str}/dispute",
+    "/defaulters/{case_id:str}/dispute",
     status_code=200,
     tags=["defaulters"],
     summary="Dispute a case",
@@ -272,7 +288,7 @@ async def dispute(request: Request[Any, Any, Any], case_id: FromPath[str]) -> Ca
 
 
 @post(
-    "/abuse/defaulters/{case_id:str}/resolve",
+    "/defaulters/{case_id:str}/resolve",
     status_code=200,
     tags=["defaulters"],
     summary="Resolve a dispute",
@@ -285,4 +301,8 @@ async def resolve(
     return await _act(request, case_id, action)
 
 
-ROUTES = [report, observations, status, settle, withdraw, dispute, resolve]
+ROUTER = Router(
+    "/abuse",
+    route_handlers=[report, observations, status, settle, withdraw, dispute, resolve],
+    guards=[_signed_by_bpp],
+)

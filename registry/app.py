@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
 
-from antiabuse.http import ROUTES as ABUSE_ROUTES
+from antiabuse.http import ROUTER as ABUSE_ROUTER
 from antiabuse.http import AbuseApi
 from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
@@ -37,7 +38,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("uei.app")
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     healthz,
     readyz,
     metrics,
@@ -53,7 +54,7 @@ ROUTES = [
     admin_allow,
     admin_action,
     admin_revoke_key,
-    *ABUSE_ROUTES,
+    ABUSE_ROUTER,
 ]
 
 
@@ -132,6 +133,7 @@ def create_app(
             title="UEI registry and abuse protection",
             version="0.1.0",
             path="/schema",
+            use_handler_docstrings=True,
             description="Subscriber registry and abuse protection for the UEI Beckn network. "
             "Every response carries a `Signature` header: a Beckn signature by the registry "
             "over the exact response bytes (keys at /.well-known/uei-registry.json).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -16,6 +17,7 @@ __all__ = ["exception_handlers"]
 
 log = logging.getLogger("uei.http")
 
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _CODES = {400: ErrorCode.BAD_REQUEST, 404: ErrorCode.NOT_FOUND, 422: ErrorCode.UNPROCESSABLE}
 
 
@@ -29,6 +31,9 @@ def _validation_path(extra: Any) -> tuple[str, str | None]:
         first = extra[0]
         key = first.get("key")
         message = str(first.get("message", "invalid value"))
+        if key == "data":  # the body itself: name the unknown field, if that is the fault
+            unknown = _UNKNOWN_FIELD.search(message)
+            return message, unknown.group(1) if unknown else None
         return message, str(key) if key else None
     return "the request is not valid", None
 
