@@ -57,6 +57,19 @@ def test_keys_generate_prints_working_raw_base64_pairs(capsys: pytest.CaptureFix
     )
 
 
+def test_keys_secret_creates_an_owner_only_secret_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "network-secret"
+    assert run(capsys, "keys", "secret", str(target)) == (0, f"created {target}\n", "")
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert len(bytes.fromhex(target.read_text().strip())) == 32
+    before = target.read_text()
+    code, _, err = run(capsys, "keys", "secret", str(target))
+    assert (code, target.read_text()) == (2, before)
+    assert err == f"uei: error: {target} exists; a secret is never overwritten\n"
+
+
 @pytest.mark.parametrize("encoding", ["libsodium64", "seed", "file"])
 def test_sign_prints_the_published_header(
     capsys: pytest.CaptureFixture[str], body_file: Path, tmp_path: Path, encoding: str

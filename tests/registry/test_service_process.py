@@ -65,6 +65,8 @@ def test_operator_commands_against_a_running_service(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     assert (tmp_path / "ops.json").stat().st_mode & 0o077 == 0
     with ServiceProcess(env, tmp_path) as service:
+        secret = tmp_path / "data" / "network-secret"  # created at first start, owner-only
+        assert secret.stat().st_mode & 0o777 == 0o600
         ops = {**env, "UEI_URL": service.url, "UEI_OPERATOR_KEY": str(tmp_path / "ops.json")}
         assert uei("admin", "allow", "x.example", env=ops, cwd=tmp_path).stdout == (
             "x.example: INITIATED\n"
@@ -90,6 +92,20 @@ def test_redis_store_refuses_to_start_without_registry_keys(tmp_path: Path) -> N
     result = uei("serve", "--port", "0", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "UEI_REGISTRY_KEYS must name the registry's key file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_redis_store_refuses_to_start_without_a_network_secret(tmp_path: Path) -> None:
+    keys = tmp_path / "registry-keys.json"
+    save_key_file(keys, generate_key_set(), "registry.uei")
+    env = {
+        "UEI_DATA_DIR": str(tmp_path),
+        "UEI_STORE": "redis://127.0.0.1:1/0",
+        "UEI_REGISTRY_KEYS": str(keys),
+    }
+    result = uei("serve", "--port", "0", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "UEI_NETWORK_SECRET must name the network secret file" in result.stderr
     assert "Traceback" not in result.stderr
 
 
