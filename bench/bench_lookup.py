@@ -33,7 +33,7 @@ from trust import generate_key_set
 
 async def seed(url: str, count: int) -> tuple[str, str]:
     """``count`` SUBSCRIBED subscribers; returns one (subscriber_id, unique_key_id)."""
-    store = RedisRegistryStore.from_url(url)
+    store = await RedisRegistryStore.open(url)
     now = time.time()
     first = ("", "")
     for i in range(count):

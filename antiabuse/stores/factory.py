@@ -15,7 +15,7 @@ async def open_abuse_store(url: str) -> AbuseStore:
     if url.startswith("sqlite:///"):
         return await SqliteAbuseStore.open(Path(url.removeprefix("sqlite:///")))
     if url.startswith(("redis://", "rediss://", "redis+cluster://")):
-        return RedisAbuseStore.from_url(url)
+        return await RedisAbuseStore.open(url)
     raise ValueError(
         f"UEI_STORE {url!r} is not sqlite:///path, redis://host:port/db or redis+cluster://host:port"
     )

@@ -62,7 +62,17 @@ class RedisAbuseStore:
         self._gcra = self._client.register_script(_script("gcra"))
 
     @classmethod
+    async def open(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
+        """Connect; a cluster client learns the slot map before any command is sent:
+        redis-py's cluster client breaks connections when its first commands race."""
+        store = cls.from_url(url, timeout)
+        if isinstance(store._client, RedisCluster):
+            await store._client.initialize()
+        return store
+
+    @classmethod
     def from_url(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
+        """Without connecting (see ``open``)."""
         options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         if url.startswith("redis+cluster://"):
             return cls(

@@ -15,7 +15,7 @@ async def open_store(url: str) -> RegistryStore:
     if url.startswith("sqlite:///"):
         return await SqliteRegistryStore.open(Path(url.removeprefix("sqlite:///")))
     if url.startswith(("redis://", "rediss://", "redis+cluster://")):
-        return RedisRegistryStore.from_url(url)
+        return await RedisRegistryStore.open(url)
     raise ValueError(
         f"UEI_STORE {url!r} is not sqlite:///path, redis://host:port/db or redis+cluster://host:port"
     )

@@ -19,7 +19,7 @@ StoreOpener = Callable[[], Awaitable[RegistryStore]]
 async def _open(url: str) -> RegistryStore:
     if url.startswith("sqlite:///"):
         return await SqliteRegistryStore.open(Path(url.removeprefix("sqlite:///")))
-    return RedisRegistryStore.from_url(url)
+    return await RedisRegistryStore.open(url)
 
 
 @pytest.fixture
