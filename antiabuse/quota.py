@@ -28,7 +28,7 @@ def gcra(
     rate; ``burst``: units allowed at once. A refusal stores the TAT unchanged."""
     base = max(tat if tat is not None else now, now)
     new_tat = base + cost * interval
-    allow_at = new_tat - burst * interval
+    allow_at = base + (cost - burst) * interval  # not new_tat - burst * interval: rounding
     if now < allow_at:
         remaining = max(0, math.floor((now - (base - burst * interval)) / interval))
         return QuotaAnswer(False, remaining, allow_at - now, base - now), base

@@ -104,26 +104,27 @@ def reach(
         if usable(token, evidence.degrees, policy):
             s = strength(family_of(token))
             best[token] = Reach(s, 0.0 if family_of(token) == PHONE else s, 0)
-    frontier = list(best)
+    # Each round extends only the paths the previous round ended (a snapshot), so no path
+    # grows by two links in one round, whatever order the identifiers came in.
+    frontier = dict(best)
     for hop in range(1, policy.max_hops + 1):
-        changed: list[str] = []
-        for token in frontier:
-            here = best[token]
+        improved: dict[str, Reach] = {}
+        for token, here in frontier.items():
             for other, seen in evidence.neighbours.get(token, {}).items():
                 if not passable(token, other, seen, evidence.degrees, policy, now):
                     continue
                 s = strength(family_of(other))
                 score = here.score * s
                 strong = 0.0 if family_of(other) == PHONE else here.strong * s
-                was = best.get(other)
+                was = improved.get(other) or best.get(other)
                 if was is None or score > was.score or strong > was.strong:
-                    best[other] = Reach(
+                    improved[other] = Reach(
                         max(score, was.score if was else 0.0),
                         max(strong, was.strong if was else 0.0),
                         hop if was is None or score > was.score else was.hops,
                     )
-                    changed.append(other)
-        frontier = changed
+        best.update(improved)
+        frontier = improved
     return best
 
 
@@ -198,7 +199,9 @@ def decide(
         }
         score = _noisy_or(r.score for r in matched.values())
         strong = _noisy_or(r.strong for r in matched.values())
-        if strong >= policy.thresholds.block:
+        if score <= 0.0:  # nothing counts, whatever the thresholds
+            continue
+        if strong > 0.0 and strong >= policy.thresholds.block:
             verdict = Verdict.BLOCK
         elif score >= policy.thresholds.prepaid_only:
             verdict = Verdict.PREPAID_ONLY

@@ -12,7 +12,7 @@ if tat and tat > now then
   base = tat
 end
 local new_tat = base + cost * interval
-local allow_at = new_tat - burst * interval
+local allow_at = base + (cost - burst) * interval
 if now < allow_at then
   local remaining = math.max(0, math.floor((now - (base - burst * interval)) / interval))
   return {0, remaining, tostring(allow_at - now), tostring(base - now)}
