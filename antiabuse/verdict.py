@@ -14,12 +14,14 @@ Rules (DESIGN 6.2):
   last time it was seen with one of the case's other identifiers);
 - ``block`` needs its score from paths that never pass through a phone number, so a phone-only
   match is at most ``prepaid_only``;
+- per case, identifiers presented now and named in the case compound (noisy-or); linked
+  evidence counts by its best path only;
 - a disputed case supports at most the policy's dispute cap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -162,6 +164,16 @@ def _noisy_or(values: Iterable[float]) -> float:
     return 1.0 - miss
 
 
+def _combined(matched: Iterable[Reach], value: Callable[[Reach], float]) -> float:
+    """How strongly one case is matched. Identifiers presented now and named in the case are
+    independent evidence and compound; evidence reached over links counts by its best single
+    path, since several links from one shared identifier (a family's car) are one piece of
+    evidence, not several."""
+    found = list(matched)
+    direct = _noisy_or(value(r) for r in found if r.hops == 0)
+    return max(direct, max((value(r) for r in found if r.hops > 0), default=0.0))
+
+
 def _phone_fresh(
     token: str, case: Case, evidence: Evidence, policy: DefaultersPolicy, now: float
 ) -> bool:
@@ -197,8 +209,8 @@ def decide(
             if t in reached
             and (family_of(t) != PHONE or _phone_fresh(t, case, evidence, policy, now))
         }
-        score = _noisy_or(r.score for r in matched.values())
-        strong = _noisy_or(r.strong for r in matched.values())
+        score = _combined(matched.values(), lambda r: r.score)
+        strong = _combined(matched.values(), lambda r: r.strong)
         if score <= 0.0:  # nothing counts, whatever the thresholds
             continue
         if strong > 0.0 and strong >= policy.thresholds.block:

@@ -127,6 +127,25 @@ def test_matches_in_one_case_add_up() -> None:
     assert verdict_of(["vehicle:v1", "device:d1"], ev, tuned) is Verdict.BLOCK
 
 
+def test_links_from_one_shared_identifier_do_not_compound() -> None:
+    """A family member presents the car they share with a defaulter: the car matches the case
+    directly, and the defaulter's VPA and device hang off that same car. That is one piece of
+    evidence (the car), not three: no block for the sibling."""
+    ev = evidence(
+        [a_case("c1", "vehicle:car", "upi_vpa:debtor", "device:debtor")],
+        links=[("vehicle:car", "upi_vpa:debtor", 40), ("vehicle:car", "device:debtor", 40)],
+        degrees={"vehicle:car": {"upi_vpa": 3}},
+    )
+    got = decide(["vehicle:car", "upi_vpa:sibling"], ev, POLICY, NOW)
+    assert got.verdict is Verdict.PREPAID_ONLY
+    assert got.score == 0.7
+    assert {(r.kind, r.match) for r in got.reasons} == {
+        ("vehicle", "direct"),
+        ("upi_vpa", "linked"),
+        ("device", "linked"),
+    }
+
+
 def test_a_weak_match_below_the_prepaid_threshold_allows() -> None:
     ev = evidence([a_case("c1", "device:d1")])
     assert decide(["device:d1"], ev, policy(thresholds={"prepaid_only": 0.7}), NOW) == Decision(
