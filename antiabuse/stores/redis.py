@@ -21,6 +21,7 @@ from redis.asyncio.cluster import RedisCluster
 from antiabuse.ledger import AuditEntry, Case
 from antiabuse.quota import QuotaAnswer
 from antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
+from antiabuse.stores.connect import ready, redis_client
 
 __all__ = ["RedisAbuseStore"]
 
@@ -63,22 +64,15 @@ class RedisAbuseStore:
 
     @classmethod
     async def open(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
-        """Connect; a cluster client learns the slot map before any command is sent:
-        redis-py's cluster client breaks connections when its first commands race."""
+        """Connected, and on a cluster with the slot map known (see ``connect.ready``)."""
         store = cls.from_url(url, timeout)
-        if isinstance(store._client, RedisCluster):
-            await store._client.initialize()
+        await ready(store._client)
         return store
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
         """Without connecting (see ``open``)."""
-        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        if url.startswith("redis+cluster://"):
-            return cls(
-                RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"), **options)
-            )
-        return cls(Redis.from_url(url, **options))
+        return cls(redis_client(url, timeout))
 
     async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
         """One read per key, pipelined (split per node on a cluster)."""

@@ -15,6 +15,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from antiabuse.stores.connect import ready, redis_client
 from registry.changelog import LogEntry
 from registry.model import Subscriber
 from registry.stores.base import SaveConflict, decode_entry, decode_subscriber, encode
@@ -39,22 +40,15 @@ class RedisRegistryStore:
 
     @classmethod
     async def open(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
-        """Connect; a cluster client learns the slot map before any command is sent:
-        redis-py's cluster client breaks connections when its first commands race."""
+        """Connected, and on a cluster with the slot map known (see ``connect.ready``)."""
         store = cls.from_url(url, timeout)
-        if isinstance(store._client, RedisCluster):
-            await store._client.initialize()
+        await ready(store._client)
         return store
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
         """Without connecting (see ``open``)."""
-        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        if url.startswith("redis+cluster://"):
-            return cls(
-                RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"), **options)
-            )
-        return cls(Redis.from_url(url, **options))
+        return cls(redis_client(url, timeout))
 
     async def load(self, subscriber_id: str) -> Subscriber | None:
         doc = await self._client.hget(_sub_key(subscriber_id), "doc")
