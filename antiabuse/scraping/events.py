@@ -56,7 +56,7 @@ class Funnel(msgspec.Struct, frozen=True, array_like=True, tag="f"):
 Event = Search | Funnel
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(Event)
+_decoder: msgspec.msgpack.Decoder[Event] = msgspec.msgpack.Decoder(Event)
 
 
 def encode_event(event: Event) -> bytes:
@@ -71,5 +71,8 @@ def split(events: Iterable[Event]) -> tuple[list[Search], list[Funnel]]:
     searches: list[Search] = []
     funnel: list[Funnel] = []
     for event in events:
-        (searches if isinstance(event, Search) else funnel).append(event)
+        if isinstance(event, Search):
+            searches.append(event)
+        else:
+            funnel.append(event)
     return searches, funnel

@@ -1,6 +1,21 @@
-"""The anti-abuse stores: one protocol, SQLite and Redis (standalone or Cluster)."""
+"""The anti-abuse stores: narrow protocols, SQLite and Redis (standalone or Cluster)."""
 
-from antiabuse.stores.base import AbuseStore, CaseConflict
+from antiabuse.stores.base import (
+    AbuseStore,
+    CaseConflict,
+    Checked,
+    ScrapingStore,
+    Store,
+    StoreUnavailable,
+)
 from antiabuse.stores.factory import open_abuse_store
 
-__all__ = ["AbuseStore", "CaseConflict", "open_abuse_store"]
+__all__ = [
+    "AbuseStore",
+    "CaseConflict",
+    "Checked",
+    "ScrapingStore",
+    "Store",
+    "StoreUnavailable",
+    "open_abuse_store",
+]

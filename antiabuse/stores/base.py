@@ -14,24 +14,118 @@ A store moves bytes; every decision is made by the pure core. Promises:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import msgspec
 
 from antiabuse.ledger import AuditEntry, Case
 from antiabuse.quota import QuotaAnswer
+from antiabuse.scraping.events import Event, Search
+from antiabuse.scraping.verdicts import BapVerdict, FeatureRow
 
 __all__ = [
     "AbuseStore",
     "CaseConflict",
+    "Checked",
+    "ScrapingStore",
+    "Store",
+    "StoreUnavailable",
     "decode_audit",
     "decode_case",
     "encode",
+    "event_kind",
 ]
 
 
 class CaseConflict(Exception):
     """The case changed since it was read; nothing was written."""
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer (down, unreachable, timed out); nothing can be assumed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    answer: QuotaAnswer
+    duplicate: bool
+    """This message id was checked before: the answer is the first one, nothing was taken."""
+    at: float
+    """The store's clock when it decided."""
+
+
+class ScrapingStore(Protocol):
+    """Quotas, events and verdicts for scraping protection. Promises:
+
+    - ``check`` takes quota, keeps its answer for retries of the message id, and records the
+      search once, atomically on the store's own clock (``now=None``), across every replica;
+    - events are recorded once per (BAP, kind, message id) and read back by event time;
+    - failures to reach the store raise ``StoreUnavailable``.
+    """
+
+    async def check(
+        self,
+        bap: str,
+        rule: str,
+        message_id: str,
+        *,
+        interval: float,
+        burst: int,
+        cost: int,
+        search: Search | None,
+        answer_seconds: float,
+        keep_seconds: float,
+        now: float | None = None,
+    ) -> Checked: ...
+
+    async def record(
+        self, bap: str, events: Sequence[tuple[str, Event]], keep_seconds: float
+    ) -> int:
+        """Record (message id, event) pairs not recorded before; return how many were new."""
+        ...
+
+    async def active(self, start: float, end: float) -> list[str]:
+        """BAPs with events timed in [start, end)."""
+        ...
+
+    async def events(self, bap: str, start: float, end: float) -> list[Event]:
+        """The BAP's events timed in [start, end), in time order."""
+        ...
+
+    async def prune(self, before: float) -> None:
+        """Forget events timed before ``before`` (stores that expire keys may do nothing)."""
+        ...
+
+    async def save_pass(
+        self,
+        verdicts: Sequence[BapVerdict],
+        rows: Sequence[FeatureRow],
+        history: int,
+        rows_before: float,
+    ) -> None:
+        """Store a scoring pass: each BAP's latest verdict (keeping ``history`` per BAP) and
+        the feature rows the next fits learn from (forgetting rows of windows ending before
+        ``rows_before``)."""
+        ...
+
+    async def verdict(self, bap: str) -> BapVerdict | None: ...
+
+    async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
+        """The BAP's most recent verdicts, newest first."""
+        ...
+
+    async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
+        """Feature rows with ``window_end >= since``, at most ``limit``, newest first."""
+        ...
+
+    async def lease(self, name: str, owner: str, seconds: float, now: float) -> bool:
+        """Hold ``name`` for ``seconds`` unless another owner holds it: one replica scores."""
+        ...
+
+
+def event_kind(event: Event) -> str:
+    return "search" if isinstance(event, Search) else event.kind.value
 
 
 class AbuseStore(Protocol):
@@ -76,6 +170,10 @@ class AbuseStore(Protocol):
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class Store(AbuseStore, ScrapingStore, Protocol):
+    """Everything the anti-abuse layer keeps, on one backend."""
 
 
 _case_decoder = msgspec.json.Decoder(Case)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from antiabuse.stores.base import AbuseStore
+from antiabuse.stores.base import Store
 from antiabuse.stores.redis import RedisAbuseStore
 from antiabuse.stores.sqlite import SqliteAbuseStore
 
 __all__ = ["open_abuse_store"]
 
 
-async def open_abuse_store(url: str) -> AbuseStore:
+async def open_abuse_store(url: str) -> Store:
     if url.startswith("sqlite:///"):
         return await SqliteAbuseStore.open(Path(url.removeprefix("sqlite:///")))
     if url.startswith(("redis://", "rediss://", "redis+cluster://")):

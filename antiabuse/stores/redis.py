@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from importlib import resources
-from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -22,16 +20,13 @@ from antiabuse.ledger import AuditEntry, Case
 from antiabuse.quota import QuotaAnswer
 from antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
 from antiabuse.stores.connect import ready, redis_client
+from antiabuse.stores.redis_scraping import RedisScrapingStore, script, text
 
 __all__ = ["RedisAbuseStore"]
 
 _TAG = "{uei:ab}"
 _REFS = f"{_TAG}:refs"
 _AUDIT = f"{_TAG}:audit"
-
-
-def _script(name: str) -> str:
-    return resources.files("antiabuse.stores").joinpath(f"lua/{name}.lua").read_text()
 
 
 def _case_key(case_id: str) -> str:
@@ -50,17 +45,13 @@ def _degree_key(token: str) -> str:
     return f"uei:ab:deg:{{{token}}}"
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-class RedisAbuseStore:
+class RedisAbuseStore(RedisScrapingStore):
     def __init__(self, client: Redis | RedisCluster) -> None:
-        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
-        self._create = self._client.register_script(_script("create_case"))
-        self._save = self._client.register_script(_script("save_case"))
-        self._link = self._client.register_script(_script("link"))
-        self._gcra = self._client.register_script(_script("gcra"))
+        super().__init__(client)
+        self._create = self._client.register_script(script("create_case"))
+        self._save = self._client.register_script(script("save_case"))
+        self._link = self._client.register_script(script("link"))
+        self._gcra = self._client.register_script(script("gcra"))
 
     @classmethod
     async def open(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
@@ -74,19 +65,10 @@ class RedisAbuseStore:
         """Without connecting (see ``open``)."""
         return cls(redis_client(url, timeout))
 
-    async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
-        """One read per key, pipelined (split per node on a cluster)."""
-        if not keys:
-            return []
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            getattr(pipe, command)(key, *args)
-        return list(await pipe.execute())
-
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
         ref = msgspec.json.encode([case.creditor, case.session_ref])
-        found = _text(
+        found = text(
             await self._create(
                 keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
                 args=[ref, case.case_id, encode(stored), encode(audit)],
@@ -109,7 +91,7 @@ class RedisAbuseStore:
             keys=[_case_key(case.case_id), _AUDIT],
             args=[case.version, stored.version, encode(stored), encode(audit)],
         )
-        if _text(answer) != "ok":
+        if text(answer) != "ok":
             raise CaseConflict(case.case_id)
         return stored
 
@@ -117,7 +99,7 @@ class RedisAbuseStore:
         wanted = list(dict.fromkeys(tokens))
         members = await self._each("smembers", [_index_key(t) for t in wanted])
         return {
-            t: sorted(_text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
+            t: sorted(text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
         }
 
     async def link(self, tokens: Sequence[str], seen_at: float) -> None:
@@ -142,7 +124,7 @@ class RedisAbuseStore:
         for token, raw in zip(
             wanted, await self._each("hgetall", [_adjacency_key(t) for t in wanted]), strict=True
         ):
-            links = {_text(b): float(seen) for b, seen in raw.items()}
+            links = {text(b): float(seen) for b, seen in raw.items()}
             if len(links) > limit:
                 links = dict(sorted(links.items(), key=lambda kv: -kv[1])[:limit])
             found[token] = links
@@ -152,7 +134,7 @@ class RedisAbuseStore:
         wanted = list(dict.fromkeys(tokens))
         rows = await self._each("hgetall", [_degree_key(t) for t in wanted])
         return {
-            t: {_text(f): int(n) for f, n in row.items()}
+            t: {text(f): int(n) for f, n in row.items()}
             for t, row in zip(wanted, rows, strict=True)
             if row
         }

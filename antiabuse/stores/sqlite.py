@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import permutations
 from pathlib import Path
@@ -19,6 +19,7 @@ import msgspec
 from antiabuse.ledger import AuditEntry, Case
 from antiabuse.quota import QuotaAnswer, gcra
 from antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
+from antiabuse.stores.sqlite_scraping import SCRAPING_SCHEMA, SqliteScrapingStore
 
 __all__ = ["SqliteAbuseStore"]
 
@@ -45,7 +46,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=5000")
-    db.executescript(_SCHEMA)
+    db.executescript(_SCHEMA + SCRAPING_SCHEMA)
     return db
 
 
@@ -53,39 +54,12 @@ def _family(token: str) -> str:
     return token.partition(":")[0]
 
 
-class SqliteAbuseStore:
-    def __init__(self, db: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self._db = db
-        self._executor = executor
-
+class SqliteAbuseStore(SqliteScrapingStore):
     @classmethod
     async def open(cls, path: Path) -> SqliteAbuseStore:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-abuse-sqlite")
         db = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
         return cls(db, executor)
-
-    async def _run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
-
-    def _transaction(
-        self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False
-    ) -> Callable[[], T]:
-        """``durable``: synced to disk before the answer (ledger changes). Links, quotas and
-        the query audit ride on WAL's ``NORMAL`` sync: a power cut may lose the last of them,
-        never corrupt the file."""
-
-        def run() -> T:
-            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(self._db)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            return result
-
-        return run
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
