@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from trust import ErrorCode, Refusal
+from trust import QUOTA_EXCEEDED, ErrorCode, Refusal
 
 __all__ = [
     "AbuseError",
@@ -50,6 +50,7 @@ class InvalidTransition(Conflict):
 
 class RateLimited(AbuseError):
     status, code = 429, ErrorCode.RATE_LIMITED
+    problem = (QUOTA_EXCEEDED, "Quota exceeded")
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)

@@ -21,6 +21,7 @@ __all__ = [
     "Token",
     "normalise",
     "token",
+    "user_token",
 ]
 
 
@@ -128,3 +129,10 @@ def token(secret: bytes, kind: Kind, raw: str, scope: str | None = None) -> Toke
     family, value = normalise(kind, raw, scope)
     digest = hashlib.blake2b(f"{family}:{value}".encode(), key=secret[:64], digest_size=32)
     return Token(family, digest.hexdigest())
+
+
+def user_token(secret: bytes, bap: str, user_ref: str) -> str:
+    """A BAP's own reference for one of its users, keyed like every identifier (scoped to the
+    BAP) and shortened: it only has to tell one app's users apart."""
+    digest = hashlib.blake2b(f"user:{bap}|{user_ref}".encode(), key=secret[:64], digest_size=12)
+    return digest.hexdigest()

@@ -15,12 +15,20 @@ from litestar.types import ControllerRouterHandler
 
 from antiabuse.http import ROUTER as ABUSE_ROUTER
 from antiabuse.http import AbuseApi
+from antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
+from antiabuse.scraping.http import ScrapingApi
+from antiabuse.scraping.quotas import Quotas
 from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
 from antiabuse.stores import open_abuse_store
 from registry.challenger import Challenger
 from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
-from registry.http.auth import authenticate_bpp
+from registry.http.auth import (
+    authenticate_bpp,
+    authenticate_reader,
+    authenticate_relay,
+    is_subscribed_bap,
+)
 from registry.http.changelog import change_log
 from registry.http.errors import exception_handlers
 from registry.http.health import healthz, readyz
@@ -55,6 +63,7 @@ ROUTES: list[ControllerRouterHandler] = [
     admin_action,
     admin_revoke_key,
     ABUSE_ROUTER,
+    SCRAPING_ROUTER,
 ]
 
 
@@ -105,6 +114,20 @@ def create_app(
                 Defaulters(abuse_store, lambda: app.state.policies.defaulters, clock),
                 secret,
                 authenticate_bpp,
+            )
+            app.state.scraping = ScrapingApi(
+                Quotas(
+                    abuse_store,
+                    lambda: app.state.policies.quotas,
+                    lambda: app.state.policies.scraping,
+                    clock,
+                    store_clock=clock is time.time,
+                ),
+                abuse_store,
+                secret,
+                authenticate_relay,
+                authenticate_reader,
+                lambda bap: is_subscribed_bap(registry, bap),
             )
             try:
                 await registry.sync()

@@ -15,6 +15,7 @@ import msgspec
 import yaml
 
 from antiabuse.policy import DefaultersPolicy
+from antiabuse.scraping.policy import QuotasPolicy, ScrapingPolicy
 
 __all__ = [
     "ChallengePolicy",
@@ -83,6 +84,8 @@ class Policies(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     version: int = 1
     registry: RegistryPolicy = RegistryPolicy()
     defaulters: DefaultersPolicy = DefaultersPolicy()
+    quotas: QuotasPolicy = QuotasPolicy()
+    scraping: ScrapingPolicy = ScrapingPolicy()
 
 
 class PolicyError(ValueError):

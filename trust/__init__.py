@@ -14,7 +14,17 @@ from trust.challenge import (
 )
 from trust.diagnose import explain_mismatch
 from trust.digest import body_digest
-from trust.envelope import ErrorCode, Refusal, ack_body, nack, nack_body
+from trust.envelope import (
+    ABNORMAL_USAGE,
+    QUOTA_EXCEEDED,
+    ErrorCode,
+    ProblemEnvelope,
+    Refusal,
+    ack_body,
+    nack,
+    nack_body,
+    problem,
+)
 from trust.errors import (
     AlgorithmMismatch,
     ChallengeError,
@@ -54,10 +64,12 @@ from trust.signing import (
 from trust.verifier import Clock, KeyResolver, Verifier
 
 __all__ = [
+    "ABNORMAL_USAGE",
     "ALGORITHM",
     "DEFAULT_MAX_SKEW",
     "DEFAULT_TTL",
     "GATEWAY_HEADER",
+    "QUOTA_EXCEEDED",
     "SIGNED_HEADERS",
     "AlgorithmMismatch",
     "ChallengeError",
@@ -71,6 +83,7 @@ __all__ = [
     "MalformedHeader",
     "MemoryReplayGuard",
     "NotYetValid",
+    "ProblemEnvelope",
     "Refusal",
     "ReplayGuard",
     "Replayed",
@@ -99,6 +112,7 @@ __all__ = [
     "nack_body",
     "new_otp",
     "parse_header",
+    "problem",
     "refuse_replay",
     "shared_secret",
     "sign",

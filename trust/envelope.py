@@ -61,6 +61,35 @@ def nack_body(code: str, message: str, path: str | None = None) -> bytes:
     return msgspec.json.encode(nack(code, message, path))
 
 
+QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"
+"""Problem type (RFC 9457) of a refusal by quota (IETF httpapi ratelimit-headers draft)."""
+ABNORMAL_USAGE = "https://iana.org/assignments/http-problem-types#abnormal-usage-detected"
+"""Problem type of a refusal because the caller's usage looks abusive."""
+
+
+class ProblemEnvelope(Envelope, kw_only=True, omit_defaults=True):
+    """A NACK that is also an RFC 9457 problem: Beckn clients read ``error``, HTTP clients
+    ``type`` and ``detail``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+def problem(
+    problem_type: str, title: str, status: int, code: str, message: str, path: str | None = None
+) -> ProblemEnvelope:
+    return ProblemEnvelope(
+        _Message(_Ack("NACK")),
+        _Error(str(code), message, path),
+        type=problem_type,
+        title=title,
+        status=status,
+        detail=message,
+    )
+
+
 class Refusal(Exception):
     """A request refused with a Beckn NACK: one HTTP status and code per subclass, and
     ``path`` naming the field at fault when there is one. Every part's refusals derive from
@@ -74,6 +103,17 @@ class Refusal(Exception):
         self.message = message
         self.path = path
 
+    problem: tuple[str, str] | None = None
+    """(problem type, title) when the refusal is also an RFC 9457 problem."""
+
     def headers(self) -> dict[str, str]:
         """Response headers the refusal carries (``Retry-After``, for one)."""
         return {}
+
+    def body(self) -> tuple[bytes, str]:
+        """(the response body, its media type)."""
+        if self.problem is None:
+            return nack_body(self.code, self.message, self.path), "application/json"
+        kind, title = self.problem
+        envelope = problem(kind, title, self.status, self.code, self.message, self.path)
+        return msgspec.json.encode(envelope), "application/problem+json"

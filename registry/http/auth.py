@@ -2,30 +2,79 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from litestar import Request
 from nacl.signing import VerifyKey
+from redis.exceptions import RedisError
 
-from registry.model import ParticipantType
+from antiabuse.scraping.http import Reader
+from registry.identity import operator_key
+from registry.model import ParticipantType, Status
 from registry.policy import RegistryPolicy
 from registry.service import Registry
 from trust import (
     GATEWAY_HEADER,
     KeyResolver,
     MalformedHeader,
+    MemoryReplayGuard,
+    ReplayGuard,
     SignatureError,
     SignatureParams,
     UnknownKey,
     Verifier,
 )
 
-__all__ = ["authenticate", "authenticate_bpp", "registry_of"]
+__all__ = [
+    "authenticate",
+    "authenticate_bpp",
+    "authenticate_reader",
+    "authenticate_relay",
+    "is_subscribed_bap",
+    "registry_of",
+]
+
+
+log = logging.getLogger("uei.auth")
 
 
 def registry_of(request: Request[Any, Any, Any]) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
+
+
+class DegradingReplayGuard:
+    """The store's replay guard (every replica shares it), or this process's own while the
+    store does not answer in time: requests keep being decided (each route's failure mode)
+    instead of hanging or failing, and a replay to the same replica is still refused."""
+
+    def __init__(self, shared: ReplayGuard, timeout: float) -> None:
+        self._shared = shared
+        self._local = MemoryReplayGuard()
+        self._timeout = timeout
+
+    async def first_use(self, signature: str, expires: int, now: float) -> bool:
+        try:
+            first = await asyncio.wait_for(
+                self._shared.first_use(signature, expires, now), self._timeout
+            )
+        except (RedisError, OSError, TimeoutError):
+            log.warning("replay guard: the store did not answer; using this replica's own")
+            return await self._local.first_use(signature, expires, now)
+        # remembered here too, so a replay during a later outage is still caught
+        await self._local.first_use(signature, expires, now)
+        return first
+
+
+def _replay_guard(request: Request[Any, Any, Any]) -> ReplayGuard:
+    guard: ReplayGuard | None = getattr(request.app.state, "replay_guard", None)
+    if guard is None:
+        guard = request.app.state.replay_guard = DegradingReplayGuard(
+            registry_of(request).store, timeout=0.5
+        )
+    return guard
 
 
 async def authenticate(
@@ -48,7 +97,7 @@ async def authenticate(
         verifier = Verifier(
             resolve=resolve,
             clock=registry.clock,
-            replay_guard=registry.store,
+            replay_guard=_replay_guard(request),
             max_skew=policy.max_skew_seconds,
         )
         return await verifier.verify(header, await request.body(), once=once)
@@ -57,16 +106,59 @@ async def authenticate(
         raise
 
 
-async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
-    """The SUBSCRIBED BPP that signed this request (replays refused): the anti-abuse API's
-    callers. Anyone else, even a subscribed BAP, gets a 401 saying so."""
+async def _authenticate_as(
+    request: Request[Any, Any, Any], types: frozenset[ParticipantType], what: str
+) -> str:
+    """The SUBSCRIBED participant of one of ``types`` that signed this request (replays
+    refused). Anyone else, even another subscribed participant, gets a 401 saying so."""
     registry = registry_of(request)
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
         sub = registry.view.subscriber(sid)
-        if sub is None or not any(r.type is ParticipantType.BPP for r in sub.roles):
-            raise UnknownKey(f"{sid} is not a subscribed BPP")
+        if sub is None or not any(r.type in types for r in sub.roles):
+            raise UnknownKey(f"{sid} is not a subscribed {what}")
         return registry.view.verify_key(sid, kid, registry.clock())
 
     params = await authenticate(request, resolve, once=True)
     return params.subscriber_id
+
+
+async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
+    """A CPO: the callers of non-payer protection."""
+    return await _authenticate_as(request, _BPP, "BPP")
+
+
+async def authenticate_relay(request: Request[Any, Any, Any]) -> str:
+    """A BG or a BPP on the search path: the callers of quota checks and event uploads."""
+    return await _authenticate_as(request, _RELAY, "BG or BPP")
+
+
+async def authenticate_reader(request: Request[Any, Any, Any]) -> Reader:
+    """An operator (key in ``UEI_OPERATORS``) or any SUBSCRIBED participant: readers of
+    verdicts, who may then see their own or, for operators, everyone's."""
+    registry = registry_of(request)
+    operators = request.app.state.operators
+    operator = False
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        nonlocal operator
+        if (sid, kid) in operators:
+            operator = True
+            return operator_key(operators, sid, kid)
+        return registry.view.verify_key(sid, kid, registry.clock())
+
+    params = await authenticate(request, resolve, once=False)
+    return Reader(params.subscriber_id, operator)
+
+
+def is_subscribed_bap(registry: Registry, subscriber_id: str) -> bool:
+    sub = registry.view.subscriber(subscriber_id)
+    return (
+        sub is not None
+        and sub.status is Status.SUBSCRIBED
+        and any(r.type is ParticipantType.BAP for r in sub.roles)
+    )
+
+
+_BPP = frozenset({ParticipantType.BPP})
+_RELAY = frozenset({ParticipantType.BG, ParticipantType.BPP})

@@ -58,9 +58,8 @@ def _on_signature_error(_: Request[Any, Any, Any], exc: SignatureError) -> Respo
 
 
 def _on_refusal(_: Request[Any, Any, Any], exc: Refusal) -> Response[bytes]:
-    response = _nack(exc.status, exc.code, exc.message, exc.path)
-    response.headers.update(exc.headers())
-    return response
+    body, media_type = exc.body()
+    return Response(body, status_code=exc.status, media_type=media_type, headers=exc.headers())
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -115,11 +115,18 @@ async def running(
     tmp_path: Path,
     *,
     defaulters: dict[str, Any] | None = None,
+    quotas: dict[str, Any] | None = None,
+    scraping: dict[str, Any] | None = None,
     **policy: Any,
 ) -> AsyncIterator[Harness]:
     """The app on ``store_url`` with an operator, background work off (tests drive it).
-    ``policy``: the registry section; ``defaulters``: that section."""
-    policies_doc = {"registry": policy, "defaulters": defaulters or {}}
+    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those."""
+    policies_doc = {
+        "registry": policy,
+        "defaulters": defaulters or {},
+        "quotas": quotas or {},
+        "scraping": scraping or {},
+    }
     operator = generate_key_set("ops-key-1")
     operators = tmp_path / "operators.json"
     operators.write_text(

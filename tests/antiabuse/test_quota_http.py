@@ -1,0 +1,336 @@
+"""Quota checks, events and BAP verdicts through the real app with real signatures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from antiabuse.scraping.policy import ScrapingAction
+from antiabuse.scraping.verdicts import BapVerdict, FeatureNote
+from antiabuse.stores import Store
+from registry.model import ParticipantType
+from tests.redis_servers import RedisServer
+from tests.registry.factories import Participant
+from tests.registry.harness import Harness, running
+
+pytestmark = pytest.mark.anyio
+
+QUOTAS: dict[str, Any] = {
+    "tiers": {
+        "default": {
+            "search": {"limit": 3, "window_seconds": 30},
+            "select": {"limit": 2, "window_seconds": 60},
+            "init": {"limit": 2},
+            "confirm": {"limit": 2},
+            "status": {"limit": 2},
+            "cancel": {"limit": 2},
+        },
+        "large": {"search": {"limit": 100, "window_seconds": 60}},
+    },
+    "members": {"big.example": "large"},
+    "overrides": {"big.example": {"select": {"limit": 7, "shadow": True}}},
+}
+GPS = {"gps": "12.971600,77.594600", "radius_km": 5}
+
+
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
+
+
+class Relay:
+    """A BG (or BPP) on the search path, signing its calls."""
+
+    def __init__(self, h: Harness, participant: Participant) -> None:
+        self.h, self.p = h, participant
+
+    async def post(self, path: str, body: Any) -> httpx.Response:
+        raw = json.dumps(body).encode()
+        return await self.h.signed("POST", path, self.p.keys, self.p.subscriber_id, raw)
+
+    async def check(
+        self, message_id: str, *, bap: str = "app.example", action: str = "search", **extra: Any
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"bap_id": bap, "action": action, "message_id": message_id}
+        if action == "search":
+            body["search"] = GPS
+        body.update(extra)
+        return await self.post("/abuse/quota/check", body)
+
+
+async def participant(h: Harness, name: str, kind: ParticipantType) -> Participant:
+    p = Participant(name, type=kind, url=f"https://{name}/beckn")
+    await h.enrol(p)
+    return p
+
+
+@pytest.fixture
+async def h(store_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(store_url, tmp_path, quotas=QUOTAS) as harness:
+        for bap in ("app.example", "big.example", "other.example"):
+            await participant(harness, bap, ParticipantType.BAP)
+        yield harness
+
+
+@pytest.fixture
+async def bg(h: Harness) -> Relay:
+    return Relay(h, await participant(h, "bg.example", ParticipantType.BG))
+
+
+def store_of(h: Harness) -> Store:
+    store: Store = h.app.state.scraping.store
+    return store
+
+
+async def test_quota_allows_the_burst_then_refuses_with_headers_and_a_problem(
+    h: Harness, bg: Relay
+) -> None:
+    answers = [await bg.check(f"m{i}") for i in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    first = answers[0]
+    assert first.headers["RateLimit-Policy"] == '"search.default";q=3;w=30'
+    assert first.headers["RateLimit"] == '"search.default";r=2;t=10'
+    assert "Retry-After" not in first.headers
+    assert first.json()["decision"] == "allow"
+    assert first.json()["path"] == "store"
+    refused = answers[3]
+    body = refused.json()
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.headers["Retry-After"] == "7"  # 3 of the 10 s to the next unit have passed
+    assert refused.headers["RateLimit"].startswith('"search.default";r=0;')
+    assert body["decision"] == "deny"
+    assert body["type"].endswith("#quota-exceeded")
+    assert body["status"] == 429
+    assert body["message"]["ack"]["status"] == "NACK"
+    assert body["error"]["code"] == "50001"
+    assert "search.default: 3 per 30 s" in body["reasons"][0]
+    h.clock.advance(10)  # one unit refills (the harness moves 1 s per request as well)
+    assert (await bg.check("m5")).status_code == 200
+    assert (await bg.check("m6")).status_code == 429
+
+
+async def test_the_same_message_id_counts_once(h: Harness, bg: Relay) -> None:
+    first = (await bg.check("m1")).json()
+    again = (await bg.check("m1")).json()
+    assert (first["remaining"], first["duplicate"]) == (2, False)
+    assert (again["remaining"], again["duplicate"], again["decision"]) == (2, True, "allow")
+    assert (await bg.check("m2")).json()["remaining"] == 1
+    searches = await store_of(h).events("app.example", 0, h.clock() + 1)
+    assert len(searches) == 2
+
+
+async def test_a_wide_search_costs_more(h: Harness, bg: Relay) -> None:
+    wide = await bg.check("m1", search={"gps": "12.97,77.59", "radius_km": 10})
+    assert wide.json()["cost"] == 2  # 1 + (10 - 5 km) * 0.2
+    assert wide.json()["remaining"] == 1
+    wider = await bg.check("m2", search={"gps": "12.97,77.59", "radius_km": 25})
+    assert wider.status_code == 429
+    assert wider.json()["cost"] == 5
+
+
+async def test_the_most_specific_rule_wins_and_shadow_rules_allow(h: Harness, bg: Relay) -> None:
+    big = await bg.check("m1", bap="big.example")
+    assert big.headers["RateLimit-Policy"] == '"search.large";q=100;w=60'
+    # the large tier names no init rule: the default tier's applies
+    init = await bg.check("m2", bap="big.example", action="init")
+    assert init.json()["rule"] == "init.default"
+    # the override wins over the tier, and it is in shadow: never refused, but says so
+    answers = [(await bg.check(f"s{i}", bap="big.example", action="select")) for i in range(8)]
+    assert [a.status_code for a in answers] == [200] * 8
+    assert answers[0].headers["RateLimit-Policy"] == '"select.big.example";q=7;w=60'
+    assert answers[6].json().get("shadow_decision") is None
+    assert answers[7].json()["shadow_decision"] == "deny"
+    # quotas are per BAP: app.example still has its own
+    assert (await bg.check("m3", bap="app.example")).json()["remaining"] == 2
+
+
+async def test_only_a_bg_or_bpp_may_check_a_subscribed_bap(h: Harness, bg: Relay) -> None:
+    bap = Relay(h, await participant(h, "sneaky-bap.example", ParticipantType.BAP))
+    refused = await bap.check("m1")
+    assert refused.status_code == 401
+    bpp = Relay(h, await participant(h, "cpo.example", ParticipantType.BPP))
+    assert (await bpp.check("m1")).status_code == 200
+    unknown = await bg.check("m2", bap="nobody.example")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["path"] == "bap_id"
+    unsigned = await h.client.post("/abuse/quota/check", json={"bap_id": "app.example"})
+    assert unsigned.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"search": None}, "search"),
+        ({"search": {"gps": "12.97;77.59", "radius_km": 5}}, "search.gps"),
+        ({"search": {"gps": "97.0,77.59", "radius_km": 5}}, "search.gps"),
+        ({"search": {"gps": "12.97,77.59", "radius_km": 0}}, "search.radius_km"),
+        ({"action": "sweep"}, "action"),
+        ({"bap_id": "bad id"}, "bap_id"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_bad_checks_are_named_and_cost_nothing(
+    h: Harness, bg: Relay, change: dict[str, Any], path: str
+) -> None:
+    body: dict[str, Any] = {"bap_id": "app.example", "action": "search", "message_id": "m1"}
+    body["search"] = GPS
+    body.update(change)
+    body = {k: v for k, v in body.items() if v is not None}
+    answer = await bg.post("/abuse/quota/check", body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["path"] == path
+    assert (await bg.check("m2")).json()["remaining"] == 2
+
+
+def wire(kind: str, message_id: str, at: float, **extra: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": kind,
+        "bap_id": "app.example",
+        "message_id": message_id,
+        "at": iso(at),
+    }
+    if kind == "search":
+        event["search"] = GPS
+    else:
+        event |= {"bpp_id": "cpo.example", "location_id": "L1"}
+    return event | extra
+
+
+async def test_events_are_recorded_once_on_event_time(h: Harness, bg: Relay) -> None:
+    t = h.clock() - 600
+    batch = [wire("search", "m1", t), wire("select", "m1", t + 5), wire("confirm", "m1", t + 9)]
+    first = await bg.post("/abuse/events", {"events": batch})
+    assert first.status_code == 200, first.text
+    assert first.json() == {"received": 3, "recorded": 3}
+    again = await bg.post("/abuse/events", {"events": batch})
+    assert again.json() == {"received": 3, "recorded": 0}
+    # a search the gateway checked is not counted again when it uploads its log
+    await bg.check("m2")
+    logged = await bg.post("/abuse/events", {"events": [wire("search", "m2", h.clock())]})
+    assert logged.json()["recorded"] == 0
+    found = await store_of(h).events("app.example", t - 1, h.clock() + 1)
+    assert [e.at for e in found][:3] == [t, t + 5, t + 9]
+    assert len(found) == 4
+
+
+async def test_a_batch_with_one_bad_event_is_refused_whole(h: Harness, bg: Relay) -> None:
+    t = h.clock() - 600
+    bad = wire("select", "m2", t)
+    del bad["location_id"]
+    answer = await bg.post("/abuse/events", {"events": [wire("search", "m1", t), bad]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["path"] == "events[1].location_id"
+    stranger = wire("search", "m3", t, bap_id="nobody.example")
+    answer = await bg.post("/abuse/events", {"events": [wire("search", "m1", t), stranger]})
+    assert answer.status_code == 404
+    assert answer.json()["error"]["path"] == "events[1].bap_id"
+    naive = wire("search", "m1", t) | {"at": "2026-11-02T10:00:00"}
+    answer = await bg.post("/abuse/events", {"events": [naive]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["path"] == "events[0].at"
+    assert await store_of(h).events("app.example", 0, h.clock() + 1) == []
+    too_many = [wire("search", f"m{i}", t) for i in range(1001)]
+    assert (await bg.post("/abuse/events", {"events": too_many})).status_code == 400
+
+
+def verdict(
+    h: Harness, *actions: ScrapingAction, shadow: tuple[ScrapingAction, ...] = ()
+) -> BapVerdict:
+    return BapVerdict(
+        bap_id="app.example",
+        scored_at=h.clock(),
+        window_start=h.clock() - 3600,
+        window_end=h.clock(),
+        score=0.97,
+        actions=list(actions),
+        shadow_actions=list(shadow),
+        throttle_scale=0.34,
+        searches=5000,
+        top=[FeatureNote("lattice_regularity", 0.99, 0.05, 0.41, "grid sweep")],
+        features={"lattice_regularity": 0.99},
+    )
+
+
+async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
+    store = store_of(h)
+    await store.save_pass([verdict(h, ScrapingAction.FLAG, ScrapingAction.COARSEN)], [], 5, 0)
+    h.clock.advance(2)  # past the verdict cache
+    answer = (await bg.check("m1")).json()
+    assert (answer["verdict"], answer["coarsen"], answer["decision"]) == ("coarsen", True, "allow")
+    assert "lattice_regularity 0.99 (network 0.05..0.41)" in answer["reasons"][0]
+    await store.save_pass([verdict(h, ScrapingAction.THROTTLE)], [], 5, 0)
+    h.clock.advance(2)
+    throttled = await bg.check("m2")
+    assert throttled.headers["RateLimit-Policy"] == '"search.default";q=1;w=30'  # 3 * 0.34
+    await store.save_pass(
+        [verdict(h, ScrapingAction.FLAG, shadow=(ScrapingAction.BLOCK,))], [], 5, 0
+    )
+    h.clock.advance(60)
+    shadowed = (await bg.check("m3")).json()
+    assert (shadowed["decision"], shadowed["shadow_verdict"]) == ("allow", "block")
+    await store.save_pass([verdict(h, ScrapingAction.BLOCK)], [], 5, 0)
+    h.clock.advance(2)
+    blocked = await bg.check("m4")
+    assert blocked.status_code == 429
+    assert blocked.json()["type"].endswith("#abnormal-usage-detected")
+    assert blocked.json()["error"]["code"] == "50002"
+    assert int(blocked.headers["Retry-After"]) >= 60
+    # the search is still recorded, so the next pass sees whether the BAP stopped
+    assert len(await store.events("app.example", 0, h.clock() + 1)) == 4
+
+
+async def test_a_bap_report_is_for_operators_and_that_bap(h: Harness, bg: Relay) -> None:
+    app = Participant("app.example", type=ParticipantType.BAP)
+    assert (await h.as_operator("GET", "/abuse/baps/app.example")).json()["verdict"] is None
+    await store_of(h).save_pass([verdict(h, ScrapingAction.FLAG)], [], 5, 0)
+    await store_of(h).save_pass([verdict(h, ScrapingAction.COARSEN)], [], 5, 0)
+    report = (await h.as_operator("GET", "/abuse/baps/app.example")).json()
+    assert report["verdict"]["actions"] == ["coarsen"]
+    assert [v["actions"] for v in report["history"]] == [["flag"]]
+    assert report["verdict"]["top"][0]["name"] == "lattice_regularity"
+    assert report["quotas"]["search"] == "3 per 30 s (search.default)"
+    other = await participant(h, "nosy.example", ParticipantType.BAP)
+    nosy = await h.signed("GET", "/abuse/baps/app.example", other.keys, other.subscriber_id)
+    assert nosy.status_code == 403
+    assert (await h.client.get("/abuse/baps/app.example")).status_code == 401
+    del app
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("allow", [200] * 3), ("deny", [429] * 3), ("local", [200, 429, 429])],
+)
+async def test_an_unreachable_store_follows_each_rules_failure_mode(
+    tmp_path: Path, mode: str, expected: list[int]
+) -> None:
+    quotas = {
+        "tiers": {
+            "default": {
+                **QUOTAS["tiers"]["default"],
+                "search": {
+                    "limit": 4,
+                    "window_seconds": 60,
+                    "on_store_error": mode,
+                },
+            }
+        },
+        "replicas": 4,  # the local share: one each
+        "store_timeout_ms": 200,
+    }
+    with RedisServer() as server:
+        async with running(server.url, tmp_path, quotas=quotas) as h:
+            await participant(h, "app.example", ParticipantType.BAP)
+            bg = Relay(h, await participant(h, "bg.example", ParticipantType.BG))
+            assert (await bg.check("m0")).json()["path"] == "store"
+            server.kill()
+            answers = [await bg.check(f"m{i}") for i in range(1, 4)]
+            assert [a.status_code for a in answers] == expected
+            paths = {a.json()["path"] for a in answers}
+            assert paths == {"local" if mode == "local" else f"{mode}-on-error"}
+            readiness = await h.client.get("/readyz")
+            assert readiness.status_code == 503
