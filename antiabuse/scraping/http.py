@@ -25,7 +25,7 @@ from antiabuse.errors import Forbidden, InvalidRequest, NotFound
 from antiabuse.identity import user_token
 from antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
 from antiabuse.scraping.policy import QuotaAction, ResolvedRule
-from antiabuse.scraping.quotas import CheckResult, Quotas
+from antiabuse.scraping.quotas import CheckResult, Quotas, retry_key
 from antiabuse.scraping.verdicts import BapVerdict
 from antiabuse.stores import ScrapingStore
 from trust import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, problem
@@ -295,7 +295,13 @@ async def events(request: Request[Any, Any, Any], data: JSONBody[EventsBody]) ->
         if not api.is_bap(wire.bap_id):
             raise NotFound(f"{wire.bap_id} is not a subscribed BAP", f"events[{i}].bap_id")
         event = _event(api, caller, i, wire)
-        grouped.setdefault(wire.bap_id, []).append((wire.message_id, event))
+        # a search is known by the same key as when it was checked, so it counts once
+        key = (
+            retry_key(QuotaAction.SEARCH, wire.message_id, event)
+            if isinstance(event, Search)
+            else wire.message_id
+        )
+        grouped.setdefault(wire.bap_id, []).append((key, event))
     keep = api.quotas.scraping().retention_seconds
     recorded = 0
     for bap, items in grouped.items():

@@ -193,8 +193,9 @@ class Actions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
 
 class ScrapingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    window_seconds: Annotated[float, msgspec.Meta(ge=300, le=7 * 86_400)] = 3600.0
-    """Each scoring pass describes every BAP by its events in the last window."""
+    window_seconds: Annotated[float, msgspec.Meta(ge=300, le=7 * 86_400)] = 21_600.0
+    """Each scoring pass describes every BAP by its events in the last window (6 hours: a
+    low-and-slow scraper needs a few hours to show its pattern)."""
     score_every_seconds: Annotated[float, msgspec.Meta(ge=0)] = 300.0
     """How often the service scores (0: only `uei abuse score`)."""
     min_searches: Annotated[int, msgspec.Meta(ge=1)] = 10
@@ -208,6 +209,9 @@ class ScrapingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     """Verdicts kept per BAP."""
     verdict_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
     """How long a replica reuses a BAP's verdict before reading it again."""
+    verdict_expiry_seconds: Annotated[float, msgspec.Meta(gt=0)] = 86_400.0
+    """A verdict older than this is ignored (a BAP that went quiet is not judged on old
+    behaviour when it comes back)."""
     actions: Actions = Actions()
 
     @property

@@ -10,6 +10,7 @@ failure mode. Every answer says which path it took.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from antiabuse.scraping.policy import (
 from antiabuse.scraping.verdicts import BapVerdict
 from antiabuse.stores import ScrapingStore, StoreUnavailable
 
-__all__ = ["CheckResult", "LocalQuotas", "Path", "Quotas", "VerdictCache"]
+__all__ = ["CheckResult", "LocalQuotas", "Path", "Quotas", "VerdictCache", "retry_key"]
 
 
 class Path(StrEnum):
@@ -112,6 +113,15 @@ class VerdictCache:
         return verdict
 
 
+def retry_key(action: QuotaAction, message_id: str, search: Search | None) -> str:
+    """What makes a check a retry of an earlier one: the same action, Beckn message id and
+    query. The BAP picks its message ids, so a new search under an old id is a new check (and
+    a new event), never a free one."""
+    query = f"{search.lat:.6f},{search.lon:.6f},{search.radius_km:g}" if search else ""
+    text = f"{action.value}|{message_id}|{query}"
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
 def _applied(rule: QuotaRule, verdict: BapVerdict | None) -> QuotaRule:
     if verdict is None or ScrapingAction.THROTTLE not in verdict.actions:
         return rule
@@ -154,6 +164,11 @@ class Quotas:
         timeout = policy.store_timeout_ms / 1000
         scraping = self.scraping()
         verdict = await self.verdicts.get(bap, scraping.verdict_cache_seconds, timeout)
+        if (
+            verdict is not None
+            and self.clock() - verdict.scored_at > scraping.verdict_expiry_seconds
+        ):
+            verdict = None
         resolved = policy.rule_for(bap, action)
         rule = _applied(resolved.rule, verdict)
         cost = policy.search_cost.of(search.radius_km if search is not None else None)
@@ -163,7 +178,7 @@ class Quotas:
                 self.store.check(
                     bap,
                     resolved.name,
-                    message_id,
+                    retry_key(action, message_id, search),
                     interval=rule.interval,
                     burst=rule.limit,
                     cost=cost,

@@ -124,6 +124,16 @@ async def test_the_same_message_id_counts_once(h: Harness, bg: Relay) -> None:
     assert len(searches) == 2
 
 
+async def test_an_old_message_id_on_a_new_request_is_a_new_check(h: Harness, bg: Relay) -> None:
+    """The BAP picks message ids: reusing one for another search or action is not a retry."""
+    await bg.check("m1")
+    moved = await bg.check("m1", search={"gps": "12.99,77.60", "radius_km": 5})
+    assert (moved.json()["duplicate"], moved.json()["remaining"]) == (False, 1)
+    select = await bg.check("m1", action="select")
+    assert (select.json()["duplicate"], select.json()["rule"]) == (False, "select.default")
+    assert len(await store_of(h).events("app.example", 0, h.clock() + 1)) == 2
+
+
 async def test_a_wide_search_costs_more(h: Harness, bg: Relay) -> None:
     wide = await bg.check("m1", search={"gps": "12.97,77.59", "radius_km": 10})
     assert wide.json()["cost"] == 2  # 1 + (10 - 5 km) * 0.2
