@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -18,9 +19,10 @@ from antiabuse.http import AbuseApi
 from antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from antiabuse.scraping.http import ScrapingApi
 from antiabuse.scraping.quotas import Quotas
+from antiabuse.scraping.scorer import Scorer
 from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
-from antiabuse.stores import open_abuse_store
+from antiabuse.stores import ScrapingStore, open_abuse_store
 from registry.challenger import Challenger
 from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
 from registry.http.auth import (
@@ -37,7 +39,7 @@ from registry.http.observe import metrics, observe
 from registry.http.signing import ResponseSigner
 from registry.http.subscribe import challenges, revoke_own_key, subscribe
 from registry.identity import ConfigError, RegistryIdentity, load_operators
-from registry.policy import Policies, load_policies
+from registry.policy import configured_policies
 from registry.service import Registry
 from registry.settings import Settings
 from registry.stores import open_store
@@ -78,16 +80,28 @@ async def _follow(registry: Registry, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def _score(scorer: Scorer, store: ScrapingStore, clock: Callable[[], float]) -> None:
+    """Score the network on the policy's schedule, one replica per period (a store lease),
+    until cancelled. Scoring works off the request path; checks read what it stores."""
+    owner = secrets.token_hex(8)
+    while True:
+        every = scorer.policy().score_every_seconds
+        if every > 0:
+            try:
+                if await store.lease("score", owner, every * 0.9, clock()):
+                    verdicts = await scorer.run()
+                    log.info("scoring pass: %d BAPs scored", len(verdicts))
+            except Exception:  # the loop must survive a store outage
+                log.exception("scoring pass failed; retrying next period")
+        await asyncio.sleep(every if every > 0 else 60.0)
+
+
 def create_app(
     settings: Settings, *, clock: Callable[[], float] = time.time, background: bool = True
 ) -> Litestar:
     """``background=False`` leaves following the log and running challenges to the caller
     (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests."""
-    policies = (
-        load_policies(settings.policies)
-        if settings.policies_required or settings.policies.exists()
-        else Policies()
-    )
+    policies = configured_policies(settings)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
     )
@@ -131,15 +145,20 @@ def create_app(
             )
             try:
                 await registry.sync()
-                task = (
-                    asyncio.create_task(_follow(registry, settings.follow_interval))
+                scorer = Scorer(abuse_store, lambda: app.state.policies.scraping, clock)
+                app.state.scorer = scorer
+                tasks = (
+                    [
+                        asyncio.create_task(_follow(registry, settings.follow_interval)),
+                        asyncio.create_task(_score(scorer, abuse_store, clock)),
+                    ]
                     if background
-                    else None
+                    else []
                 )
                 try:
                     yield
                 finally:
-                    if task is not None:
+                    for task in tasks:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await task

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import click
 
-from registry.cli_ops import admin, log_group, policies
+from registry.cli_ops import abuse, admin, log_group, policies
 from trust import (
     KeyFormatError,
     SignatureError,
@@ -286,6 +286,7 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_config=log_config(), access_log=False)
 
 
+cli.add_command(abuse)
 cli.add_command(admin)
 cli.add_command(log_group)
 cli.add_command(policies)

@@ -21,7 +21,7 @@ import msgspec
 
 from registry.changelog import ChainBroken, LogEntry, verify_chain
 from registry.identity import ConfigError, load_key_file, save_key_file
-from registry.policy import PolicyError, load_policies
+from registry.policy import PolicyError, configured_policies, load_policies
 from registry.settings import Settings
 from trust import (
     ChallengeError,
@@ -32,7 +32,7 @@ from trust import (
     verify_site_verification,
 )
 
-__all__ = ["admin", "log_group", "policies"]
+__all__ = ["abuse", "admin", "log_group", "policies"]
 
 _URL = click.option(
     "--url",
@@ -218,3 +218,60 @@ def admin_revoke_key(ctx: click.Context, subscriber_id: str, unique_key_id: str)
     """Revoke one key of a subscriber (every lookup drops it at once)."""
     answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/keys/{unique_key_id}/revoke")
     click.echo(f"{answer['subscriber_id']}: key {unique_key_id} revoked")
+
+
+@click.group()
+def abuse() -> None:
+    """Run anti-abuse jobs against the store the service uses (UEI_STORE)."""
+
+
+@abuse.command("score")
+@click.option(
+    "--at",
+    type=float,
+    metavar="UNIX_SECONDS",
+    help="score the window ending at this time (default: now), e.g. to replay a past day",
+)
+def abuse_score(at: float | None) -> None:
+    """Run one scoring pass now: the job the service runs every `score_every_seconds`.
+
+    Reads every active BAP's events in the policy's window, scores them against the
+    network's recent windows, stores one verdict per BAP with the actions its score calls
+    for, and prints them (most suspicious first). Settings come from the environment as for
+    `uei serve` (UEI_STORE, UEI_POLICIES)."""
+    import asyncio
+
+    from antiabuse.scraping.scorer import Scorer
+    from antiabuse.scraping.verdicts import BapVerdict
+    from antiabuse.stores import open_abuse_store
+
+    settings = Settings.from_env(os.environ)
+    try:
+        scraping = configured_policies(settings).scraping
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def run() -> list[BapVerdict]:
+        store = await open_abuse_store(settings.store)
+        try:
+            with click.progressbar(length=1, label="reading BAPs", file=sys.stderr) as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                return await Scorer(store, lambda: scraping, time.time).run(at, progress)
+        finally:
+            await store.close()
+
+    verdicts = asyncio.run(run())
+    if not verdicts:
+        click.echo(f"no BAP had {scraping.min_searches} or more searches in the window")
+        return
+    click.echo(f"{'bap_id':40} {'score':>6}  {'actions':24} top features")
+    for v in sorted(verdicts, key=lambda v: (-v.score, v.bap_id)):
+        acts = ",".join(a.value for a in v.actions) + "".join(
+            f",({a.value})" for a in v.shadow_actions
+        )
+        top = ", ".join(f"{n.name}={n.value:.3g}" for n in v.top[:3])
+        click.echo(f"{v.bap_id:40} {v.score:6.3f}  {acts.lstrip(','):24} {top}")

@@ -16,6 +16,7 @@ import yaml
 
 from antiabuse.policy import DefaultersPolicy
 from antiabuse.scraping.policy import QuotasPolicy, ScrapingPolicy
+from registry.settings import Settings
 
 __all__ = [
     "ChallengePolicy",
@@ -25,6 +26,7 @@ __all__ = [
     "Policies",
     "PolicyError",
     "RegistryPolicy",
+    "configured_policies",
     "load_policies",
     "parse_policies",
 ]
@@ -150,3 +152,10 @@ def load_policies(path: Path) -> Policies:
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
     return parse_policies(text, str(path))
+
+
+def configured_policies(settings: Settings) -> Policies:
+    """The policy file the settings name; the defaults when it is absent and not required."""
+    if settings.policies_required or settings.policies.exists():
+        return load_policies(settings.policies)
+    return Policies()
