@@ -70,7 +70,8 @@ def test_a_sweep_is_explained_by_the_features_of_its_signal() -> None:
     named = [n for n in scored.top if n.signal == "grid sweep"]
     assert {n.name for n in named} == {"nn_step_share", "nn_regularity", "cells_per_search"}
     lattice = next(n for n in scored.top if n.name == "nn_regularity")
-    assert (lattice.value, lattice.typical_high) == (1.0, pytest.approx(0.3))
+    assert lattice.value == 1.0
+    assert lattice.typical_high == pytest.approx(0.3)
 
 
 def search(at: float, user: str = "") -> Search:
@@ -78,7 +79,8 @@ def search(at: float, user: str = "") -> Search:
 
 
 def test_units_are_the_bap_and_its_busier_users() -> None:
-    events = [search(NOW + i, "u1") for i in range(12)] + [search(NOW + i, "u2") for i in range(3)]
+    events: list[Search | Funnel] = [search(NOW + i, "u1") for i in range(12)]
+    events += [search(NOW + i, "u2") for i in range(3)]
     events.append(Funnel(NOW, FunnelKind.SELECT, "cpo", "L1", "u2"))
     units = units_of("app", events, 10)
     assert [(u.key, len(u.searches), len(u.funnel)) for u in units] == [
