@@ -94,25 +94,39 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file, the key and the line."""
 
 
-_AT = re.compile(r"`\$((?:\.[^.`\[]+|\[\d+\])*)`")
+_AT = re.compile(r"`\$((?:\.[^.`\[]+|\[\d+\]|\[\.\.\.\])*)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 
 
 def _node_at(root: yaml.Node, path: str) -> yaml.Node:
-    """Walk the YAML node tree along a msgspec path such as ``.registry.keys[0]``."""
-    node = root
-    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
-        name, index = part
-        if isinstance(node, yaml.MappingNode) and name:
+    """Walk the YAML node tree along a msgspec path such as ``.registry.keys[0]``. msgspec
+    writes ``[...]`` for a value under a key it does not name: the walk then takes the first
+    entry along which the rest of the path goes furthest."""
+    parts: list[str] = re.findall(r"\.[^.\[]+|\[\d+\]|\[\.\.\.\]", path)
+    return _walk(root, parts)[0]
+
+
+def _walk(node: yaml.Node, parts: list[str]) -> tuple[yaml.Node, int]:
+    """(the deepest node reached, how many parts were followed)."""
+    for i, part in enumerate(parts):
+        if part == "[...]" and isinstance(node, yaml.MappingNode) and node.value:
+            walks = [_walk(v, parts[i + 1 :]) for _, v in node.value]
+            deepest, depth = max(walks, key=lambda w: w[1])
+            return deepest, i + 1 + depth
+        if part.startswith(".") and isinstance(node, yaml.MappingNode):
+            name = part[1:]
             found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name]
             if not found:
-                return node
+                return node, i
             node = found[0]
-        elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
-            node = node.value[int(index)]
+        elif part.startswith("[") and isinstance(node, yaml.SequenceNode):
+            index = int(part[1:-1])
+            if index >= len(node.value):
+                return node, i
+            node = node.value[index]
         else:
-            return node
-    return node
+            return node, i
+    return node, len(parts)
 
 
 def _line_of(root: yaml.Node | None, message: str) -> int | None:
