@@ -52,8 +52,16 @@ def _active_key(hour: int) -> str:
     return f"uei:sc:active:{{{hour}}}"
 
 
+_MAX_HOURS = 8 * 24
+
+
 def _hours(start: float, end: float) -> range:
-    return range(int(start // _HOUR), math.ceil(end / _HOUR))
+    """The event-time buckets covering [start, end): at most eight days of them (the
+    longest scoring window is seven)."""
+    hours = range(int(start // _HOUR), math.ceil(end / _HOUR))
+    if len(hours) > _MAX_HOURS:
+        raise ValueError(f"a window of {len(hours)} hours; at most {_MAX_HOURS} are kept")
+    return hours
 
 
 _ROWS = "uei:sc:rows"
