@@ -104,7 +104,8 @@ class VerdictCache:
         if cached is not None and now - cached[0] < ttl:
             return cached[1]
         try:
-            verdict = await asyncio.wait_for(self.store.verdict(bap), timeout)
+            async with asyncio.timeout(timeout):  # no task per call, unlike wait_for
+                verdict = await self.store.verdict(bap)
         except (StoreUnavailable, TimeoutError):
             return cached[1] if cached is not None else None  # the last one known
         if len(self._seen) > 100_000:
@@ -174,8 +175,8 @@ class Quotas:
         cost = policy.search_cost.of(search.radius_km if search is not None else None)
         path, duplicate = Path.STORE, False
         try:
-            checked = await asyncio.wait_for(
-                self.store.check(
+            async with asyncio.timeout(timeout):
+                checked = await self.store.check(
                     bap,
                     resolved.name,
                     retry_key(action, message_id, search),
@@ -186,9 +187,7 @@ class Quotas:
                     answer_seconds=policy.dedupe_seconds,
                     keep_seconds=scraping.retention_seconds,
                     now=None if self.store_clock else self.clock(),
-                ),
-                timeout,
-            )
+                )
             answer, duplicate = checked.answer, checked.duplicate
         except (StoreUnavailable, TimeoutError):
             mode = rule.on_store_error

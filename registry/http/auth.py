@@ -57,9 +57,8 @@ class DegradingReplayGuard:
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:
         try:
-            first = await asyncio.wait_for(
-                self._shared.first_use(signature, expires, now), self._timeout
-            )
+            async with asyncio.timeout(self._timeout):
+                first = await self._shared.first_use(signature, expires, now)
         except (RedisError, OSError, TimeoutError):
             log.warning("replay guard: the store did not answer; using this replica's own")
             return await self._local.first_use(signature, expires, now)
