@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from registry.model import ParticipantType
+from tests.antiabuse.dump import stored_text
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
 from trust import sign_header
@@ -351,34 +350,6 @@ async def test_shadow_mode_records_without_enforcing(store_url: str, tmp_path: P
         assert (audit[0].verdict, audit[0].note) == ("block", "shadow")
 
 
-def _stored_text(store_url: str) -> str:
-    """Everything the store holds, as text."""
-    if store_url.startswith("sqlite:///"):
-        db = sqlite3.connect(store_url.removeprefix("sqlite:///"))
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        rows = [repr(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
-        db.close()
-        return "\n".join(rows)
-    port = int(store_url.rsplit(":", 1)[1].split("/")[0])
-    client: Any = (
-        redis.RedisCluster(host="127.0.0.1", port=port)
-        if store_url.startswith("redis+cluster")
-        else redis.Redis(port=port)
-    )
-    out = []
-    for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
-        value = {
-            "string": client.get,
-            "hash": client.hgetall,
-            "set": client.smembers,
-            "list": lambda k: client.lrange(k, 0, -1),
-        }[kind](key)
-        out.append(f"{key!r} {value!r}")
-    client.close()
-    return "\n".join(out)
-
-
 async def test_no_raw_identifier_is_stored_or_logged(
     store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -392,7 +363,7 @@ async def test_no_raw_identifier_is_stored_or_logged(
         assert (await two.status(everything))["verdict"] == "block"
         await two.act(case_id, "dispute")
         await one.report("s-2", ids(phone=PHONE, upi_vpa="bad"))  # refused, logged
-        stored = _stored_text(store_url)
+        stored = stored_text(store_url)
     assert "cpo-one.example" in stored  # the dump does see the data
     logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
     for raw in RAW_FORMS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from antiabuse.scraping.policy import ScrapingAction
 from antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from antiabuse.stores import Store
 from registry.model import ParticipantType
+from tests.antiabuse.dump import stored_text
 from tests.redis_servers import RedisServer
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
@@ -344,3 +346,27 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode(
             assert paths == {"local" if mode == "local" else f"{mode}-on-error"}
             readiness = await h.client.get("/readyz")
             assert readiness.status_code == 503
+
+
+async def test_user_references_are_never_stored_raw(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Apps may use a phone number or an e-mail address as their user reference."""
+    caplog.set_level(logging.DEBUG)
+    refs = ["9876543210", "ravi.k@example.com"]
+    async with running(store_url, tmp_path, quotas=QUOTAS) as h:
+        await participant(h, "app.example", ParticipantType.BAP)
+        bg = Relay(h, await participant(h, "bg.example", ParticipantType.BG))
+        await bg.check("m1", user_ref=refs[0])
+        event = wire("select", "m1", h.clock(), user_ref=refs[1])
+        assert (await bg.post("/abuse/events", {"events": [event]})).json()["recorded"] == 1
+        users = {
+            e.user for e in await store_of(h).events("app.example", h.clock() - 60, h.clock() + 1)
+        }
+        stored = stored_text(store_url)
+    assert len(users) == 2
+    assert "" not in users  # the references were kept, as keyed tokens
+    assert "app.example" in stored  # the dump does see the data
+    for ref in refs:
+        assert ref not in stored
+        assert ref not in caplog.text
