@@ -317,7 +317,7 @@ async def test_a_bap_report_is_for_operators_and_that_bap(h: Harness, bg: Relay)
     ("mode", "expected"),
     [("allow", [200] * 3), ("deny", [429] * 3), ("local", [200, 429, 429])],
 )
-async def test_an_unreachable_store_follows_each_rules_failure_mode(
+async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recovers(
     tmp_path: Path, mode: str, expected: list[int]
 ) -> None:
     quotas = {
@@ -334,7 +334,7 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode(
         "replicas": 4,  # the local share: one each
         "store_timeout_ms": 200,
     }
-    with RedisServer() as server:
+    with RedisServer(aof=True) as server:
         async with running(server.url, tmp_path, quotas=quotas) as h:
             await participant(h, "app.example", ParticipantType.BAP)
             bg = Relay(h, await participant(h, "bg.example", ParticipantType.BG))
@@ -346,6 +346,10 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode(
             assert paths == {"local" if mode == "local" else f"{mode}-on-error"}
             readiness = await h.client.get("/readyz")
             assert readiness.status_code == 503
+            server.restart()  # same port, AOF reloaded: the service reconnects by itself
+            assert (await h.client.get("/readyz")).status_code == 200
+            back = await bg.check("m9")
+            assert (back.status_code, back.json()["path"]) == (200, "store")
 
 
 async def test_user_references_are_never_stored_raw(
