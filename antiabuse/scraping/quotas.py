@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from antiabuse.scraping.policy import (
 )
 from antiabuse.scraping.verdicts import BapVerdict
 from antiabuse.stores import ScrapingStore, StoreUnavailable
+
+log = logging.getLogger("uei.quotas")
 
 __all__ = ["CheckResult", "LocalQuotas", "Path", "Quotas", "VerdictCache", "retry_key"]
 
@@ -148,11 +151,23 @@ class Quotas:
     """Take quota on the store's clock (production: one clock for every replica); ``False``
     uses ``clock`` (tests, replays)."""
     local: LocalQuotas = field(init=False)
+    _warned: float = field(init=False, default=float("-inf"))
     verdicts: VerdictCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.local = LocalQuotas(self.clock)
         self.verdicts = VerdictCache(self.store, self.clock)
+
+    def _warn(self, exc: Exception) -> None:
+        """Say the store is failing, once per 10 s (not once per decision)."""
+        now = self.clock()
+        if now - self._warned >= 10.0:
+            self._warned = now
+            log.warning(
+                "quota store did not answer (%s: %s); rules' on_store_error decide",
+                type(exc).__name__,
+                exc,
+            )
 
     async def check(
         self,
@@ -189,7 +204,8 @@ class Quotas:
                     now=None if self.store_clock else self.clock(),
                 )
             answer, duplicate = checked.answer, checked.duplicate
-        except (StoreUnavailable, TimeoutError):
+        except (StoreUnavailable, TimeoutError) as exc:
+            self._warn(exc)
             mode = rule.on_store_error
             if mode is FailureMode.LOCAL:
                 path = Path.LOCAL

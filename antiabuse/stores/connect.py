@@ -3,12 +3,17 @@ timeouts, and a cluster client that knows the slot map before it is used."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Sequence
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import NoScriptError, ResponseError
 
-__all__ = ["ready", "redis_client"]
+__all__ = ["LuaScript", "ready", "redis_client"]
+
+log = logging.getLogger("uei.redis")
 
 
 def redis_client(url: str, timeout: float = 2.0) -> Redis | RedisCluster:
@@ -24,3 +29,25 @@ async def ready(client: Redis | RedisCluster) -> None:
     connections when a fresh client's first commands race."""
     if isinstance(client, RedisCluster):
         await client.initialize()
+
+
+class LuaScript:
+    """A Lua script run by its SHA, and by its source when the node does not know the SHA:
+    scripts are not replicated, so a replica promoted by a failover (or a restarted Redis)
+    answers NOSCRIPT until it is sent the source once. redis-py's own fallback loads the
+    script on whichever node it picks, which need not be the node that owns the keys."""
+
+    def __init__(self, client: Redis | RedisCluster, source: str) -> None:
+        self._client: Any = cast(Any, client)
+        self._source = source
+        self._script = self._client.register_script(source)
+
+    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        try:
+            return await self._script(keys=keys, args=args)
+        except NoScriptError:
+            pass
+        except ResponseError as exc:
+            if "No matching script" not in str(exc):
+                raise
+        return await self._client.eval(self._source, len(keys), *keys, *args)

@@ -19,7 +19,7 @@ from redis.asyncio.cluster import RedisCluster
 from antiabuse.ledger import AuditEntry, Case
 from antiabuse.quota import QuotaAnswer
 from antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
-from antiabuse.stores.connect import ready, redis_client
+from antiabuse.stores.connect import LuaScript, ready, redis_client
 from antiabuse.stores.redis_scraping import RedisScrapingStore, script, text
 
 __all__ = ["RedisAbuseStore"]
@@ -48,10 +48,10 @@ def _degree_key(token: str) -> str:
 class RedisAbuseStore(RedisScrapingStore):
     def __init__(self, client: Redis | RedisCluster) -> None:
         super().__init__(client)
-        self._create = self._client.register_script(script("create_case"))
-        self._save = self._client.register_script(script("save_case"))
-        self._link = self._client.register_script(script("link"))
-        self._gcra = self._client.register_script(script("gcra"))
+        self._create = LuaScript(self._client, script("create_case"))
+        self._save = LuaScript(self._client, script("save_case"))
+        self._link = LuaScript(self._client, script("link"))
+        self._gcra = LuaScript(self._client, script("gcra"))
 
     @classmethod
     async def open(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:

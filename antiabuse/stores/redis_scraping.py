@@ -24,6 +24,7 @@ from antiabuse.scraping.events import Event, Search, decode_event, encode_event
 from antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from antiabuse.scraping.verdicts import encode as encode_verdict
 from antiabuse.stores.base import Checked, StoreUnavailable, event_kind
+from antiabuse.stores.connect import LuaScript
 
 __all__ = ["RedisScrapingStore", "script", "text"]
 
@@ -67,21 +68,13 @@ def _hours(start: float, end: float) -> range:
 _ROWS = "uei:sc:rows"
 
 
-@contextlib.contextmanager
-def _reachable() -> Iterator[None]:
-    try:
-        yield
-    except (RedisError, OSError) as exc:
-        raise StoreUnavailable(f"redis: {exc}") from exc
-
-
 class RedisScrapingStore:
     """Scraping protection's data on Redis; ``RedisAbuseStore`` adds the ledger and graph."""
 
     def __init__(self, client: Redis | RedisCluster) -> None:
         self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
-        self._check = self._client.register_script(script("check"))
-        self._record = self._client.register_script(script("record"))
+        self._check = LuaScript(self._client, script("check"))
+        self._record = LuaScript(self._client, script("record"))
 
     async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
         """One read per key, pipelined (split per node on a cluster)."""
@@ -91,6 +84,13 @@ class RedisScrapingStore:
         for key in keys:
             getattr(pipe, command)(key, *args)
         return list(await pipe.execute())
+
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"redis: {exc}") from exc
 
     async def _mark_active(self, bap: str, buckets: Iterable[str], keep_seconds: float) -> None:
         pipe = self._client.pipeline(transaction=False)
@@ -116,7 +116,7 @@ class RedisScrapingStore:
     ) -> Checked:
         sc = _sc(bap)
         bucket = _bucket(bap, search.at if search is not None else 0.0)
-        with _reachable():
+        with self._reachable():
             allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
                 keys=[
                     f"{sc}:q:{rule}",
@@ -150,7 +150,7 @@ class RedisScrapingStore:
         for message_id, event in events:
             keys += [f"{sc}:e:{event_kind(event)}:{message_id}", _bucket(bap, event.at)]
             args.append(encode_event(event))
-        with _reachable():
+        with self._reachable():
             recorded, *fresh = await self._record(keys=keys, args=args)
             if fresh:
                 await self._mark_active(bap, fresh, keep_seconds)
@@ -158,15 +158,16 @@ class RedisScrapingStore:
 
     async def active(self, start: float, end: float) -> list[str]:
         hours = [_active_key(h) for h in _hours(start, end)]
-        with _reachable():
+        with self._reachable():
             found = await self._each("smembers", hours)
         baps = {text(b) for members in found for b in members}
-        # An hour overlapping the window may hold only events outside it: check the events.
+        # An hour overlapping the window may hold only events outside it: such a BAP reads
+        # no events and is not scored.
         return sorted(baps)
 
     async def events(self, bap: str, start: float, end: float) -> list[Event]:
         keys = [f"{_sc(bap)}:ev:{h}" for h in _hours(start, end)]
-        with _reachable():
+        with self._reachable():
             pipe = self._client.pipeline(transaction=False)
             for key in keys:
                 pipe.lrange(key, 0, -1)
@@ -196,21 +197,21 @@ class RedisScrapingStore:
         if rows:
             pipe.zadd(_ROWS, {encode_verdict(r): r.window_end for r in rows})
         pipe.zremrangebyscore(_ROWS, "-inf", f"({rows_before!r}")
-        with _reachable():
+        with self._reachable():
             await pipe.execute()
 
     async def verdict(self, bap: str) -> BapVerdict | None:
-        with _reachable():
+        with self._reachable():
             raw = await self._client.get(f"{_sc(bap)}:v")
         return decode_verdict(raw) if raw is not None else None
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
-        with _reachable():
+        with self._reachable():
             rows = await self._client.lrange(f"{_sc(bap)}:h", 0, limit - 1)
         return [decode_verdict(r) for r in rows]
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
-        with _reachable():
+        with self._reachable():
             rows = await self._client.zrevrangebyscore(
                 _ROWS, "+inf", repr(since), start=0, num=limit
             )
@@ -218,7 +219,7 @@ class RedisScrapingStore:
 
     async def lease(self, name: str, owner: str, seconds: float, now: float) -> bool:
         key = f"uei:sc:lease:{name}"
-        with _reachable():
+        with self._reachable():
             if await self._client.set(key, owner, nx=True, px=int(seconds * 1000)):
                 return True
             held = await self._client.get(key)

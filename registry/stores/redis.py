@@ -15,7 +15,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from antiabuse.stores.connect import ready, redis_client
+from antiabuse.stores.connect import LuaScript, ready, redis_client
 from registry.changelog import LogEntry
 from registry.model import Subscriber
 from registry.stores.base import SaveConflict, decode_entry, decode_subscriber, encode
@@ -36,7 +36,7 @@ def _sub_key(subscriber_id: str) -> str:
 class RedisRegistryStore:
     def __init__(self, client: Redis | RedisCluster) -> None:
         self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
-        self._save = self._client.register_script(_SAVE)
+        self._save = LuaScript(self._client, _SAVE)
 
     @classmethod
     async def open(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
