@@ -62,10 +62,16 @@ def _never_books(f: dict[str, float]) -> float:
     return evidence * empty
 
 
+def _enough(f: dict[str, float]) -> float:
+    """A handful of searches can fall on a lattice or a rhythm by chance: a pattern counts
+    fully from 40 searches in the window."""
+    return _ramp(f["searches"], 12, 40)
+
+
 def _grid_sweep(f: dict[str, float]) -> float:
     lattice = _ramp(f["nn_step_share"], 0.4, 0.8) * _ramp(f["nn_regularity"], 0.5, 0.8)
     fresh = _ramp(f["cells_per_search"], 0.2, 0.6)
-    return lattice * fresh * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
+    return _enough(f) * lattice * fresh * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
 
 
 def _clockwork(f: dict[str, float]) -> float:
@@ -74,7 +80,7 @@ def _clockwork(f: dict[str, float]) -> float:
     period = max(f["period_share"], f["revisit_period_share"])
     clock = _ramp(period, 0.3, 0.7) * _ramp(f["arrival_regularity"], 0.45, 0.7)
     same_places = _ramp(max(f["exact_repeat_share"], f["revisit_period_share"]), 0.3, 0.7)
-    return clock * same_places * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
+    return _enough(f) * clock * same_places * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
 
 
 SIGNALS: tuple[Signal, ...] = (
@@ -202,6 +208,9 @@ def score_windows(
     train = np.asarray(training, dtype=np.float64).reshape(-1, len(FEATURES))
     if len(train) == 0:
         train = x
+    # The forest depends on the order of its rows; the order the store returns them in
+    # depends on unit keys (keyed user tokens): fit on a canonical order instead.
+    train = train[np.lexsort(train.T[::-1])]
     forest = _forest_scores(train, x, seed)
     low = np.quantile(train, 0.05, axis=0)
     high = np.quantile(train, 0.95, axis=0)
