@@ -77,6 +77,8 @@ class RegistryPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     countries: list[str] = msgspec.field(default_factory=lambda: ["IND"])
     max_skew_seconds: _NonNegative = 5.0
     """How far in the future a signature's created time may lie."""
+    max_signature_lifetime_seconds: _Positive = 3600.0
+    """Longest validity (expires - created) a request signature may claim."""
     keys: KeyValidityPolicy = KeyValidityPolicy()
     lookup: LookupPolicy = LookupPolicy()
     challenge: ChallengePolicy = ChallengePolicy()

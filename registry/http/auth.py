@@ -98,6 +98,7 @@ async def authenticate(
             clock=registry.clock,
             replay_guard=_replay_guard(request),
             max_skew=policy.max_skew_seconds,
+            max_lifetime=policy.max_signature_lifetime_seconds,
         )
         return await verifier.verify(header, await request.body(), once=once)
     except SignatureError as exc:
