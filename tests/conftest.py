@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,10 @@ from tests.redis_servers import (
 
 __all__ = [
     "BACKENDS",
+    "RAW_IDENTIFIERS",
     "anyio_backend",
     "backend_url",
+    "no_raw_identifier_anywhere",
     "redis_cluster",
     "redis_server",
     "store_url",
@@ -58,3 +62,57 @@ def backend_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) ->
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request, str(request.param), tmp_path)
+
+
+RAW_IDENTIFIERS = [
+    # every raw phone number, VPA, VIN and RFID the suite sends, in the spellings it uses
+    "9876543210",
+    "98765 43210",
+    "9123456789",
+    "91234 56789",
+    "Ravi.K@okaxis",
+    "ravi.k@okaxis",
+    "ravi@okaxis",
+    "asha@ybl",
+    "driver0@okaxis",
+    "driver3@okaxis",
+    "pad@okaxis",
+    "MA3EWDE1S00123456",
+    "04A2-9BC1-77",
+    "04A29BC177",
+]
+
+
+class _Everything(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.getMessage()} {record.__dict__!r}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_raw_identifier_anywhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole run: no raw identifier the suite used is in any log record of the
+    run, or in any SQLite file a test left behind (their databases stay until the session
+    ends; Redis is scanned by the privacy tests themselves, as it is emptied between tests)."""
+    handler = _Everything()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    found = []
+    logged = "\n".join(handler.lines)
+    found += [f"log: {raw}" for raw in RAW_IDENTIFIERS if raw in logged]
+    base = tmp_path_factory.getbasetemp()
+    for path in base.rglob("*"):
+        if path.suffix in (".db", ".db-wal") or path.name.endswith((".db-wal", ".db-shm")):
+            data = path.read_bytes()
+            found += [f"{path}: {raw}" for raw in RAW_IDENTIFIERS if raw.encode() in data]
+    assert not found, "raw identifiers stored or logged:\n" + "\n".join(found[:20])

@@ -24,6 +24,9 @@ ALGORITHM = "ed25519"
 SIGNED_HEADERS = "(created) (expires) digest"
 _SIGNED_TOKENS = ["(created)", "(expires)", "digest"]
 _SIGNATURE_BYTES = 64
+MAX_HEADER_LENGTH = 4096
+"""A Beckn signature header is a few hundred characters; past this it is refused unread (and
+never quoted back)."""
 
 # name=value, value either quoted (no escapes in Beckn headers) or a bare token
 _PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^",\s]*))\s*(,|$)')
@@ -106,6 +109,10 @@ def parse_header(value: str) -> SignatureParams:
 
     Raises ``MalformedHeader``, ``UnknownAlgorithm`` or ``AlgorithmMismatch`` naming the fault.
     """
+    if len(value) > MAX_HEADER_LENGTH:
+        raise MalformedHeader(
+            f"the header is {len(value)} characters long; at most {MAX_HEADER_LENGTH}"
+        )
     fast = _CANONICAL.fullmatch(value)
     if fast is not None:
         subscriber_id, unique_key_id, created_text, expires_text, canonical = fast.groups()

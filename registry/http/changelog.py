@@ -35,7 +35,8 @@ def head_message(seq: int, hash_: str) -> str:
 async def change_log(
     request: Request[Any, Any, Any],
     after: Annotated[
-        int, QueryParameter(ge=0, description="last sequence number already seen")
+        int,
+        QueryParameter(ge=0, le=2**53 - 1, description="last sequence number already seen"),
     ] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> LogPage:

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from litestar.typing import FieldDefinition
 
 from trust import ErrorCode, Refusal, SignatureError, nack_body, unauthorized
 
-__all__ = ["exception_handlers"]
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+
+__all__ = ["StrictBodies", "document_refusals", "exception_handlers"]
 
 log = logging.getLogger("uei.http")
 
@@ -31,6 +45,8 @@ def _validation_path(extra: Any) -> tuple[str, str | None]:
         first = extra[0]
         key = first.get("key")
         message = str(first.get("message", "invalid value"))
+        if key == "data" and message == "'data'":  # Litestar's word for "no body at all"
+            return "the request needs a JSON object as its body", None
         if key == "data":  # the body itself: name the unknown field, if that is the fault
             unknown = _UNKNOWN_FIELD.search(message)
             return message, unknown.group(1) if unknown else None
@@ -44,7 +60,10 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
         message, path = _validation_path(exc.extra)
         return _nack(status, ErrorCode.BAD_REQUEST, message, path)
     code = _CODES.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL)
-    response = _nack(status, code, exc.detail)
+    detail = exc.detail
+    if isinstance(exc.__cause__, SerializationException):  # msgspec could not read the body
+        detail = f"the body is not valid JSON: {detail}"
+    response = _nack(status, code, detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -62,6 +81,16 @@ def _on_refusal(_: Request[Any, Any, Any], exc: Refusal) -> Response[bytes]:
     return Response(body, status_code=exc.status, media_type=media_type, headers=exc.headers())
 
 
+def _on_not_utf8(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[bytes]:
+    """msgspec raises this, not a DecodeError (which Litestar makes a 400), for a JSON string
+    that is not UTF-8."""
+    return _nack(
+        HTTP_400_BAD_REQUEST,
+        ErrorCode.BAD_REQUEST,
+        f"the body is not valid JSON: not UTF-8 at byte {exc.start}",
+    )
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _nack(
@@ -73,5 +102,81 @@ exception_handlers: ExceptionHandlersMap = {
     HTTPException: _on_http_exception,
     SignatureError: _on_signature_error,
     Refusal: _on_refusal,
+    UnicodeDecodeError: _on_not_utf8,
     Exception: _on_unexpected,
 }
+
+
+def _object(required: list[str], **properties: Schema) -> Schema:
+    return Schema(type=OpenAPIType.OBJECT, required=required, properties=dict(properties))
+
+
+_NACK = _object(
+    ["message", "error"],
+    message=_object(
+        ["ack"], ack=_object(["status"], status=Schema(type=OpenAPIType.STRING, const="NACK"))
+    ),
+    error=_object(
+        ["code", "message"],
+        code=Schema(
+            type=OpenAPIType.STRING,
+            pattern="^[0-9]{5}$",
+            description="30000s request, 40000s business, 50000s policy",
+        ),
+        message=Schema(type=OpenAPIType.STRING),
+        path=Schema(type=OpenAPIType.STRING, description="the field at fault"),
+    ),
+)
+_NACK.description = (
+    "A Beckn NACK. A refusal by quota (429) is also an RFC 9457 problem (type, title, "
+    "status, detail)."
+)
+
+
+def document_refusals(spec: OpenAPI) -> None:
+    """Say in the schema what every refusal is: a Beckn NACK, for any 4xx or 5xx an operation
+    answers (Litestar documents 400 with its own default body, which is never sent). A status
+    an operation documents itself (e.g. /readyz's 503) stays as documented."""
+    if spec.components.schemas is None:
+        spec.components.schemas = {}
+    spec.components.schemas["Nack"] = _NACK
+    nack = OpenAPIMediaType(schema=Reference("#/components/schemas/Nack"))
+    refusal = OpenAPIResponse(
+        description="Refused: a Beckn NACK naming the fault",
+        content={MediaType.JSON: nack, "application/problem+json": nack},
+    )
+    for item in (spec.paths or {}).values():
+        for operation in (item.get, item.put, item.post, item.delete, item.patch):
+            if operation is None:
+                continue
+            responses = operation.responses or {}
+            responses.pop("400", None)
+            responses["4XX"] = refusal
+            responses["5XX"] = refusal
+            operation.responses = responses
+
+
+class StrictBodies(OpenAPISchemaPlugin):
+    """A struct decoded with ``forbid_unknown_fields`` says so in the schema:
+    ``additionalProperties: false`` (otherwise a client reads extra fields as allowed)."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return (
+            not field_definition.is_union
+            and field_definition.is_subclass_of(msgspec.Struct)
+            and field_definition.type_.__struct_config__.forbid_unknown_fields
+        )
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        standard = next(  # Litestar's own, for every struct
+            p
+            for p in schema_creator.plugins
+            if p is not self
+            and isinstance(p, OpenAPISchemaPlugin)
+            and p.is_plugin_supported_field(field_definition)
+        )
+        schema = standard.to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema

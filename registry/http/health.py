@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 
 __all__ = ["Health", "healthz", "readyz"]
 
@@ -21,7 +22,12 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@get("/readyz", tags=["operations"], summary="Readiness: store reachable, policy loaded")
+@get(
+    "/readyz",
+    tags=["operations"],
+    summary="Readiness: store reachable, policy loaded",
+    responses={503: ResponseSpec(Health, description="a store is unreachable")},
+)
 async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     """503 while the store cannot be reached."""
     try:

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from litestar import Response, get
+from litestar import MediaType, Response, get
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -80,10 +80,15 @@ def observe(app: ASGIApp) -> ASGIApp:
     summary="Prometheus metrics",
     sync_to_thread=False,
     include_in_schema=True,
+    media_type=MediaType.TEXT,
 )
 def metrics() -> Response[bytes]:
     """Requests and latencies by route, lookups, challenge attempts by outcome."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), media_type=_METRICS_TYPE)
+
+
+_METRICS_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+"""Litestar adds the charset to a text/ type itself."""
 
 
 class JsonFormatter(logging.Formatter):

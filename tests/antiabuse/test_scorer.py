@@ -64,7 +64,9 @@ def test_booking_silences_the_never_books_signal() -> None:
 
 def test_a_sweep_is_explained_by_the_features_of_its_signal() -> None:
     typical = [row(cells_per_search=0.2, nn_regularity=0.3, select_per_search=0.2)] * 40
-    sweep = row(nn_step_share=1.0, nn_regularity=1.0, cells_per_search=1.0)
+    sweep = row(
+        nn_step_share=1.0, nn_regularity=1.0, cells_per_search=1.0, log_searches_per_hour=5.0
+    )
     (scored,) = score_windows([sweep], [*typical, sweep], window_hours=1.0)
     assert scored.signals["grid sweep"] == 1.0
     named = [n for n in scored.top if n.signal == "grid sweep"]

@@ -1,0 +1,360 @@
+"""Limits on what one request may carry, through the real app (in process, SQLite store).
+
+Every refusal here must be a Beckn NACK (``error.code`` and ``error.message``), never a 5xx:
+the body size, identifiers per request, events per batch, an oversized signature header,
+bodies that are not JSON or not an object, and integers beyond what the store can hold.
+
+Signed routes authenticate in a guard that reads the body before it is decoded, so the tests
+sign their requests properly: a limit has to hold for a caller who is allowed in.
+
+In process (httpx's ASGI transport) there is no HTTP server in front of the app, so these
+tests show the app's own handling. Under ``uei serve`` uvicorn (h11) refuses a header block
+over 16 KiB that arrives in pieces with a plain-text 400 before the app sees it, but one that
+arrives in a single read still reaches the app: the app's handling is what counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from antiabuse.stores import Store
+from registry.model import ParticipantType
+from tests.registry.factories import Participant
+from tests.registry.harness import Harness, running
+from trust import sign_header
+
+pytestmark = pytest.mark.anyio
+
+TWO_MB = 2 * 1024 * 1024
+"""An oversized body: twice the largest body the service is meant to take (1 MiB)."""
+MAX_IDENTIFIERS = 16
+MAX_EVENTS = 1000
+GPS = {"gps": "12.971600,77.594600", "radius_km": 5}
+
+
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
+
+
+def nack(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The refusal's ``error``, after checking it is a Beckn NACK with ``status``."""
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"].startswith("application/"), response.headers
+    body = response.json()
+    assert body["message"] == {"ack": {"status": "NACK"}}, body
+    error: dict[str, Any] = body["error"]
+    assert isinstance(error["code"], str), error
+    assert error["code"].isdigit(), error
+    assert isinstance(error["message"], str), error
+    assert error["message"].strip(), error
+    return error
+
+
+class Caller:
+    """A SUBSCRIBED participant signing its requests (the harness moves the clock for each)."""
+
+    def __init__(self, h: Harness, participant: Participant) -> None:
+        self.h, self.p = h, participant
+
+    async def send(self, path: str, body: bytes) -> httpx.Response:
+        return await self.h.signed("POST", path, self.p.keys, self.p.subscriber_id, body)
+
+    async def post(self, path: str, doc: Any) -> httpx.Response:
+        return await self.send(path, json.dumps(doc).encode())
+
+    async def stream(self, path: str, body: bytes, chunk: int = 64 * 1024) -> httpx.Response:
+        """``body`` signed, but sent in chunks without a Content-Length (chunked transfer),
+        so only the bytes actually received can tell the app how large it is."""
+        self.h.clock.advance(1)
+        header = sign_header(
+            body,
+            self.p.keys.signing_key,
+            subscriber_id=self.p.subscriber_id,
+            unique_key_id=self.p.keys.unique_key_id,
+            created=int(self.h.clock()),
+        )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), chunk):
+                yield body[start : start + chunk]
+
+        return await self.h.client.post(
+            path,
+            content=chunks(),
+            headers={"Authorization": header, "Content-Type": "application/json"},
+        )
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as harness:
+        await harness.enrol(Participant("app.example", type=ParticipantType.BAP))
+        yield harness
+
+
+@pytest.fixture
+async def cpo(h: Harness) -> Caller:
+    """A CPO (BPP): may call non-payer protection, quota checks and event uploads."""
+    participant = Participant("cpo.example", type=ParticipantType.BPP)
+    await h.enrol(participant)
+    return Caller(h, participant)
+
+
+def store_of(h: Harness) -> Store:
+    store: Store = h.app.state.scraping.store
+    return store
+
+
+def search_event(h: Harness, message_id: str) -> dict[str, Any]:
+    return {
+        "type": "search",
+        "bap_id": "app.example",
+        "message_id": message_id,
+        "at": iso(h.clock() - 60),
+        "search": GPS,
+    }
+
+
+def report(h: Harness, ref: str, identifiers: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "session_ref": ref,
+        "amount": {"value": "420.00", "currency": "INR"},
+        "occurred_at": iso(h.clock() - 3600),
+        "identifiers": identifiers,
+    }
+
+
+def vpas(n: int) -> list[dict[str, str]]:
+    return [{"kind": "upi_vpa", "value": f"user{i}@okaxis"} for i in range(n)]
+
+
+def padded(doc: Any, size: int = TWO_MB) -> bytes:
+    """``doc`` as JSON followed by whitespace up to ``size`` bytes: still a valid body, so
+    only its size can be the reason for a refusal."""
+    raw = json.dumps(doc).encode()
+    return raw + b" " * (size - len(raw))
+
+
+async def recorded_events(h: Harness) -> int:
+    return len(await store_of(h).events("app.example", h.clock() - 7200, h.clock() + 1))
+
+
+# --- body size ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/lookup", "/subscribe"])
+async def test_an_oversized_body_to_an_open_route_is_a_413_nack(h: Harness, path: str) -> None:
+    """``/lookup`` is unsigned and ``/subscribe`` decodes its body before the signature is
+    checked: neither may read 2 MB into memory for anyone."""
+    answer = await h.client.post(
+        path, content=padded({}), headers={"Content-Type": "application/json"}
+    )
+    error = nack(answer, 413)
+    assert "too large" in error["message"].lower()
+
+
+async def test_an_oversized_event_batch_is_a_413_nack_and_nothing_is_recorded(
+    h: Harness, cpo: Caller
+) -> None:
+    answer = await cpo.send("/abuse/events", padded({"events": [search_event(h, "m1")]}))
+    error = nack(answer, 413)
+    assert "too large" in error["message"].lower()
+    assert await recorded_events(h) == 0
+
+
+async def test_an_oversized_report_is_a_413_nack_and_no_case_is_opened(
+    h: Harness, cpo: Caller
+) -> None:
+    doc = report(h, "s-1", vpas(1))
+    nack(await cpo.send("/abuse/defaulters/report", padded(doc)), 413)
+    # the same report at its own size opens the case now (201), not answers an old one (200)
+    assert (await cpo.post("/abuse/defaulters/report", doc)).status_code == 201
+
+
+async def test_an_oversized_body_without_a_content_length_is_a_413_nack(
+    h: Harness, cpo: Caller
+) -> None:
+    """Chunked: the limit must count the bytes received, not trust a header."""
+    answer = await cpo.stream("/abuse/events", padded({"events": [search_event(h, "m1")]}))
+    nack(answer, 413)
+    assert await recorded_events(h) == 0
+
+
+async def test_a_full_batch_of_ordinary_events_is_within_the_body_limit(
+    h: Harness, cpo: Caller
+) -> None:
+    """The body limit must leave room for the largest batch a gateway really sends."""
+    body = json.dumps({"events": [search_event(h, f"m{i}") for i in range(MAX_EVENTS)]})
+    assert len(body) < TWO_MB // 4
+    answer = await cpo.send("/abuse/events", body.encode())
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json() == {"received": MAX_EVENTS, "recorded": MAX_EVENTS}
+
+
+# --- identifiers per request, events per batch ----------------------------------------------
+
+
+def identifiers_body(h: Harness, path: str, identifiers: list[dict[str, str]]) -> dict[str, Any]:
+    if path == "/abuse/status":
+        return {"purpose": "postpaid_session", "identifiers": identifiers}
+    if path == "/abuse/observations":
+        return {"observed_at": iso(h.clock()), "context": "session", "identifiers": identifiers}
+    return report(h, "s-ids", identifiers)
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [("/abuse/status", 200), ("/abuse/observations", 200), ("/abuse/defaulters/report", 201)],
+)
+async def test_at_most_16_identifiers_per_request(
+    h: Harness, cpo: Caller, path: str, ok: int
+) -> None:
+    too_many = await cpo.post(path, identifiers_body(h, path, vpas(MAX_IDENTIFIERS + 1)))
+    error = nack(too_many, 400)
+    assert error["path"] == "identifiers"
+    assert str(MAX_IDENTIFIERS) in error["message"]
+    enough = await cpo.post(path, identifiers_body(h, path, vpas(MAX_IDENTIFIERS)))
+    assert enough.status_code == ok, enough.text
+
+
+async def test_at_most_1000_events_per_batch_and_a_refused_batch_records_nothing(
+    h: Harness, cpo: Caller
+) -> None:
+    batch = [search_event(h, f"m{i}") for i in range(MAX_EVENTS + 1)]
+    error = nack(await cpo.post("/abuse/events", {"events": batch}), 400)
+    assert error["path"] == "events"
+    assert str(MAX_EVENTS) in error["message"]
+    assert await recorded_events(h) == 0
+
+
+# --- headers --------------------------------------------------------------------------------
+
+HUGE = "a" * (64 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("header", "challenge"),
+    [("Authorization", "WWW-Authenticate"), ("X-Gateway-Authorization", "Proxy-Authenticate")],
+)
+@pytest.mark.parametrize(
+    "value", [f"Signature {HUGE}", f'Signature keyId="{HUGE}"'], ids=["garbage", "key-id"]
+)
+async def test_a_64kb_signature_header_is_a_401_nack(
+    h: Harness, header: str, challenge: str, value: str
+) -> None:
+    answer = await h.client.post(
+        "/abuse/status",
+        content=b"{}",
+        headers={header: value, "Content-Type": "application/json"},
+    )
+    error = nack(answer, 401)
+    assert error["code"] == "30016"
+    assert error["path"] == header
+    assert answer.headers[challenge].startswith("Signature ")
+
+
+async def test_a_refused_signature_header_is_not_echoed_back(h: Harness) -> None:
+    answer = await h.client.post(
+        "/abuse/status",
+        content=b"{}",
+        headers={"Authorization": f'Signature keyId="{HUGE}"'},
+    )
+    nack(answer, 401)
+    assert len(answer.content) < 1024
+
+
+async def test_a_64kb_header_the_app_does_not_read_changes_nothing(h: Harness) -> None:
+    answer = await h.client.get("/healthz", headers={"X-Padding": HUGE})
+    assert answer.status_code == 200
+
+
+async def test_a_content_length_that_is_not_a_number_is_a_400_nack(h: Harness) -> None:
+    answer = await h.client.post("/lookup", content=b"{}", headers={"Content-Length": "two"})
+    error = nack(answer, 400)
+    assert "content-length" in error["message"].lower()
+
+
+# --- bodies that are not JSON, or not an object ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"purpose": "postpaid_session", "identifiers" [] }', id="syntax"),
+        pytest.param(b'{"purpose": "postpaid_session"} trailing', id="trailing-text"),
+        pytest.param(
+            b'{"purpose": "\xff\xfe"}',
+            id="not-utf8",
+        ),
+        pytest.param(
+            b'{"purpose": "postpaid_session", "identifiers": [',
+            id="truncated",
+        ),
+    ],
+)
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "open"])
+async def test_a_body_that_is_not_json_is_a_400_nack_saying_so(
+    h: Harness, cpo: Caller, body: bytes, signed: bool
+) -> None:
+    """Signed: ``/abuse/status`` (decoded after the guard); open: ``/lookup``."""
+    if signed:
+        answer = await cpo.send("/abuse/status", body)
+    else:
+        answer = await h.client.post(
+            "/lookup", content=body, headers={"Content-Type": "application/json"}
+        )
+    error = nack(answer, 400)
+    assert "json" in error["message"].lower()
+
+
+@pytest.mark.parametrize(
+    ("body", "got"),
+    [(b"[]", "array"), (b'"status"', "str"), (b"42", "int"), (b"true", "bool"), (b"null", "null")],
+)
+async def test_a_body_that_is_not_an_object_is_a_400_nack_naming_what_it_is(
+    h: Harness, cpo: Caller, body: bytes, got: str
+) -> None:
+    error = nack(await cpo.send("/abuse/status", body), 400)
+    assert "object" in error["message"]
+    assert got in error["message"]
+
+
+@pytest.mark.parametrize("body", [b"[1]", b'"x"', b"7"])
+async def test_an_open_route_refuses_a_body_that_is_not_an_object(h: Harness, body: bytes) -> None:
+    """``/lookup`` and ``/subscribe`` take an object or ``null`` (no filters)."""
+    for path in ("/lookup", "/subscribe"):
+        answer = await h.client.post(
+            path, content=body, headers={"Content-Type": "application/json"}
+        )
+        assert "object" in nack(answer, 400)["message"]
+
+
+async def test_a_missing_body_is_a_400_nack_saying_a_body_is_needed(
+    h: Harness, cpo: Caller
+) -> None:
+    error = nack(await cpo.send("/abuse/status", b""), 400)
+    assert "body" in error["message"].lower()
+
+
+# --- integers beyond the store's range ------------------------------------------------------
+
+
+@pytest.mark.parametrize("after", [2**63, 10**30])
+async def test_a_log_position_beyond_any_sequence_number_is_a_400_nack(
+    h: Harness, after: int
+) -> None:
+    error = nack(await h.client.get("/log", params={"after": after}), 400)
+    assert error["path"] == "after"
+
+
+async def test_a_log_position_past_the_head_is_an_empty_page(h: Harness) -> None:
+    answer = await h.client.get("/log", params={"after": 2**53 - 1})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["entries"] == []
