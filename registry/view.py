@@ -7,6 +7,7 @@ Both lookup paths and every signature check read this view, never the store. It 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -53,8 +54,7 @@ class RegistryView:
         self._subscribers: dict[str, Subscriber] = {}
         self._key_bytes: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._verify_keys: dict[tuple[str, str], VerifyKey] = {}
-        self._pages: dict[tuple[LookupFilter, int, int], tuple[bytes, int]] = {}
-        self._pages_second = -1
+        self._pages: dict[tuple[LookupFilter, int, int], tuple[bytes, int, float, float]] = {}
         self._pending: dict[tuple[str, str], float] = {}
         """(subscriber_id, unique_key_id) -> next attempt time, for pending keys only."""
         self.seq = 0
@@ -89,6 +89,13 @@ class RegistryView:
 
     def lookup(self, wanted: LookupFilter, now: float) -> list[LookupRecord]:
         """Records for valid keys only (never pending, expired or revoked), newest key first."""
+        return self._lookup(wanted, now)[0]
+
+    def _lookup(self, wanted: LookupFilter, now: float) -> tuple[list[LookupRecord], float]:
+        """``lookup``, and until when its answer stands unless the view changes: the first
+        moment after ``now`` at which one of the keys considered starts or ends its
+        validity."""
+        until = math.inf
         status = wanted.status or Status.SUBSCRIBED
         if wanted.subscriber_id is not None:
             one = self._subscribers.get(wanted.subscriber_id)
@@ -99,6 +106,12 @@ class RegistryView:
         for sub in candidates:
             if sub.status is not status:
                 continue
+            for k in sub.keys:
+                if k.state is KeyState.VALID:
+                    if now < k.valid_from:
+                        until = min(until, k.valid_from)
+                    elif now <= k.valid_until:
+                        until = min(until, math.nextafter(k.valid_until, math.inf))
             keys = [k for k in sub.keys if k.usable_at(now)]
             if wanted.unique_key_id is not None:
                 keys = [k for k in keys if k.unique_key_id == wanted.unique_key_id]
@@ -111,27 +124,26 @@ class RegistryView:
                         and (wanted.country is None or role.country == wanted.country)
                     ):
                         out.append(record(sub, role, key))
-        return out
+        return out, until
 
     def lookup_page(
         self, wanted: LookupFilter, start: int, size: int, now: float
     ) -> tuple[bytes, int]:
         """One page of ``lookup`` as JSON bytes, and the total count. Pages are kept until the
-        view changes or the second turns (validity is decided to the second)."""
-        if int(now) != self._pages_second:
-            self._pages_second = int(now)
-            self._pages.clear()
+        view changes or a key considered starts or ends its validity."""
         cache_key = (wanted, start, size)
         found = self._pages.get(cache_key)
-        if found is None:
+        if found is None or not found[2] <= now < found[3]:
             if len(self._pages) > _MAX_PAGES:
                 self._pages.clear()
-            records = self.lookup(wanted, now)
+            records, until = self._lookup(wanted, now)
             found = self._pages[cache_key] = (
                 _encoder.encode(records[start : start + size]),
                 len(records),
+                now,
+                until,
             )
-        return found
+        return found[0], found[1]
 
     def _usable(self, subscriber_id: str, unique_key_id: str, now: float) -> tuple[Subscriber, Key]:
         sub = self._subscribers.get(subscriber_id)
