@@ -937,22 +937,11 @@ class Server:
 # ------------------------------------------------------------------ in-process ceilings
 
 
-def _rate(fn: Any, seconds: float) -> float:
-    count, start = 0, time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(100):
-            fn()
-        count += 100
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
-
-
 def verify_rates(seconds: float) -> tuple[float, float]:
     """(raw PyNaCl verify/s, trust.Verifier.verify/s) on one core, a quota-check body."""
     from nacl.signing import SigningKey, VerifyKey
 
+    from bench.bench_trust import rate
     from trust import Verifier, body_digest, parse_header, sign_header, signing_string
     from trust.encoding import b64decode
 
@@ -988,8 +977,8 @@ def verify_rates(seconds: float) -> tuple[float, float]:
     def ours() -> None:
         asyncio.run(hundred())
 
-    raw_rate = max(_rate(raw, seconds / 2) for _ in range(2))
-    ours_rate = max(_rate(ours, seconds / 2) for _ in range(2)) * 100
+    raw_rate = rate(raw, seconds, 2)  # bench_trust's loop: best of 2 rounds
+    ours_rate = rate(ours, seconds, 2) * 100
     return raw_rate, ours_rate
 
 

@@ -26,6 +26,7 @@ from antiabuse.stores import ScrapingStore, open_abuse_store
 from registry.challenger import Challenger
 from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
 from registry.http.auth import (
+    DegradingReplayGuard,
     authenticate_bpp,
     authenticate_reader,
     authenticate_relay,
@@ -128,6 +129,7 @@ def create_app(
                 clock,
             )
             app.state.registry = registry
+            app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
             app.state.abuse = AbuseApi(
                 Defaulters(abuse_store, lambda: app.state.policies.defaulters, clock),
                 secret,

@@ -28,6 +28,7 @@ from trust import (
 )
 
 __all__ = [
+    "DegradingReplayGuard",
     "authenticate",
     "authenticate_bpp",
     "authenticate_reader",
@@ -67,15 +68,6 @@ class DegradingReplayGuard:
         return first
 
 
-def _replay_guard(request: Request[Any, Any, Any]) -> ReplayGuard:
-    guard: ReplayGuard | None = getattr(request.app.state, "replay_guard", None)
-    if guard is None:
-        guard = request.app.state.replay_guard = DegradingReplayGuard(
-            registry_of(request).store, timeout=0.5
-        )
-    return guard
-
-
 async def authenticate(
     request: Request[Any, Any, Any], resolve: KeyResolver, *, once: bool
 ) -> SignatureParams:
@@ -96,7 +88,7 @@ async def authenticate(
         verifier = Verifier(
             resolve=resolve,
             clock=registry.clock,
-            replay_guard=_replay_guard(request),
+            replay_guard=request.app.state.replay_guard,
             max_skew=policy.max_skew_seconds,
             max_lifetime=policy.max_signature_lifetime_seconds,
         )
