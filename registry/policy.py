@@ -16,13 +16,16 @@ import yaml
 
 from antiabuse.policy import DefaultersPolicy
 from antiabuse.scraping.policy import QuotasPolicy, ScrapingPolicy
+from registry.model import ParticipantType
 from registry.settings import Settings
 
 __all__ = [
     "ChallengePolicy",
     "KeyValidityPolicy",
     "LookupPolicy",
+    "Networks",
     "Onboarding",
+    "Persistence",
     "Policies",
     "PolicyError",
     "RegistryPolicy",
@@ -40,6 +43,20 @@ class Onboarding(StrEnum):
     ALLOWLIST = "allowlist"
 
 
+class Networks(StrEnum):
+    DENY = "deny"
+    """Only public addresses: the registry is never a way into a private network."""
+    ALLOW = "allow"
+    """Private, loopback and link-local addresses too (local tours and tests)."""
+
+
+class Persistence(StrEnum):
+    WARN = "warn"
+    """Say loudly at start when Redis does not persist every write (AOF off)."""
+    REQUIRE = "require"
+    """Refuse to start on a Redis that does not persist every write."""
+
+
 class KeyValidityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     max_days: Annotated[int, msgspec.Meta(ge=1)] = 730
     """Longest valid_from..valid_until a subscriber may ask for."""
@@ -47,6 +64,8 @@ class KeyValidityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     """Validity given when a subscriber does not say."""
     max_backdate_seconds: Annotated[int, msgspec.Meta(ge=0)] = 300
     """How far in the past a valid_from may lie (clock skew)."""
+    max_pending: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
+    """Keys one subscriber may have waiting for their challenge at once."""
 
 
 class LookupPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -54,11 +73,13 @@ class LookupPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """Cache-Control max-age on the key path."""
     page_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
     max_page_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
+    cache_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
+    """Most bytes of encoded lookup pages each replica keeps."""
 
 
 class ChallengePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     timeout_seconds: _Positive = 5.0
-    """One on_subscribe call may take this long."""
+    """One on_subscribe attempt may take this long in all: connect, send and read."""
     retry_after_seconds: list[_NonNegative] = msgspec.field(
         default_factory=lambda: [0.0, 10.0, 60.0, 300.0, 1800.0]
     )
@@ -67,6 +88,12 @@ class ChallengePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     """Answers that decrypt the challenge (ONDC, beckn-registry)."""
     accept_signed: bool = True
     """Answers that sign the challenge as sent (the Beckn protocol server)."""
+    private_networks: Networks = Networks.DENY
+    """Whether subscriber URLs may resolve to private, loopback or link-local addresses."""
+    max_concurrent: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 32
+    """Attempts in flight at once on one replica (each subscriber's one at a time)."""
+    rechallenge_after_seconds: _NonNegative = 60.0
+    """An empty /subscribe restarts the schedule only this long after it last started."""
 
 
 class RegistryPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -79,6 +106,12 @@ class RegistryPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     """How far in the future a signature's created time may lie."""
     max_signature_lifetime_seconds: _Positive = 3600.0
     """Longest validity (expires - created) a request signature may claim."""
+    approve_types: list[ParticipantType] = msgspec.field(
+        default_factory=lambda: [ParticipantType.BG]
+    )
+    """Roles that wait for an operator's approve in every onboarding mode."""
+    persistence: Persistence = Persistence.WARN
+    """What to do at start on a Redis that does not persist every write."""
     keys: KeyValidityPolicy = KeyValidityPolicy()
     lookup: LookupPolicy = LookupPolicy()
     challenge: ChallengePolicy = ChallengePolicy()

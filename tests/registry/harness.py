@@ -121,8 +121,11 @@ async def running(
 ) -> AsyncIterator[Harness]:
     """The app on ``store_url`` with an operator, background work off (tests drive it).
     ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those."""
+    # subscriber URLs in tests are peers served on loopback: allow private networks here
+    # (the shipped default is deny; tests/security checks deny)
+    challenge = {"private_networks": "allow", **policy.pop("challenge", {})}
     policies_doc = {
-        "registry": policy,
+        "registry": {**policy, "challenge": challenge},
         "defaulters": defaulters or {},
         "quotas": quotas or {},
         "scraping": scraping or {},
