@@ -1,0 +1,1 @@
+"""Attacks on the service, each performed end to end over HTTP; one test per finding."""
