@@ -122,9 +122,9 @@ def iso(at: float) -> str:
 async def enrol(store: RegistryStore, participant: Participant, now: float, days: float) -> None:
     """``participant`` SUBSCRIBED (stored directly, as if it had passed the challenge), its key
     valid for ``days`` (the whole simulation)."""
-    policy, sid = RegistryPolicy(), participant.subscriber_id
+    policy = RegistryPolicy(approve_types=[])
     request = participant.request(valid_from=now, valid_until=now + days * DAY)
-    out = subscribe(None, request, policy, now, sid)
+    out = subscribe(None, request, policy, now, participant.signed_by())
     attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
     passed = challenge_passed(out.subscriber, attempt, policy)
     drafts = out.drafts + passed.drafts

@@ -40,6 +40,7 @@ from registry.http.observe import metrics, observe
 from registry.http.signing import ResponseSigner
 from registry.http.subscribe import challenges, revoke_own_key, subscribe
 from registry.identity import ConfigError, RegistryIdentity, load_operators
+from registry.operations import Reserved
 from registry.policy import configured_policies
 from registry.service import Registry
 from registry.settings import Settings
@@ -127,6 +128,7 @@ def create_app(
                 lambda: app.state.policies.registry,
                 Challenger(identity, client, clock),
                 clock,
+                Reserved(frozenset({identity.subscriber_id}), frozenset(identity.key_ids)),
             )
             app.state.registry = registry
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)

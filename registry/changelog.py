@@ -9,12 +9,55 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 
 import msgspec
 
-__all__ = ["GENESIS", "ChainBroken", "Draft", "LogEntry", "chain", "verify_chain"]
+__all__ = [
+    "CHALLENGE",
+    "GENESIS",
+    "Actor",
+    "ActorKind",
+    "ChainBroken",
+    "Draft",
+    "LogEntry",
+    "chain",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
+
+
+class ActorKind(StrEnum):
+    OPERATOR = "operator"
+    """A key listed in UEI_OPERATORS."""
+    SUBSCRIBER = "subscriber"
+    """A subscriber, by a signature with one of its own keys."""
+    REGISTRY = "registry"
+    """The registry itself (the on_subscribe challenge)."""
+
+
+class Actor(msgspec.Struct, frozen=True):
+    """Who made a change. The kind is its own field, so no subscriber id can pass for an
+    operator whatever it is called."""
+
+    kind: ActorKind
+    id: str
+
+    @classmethod
+    def operator(cls, operator_id: str) -> Actor:
+        return cls(ActorKind.OPERATOR, operator_id)
+
+    @classmethod
+    def subscriber(cls, subscriber_id: str) -> Actor:
+        return cls(ActorKind.SUBSCRIBER, subscriber_id)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.id}"
+
+
+CHALLENGE = Actor(ActorKind.REGISTRY, "on_subscribe")
+"""The registry's challenge loop, which makes a key valid."""
 
 
 class Draft(msgspec.Struct, frozen=True):
@@ -22,7 +65,7 @@ class Draft(msgspec.Struct, frozen=True):
 
     subscriber_id: str
     action: str
-    actor: str
+    actor: Actor
     old_status: str | None
     new_status: str | None
     unique_key_id: str | None = None
@@ -36,7 +79,7 @@ class LogEntry(msgspec.Struct, frozen=True):
     action: str
     old_status: str | None
     new_status: str | None
-    actor: str
+    actor: Actor
     prev_hash: str
     hash: str
 
@@ -49,7 +92,7 @@ class _Hashed(msgspec.Struct, frozen=True, array_like=True):
     action: str
     old_status: str | None
     new_status: str | None
-    actor: str
+    actor: Actor
 
 
 class ChainBroken(ValueError):

@@ -148,7 +148,7 @@ def add_operator(operator_id: str, out: Path) -> None:
     )
 
 
-def _send(ctx: click.Context, method: str, path: str) -> Any:
+def _send(ctx: click.Context, method: str, path: str, fields: dict[str, Any] | None = None) -> Any:
     key_file: Path | None = ctx.obj["key_file"]
     if key_file is None:
         raise click.UsageError("--key-file (or UEI_OPERATOR_KEY) is required")
@@ -160,7 +160,11 @@ def _send(ctx: click.Context, method: str, path: str) -> Any:
         raise click.BadParameter(
             "the key file names no subscriber_id (operator id)", param_hint="--key-file"
         )
-    body = json.dumps({"request_id": str(uuid.uuid4())}).encode() if method == "POST" else b""
+    body = (
+        json.dumps({**(fields or {}), "request_id": str(uuid.uuid4())}).encode()
+        if method == "POST"
+        else b""
+    )
     header = sign_header(
         body,
         keys.signing_key,
@@ -197,7 +201,51 @@ def admin_list(ctx: click.Context, status: str | None, type_: str | None) -> Non
         click.echo(json.dumps(sub))
 
 
-for _action in ("allow", "approve", "suspend", "reinstate", "revoke"):
+_TYPE = click.Choice(["BAP", "BPP", "BG"], case_sensitive=False)
+
+
+@admin.command("allow")
+@click.argument("subscriber_id")
+@click.option(
+    "--type",
+    "types",
+    type=_TYPE,
+    multiple=True,
+    required=True,
+    help="a role the entry allows (repeat for several)",
+)
+@click.option("--domain", help="the domain those roles are allowed in (default: any open one)")
+@click.pass_context
+def admin_allow(
+    ctx: click.Context, subscriber_id: str, types: tuple[str, ...], domain: str | None
+) -> None:
+    """Put SUBSCRIBER_ID on the allowlist (onboarding: allowlist) with the roles it may
+    take, e.g. `uei admin allow cpo.example --type BPP --domain ev-charging:uei`. For a
+    subscriber already listed, adds roles."""
+    roles = [{"type": t.upper(), "domain": domain} for t in types]
+    answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/allow", {"roles": roles})
+    click.echo(f"{answer['subscriber_id']}: {answer['status']}")
+
+
+@admin.command("approve")
+@click.argument("subscriber_id")
+@click.option("--type", "type_", type=_TYPE, help="approve only this pending role's type")
+@click.option("--domain", help="with --type: only in this domain")
+@click.pass_context
+def admin_approve(
+    ctx: click.Context, subscriber_id: str, type_: str | None, domain: str | None
+) -> None:
+    """Grant what waits for an operator: the subscriber (require_approval) and its pending
+    roles. Roles of the policy's approve_types (gateways) are approved only when named:
+    `uei admin approve gw.example --type BG`."""
+    if domain is not None and type_ is None:
+        raise click.UsageError("--domain goes with --type")
+    fields = {"role": {"type": type_.upper(), "domain": domain}} if type_ else {}
+    answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/approve", fields)
+    click.echo(f"{answer['subscriber_id']}: {answer['status']}")
+
+
+for _action in ("suspend", "reinstate", "revoke"):
 
     def _make(action: str) -> None:
         @admin.command(action, help=f"{action.capitalize()} a subscriber.")

@@ -87,6 +87,11 @@ class RegistryIdentity:
         keys, named = load_key_file(key_file)
         return cls(named or subscriber_id, keys)
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """Every key id the registry signs or has signed with: reserved for it alone."""
+        return (self.keys.unique_key_id,)
+
     def well_known(self) -> dict[str, str]:
         return {
             "subscriber_id": self.subscriber_id,

@@ -12,6 +12,7 @@ __all__ = [
     "KeyState",
     "ParticipantType",
     "Role",
+    "RoleGrant",
     "Status",
     "Subscriber",
 ]
@@ -47,6 +48,22 @@ class Role(msgspec.Struct, frozen=True):
     domain: str
     country: str
     city: str = "*"
+
+    def label(self) -> str:
+        return f"{self.type.value}:{self.domain}:{self.country}:{self.city}"
+
+
+class RoleGrant(msgspec.Struct, frozen=True):
+    """What an operator allows or approves: a type, in one domain or (None) any."""
+
+    type: ParticipantType
+    domain: str | None = None
+
+    def covers(self, role: Role) -> bool:
+        return role.type is self.type and self.domain in (None, role.domain)
+
+    def label(self) -> str:
+        return f"{self.type.value}:{self.domain or '*'}"
 
 
 class Attempt(msgspec.Struct, frozen=True):
@@ -87,12 +104,18 @@ class Subscriber(msgspec.Struct, frozen=True):
     created: float
     updated: float
     roles: tuple[Role, ...] = ()
+    """Granted roles: the only ones lookups return and callers are authorised by."""
     keys: tuple[Key, ...] = ()
     challenge_passed: bool = False
     version: int = 0
     """Incremented by every save; stores compare it to refuse lost updates."""
     attempts: tuple[Attempt, ...] = ()
     """The most recent challenge attempts, oldest first."""
+    pending_roles: tuple[Role, ...] = ()
+    """Roles asked for that wait for an operator's approve."""
+    allowed: tuple[RoleGrant, ...] = ()
+    """The allowlist entry: roles this subscriber may take without approval (allowlist
+    onboarding)."""
 
     def key(self, unique_key_id: str) -> Key | None:
         for key in self.keys:

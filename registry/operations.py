@@ -7,20 +7,34 @@ must claim atomically. Refusals raise ``RegistryError`` subclasses naming the fi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import msgspec
 
-from registry.changelog import Draft
+from registry.changelog import CHALLENGE, Actor, Draft
 from registry.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from registry.lifecycle import Event, transition
-from registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
+from registry.model import (
+    Attempt,
+    Key,
+    KeyState,
+    ParticipantType,
+    Role,
+    RoleGrant,
+    Status,
+    Subscriber,
+)
 from registry.policy import Onboarding, RegistryPolicy
 from trust import KeyFormatError, encode_key, load_encryption_public_key, load_verify_key
 
 __all__ = [
     "MAX_ATTEMPTS_KEPT",
+    "NOTHING_RESERVED",
     "Outcome",
+    "Reserved",
+    "SignedBy",
     "SubscribeRequest",
     "allow",
     "approve",
@@ -35,6 +49,33 @@ __all__ = [
 
 DAY = 86400.0
 MAX_ATTEMPTS_KEPT = 50
+_CANNOT_ACT = frozenset({Status.SUSPENDED, Status.REVOKED})
+"""A subscriber in these states changes nothing, whatever key it signs with."""
+_NOT_CHALLENGED = _CANNOT_ACT
+_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?")
+"""A subscriber_id: a host name or the like (it stands in keyIds and URL paths)."""
+_KEY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """The registry's own identity: no subscriber may register under it or its key ids."""
+
+    subscriber_ids: frozenset[str] = frozenset()
+    key_ids: frozenset[str] = frozenset()
+
+    def check(self, req: SubscribeRequest) -> None:
+        if req.subscriber_id in self.subscriber_ids:
+            raise Forbidden(
+                f"{req.subscriber_id} is the registry's own subscriber_id; no subscriber may "
+                "use it",
+                "subscriber_id",
+            )
+        if req.unique_key_id is not None and req.unique_key_id in self.key_ids:
+            raise Forbidden(
+                f"{req.unique_key_id} is one of the registry's own key ids; choose another",
+                "unique_key_id",
+            )
 
 
 class SubscribeRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +107,7 @@ class Outcome:
 
 
 def _status_draft(
-    sub: Subscriber | None, new: Status, action: str, actor: str, sid: str
+    sub: Subscriber | None, new: Status, action: str, actor: Actor, sid: str
 ) -> list[Draft]:
     old = sub.status.value if sub is not None else None
     return [Draft(sid, action, actor, old, new.value)]
@@ -148,6 +189,8 @@ def _role(req: SubscribeRequest, policy: RegistryPolicy) -> Role | None:
     if req.type is None or req.domain is None:
         missing = "type" if req.type is None else "domain"
         raise InvalidRequest(f"{missing} is required to add a role", missing)
+    if req.type is ParticipantType.BREG:
+        raise Forbidden("type BREG is the registry's alone; no subscriber may take it", "type")
     if req.domain not in policy.domains:
         raise InvalidRequest(
             f"domain {req.domain!r} is not open on this network (open: "
@@ -160,10 +203,45 @@ def _role(req: SubscribeRequest, policy: RegistryPolicy) -> Role | None:
     return Role(type=req.type, domain=req.domain, country=country, city=req.city or "*")
 
 
-def _restart_challenges(sub: Subscriber, now: float) -> tuple[Key, ...]:
+def _granted_at_once(existing: Subscriber | None, role: Role, policy: RegistryPolicy) -> bool:
+    """Whether a role asked for is granted now (True) or waits for an operator's approve
+    (False). A role is granted the way a subscriber is: an allowlist entry must name it, and
+    ``approve_types`` and ``require_approval`` make it wait for an operator."""
+    if policy.onboarding is Onboarding.ALLOWLIST and not any(
+        grant.covers(role) for grant in (existing.allowed if existing else ())
+    ):
+        raise Forbidden(
+            f"the allowlist entry of {existing.subscriber_id if existing else 'this subscriber'}"
+            f" does not name the role {role.type.value} in {role.domain}; ask the operator "
+            f"(uei admin allow ... --type {role.type.value})",
+            "type",
+        )
+    return role.type not in policy.approve_types and not policy.require_approval
+
+
+def _check_ids(req: SubscribeRequest) -> None:
+    if not _ID.fullmatch(req.subscriber_id):
+        raise InvalidRequest(
+            "subscriber_id must be 1-255 letters, digits, '.', '-' or '_' (a host name)",
+            "subscriber_id",
+        )
+    if req.unique_key_id is not None and not _KEY_ID.fullmatch(req.unique_key_id):
+        raise InvalidRequest(
+            "unique_key_id must be 1-128 letters, digits, '.', ':', '-' or '_'", "unique_key_id"
+        )
+
+
+def _restart_challenges(sub: Subscriber, now: float, policy: RegistryPolicy) -> tuple[Key, ...]:
     pending = [k for k in sub.keys if k.state is KeyState.PENDING]
     if not pending:
         raise Conflict("no key is waiting for its challenge; add a key to start one")
+    wait = policy.challenge.rechallenge_after_seconds
+    started = max(k.challenge_started_at or 0.0 for k in pending)
+    if now < started + wait:
+        raise Conflict(
+            f"the challenge schedule started {now - started:.0f} s ago; an empty subscribe may "
+            f"restart it {wait:g} s after it last started"
+        )
     return tuple(
         msgspec.structs.replace(
             k, attempts_made=0, challenge_started_at=now, next_attempt_at=now, updated=now
@@ -174,30 +252,105 @@ def _restart_challenges(sub: Subscriber, now: float) -> tuple[Key, ...]:
     )
 
 
+NOTHING_RESERVED = Reserved()
+
+
+@dataclass(frozen=True)
+class SignedBy:
+    """Who signed a subscriber's request: the key id and the public key it verified with."""
+
+    subscriber_id: str
+    unique_key_id: str
+    signing_public_key: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.subscriber(self.subscriber_id)
+
+
+def _check_signer(sub: Subscriber, signed_by: SignedBy, now: float) -> None:
+    """A subscriber acts only while it may and with a key valid now, in the copy being
+    changed (the store's save refuses the change if that copy is no longer current)."""
+    if sub.status in _CANNOT_ACT:
+        raise Forbidden(
+            f"{sub.subscriber_id} is {sub.status.value} and cannot change anything",
+            "Authorization",
+        )
+    key = sub.key(signed_by.unique_key_id)
+    if key is None or not key.usable_at(now):
+        raise Forbidden(
+            f"key {signed_by.unique_key_id} of {sub.subscriber_id} is not valid now "
+            "(revoked, expired or not yet proven)",
+            "Authorization",
+        )
+
+
+def _signed_as_required(
+    existing: Subscriber | None, req: SubscribeRequest, signed_by: SignedBy, now: float
+) -> None:
+    """The request was signed with the key ``existing`` (the copy being changed) requires."""
+    if subscribe_signing_key(existing, req, signed_by.unique_key_id, now) != (
+        signed_by.signing_public_key
+    ):
+        raise Forbidden(
+            f"the key that signed this request is not the one {req.subscriber_id} must sign "
+            "with now",
+            "Authorization",
+        )
+
+
+def _add_role(
+    existing: Subscriber | None,
+    req: SubscribeRequest,
+    policy: RegistryPolicy,
+    actor: Actor,
+    status: Status,
+) -> tuple[tuple[Role, ...], tuple[Role, ...], list[Draft]]:
+    """(granted roles, pending roles, drafts) after the role the request asks for."""
+    roles = existing.roles if existing else ()
+    pending = existing.pending_roles if existing else ()
+    role = _role(req, policy)
+    if role is None or role in roles or role in pending:
+        return roles, pending, []
+    if _granted_at_once(existing, role, policy):
+        roles, action = (*roles, role), "role_added"
+    else:
+        pending, action = (*pending, role), "role_requested"
+    draft = Draft(req.subscriber_id, f"{action}:{role.label()}", actor, status.value, status.value)
+    return roles, pending, [draft]
+
+
 def subscribe(
     existing: Subscriber | None,
     req: SubscribeRequest,
     policy: RegistryPolicy,
     now: float,
-    actor: str,
+    signed_by: SignedBy,
     owner_of: dict[str, str | None] | None = None,
+    reserved: Reserved = NOTHING_RESERVED,
 ) -> Outcome:
-    """Register, add a key, change the URL, add a role, or (empty body) re-challenge.
+    """Register, add a key, change the URL, ask for a role, or (empty body) re-challenge.
 
-    ``owner_of`` maps key ids to the subscriber that holds them, for a clear early refusal;
-    the store claims them atomically as well.
+    ``signed_by`` is checked against ``existing`` again (the store saves only if ``existing``
+    is still current), so a key revoked or a subscriber suspended on any replica since the
+    signature was checked changes nothing. ``owner_of`` maps key ids to the subscriber that
+    holds them, for a clear early refusal; the store claims them atomically as well.
     """
     sid = req.subscriber_id
+    reserved.check(req)
+    _check_ids(req)
     if existing is None and policy.onboarding is Onboarding.ALLOWLIST:
         raise Forbidden(
             f"{sid} is not on this network's allowlist; ask the operator", "subscriber_id"
         )
     status = transition(existing.status if existing else None, Event.SUBSCRIBE)
+    actor = signed_by.actor
 
     if req.is_empty:
         if existing is None:
             raise InvalidRequest("an empty subscribe needs a registered subscriber")
-        keys = _restart_challenges(existing, now)
+        _signed_as_required(existing, req, signed_by, now)
+        keys = _restart_challenges(existing, now, policy)
         sub = msgspec.structs.replace(existing, keys=keys, status=status, updated=now)
         return Outcome(sub, _status_draft(existing, status, "rechallenge", actor, sid))
 
@@ -210,7 +363,6 @@ def subscribe(
     drafts: list[Draft] = []
     claims: list[str] = []
     keys = existing.keys if existing else ()
-    roles = existing.roles if existing else ()
     url = existing.subscriber_url if existing else ""
 
     if req.unique_key_id is not None:
@@ -221,6 +373,13 @@ def subscribe(
             )
         key = _new_key(req, existing, policy, now)
         if key is not None:
+            waiting = sum(k.state is KeyState.PENDING for k in keys)
+            if waiting >= policy.keys.max_pending:
+                raise InvalidRequest(
+                    f"{sid} already has {waiting} keys waiting for their challenge (at most "
+                    f"{policy.keys.max_pending}); let one pass or revoke one first",
+                    "unique_key_id",
+                )
             keys = (*keys, key)
             claims.append(key.unique_key_id)
             drafts.append(
@@ -229,18 +388,8 @@ def subscribe(
     elif req.signing_public_key is not None or req.encr_public_key is not None:
         raise InvalidRequest("unique_key_id is required with public keys", "unique_key_id")
 
-    role = _role(req, policy)
-    if role is not None and role not in roles:
-        roles = (*roles, role)
-        drafts.append(
-            Draft(
-                sid,
-                f"role_added:{role.type}:{role.domain}:{role.city}",
-                actor,
-                status.value,
-                status.value,
-            )
-        )
+    roles, pending_roles, role_drafts = _add_role(existing, req, policy, actor, status)
+    drafts += role_drafts
     if req.subscriber_url is not None and req.subscriber_url != url:
         if not req.subscriber_url.startswith(("https://", "http://")):
             raise InvalidRequest("subscriber_url must be an http(s) URL", "subscriber_url")
@@ -252,17 +401,18 @@ def subscribe(
         drafts.insert(0, _status_draft(existing, status, "subscribe", actor, sid)[0])
     if not drafts:
         raise Conflict("nothing to change: the subscriber already has this key, URL and role")
-    sub = Subscriber(
-        subscriber_id=sid,
+    _signed_as_required(existing, req, signed_by, now)
+    base = existing or Subscriber(
+        subscriber_id=sid, subscriber_url="", status=status, created=now, updated=now
+    )
+    sub = msgspec.structs.replace(
+        base,
         subscriber_url=url,
         status=status,
-        created=existing.created if existing else now,
         updated=now,
         roles=roles,
+        pending_roles=pending_roles,
         keys=keys,
-        challenge_passed=existing.challenge_passed if existing else False,
-        version=existing.version if existing else 0,
-        attempts=existing.attempts if existing else (),
     )
     return Outcome(sub, drafts, claims)
 
@@ -312,7 +462,10 @@ def _pending_key(sub: Subscriber, unique_key_id: str) -> Key:
 
 
 def claim_attempt(sub: Subscriber, unique_key_id: str, now: float, lease: float) -> Subscriber:
-    """Take the next attempt: count it and hold the key for ``lease`` seconds."""
+    """Take the next attempt: count it and hold the key for ``lease`` seconds. A suspended or
+    revoked subscriber is not called."""
+    if sub.status in _NOT_CHALLENGED:
+        raise Conflict(f"{sub.subscriber_id} is {sub.status.value}: its keys are not challenged")
     key = _pending_key(sub, unique_key_id)
     if key.next_attempt_at is None or key.next_attempt_at > now:
         raise Conflict(f"no challenge attempt is due for key {unique_key_id}")
@@ -338,7 +491,7 @@ def record_attempt(sub: Subscriber, attempt: Attempt, policy: RegistryPolicy) ->
 
 
 def challenge_passed(
-    sub: Subscriber, attempt: Attempt, policy: RegistryPolicy, actor: str = "challenge"
+    sub: Subscriber, attempt: Attempt, policy: RegistryPolicy, actor: Actor = CHALLENGE
 ) -> Outcome:
     """The key is proven: it becomes VALID; a new subscriber becomes SUBSCRIBED (or waits)."""
     key = _pending_key(sub, attempt.unique_key_id)
@@ -371,38 +524,125 @@ def challenge_passed(
     return Outcome(new, drafts)
 
 
-def allow(existing: Subscriber | None, subscriber_id: str, now: float, actor: str) -> Outcome:
-    status = transition(existing.status if existing else None, Event.ALLOW)
-    sub = Subscriber(
-        subscriber_id=subscriber_id, subscriber_url="", status=status, created=now, updated=now
+def allow(
+    existing: Subscriber | None,
+    subscriber_id: str,
+    grants: Sequence[RoleGrant],
+    now: float,
+    actor: Actor,
+    reserved: Reserved = NOTHING_RESERVED,
+) -> Outcome:
+    """Put a subscriber_id on the allowlist with the roles it may take, or name more roles
+    for one already there."""
+    reserved.check(SubscribeRequest(subscriber_id=subscriber_id))
+    _check_ids(SubscribeRequest(subscriber_id=subscriber_id))
+    if not grants:
+        raise InvalidRequest("name the roles the allowlist entry allows", "roles")
+    if any(g.type is ParticipantType.BREG for g in grants):
+        raise InvalidRequest("BREG is the registry's alone", "roles")
+    if existing is None:
+        status = transition(None, Event.ALLOW)
+        sub = Subscriber(
+            subscriber_id=subscriber_id,
+            subscriber_url="",
+            status=status,
+            created=now,
+            updated=now,
+            allowed=tuple(dict.fromkeys(grants)),
+        )
+        drafts = _status_draft(None, status, "allow", actor, subscriber_id)
+    else:
+        added = tuple(g for g in dict.fromkeys(grants) if g not in existing.allowed)
+        if not added:
+            raise Conflict(f"{subscriber_id} is already allowed these roles")
+        if existing.status is Status.REVOKED:
+            transition(existing.status, Event.ALLOW)  # refuses, naming the state
+        sub = msgspec.structs.replace(existing, allowed=existing.allowed + added, updated=now)
+        drafts = []
+    status_value = sub.status.value
+    drafts += [
+        Draft(subscriber_id, f"allow:{g.label()}", actor, status_value, status_value)
+        for g in (sub.allowed if existing is None else added)
+    ]
+    return Outcome(sub, drafts)
+
+
+def approve(
+    sub: Subscriber,
+    now: float,
+    actor: Actor,
+    policy: RegistryPolicy,
+    grant: RoleGrant | None = None,
+) -> Outcome:
+    """Grant what waits for an operator: the subscriber itself (``require_approval``, once it
+    has passed its challenge) and its pending roles. Without ``grant``, every pending role
+    except those of ``approve_types`` (a gateway is approved only by naming it); with it,
+    the pending roles it covers."""
+    approving = [
+        r
+        for r in sub.pending_roles
+        if (grant.covers(r) if grant is not None else r.type not in policy.approve_types)
+    ]
+    waits = sub.status is Status.UNDER_SUBSCRIPTION and policy.require_approval
+    if grant is not None and not approving:
+        raise Conflict(
+            f"{sub.subscriber_id} has no role {grant.label()} waiting for approval (waiting: "
+            f"{', '.join(r.label() for r in sub.pending_roles) or 'none'})",
+            "type",
+        )
+    if not approving and not waits:
+        hidden = [r.label() for r in sub.pending_roles]
+        raise Conflict(
+            f"nothing of {sub.subscriber_id} waits for approval"
+            + (f" but {', '.join(hidden)}: name it with --type" if hidden else "")
+        )
+    status = sub.status
+    drafts: list[Draft] = []
+    if waits:
+        if not sub.challenge_passed:
+            raise Conflict(f"{sub.subscriber_id} has not passed its on_subscribe challenge yet")
+        status = transition(sub.status, Event.APPROVE)
+        drafts += _status_draft(sub, status, Event.APPROVE.value, actor, sub.subscriber_id)
+    drafts += [
+        Draft(sub.subscriber_id, f"role_approved:{r.label()}", actor, status.value, status.value)
+        for r in approving
+    ]
+    new = msgspec.structs.replace(
+        sub,
+        status=status,
+        updated=now,
+        roles=sub.roles + tuple(approving),
+        pending_roles=tuple(r for r in sub.pending_roles if r not in approving),
     )
-    return Outcome(sub, _status_draft(existing, status, "allow", actor, subscriber_id))
+    return Outcome(new, drafts)
 
 
-def approve(sub: Subscriber, now: float, actor: str) -> Outcome:
-    if not sub.challenge_passed:
-        raise Conflict(f"{sub.subscriber_id} has not passed its on_subscribe challenge yet")
-    return operator_action(sub, Event.APPROVE, now, actor)
-
-
-def operator_action(sub: Subscriber, event: Event, now: float, actor: str) -> Outcome:
-    """suspend, reinstate, revoke (and approve): a lifecycle transition, recorded with who."""
+def operator_action(sub: Subscriber, event: Event, now: float, actor: Actor) -> Outcome:
+    """suspend, reinstate, revoke: a lifecycle transition, recorded with who."""
     status = transition(sub.status, event)
     new = msgspec.structs.replace(sub, status=status, updated=now)
     return Outcome(new, _status_draft(sub, status, event.value, actor, sub.subscriber_id))
 
 
 def revoke_key(
-    sub: Subscriber, unique_key_id: str, now: float, actor: str, signed_with: str | None = None
+    sub: Subscriber,
+    unique_key_id: str,
+    now: float,
+    actor: Actor,
+    signed_by: SignedBy | None = None,
 ) -> Outcome:
-    """Revoke one key. A subscriber cannot revoke the key it signs with while it is the only
-    valid one (it would lock itself out); an operator can."""
+    """Revoke one key. A subscriber (``signed_by``) acts only while it may, with a key valid
+    now, and cannot revoke the key it signs with while it is the only valid one (it would lock
+    itself out); an operator can."""
+    if signed_by is not None:
+        _check_signer(sub, signed_by, now)
     key = sub.key(unique_key_id)
     if key is None:
         raise NotFound(f"{sub.subscriber_id} has no key {unique_key_id}", "unique_key_id")
     if key.state is KeyState.REVOKED:
         raise Conflict(f"key {unique_key_id} is already revoked", "unique_key_id")
     others = [k for k in sub.keys if k.unique_key_id != unique_key_id and k.usable_at(now)]
+    signed_with = signed_by.unique_key_id if signed_by is not None else None
     if signed_with == unique_key_id and not others:
         raise Conflict(
             f"key {unique_key_id} is the only valid key and cannot revoke itself; "

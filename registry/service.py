@@ -14,12 +14,15 @@ from collections.abc import Callable
 from nacl.signing import VerifyKey
 
 from registry.challenger import Challenger
-from registry.changelog import LogEntry, chain
+from registry.changelog import Actor, LogEntry, chain
 from registry.errors import Conflict, NotFound, RegistryError
 from registry.lifecycle import Event
-from registry.model import KeyState, Subscriber
+from registry.model import KeyState, RoleGrant, Subscriber
 from registry.operations import (
+    NOTHING_RESERVED,
     Outcome,
+    Reserved,
+    SignedBy,
     SubscribeRequest,
     allow,
     approve,
@@ -55,13 +58,17 @@ class Registry:
         policy: Callable[[], RegistryPolicy],
         challenger: Challenger,
         clock: Callable[[], float],
+        reserved: Reserved = NOTHING_RESERVED,
     ) -> None:
         self.store = store
         self.view = RegistryView()
         self.policy = policy
         self.clock = clock
+        self.reserved = reserved
         self._challenger = challenger
-        self._challenges_running: set[tuple[str, str]] = set()
+        self._challenging: dict[str, asyncio.Task[bool]] = {}
+        """subscriber_id -> its attempt in flight: one at a time per subscriber."""
+        self._slots: asyncio.Semaphore | None = None
 
     # --- following the change log -------------------------------------------------------
 
@@ -109,13 +116,17 @@ class Registry:
             return saved, entries
         raise Conflict("the registry is busy with concurrent changes to this subscriber; retry")
 
-    async def subscribe(self, req: SubscribeRequest, actor: str) -> Subscriber:
+    async def subscribe(self, req: SubscribeRequest, signed_by: SignedBy) -> Subscriber:
+        """``signed_by`` is checked again against the stored subscriber inside the commit."""
+        self.reserved.check(req)
         owners = {}
         if req.unique_key_id is not None:
             owners[req.unique_key_id] = await self.store.key_owner(req.unique_key_id)
         saved, _ = await self._commit(
             req.subscriber_id,
-            lambda existing: subscribe(existing, req, self.policy(), self.clock(), actor, owners),
+            lambda existing: subscribe(
+                existing, req, self.policy(), self.clock(), signed_by, owners, self.reserved
+            ),
         )
         return saved
 
@@ -125,90 +136,123 @@ class Registry:
             raise NotFound(f"no subscriber {subscriber_id}", "subscriber_id")
         return sub
 
-    async def allow(self, subscriber_id: str, actor: str) -> Subscriber:
+    async def allow(self, subscriber_id: str, grants: list[RoleGrant], actor: Actor) -> Subscriber:
         saved, _ = await self._commit(
-            subscriber_id, lambda sub: allow(sub, subscriber_id, self.clock(), actor)
+            subscriber_id,
+            lambda sub: allow(sub, subscriber_id, grants, self.clock(), actor, self.reserved),
         )
         return saved
 
-    async def operator_action(self, subscriber_id: str, action: str, actor: str) -> Subscriber:
+    async def operator_action(
+        self, subscriber_id: str, action: str, actor: Actor, grant: RoleGrant | None = None
+    ) -> Subscriber:
         event = OPERATOR_ACTIONS[action]
 
         def decide(sub: Subscriber | None) -> Outcome:
             current = self._require(sub, subscriber_id)
             if event is Event.APPROVE:
-                return approve(current, self.clock(), actor)
+                return approve(current, self.clock(), actor, self.policy(), grant)
             return operator_action(current, event, self.clock(), actor)
 
         saved, _ = await self._commit(subscriber_id, decide)
         return saved
 
     async def revoke_key(
-        self, subscriber_id: str, unique_key_id: str, actor: str, signed_with: str | None = None
+        self,
+        subscriber_id: str,
+        unique_key_id: str,
+        actor: Actor,
+        signed_by: SignedBy | None = None,
     ) -> Subscriber:
+        """By an operator, or (``signed_by``) by the subscriber, re-checked in the commit."""
         saved, _ = await self._commit(
             subscriber_id,
             lambda sub: revoke_key(
-                self._require(sub, subscriber_id), unique_key_id, self.clock(), actor, signed_with
+                self._require(sub, subscriber_id), unique_key_id, self.clock(), actor, signed_by
             ),
         )
         return saved
 
     # --- challenges -----------------------------------------------------------------------
 
+    def start_due_challenges(self) -> list[asyncio.Task[bool]]:
+        """Start every attempt due now, each apart, at most ``challenge.max_concurrent`` in
+        flight on this replica and one per subscriber: a slow peer delays nobody else."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.policy().challenge.max_concurrent)
+        started = []
+        for sid, kid in self.view.due_challenges(self.clock()):
+            if sid in self._challenging:
+                continue
+            task = asyncio.create_task(self._challenge(sid, kid))
+            self._challenging[sid] = task
+            task.add_done_callback(self._finished)
+            started.append(task)
+        return started
+
+    def _finished(self, task: asyncio.Task[bool]) -> None:
+        for sid, running in list(self._challenging.items()):
+            if running is task:
+                del self._challenging[sid]
+
     async def run_due_challenges(self) -> int:
-        """Run every attempt that is due now, concurrently; returns how many ran."""
-        due = [
-            d for d in self.view.due_challenges(self.clock()) if d not in self._challenges_running
-        ]
-        results = await asyncio.gather(*(self._challenge(sid, kid) for sid, kid in due))
-        return sum(results)
+        """Run every attempt that is due now and wait for them; returns how many ran."""
+        return sum(await asyncio.gather(*self.start_due_challenges()))
 
     async def _challenge(self, subscriber_id: str, unique_key_id: str) -> bool:
-        self._challenges_running.add((subscriber_id, unique_key_id))
-        try:
-            policy = self.policy()
-            now = self.clock()
-            lease = policy.challenge.timeout_seconds + 5
+        assert self._slots is not None
+        async with self._slots:
             try:
-                claimed, _ = await self._commit(
+                return await self._attempt(subscriber_id, unique_key_id)
+            except RegistryError as exc:  # changed meanwhile: revoked, suspended, proven
+                log.info("challenge %s|%s not recorded: %s", subscriber_id, unique_key_id, exc)
+            except Exception as exc:  # a store outage: the attempt is due again later
+                log.warning(
+                    "challenge %s|%s failed: %s: %s",
                     subscriber_id,
-                    lambda sub: Outcome(
-                        claim_attempt(self._require(sub, subscriber_id), unique_key_id, now, lease)
-                    ),
+                    unique_key_id,
+                    type(exc).__name__,
+                    exc,
                 )
-            except RegistryError:
-                return False  # not due any more, or another replica took it
-            key = claimed.key(unique_key_id)
-            if key is None or key.state is not KeyState.PENDING:
-                return False
-            attempt = await self._challenger.attempt(
-                claimed, key, key.attempts_made, policy.challenge
-            )
-            log.info(
-                "challenge %s|%s attempt %d: %s",
+            return False
+
+    async def _attempt(self, subscriber_id: str, unique_key_id: str) -> bool:
+        policy = self.policy()
+        now = self.clock()
+        lease = policy.challenge.timeout_seconds + 5
+        try:
+            claimed, _ = await self._commit(
                 subscriber_id,
-                unique_key_id,
-                attempt.number,
-                attempt.outcome,
+                lambda sub: Outcome(
+                    claim_attempt(self._require(sub, subscriber_id), unique_key_id, now, lease)
+                ),
             )
-            if attempt.outcome == "passed":
-                await self._commit(
-                    subscriber_id,
-                    lambda sub: challenge_passed(
-                        self._require(sub, subscriber_id), attempt, policy
-                    ),
-                )
-            else:
-                await self._commit(
-                    subscriber_id,
-                    lambda sub: Outcome(
-                        record_attempt(self._require(sub, subscriber_id), attempt, policy)
-                    ),
-                )
-            return True
-        finally:
-            self._challenges_running.discard((subscriber_id, unique_key_id))
+        except RegistryError:
+            return False  # not due any more, or another replica took it
+        key = claimed.key(unique_key_id)
+        if key is None or key.state is not KeyState.PENDING:
+            return False
+        attempt = await self._challenger.attempt(claimed, key, key.attempts_made, policy.challenge)
+        log.info(
+            "challenge %s|%s attempt %d: %s",
+            subscriber_id,
+            unique_key_id,
+            attempt.number,
+            attempt.outcome,
+        )
+        if attempt.outcome == "passed":
+            await self._commit(
+                subscriber_id,
+                lambda sub: challenge_passed(self._require(sub, subscriber_id), attempt, policy),
+            )
+        else:
+            await self._commit(
+                subscriber_id,
+                lambda sub: Outcome(
+                    record_attempt(self._require(sub, subscriber_id), attempt, policy)
+                ),
+            )
+        return True
 
     # --- reading --------------------------------------------------------------------------
 

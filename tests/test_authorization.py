@@ -44,7 +44,7 @@ Who = Literal[
 ]
 Kind = Literal["operator", "BAP", "BPP", "BG"]
 """Who signs: an operator, or a fresh SUBSCRIBED participant of that type."""
-Expect = Literal["refused", "allowed", "conflict"]
+Expect = Literal["refused", "allowed", "conflict", "forbidden"]
 Attack = Literal[
     "unsigned",
     "forged",
@@ -191,7 +191,10 @@ async def own_unknown_key(world: World, caller: Caller) -> Call:
 
 
 async def fresh_id(world: World, caller: Caller) -> Call:
-    return Call({"subscriber_id": f"newcomer-{next(_COUNTER)}.example"})
+    return Call(
+        {"subscriber_id": f"newcomer-{next(_COUNTER)}.example"},
+        encode({"roles": [{"type": "BPP"}], "request_id": str(next(_COUNTER))}),
+    )
 
 
 async def suspend_someone(world: World, caller: Caller) -> Call:
@@ -308,13 +311,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         suspended="conflict",
         reasons={"revoked": "must sign with one of its pending keys (none)"},
     ),
-    # a suspended subscriber may still see its challenges and revoke its keys (a compromised
-    # key is a common reason for a suspension): these routes accept any status but REVOKED
+    # a suspended subscriber may still read its challenges, but changes nothing: revoking a
+    # compromised key while suspended is the operator's (uei admin revoke-key)
     ("GET", "/subscribers/{subscriber_id:str}/challenges"): Route(
         "subscriber-self", once=False, build=own_path, suspended="allowed"
     ),
     ("POST", "/subscribers/{subscriber_id:str}/keys/{unique_key_id:str}/revoke"): Route(
-        "subscriber-self", once=True, build=own_unknown_key, suspended="allowed"
+        "subscriber-self", once=True, build=own_unknown_key, suspended="forbidden"
     ),
     ("GET", "/admin/subscribers"): Route("operator", once=False),
     ("POST", "/admin/subscribers/{subscriber_id:str}/allow"): Route(
@@ -586,6 +589,8 @@ async def test_a_suspended_subscriber(world: World, method: str, path: str) -> N
     response = await world.signed(method, url, body, owner)
     if route.suspended == "allowed":
         assert_through(response)
+    elif route.suspended == "forbidden":  # signed correctly, refused: it may not act now
+        assert_nack(response, 403, "30017", "is SUSPENDED and cannot change")
     else:  # signed correctly, refused by the state machine, nothing changed
         assert_nack(response, 409, ErrorCode.CONFLICT, "is SUSPENDED")
 

@@ -6,27 +6,44 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from nacl.signing import VerifyKey
 
+from registry.changelog import Actor
+from registry.errors import InvalidRequest
 from registry.http.auth import authenticate, registry_of
 from registry.identity import operator_key
-from registry.model import Status
+from registry.model import RoleGrant, Status
 from registry.records import iso
-from trust import SignatureParams
 
 __all__ = ["admin_action", "admin_allow", "admin_list", "admin_revoke_key"]
 
 Action = Literal["approve", "suspend", "reinstate", "revoke"]
 
 
-async def _operator(request: Request[Any, Any, Any], *, once: bool) -> SignatureParams:
+async def _operator(request: Request[Any, Any, Any], *, once: bool) -> Actor:
     operators = request.app.state.operators
 
     async def resolve(operator_id: str, kid: str) -> VerifyKey:
         return operator_key(operators, operator_id, kid)
 
-    return await authenticate(request, resolve, once=once)
+    return Actor.operator((await authenticate(request, resolve, once=once)).subscriber_id)
+
+
+class AllowBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The roles the allowlist entry allows, e.g. ``[{"type": "BPP", "domain":
+    "ev-charging:uei"}]`` (no domain: any open domain)."""
+
+    roles: list[RoleGrant]
+    request_id: str | None = None
+    """Any unique text, so two commands in one second never share a signature."""
+
+
+class ActionBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    role: RoleGrant | None = None
+    """approve only: the pending role to approve (needed for ``approve_types``, e.g. BG)."""
+    request_id: str | None = None
+    """Any unique text, so two commands in one second never share a signature."""
 
 
 class SubscriberSummary(msgspec.Struct):
@@ -34,6 +51,11 @@ class SubscriberSummary(msgspec.Struct):
     subscriber_url: str
     status: str
     roles: list[str]
+    """granted roles, TYPE:domain:country:city"""
+    pending_roles: list[str]
+    """roles waiting for an operator's approve"""
+    allowed: list[str]
+    """the allowlist entry: TYPE:domain (* for any)"""
     keys: dict[str, str]
     """unique_key_id -> PENDING / VALID / REVOKED"""
     challenge_passed: bool
@@ -69,7 +91,9 @@ async def admin_list(
                 subscriber_id=sub.subscriber_id,
                 subscriber_url=sub.subscriber_url,
                 status=sub.status.value,
-                roles=[f"{r.type.value}:{r.domain}:{r.country}:{r.city}" for r in sub.roles],
+                roles=[r.label() for r in sub.roles],
+                pending_roles=[r.label() for r in sub.pending_roles],
+                allowed=[g.label() for g in sub.allowed],
                 keys={k.unique_key_id: k.state.value for k in sub.keys},
                 challenge_passed=sub.challenge_passed,
                 created=iso(sub.created),
@@ -86,11 +110,12 @@ async def admin_list(
     summary="Put a subscriber_id on the allowlist",
 )
 async def admin_allow(
-    request: Request[Any, Any, Any], subscriber_id: FromPath[str]
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str], data: JSONBody[AllowBody]
 ) -> StatusAnswer:
-    """With ``onboarding: allowlist``, only allowed subscriber ids may subscribe."""
+    """With ``onboarding: allowlist``, only allowed subscriber ids may subscribe, and only in
+    the roles their entry names. Allowing an existing subscriber names more roles."""
     operator = await _operator(request, once=True)
-    sub = await registry_of(request).allow(subscriber_id, f"operator:{operator.subscriber_id}")
+    sub = await registry_of(request).allow(subscriber_id, data.roles, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -101,14 +126,20 @@ async def admin_allow(
     summary="approve, suspend, reinstate or revoke a subscriber",
 )
 async def admin_action(
-    request: Request[Any, Any, Any], subscriber_id: FromPath[str], action: FromPath[Action]
+    request: Request[Any, Any, Any],
+    subscriber_id: FromPath[str],
+    action: FromPath[Action],
+    data: JSONBody[ActionBody | None] = None,
 ) -> StatusAnswer:
     """A lifecycle transition, recorded in the change log with the operator's id. Impossible
-    transitions are refused (409) naming the current state."""
+    transitions are refused (409) naming the current state. ``approve`` grants what waits:
+    the subscriber (``require_approval``) and its pending roles; a role of ``approve_types``
+    (a gateway) only when ``role`` names it."""
     operator = await _operator(request, once=True)
-    sub = await registry_of(request).operator_action(
-        subscriber_id, action, f"operator:{operator.subscriber_id}"
-    )
+    role = data.role if data is not None else None
+    if role is not None and action != "approve":
+        raise InvalidRequest(f"{action} takes no role", "role")
+    sub = await registry_of(request).operator_action(subscriber_id, action, operator, role)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -123,7 +154,5 @@ async def admin_revoke_key(
 ) -> StatusAnswer:
     """The key disappears from every lookup at once (every replica within one second)."""
     operator = await _operator(request, once=True)
-    sub = await registry_of(request).revoke_key(
-        subscriber_id, unique_key_id, f"operator:{operator.subscriber_id}"
-    )
+    sub = await registry_of(request).revoke_key(subscriber_id, unique_key_id, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)

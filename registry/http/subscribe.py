@@ -9,16 +9,16 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 from nacl.signing import VerifyKey
 
+from registry.changelog import Actor
 from registry.errors import Forbidden, InvalidRequest
 from registry.http.auth import authenticate, registry_of
 from registry.http.bodies import SubscribeBody
 from registry.identity import operator_key
 from registry.model import Attempt, KeyState, Status
-from registry.operations import SubscribeRequest, subscribe_signing_key
+from registry.operations import SignedBy, SubscribeRequest, subscribe_signing_key
 from registry.records import iso
 from trust import (
     KeyFormatError,
-    SignatureParams,
     UnknownKey,
     load_verify_key,
 )
@@ -42,23 +42,25 @@ async def subscribe(
     before it is valid), changes the URL, adds a role. An empty body re-sends the challenge
     for pending keys. Answers the subscriber's status, e.g. ``UNDER_SUBSCRIPTION``."""
     registry = registry_of(request)
-    resolved: list[SubscribeRequest] = []
+    resolved: list[tuple[SubscribeRequest, SignedBy]] = []
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
         req = (data or SubscribeBody()).resolve(sid)
-        resolved.append(req)
-        existing = registry.view.subscriber(sid) or await registry.store.load(sid)
+        registry.reserved.check(req)  # a 403 naming the field, before any key is looked at
+        existing = await registry.store.load(sid)
         try:
             public = subscribe_signing_key(existing, req, kid, registry.clock())
         except Forbidden as exc:
             raise UnknownKey(exc.message) from None
+        resolved.append((req, SignedBy(sid, kid, public)))
         try:
             return load_verify_key(public, "signing_public_key")
         except KeyFormatError as exc:
             raise InvalidRequest(str(exc), "signing_public_key") from None
 
-    signer = await authenticate(request, resolve, once=True)
-    saved = await registry.subscribe(resolved[0], actor=signer.subscriber_id)
+    await authenticate(request, resolve, once=True)
+    req, signed_by = resolved[0]
+    saved = await registry.subscribe(req, signed_by)
     return SubscribeAnswer(status=saved.status.value)
 
 
@@ -91,12 +93,17 @@ def _attempt(a: Attempt) -> AttemptView:
 
 async def _subscriber_or_operator(
     request: Request[Any, Any, Any], subscriber_id: str, *, once: bool, pending_ok: bool
-) -> SignatureParams:
+) -> tuple[Actor, SignedBy | None]:
+    """Who signed: an operator (no ``SignedBy``), or the subscriber itself with the key it
+    signed with (re-checked in the commit of any change it asks for)."""
     registry = registry_of(request)
     operators = request.app.state.operators
+    operator = False
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
+        nonlocal operator
         if (sid, kid) in operators:
+            operator = True
             return operator_key(operators, sid, kid)
         if sid != subscriber_id:
             raise UnknownKey(f"{sid} may not act for {subscriber_id}")
@@ -106,7 +113,11 @@ async def _subscriber_or_operator(
             return load_verify_key(key.signing_public_key)
         return registry.view.verify_key(sid, kid, registry.clock(), _NOT_REVOKED)
 
-    return await authenticate(request, resolve, once=once)
+    params = await authenticate(request, resolve, once=once)
+    if operator:
+        return Actor.operator(params.subscriber_id), None
+    signed_by = SignedBy(params.subscriber_id, params.unique_key_id, "")
+    return signed_by.actor, signed_by
 
 
 @get(
@@ -148,8 +159,8 @@ async def revoke_own_key(
 ) -> SubscribeAnswer:
     """Signed with a valid key of the subscriber. A key cannot revoke itself while it is the
     only valid key."""
-    signer = await _subscriber_or_operator(request, subscriber_id, once=True, pending_ok=False)
-    saved = await registry_of(request).revoke_key(
-        subscriber_id, unique_key_id, actor=signer.subscriber_id, signed_with=signer.unique_key_id
+    actor, signed_by = await _subscriber_or_operator(
+        request, subscriber_id, once=True, pending_ok=False
     )
+    saved = await registry_of(request).revoke_key(subscriber_id, unique_key_id, actor, signed_by)
     return SubscribeAnswer(status=saved.status.value)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from registry.changelog import chain
 from registry.model import Attempt, ParticipantType
-from registry.operations import SubscribeRequest, challenge_passed, subscribe
+from registry.operations import SignedBy, SubscribeRequest, challenge_passed, subscribe
 from registry.policy import RegistryPolicy
 from registry.stores import RegistryStore
 from trust import KeySet, encode_key, generate_key_set
@@ -37,12 +37,18 @@ class Participant:
         fields.update(overrides)
         return SubscribeRequest(**fields)  # type: ignore[arg-type]
 
+    def signed_by(self, keys: KeySet | None = None) -> SignedBy:
+        """The signer of a request signed with ``keys`` (default: its own)."""
+        keys = keys or self.keys
+        return SignedBy(self.subscriber_id, keys.unique_key_id, encode_key(keys.verify_key))
+
 
 async def enrol(store: RegistryStore, participant: Participant, now: float) -> None:
     """Store ``participant`` as SUBSCRIBED, as if it had passed the on_subscribe challenge
-    (for tests and benchmarks about what comes after onboarding)."""
-    policy, sid = RegistryPolicy(), participant.subscriber_id
-    out = subscribe(None, participant.request(), policy, now, sid)
+    (for tests and benchmarks about what comes after onboarding); its role is granted, as if
+    an operator had approved it."""
+    policy = RegistryPolicy(approve_types=[])
+    out = subscribe(None, participant.request(), policy, now, participant.signed_by())
     attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
     passed = challenge_passed(out.subscriber, attempt, policy)
     drafts = out.drafts + passed.drafts

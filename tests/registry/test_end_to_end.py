@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from registry.changelog import LogEntry, verify_chain
+from registry.changelog import Actor, ActorKind, LogEntry, verify_chain
 from tests.conftest import backend_url
 from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
@@ -199,9 +199,10 @@ async def _read_challenges_and_log(h: Harness, peer: SubscriberPeer) -> None:
         load_verify_key(h.well_known["signing_public_key"]),
     )
     actions = [(e.action, e.actor) for e in entries]
-    assert ("suspend", "operator:ops") in actions
-    assert ("key_revoked", "operator:ops") in actions
-    assert ("challenge_passed", "challenge") in actions
+    assert ("suspend", Actor.operator("ops")) in actions
+    assert ("key_revoked", Actor.operator("ops")) in actions
+    assert ("challenge_passed", Actor(ActorKind.REGISTRY, "on_subscribe")) in actions
+    assert all(e.actor.kind is ActorKind.SUBSCRIBER for e in entries if e.action == "subscribe")
 
 
 async def test_protocol_server_answers_by_signing(store_url: str, tmp_path: Path) -> None:

@@ -7,9 +7,10 @@ import re
 import msgspec
 import pytest
 
+from registry.changelog import Actor
 from registry.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
 from registry.lifecycle import Event
-from registry.model import Attempt, KeyState, Status, Subscriber
+from registry.model import Attempt, KeyState, ParticipantType, RoleGrant, Status, Subscriber
 from registry.operations import (
     allow,
     approve,
@@ -25,18 +26,19 @@ from tests.registry.factories import NOW, Participant
 from trust import encode_key, generate_key_set
 
 POLICY = RegistryPolicy()
+OPS = Actor.operator("ops")
 DAY = 86400
 
 
 def _subscribed(p: Participant) -> Subscriber:
-    out = subscribe(None, p.request(), POLICY, NOW, p.subscriber_id)
+    out = subscribe(None, p.request(), POLICY, NOW, p.signed_by())
     passed = Attempt(1, NOW + 1, p.keys.unique_key_id, "passed", 200)
     return challenge_passed(out.subscriber, passed, POLICY).subscriber
 
 
 def test_new_subscriber_is_under_subscription_with_a_pending_key_due_now() -> None:
     p = Participant("cpo.example")
-    out = subscribe(None, p.request(), POLICY, NOW, p.subscriber_id)
+    out = subscribe(None, p.request(), POLICY, NOW, p.signed_by())
     sub = out.subscriber
     assert sub.status is Status.UNDER_SUBSCRIPTION
     (key,) = sub.keys
@@ -47,7 +49,7 @@ def test_new_subscriber_is_under_subscription_with_a_pending_key_due_now() -> No
     assert [d.action for d in out.drafts] == [
         "subscribe",
         "key_added",
-        "role_added:BPP:ev-charging:uei:std:080",
+        "role_added:BPP:ev-charging:uei:IND:std:080",
     ]
     assert sub.subscriber_url == "https://cpo.example/beckn"
 
@@ -63,23 +65,23 @@ def test_passing_the_challenge_subscribes_and_validates_the_key() -> None:
 def test_approval_policy_holds_the_subscriber_until_an_operator_approves() -> None:
     policy = RegistryPolicy(require_approval=True)
     p = Participant("cpo.example")
-    out = subscribe(None, p.request(), policy, NOW, p.subscriber_id)
+    out = subscribe(None, p.request(), policy, NOW, p.signed_by())
     with pytest.raises(Conflict, match="has not passed its on_subscribe challenge"):
-        approve(out.subscriber, NOW, "operator:ops")
+        approve(out.subscriber, NOW, OPS, policy)
     passed = challenge_passed(
         out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, "passed"), policy
     )
     assert passed.subscriber.status is Status.UNDER_SUBSCRIPTION
-    approved = approve(passed.subscriber, NOW, "operator:ops")
+    approved = approve(passed.subscriber, NOW, OPS, policy)
     assert approved.subscriber.status is Status.SUBSCRIBED
-    assert approved.drafts[0].actor == "operator:ops"
+    assert approved.drafts[0].actor == OPS
 
 
 def test_rotation_adds_a_pending_key_and_keeps_the_old_one() -> None:
     p = Participant("cpo.example")
     sub = _subscribed(p)
     new_keys = generate_key_set()
-    out = subscribe(sub, p.request(new_keys), POLICY, NOW + 100, p.subscriber_id)
+    out = subscribe(sub, p.request(new_keys), POLICY, NOW + 100, p.signed_by())
     assert out.subscriber.status is Status.SUBSCRIBED
     old, new = out.subscriber.keys
     assert (old.state, new.state) == (KeyState.VALID, KeyState.PENDING)
@@ -90,7 +92,7 @@ def test_resubmitting_the_same_key_changes_nothing() -> None:
     p = Participant("cpo.example")
     sub = _subscribed(p)
     with pytest.raises(Conflict, match="nothing to change"):
-        subscribe(sub, p.request(), POLICY, NOW + 5, p.subscriber_id)
+        subscribe(sub, p.request(), POLICY, NOW + 5, p.signed_by())
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_bad_subscribe_names_the_field(
 ) -> None:
     p = Participant("cpo.example")
     with pytest.raises(InvalidRequest, match=re.escape(message)) as caught:
-        subscribe(None, p.request(**overrides), POLICY, NOW, p.subscriber_id)
+        subscribe(None, p.request(**overrides), POLICY, NOW, p.signed_by())
     assert caught.value.path == path
 
 
@@ -120,7 +122,7 @@ def test_encryption_key_equal_to_signing_key_is_refused() -> None:
     p = Participant("cpo.example")
     same = encode_key(p.keys.verify_key)
     with pytest.raises(InvalidRequest, match="must differ") as caught:
-        subscribe(None, p.request(encr_public_key=same), POLICY, NOW, p.subscriber_id)
+        subscribe(None, p.request(encr_public_key=same), POLICY, NOW, p.signed_by())
     assert caught.value.path == "encr_public_key"
 
 
@@ -132,7 +134,7 @@ def test_key_id_of_another_subscriber_is_refused() -> None:
             p.request(),
             POLICY,
             NOW,
-            p.subscriber_id,
+            p.signed_by(),
             owner_of={p.keys.unique_key_id: "other.example"},
         )
 
@@ -142,36 +144,36 @@ def test_key_id_cannot_be_rebound_to_other_key_material() -> None:
     sub = _subscribed(p)
     other = generate_key_set(p.keys.unique_key_id)
     with pytest.raises(Conflict, match="already names other keys"):
-        subscribe(sub, p.request(other), POLICY, NOW, p.subscriber_id)
+        subscribe(sub, p.request(other), POLICY, NOW, p.signed_by())
 
 
 def test_allowlist_onboarding_needs_an_operator_first() -> None:
     policy = RegistryPolicy(onboarding=Onboarding.ALLOWLIST)
     p = Participant("cpo.example")
     with pytest.raises(Forbidden, match="not on this network's allowlist"):
-        subscribe(None, p.request(), policy, NOW, p.subscriber_id)
-    allowed = allow(None, p.subscriber_id, NOW, "operator:ops").subscriber
+        subscribe(None, p.request(), policy, NOW, p.signed_by())
+    allowed = allow(None, p.subscriber_id, [RoleGrant(ParticipantType.BPP)], NOW, OPS).subscriber
     assert allowed.status is Status.INITIATED
-    out = subscribe(allowed, p.request(), policy, NOW, p.subscriber_id)
+    out = subscribe(allowed, p.request(), policy, NOW, p.signed_by())
     assert out.subscriber.status is Status.UNDER_SUBSCRIPTION
 
 
 def test_suspended_and_revoked_subscribers_cannot_subscribe() -> None:
     p = Participant("cpo.example")
-    suspended = operator_action(_subscribed(p), Event.SUSPEND, NOW, "operator:ops").subscriber
+    suspended = operator_action(_subscribed(p), Event.SUSPEND, NOW, OPS).subscriber
     with pytest.raises(InvalidTransition, match="SUSPENDED"):
-        subscribe(suspended, p.request(generate_key_set()), POLICY, NOW, p.subscriber_id)
-    reinstated = operator_action(suspended, Event.REINSTATE, NOW, "operator:ops").subscriber
+        subscribe(suspended, p.request(generate_key_set()), POLICY, NOW, p.signed_by())
+    reinstated = operator_action(suspended, Event.REINSTATE, NOW, OPS).subscriber
     assert reinstated.status is Status.SUBSCRIBED
-    revoked = operator_action(reinstated, Event.REVOKE, NOW, "operator:ops").subscriber
+    revoked = operator_action(reinstated, Event.REVOKE, NOW, OPS).subscriber
     with pytest.raises(InvalidTransition, match="REVOKED"):
-        operator_action(revoked, Event.REINSTATE, NOW, "operator:ops")
+        operator_action(revoked, Event.REINSTATE, NOW, OPS)
 
 
 def test_challenge_schedule_follows_the_policy_then_stops() -> None:
     policy = RegistryPolicy(challenge=ChallengePolicy(retry_after_seconds=[0, 10, 60]))
     p = Participant("cpo.example")
-    sub = subscribe(None, p.request(), policy, NOW, p.subscriber_id).subscriber
+    sub = subscribe(None, p.request(), policy, NOW, p.signed_by()).subscriber
     kid = p.keys.unique_key_id
     due = []
     for number in (1, 2, 3):
@@ -207,7 +209,7 @@ def test_challenge_schedule_follows_the_policy_then_stops() -> None:
         ),
         policy,
         NOW + 999,
-        p.subscriber_id,
+        p.signed_by(),
     )
     key = restarted.subscriber.key(kid)
     assert key is not None
@@ -220,9 +222,9 @@ def test_a_key_cannot_revoke_itself_while_it_is_the_only_valid_key() -> None:
     sub = _subscribed(p)
     kid = p.keys.unique_key_id
     with pytest.raises(Conflict, match="only valid key and cannot revoke itself"):
-        revoke_key(sub, kid, NOW + 5, p.subscriber_id, signed_with=kid)
-    out = revoke_key(sub, kid, NOW + 5, "operator:ops")
+        revoke_key(sub, kid, NOW + 5, p.signed_by().actor, p.signed_by())
+    out = revoke_key(sub, kid, NOW + 5, OPS)
     assert out.subscriber.keys[0].state is KeyState.REVOKED
     assert out.drafts[0].new_status == "REVOKED"
     with pytest.raises(NotFound):
-        revoke_key(sub, "nope", NOW, "operator:ops")
+        revoke_key(sub, "nope", NOW, OPS)

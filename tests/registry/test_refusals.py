@@ -169,8 +169,15 @@ async def test_allowlist_onboarding(tmp_path: Path) -> None:
         peer = SubscriberPeer(generate_key_set(), h.well_known)
         refused = await h.signed("POST", "/subscribe", peer.keys, SID, _body(peer))
         _nack(refused, 403, "30017", "not on this network's allowlist")
-        allowed = await h.as_operator("POST", f"/admin/subscribers/{SID}/allow")
+        roles = b'{"roles": [{"type": "BPP", "domain": "ev-charging:uei"}]}'
+        allowed = await h.as_operator("POST", f"/admin/subscribers/{SID}/allow", roles)
         assert allowed.json() == {"subscriber_id": SID, "status": "INITIATED"}
+        as_bap = await h.signed("POST", "/subscribe", peer.keys, SID, _body(peer))
+        _nack(as_bap, 403, "30017", "does not name the role BAP in ev-charging:uei")
+        assert as_bap.json()["error"]["path"] == "type"
+        roles = b'{"roles": [{"type": "BAP"}]}'
+        more = await h.as_operator("POST", f"/admin/subscribers/{SID}/allow", roles)
+        assert more.json() == {"subscriber_id": SID, "status": "INITIATED"}
         accepted = await h.signed("POST", "/subscribe", peer.keys, SID, _body(peer))
         assert accepted.json() == {"status": "UNDER_SUBSCRIPTION"}
         listed = (await h.as_operator("GET", "/admin/subscribers?status=UNDER_SUBSCRIPTION")).json()

@@ -68,7 +68,8 @@ def test_operator_commands_against_a_running_service(tmp_path: Path) -> None:
         secret = tmp_path / "data" / "network-secret"  # created at first start, owner-only
         assert secret.stat().st_mode & 0o777 == 0o600
         ops = {**env, "UEI_URL": service.url, "UEI_OPERATOR_KEY": str(tmp_path / "ops.json")}
-        assert uei("admin", "allow", "x.example", env=ops, cwd=tmp_path).stdout == (
+        allow = ("admin", "allow", "x.example", "--type", "BPP")
+        assert uei(*allow, env=ops, cwd=tmp_path).stdout == (
             "x.example: INITIATED\n"
         )
         refused = uei("admin", "suspend", "x.example", env=ops, cwd=tmp_path)
@@ -81,7 +82,7 @@ def test_operator_commands_against_a_running_service(tmp_path: Path) -> None:
         )
         verified = uei("log", "verify", env=ops, cwd=tmp_path)
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        assert verified.stdout.startswith("valid: 2 entries, head 2 ")
+        assert verified.stdout.startswith("valid: 3 entries, head 3 ")
         no_key = uei("admin", "list", env={**env, "UEI_URL": service.url}, cwd=tmp_path)
         assert no_key.returncode == 2
         assert no_key.stderr == "uei: error: --key-file (or UEI_OPERATOR_KEY) is required\n"

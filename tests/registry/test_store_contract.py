@@ -7,7 +7,7 @@ import asyncio
 import msgspec
 import pytest
 
-from registry.changelog import Draft, LogEntry, chain, verify_chain
+from registry.changelog import Actor, Draft, LogEntry, chain, verify_chain
 from registry.model import Status, Subscriber
 from registry.stores import RegistryStore, SaveConflict
 from tests.registry.conftest import StoreOpener
@@ -27,7 +27,10 @@ def _sub(sid: str, **changes: object) -> Subscriber:
 
 
 async def _entries(store: RegistryStore, sid: str, n: int = 1) -> list[LogEntry]:
-    drafts = [Draft(sid, f"action-{i}", sid, None, "UNDER_SUBSCRIPTION") for i in range(n)]
+    drafts = [
+        Draft(sid, f"action-{i}", Actor.subscriber(sid), None, "UNDER_SUBSCRIPTION")
+        for i in range(n)
+    ]
     return chain(await store.head(), drafts, at=1000.0)
 
 
@@ -106,7 +109,11 @@ async def test_concurrent_saves_of_one_read_let_exactly_one_win(store: RegistryS
     attempts = [
         store.save(
             msgspec.structs.replace(base, subscriber_url=f"https://a.example/{i}"),
-            chain(head, [Draft("a.example", "url_changed", "a.example", None, None)], at=1.0),
+            chain(
+                head,
+                [Draft("a.example", "url_changed", Actor.subscriber("a.example"), None, None)],
+                at=1.0,
+            ),
             [],
         )
         for i in range(8)

@@ -16,7 +16,7 @@ POLICY = RegistryPolicy()
 def _view_with_one_key(valid_for: float) -> tuple[RegistryView, Participant]:
     p = Participant("cpo.example")
     req = p.request(valid_from=NOW, valid_until=NOW + valid_for)
-    out = subscribe(None, req, POLICY, NOW, p.subscriber_id)
+    out = subscribe(None, req, POLICY, NOW, p.signed_by())
     passed = challenge_passed(
         out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, "passed"), POLICY
     )
