@@ -12,6 +12,7 @@ from registry.errors import Conflict, Forbidden, InvalidRequest, InvalidTransiti
 from registry.lifecycle import Event
 from registry.model import Attempt, KeyState, ParticipantType, RoleGrant, Status, Subscriber
 from registry.operations import (
+    Reserved,
     allow,
     approve,
     challenge_passed,
@@ -21,7 +22,7 @@ from registry.operations import (
     revoke_key,
     subscribe,
 )
-from registry.policy import ChallengePolicy, Onboarding, RegistryPolicy
+from registry.policy import ChallengePolicy, KeyValidityPolicy, Onboarding, RegistryPolicy
 from tests.registry.factories import NOW, Participant
 from trust import encode_key, generate_key_set
 
@@ -228,3 +229,71 @@ def test_a_key_cannot_revoke_itself_while_it_is_the_only_valid_key() -> None:
     assert out.drafts[0].new_status == "REVOKED"
     with pytest.raises(NotFound):
         revoke_key(sub, "nope", NOW, OPS)
+
+
+def test_a_write_rechecks_the_signing_key_on_the_copy_it_changes() -> None:
+    """The signature was checked against an older copy; the copy being saved has the key
+    revoked (by another replica): the write is refused."""
+    p = Participant("cpo.example")
+    sub = _subscribed(p)
+    revoked = revoke_key(sub, p.keys.unique_key_id, NOW + 5, OPS).subscriber
+    with pytest.raises(Forbidden, match="must sign with"):
+        subscribe(revoked, p.request(generate_key_set()), POLICY, NOW + 6, p.signed_by())
+    other = generate_key_set()
+    with pytest.raises(Forbidden, match="not valid now"):
+        revoke_key(revoked, "k", NOW + 6, p.signed_by().actor, p.signed_by(other))
+
+
+def test_reserved_ids_and_breg_are_refused() -> None:
+    p = Participant("registry.uei")
+    reserved = Reserved(frozenset({"registry.uei"}), frozenset({"reg-key-1"}))
+    with pytest.raises(Forbidden, match="registry's own subscriber_id"):
+        subscribe(None, p.request(), POLICY, NOW, p.signed_by(), reserved=reserved)
+    q = Participant("cpo.example", keys=generate_key_set("reg-key-1"))
+    with pytest.raises(Forbidden, match="registry's own key ids") as refused:
+        subscribe(None, q.request(), POLICY, NOW, q.signed_by(), reserved=reserved)
+    assert refused.value.path == "unique_key_id"
+    with pytest.raises(Forbidden, match="BREG"):
+        subscribe(None, q.request(type=ParticipantType.BREG), POLICY, NOW, q.signed_by())
+
+
+@pytest.mark.parametrize("sid", ["operator:ops", "a|b", "a/b", "", "-x", "x" * 256, "a b"])
+def test_subscriber_ids_look_like_host_names(sid: str) -> None:
+    p = Participant(sid)
+    with pytest.raises(InvalidRequest) as refused:
+        subscribe(None, p.request(), POLICY, NOW, p.signed_by())
+    assert refused.value.path == "subscriber_id"
+
+
+def test_at_most_max_pending_keys_wait_for_their_challenge() -> None:
+    p = Participant("cpo.example")
+    sub = _subscribed(p)
+    policy = RegistryPolicy(keys=KeyValidityPolicy(max_pending=2))
+    for _ in range(2):
+        sub = subscribe(sub, p.request(generate_key_set()), policy, NOW, p.signed_by()).subscriber
+    with pytest.raises(InvalidRequest, match="already has 2 keys waiting") as refused:
+        subscribe(sub, p.request(generate_key_set()), policy, NOW, p.signed_by())
+    assert refused.value.path == "unique_key_id"
+
+
+def test_suspended_subscribers_are_not_challenged() -> None:
+    p = Participant("cpo.example")
+    sub = subscribe(None, p.request(), POLICY, NOW, p.signed_by()).subscriber
+    suspended = msgspec.structs.replace(sub, status=Status.SUSPENDED)
+    with pytest.raises(Conflict, match="not challenged"):
+        claim_attempt(suspended, p.keys.unique_key_id, NOW, lease=30)
+
+
+def test_a_gateway_role_waits_and_only_a_named_approve_grants_it() -> None:
+    p = Participant("gw.example", ParticipantType.BG)
+    sub = _subscribed(p)
+    assert sub.roles == ()
+    assert [r.type for r in sub.pending_roles] == [ParticipantType.BG]
+    with pytest.raises(Conflict, match="name it with --type"):
+        approve(sub, NOW, OPS, POLICY)
+    with pytest.raises(Conflict, match="no role BPP"):
+        approve(sub, NOW, OPS, POLICY, RoleGrant(ParticipantType.BPP))
+    out = approve(sub, NOW, OPS, POLICY, RoleGrant(ParticipantType.BG, "ev-charging:uei"))
+    assert [r.type for r in out.subscriber.roles] == [ParticipantType.BG]
+    assert out.subscriber.pending_roles == ()
+    assert [d.action for d in out.drafts] == ["role_approved:BG:ev-charging:uei:IND:std:080"]

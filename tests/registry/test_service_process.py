@@ -69,9 +69,7 @@ def test_operator_commands_against_a_running_service(tmp_path: Path) -> None:
         assert secret.stat().st_mode & 0o777 == 0o600
         ops = {**env, "UEI_URL": service.url, "UEI_OPERATOR_KEY": str(tmp_path / "ops.json")}
         allow = ("admin", "allow", "x.example", "--type", "BPP")
-        assert uei(*allow, env=ops, cwd=tmp_path).stdout == (
-            "x.example: INITIATED\n"
-        )
+        assert uei(*allow, env=ops, cwd=tmp_path).stdout == ("x.example: INITIATED\n")
         refused = uei("admin", "suspend", "x.example", env=ops, cwd=tmp_path)
         assert refused.returncode == 1
         assert "cannot suspend a subscriber that is INITIATED" in refused.stdout
