@@ -16,6 +16,8 @@ from pathlib import Path
 import msgspec
 from nacl.signing import VerifyKey
 
+from registry.model import Key, KeyState, ParticipantType, Role, Status, Subscriber
+
 from trust import (
     KeyFormatError,
     KeySet,
@@ -28,6 +30,11 @@ from trust import (
 )
 
 __all__ = ["ConfigError", "Operator", "RegistryIdentity", "load_operators", "save_key_file"]
+
+
+_OWN_KEY_YEARS = 10
+"""How long the registry's own record says its key is valid from start (it is rotated by
+configuration, not by expiry)."""
 
 
 class ConfigError(RuntimeError):
@@ -91,6 +98,30 @@ class RegistryIdentity:
     def key_ids(self) -> tuple[str, ...]:
         """Every key id the registry signs or has signed with: reserved for it alone."""
         return (self.keys.unique_key_id,)
+
+    def record(self, domains: list[str], country: str, now: float) -> Subscriber:
+        """The registry as a subscriber of type BREG, built from its keys: the only record
+        lookups serve under its id (the store never holds it)."""
+        key = Key(
+            unique_key_id=self.keys.unique_key_id,
+            signing_public_key=encode_key(self.keys.verify_key),
+            encr_public_key=encode_key(self.keys.encryption_public_key),
+            valid_from=now,
+            valid_until=now + _OWN_KEY_YEARS * 365 * 86400.0,
+            state=KeyState.VALID,
+            created=now,
+            updated=now,
+        )
+        return Subscriber(
+            subscriber_id=self.subscriber_id,
+            subscriber_url="",
+            status=Status.SUBSCRIBED,
+            created=now,
+            updated=now,
+            roles=tuple(Role(ParticipantType.BREG, d, country) for d in domains),
+            keys=(key,),
+            challenge_passed=True,
+        )
 
     def well_known(self) -> dict[str, str]:
         return {
