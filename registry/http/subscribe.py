@@ -83,6 +83,10 @@ class KeyChallenge(msgspec.Struct):
 class ChallengeHistory(msgspec.Struct):
     subscriber_id: str
     status: str
+    roles: list[str]
+    """granted roles, TYPE:domain:country:city"""
+    pending_roles: list[str]
+    """roles waiting for an operator's approve"""
     keys: list[KeyChallenge]
     attempts: list[AttemptView]
 
@@ -135,6 +139,8 @@ async def challenges(
     return ChallengeHistory(
         subscriber_id=sub.subscriber_id,
         status=sub.status.value,
+        roles=[r.label() for r in sub.roles],
+        pending_roles=[r.label() for r in sub.pending_roles],
         keys=[
             KeyChallenge(
                 k.unique_key_id,

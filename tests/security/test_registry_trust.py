@@ -153,6 +153,10 @@ async def test_a_bap_cannot_grant_itself_the_bpp_role(tmp_path: Path) -> None:
         assert [r.type for r in stored.pending_roles] == [ParticipantType.BPP]
         listed = (await h.as_operator("GET", "/admin/subscribers")).json()
         assert listed[0]["pending_roles"] == [f"BPP:{DOMAIN}:IND:std:080"]
+        history = await h.signed(
+            "GET", "/subscribers/app.example/challenges", bap.keys, bap.subscriber_id
+        )
+        assert history.json()["pending_roles"] == [f"BPP:{DOMAIN}:IND:std:080"]
         # the operator approves the role: now it is one
         approved = await h.as_operator("POST", "/admin/subscribers/app.example/approve")
         assert approved.status_code == 200, approved.text
