@@ -24,7 +24,13 @@ from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
 from antiabuse.stores import ScrapingStore, open_abuse_store
 from registry.challenger import Challenger
-from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
+from registry.http.admin import (
+    admin_action,
+    admin_allow,
+    admin_grant,
+    admin_list,
+    admin_revoke_key,
+)
 from registry.http.auth import (
     DegradingReplayGuard,
     authenticate_bpp,
@@ -70,6 +76,7 @@ ROUTES: list[ControllerRouterHandler] = [
     admin_allow,
     admin_action,
     admin_revoke_key,
+    admin_grant,
     ABUSE_ROUTER,
     SCRAPING_ROUTER,
 ]

@@ -245,6 +245,30 @@ def admin_approve(
     click.echo(f"{answer['subscriber_id']}: {answer['status']}")
 
 
+_GRANT = click.Choice(["defaulters"])
+
+
+@admin.command("grant")
+@click.argument("subscriber_id")
+@click.argument("service", type=_GRANT)
+@click.pass_context
+def admin_grant(ctx: click.Context, subscriber_id: str, service: str) -> None:
+    """Grant SERVICE to a subscriber: `defaulters` lets a BPP use the non-payer API (report,
+    observe, query, act on cases) with the policy's `defaulters.access: granted`."""
+    answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/grants/{service}/grant")
+    click.echo(f"{answer['subscriber_id']}: granted {service}")
+
+
+@admin.command("revoke-grant")
+@click.argument("subscriber_id")
+@click.argument("service", type=_GRANT)
+@click.pass_context
+def admin_revoke_grant(ctx: click.Context, subscriber_id: str, service: str) -> None:
+    """Take a granted SERVICE back (every replica within a second)."""
+    answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/grants/{service}/revoke")
+    click.echo(f"{answer['subscriber_id']}: {service} grant revoked")
+
+
 for _action in ("suspend", "reinstate", "revoke"):
 
     def _make(action: str) -> None:

@@ -17,7 +17,6 @@ import msgspec
 from nacl.signing import VerifyKey
 
 from registry.model import Key, KeyState, ParticipantType, Role, Status, Subscriber
-
 from trust import (
     KeyFormatError,
     KeySet,

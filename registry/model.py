@@ -116,6 +116,9 @@ class Subscriber(msgspec.Struct, frozen=True):
     allowed: tuple[RoleGrant, ...] = ()
     """The allowlist entry: roles this subscriber may take without approval (allowlist
     onboarding)."""
+    grants: tuple[str, ...] = ()
+    """Services an operator granted it beyond its roles, e.g. ``defaulters`` (the non-payer
+    API, with ``defaulters.access: granted``)."""
 
     def key(self, unique_key_id: str) -> Key | None:
         for key in self.keys:

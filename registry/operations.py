@@ -39,6 +39,7 @@ __all__ = [
     "allow",
     "approve",
     "challenge_passed",
+    "change_grant",
     "claim_attempt",
     "operator_action",
     "record_attempt",
@@ -615,6 +616,22 @@ def approve(
         pending_roles=tuple(r for r in sub.pending_roles if r not in approving),
     )
     return Outcome(new, drafts)
+
+
+def change_grant(
+    sub: Subscriber, service: str, now: float, actor: Actor, *, granted: bool
+) -> Outcome:
+    """Grant a service to a subscriber (``granted``) or take it back, in the change log."""
+    if sub.status is Status.REVOKED:
+        raise Conflict(f"{sub.subscriber_id} is REVOKED")
+    if (service in sub.grants) == granted:
+        state = "already has" if granted else "has no"
+        raise Conflict(f"{sub.subscriber_id} {state} the grant {service}", "grant")
+    grants = (*sub.grants, service) if granted else tuple(g for g in sub.grants if g != service)
+    action = f"{'grant' if granted else 'revoke_grant'}:{service}"
+    status = sub.status.value
+    new = msgspec.structs.replace(sub, grants=grants, updated=now)
+    return Outcome(new, [Draft(sub.subscriber_id, action, actor, status, status)])
 
 
 def operator_action(sub: Subscriber, event: Event, now: float, actor: Actor) -> Outcome:

@@ -27,6 +27,7 @@ from registry.operations import (
     allow,
     approve,
     challenge_passed,
+    change_grant,
     claim_attempt,
     operator_action,
     record_attempt,
@@ -155,6 +156,17 @@ class Registry:
             return operator_action(current, event, self.clock(), actor)
 
         saved, _ = await self._commit(subscriber_id, decide)
+        return saved
+
+    async def change_grant(
+        self, subscriber_id: str, service: str, actor: Actor, *, granted: bool
+    ) -> Subscriber:
+        saved, _ = await self._commit(
+            subscriber_id,
+            lambda sub: change_grant(
+                self._require(sub, subscriber_id), service, self.clock(), actor, granted=granted
+            ),
+        )
         return saved
 
     async def revoke_key(

@@ -202,6 +202,11 @@ async def suspend_someone(world: World, caller: Caller) -> Call:
     return Call({"subscriber_id": victim.subscriber_id, "action": "suspend"})
 
 
+async def grant_someone(world: World, caller: Caller) -> Call:
+    cpo = await world.enrol("BPP")
+    return Call({"subscriber_id": cpo.subscriber_id, "service": "defaulters", "change": "grant"})
+
+
 async def revoke_someones_key(world: World, caller: Caller) -> Call:
     victim = await world.enrol("BPP")
     return Call({"subscriber_id": victim.subscriber_id, "unique_key_id": victim.key_id})
@@ -328,6 +333,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/admin/subscribers/{subscriber_id:str}/keys/{unique_key_id:str}/revoke"): Route(
         "operator", once=True, build=revoke_someones_key
+    ),
+    ("POST", "/admin/subscribers/{subscriber_id:str}/grants/{service:str}/{change:str}"): Route(
+        "operator", once=True, build=grant_someone
     ),
     ("POST", "/abuse/defaulters/report"): Route("bpp", once=True, build=report),
     ("POST", "/abuse/observations"): Route("bpp", once=True, build=observation),

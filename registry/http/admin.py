@@ -16,9 +16,12 @@ from registry.identity import operator_key
 from registry.model import RoleGrant, Status
 from registry.records import iso
 
-__all__ = ["admin_action", "admin_allow", "admin_list", "admin_revoke_key"]
+__all__ = ["admin_action", "admin_allow", "admin_grant", "admin_list", "admin_revoke_key"]
 
 Action = Literal["approve", "suspend", "reinstate", "revoke"]
+Grant = Literal["defaulters"]
+"""Services granted by an operator: ``defaulters``, the non-payer API."""
+GrantChange = Literal["grant", "revoke"]
 
 
 async def _operator(request: Request[Any, Any, Any], *, once: bool) -> Actor:
@@ -56,6 +59,8 @@ class SubscriberSummary(msgspec.Struct):
     """roles waiting for an operator's approve"""
     allowed: list[str]
     """the allowlist entry: TYPE:domain (* for any)"""
+    grants: list[str]
+    """services an operator granted, e.g. defaulters"""
     keys: dict[str, str]
     """unique_key_id -> PENDING / VALID / REVOKED"""
     challenge_passed: bool
@@ -94,6 +99,7 @@ async def admin_list(
                 roles=[r.label() for r in sub.roles],
                 pending_roles=[r.label() for r in sub.pending_roles],
                 allowed=[g.label() for g in sub.allowed],
+                grants=list(sub.grants),
                 keys={k.unique_key_id: k.state.value for k in sub.keys},
                 challenge_passed=sub.challenge_passed,
                 created=iso(sub.created),
@@ -155,4 +161,32 @@ async def admin_revoke_key(
     """The key disappears from every lookup at once (every replica within one second)."""
     operator = await _operator(request, once=True)
     sub = await registry_of(request).revoke_key(subscriber_id, unique_key_id, operator)
+    return StatusAnswer(sub.subscriber_id, sub.status.value)
+
+
+class GrantBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    request_id: str | None = None
+    """Any unique text, so two commands in one second never share a signature."""
+
+
+@post(
+    "/admin/subscribers/{subscriber_id:str}/grants/{service:str}/{change:str}",
+    status_code=200,
+    tags=["admin"],
+    summary="Grant a service to a subscriber, or revoke the grant",
+)
+async def admin_grant(
+    request: Request[Any, Any, Any],
+    subscriber_id: FromPath[str],
+    service: FromPath[Grant],
+    change: FromPath[GrantChange],
+    data: JSONBody[GrantBody | None] = None,
+) -> StatusAnswer:
+    """``grant`` or ``revoke`` ``defaulters`` (the non-payer API, with ``defaulters.access:
+    granted``): recorded in the change log with the operator's id; every replica follows it
+    within a second."""
+    operator = await _operator(request, once=True)
+    sub = await registry_of(request).change_grant(
+        subscriber_id, service, operator, granted=change == "grant"
+    )
     return StatusAnswer(sub.subscriber_id, sub.status.value)
