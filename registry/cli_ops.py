@@ -67,7 +67,10 @@ def log_group() -> None:
 
 @log_group.command("verify")
 @_URL
-def log_verify(url: str) -> None:
+@click.option(
+    "--entries", "show", is_flag=True, help="also print every entry: seq, action, subject, who"
+)
+def log_verify(url: str, show: bool) -> None:
     """Fetch the whole change log and check its hash chain and the signed head against the
     registry's published key. Exit 0 when the chain holds, 1 when it does not."""
     try:
@@ -98,6 +101,10 @@ def log_verify(url: str) -> None:
     except (ChainBroken, ChallengeError) as exc:
         click.echo(f"invalid: {exc}")
         sys.exit(1)
+    if show:
+        for e in entries:
+            subject = e.subscriber_id + (f"|{e.unique_key_id}" if e.unique_key_id else "")
+            click.echo(f"{e.seq:>6} {e.action:32} {subject:48} by {e.actor}")
     click.echo(f"valid: {len(entries)} entries, head {head['seq']} {head['hash']}")
 
 

@@ -78,9 +78,11 @@ def test_operator_commands_against_a_running_service(tmp_path: Path) -> None:
         assert uei("admin", "revoke", "x.example", env=ops, cwd=tmp_path).stdout == (
             "x.example: REVOKED\n"
         )
-        verified = uei("log", "verify", env=ops, cwd=tmp_path)
+        verified = uei("log", "verify", "--entries", env=ops, cwd=tmp_path)
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        assert verified.stdout.startswith("valid: 3 entries, head 3 ")
+        lines = verified.stdout.splitlines()
+        assert [line.split()[-2:] for line in lines[:3]] == [["operator", "ops"]] * 3
+        assert lines[3].startswith("valid: 3 entries, head 3 ")
         no_key = uei("admin", "list", env={**env, "UEI_URL": service.url}, cwd=tmp_path)
         assert no_key.returncode == 2
         assert no_key.stderr == "uei: error: --key-file (or UEI_OPERATOR_KEY) is required\n"
