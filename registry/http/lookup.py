@@ -66,8 +66,9 @@ def _page(
         start = int(page_token) if page_token else 0
     except ValueError:
         raise InvalidRequest("page_token is not one this registry issued", "page_token") from None
+    wanted = (data or LookupBody()).resolve()
     body, total = registry.view.lookup_page(
-        (data or LookupBody()).resolve(), start, size, registry.clock()
+        wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes
     )
     _LIST_OK.inc()
     headers = [(b"x-total-count", b"%d" % total)]
