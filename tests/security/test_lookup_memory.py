@@ -90,3 +90,43 @@ async def test_the_page_cache_keeps_to_its_bound_in_bytes(h: Harness) -> None:
         assert response.status_code == 200
         assert view.page_cache.bytes <= CACHE_BYTES
     assert len(view.page_cache) > 1
+
+
+# --- what a lookup may ask: filters and page tokens are refused by name -------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("city", "std:" + "0" * 300, "longer than 255"),
+        ("subscriber_id", "a" * 256, "longer than 255"),
+        ("domain", "ev-charging:uei\n", "printable ASCII"),
+        ("country", "IN\x00D", "printable ASCII"),
+        ("type", "BPP\t", "printable ASCII"),
+        ("ukId", "key\x7f", "printable ASCII"),
+        ("unique_key_id", "kéy", "printable ASCII"),
+        ("status", "S" * 1000, "longer than 255"),
+    ],
+)
+async def test_bad_filter_values_are_refused_by_name(
+    tmp_path: Path, field: str, value: str, fragment: str
+) -> None:
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as h:
+        response = await h.client.post("/lookup", json={field: value})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["path"]) == ("30000", field)
+        assert fragment in error["message"]
+        ok = await h.client.post("/lookup", json={field: "x" * 255 if field != "status" else ""})
+        assert ok.status_code == 200, ok.text  # 255 printable characters are fine
+
+
+@pytest.mark.parametrize("token", ["-1", "-100", "abc", "1.5", "+1", " 1", "١٢", str(2**31)])
+async def test_bad_page_tokens_are_refused_by_name(tmp_path: Path, token: str) -> None:
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as h:
+        response = await h.client.post("/lookup", params={"page_token": token}, json={})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["path"]) == ("30000", "page_token")
+        last = await h.client.post("/lookup", params={"page_token": str(2**31 - 1)}, json={})
+        assert (last.status_code, last.json()) == (200, [])
