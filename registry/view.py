@@ -1,7 +1,8 @@
 """Each replica's in-memory copy of the registry, kept current by following the change log.
 
 Both lookup paths and every signature check read this view, never the store. It is pure data:
-``Registry.sync`` feeds it from the store.
+``Registry.sync`` feeds it from the store. Pinned subscribers (the registry's own record) are
+served like any other but never replaced by what the store holds under their id.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _newest_first(keys: Iterable[Key]) -> list[Key]:
 
 
 class RegistryView:
-    def __init__(self) -> None:
+    def __init__(self, pinned: Iterable[Subscriber] = ()) -> None:
         self._subscribers: dict[str, Subscriber] = {}
         self._known = KnownValues()
         self._key_bytes: dict[tuple[str, str], tuple[bytes, str]] = {}
@@ -61,11 +62,21 @@ class RegistryView:
         self._pages = PageCache(_DEFAULT_CACHE_BYTES)
         self._pending: dict[tuple[str, str], float] = {}
         """(subscriber_id, unique_key_id) -> next attempt time, for pending keys only."""
+        self._pinned = {sub.subscriber_id: sub for sub in pinned}
+        for sub in self._pinned.values():
+            self._subscribers[sub.subscriber_id] = sub
+            self._known.add(sub)
         self.seq = 0
         """The last change-log entry this view reflects."""
 
     def __len__(self) -> int:
-        return len(self._subscribers)
+        """How many subscribers from the store the view holds (pinned ones not counted)."""
+        return len(self._subscribers) - len(self._pinned)
+
+    @property
+    def pinned(self) -> tuple[Subscriber, ...]:
+        """The subscribers given at construction, for a rebuilt view to pin the same."""
+        return tuple(self._pinned.values())
 
     @property
     def page_cache(self) -> PageCache:
@@ -74,6 +85,8 @@ class RegistryView:
 
     def put(self, sub: Subscriber) -> None:
         sid = sub.subscriber_id
+        if sid in self._pinned:
+            return  # the store never speaks for a pinned subscriber
         old = self._subscribers.get(sid)
         if old is not None:
             if old.version > sub.version:
@@ -98,7 +111,8 @@ class RegistryView:
 
     def due_challenges(self, now: float) -> list[tuple[str, str]]:
         """Pending keys whose next attempt is due: read from an index ``put`` keeps, so the
-        background tick costs nothing for the (many) subscribers with no pending key."""
+        background tick costs nothing for the (many) subscribers with no pending key. Never
+        keys of pinned subscribers."""
         return [pair for pair, due in self._pending.items() if due <= now]
 
     def lookup(self, wanted: LookupFilter, now: float) -> list[LookupRecord]:

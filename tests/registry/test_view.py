@@ -5,12 +5,13 @@ from __future__ import annotations
 import msgspec
 
 from registry.known import KnownValues
-from registry.model import Attempt, Status, Subscriber
+from registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
 from registry.operations import challenge_passed, subscribe
 from registry.pagecache import ENTRY_OVERHEAD
 from registry.policy import RegistryPolicy
 from registry.view import LookupFilter, RegistryView
 from tests.registry.factories import NOW, Participant
+from trust import encode_key
 
 POLICY = RegistryPolicy()
 
@@ -72,8 +73,8 @@ def _passed(p: Participant, **overrides: object) -> Subscriber:
     ).subscriber
 
 
-def _view_of(*subs: Subscriber) -> RegistryView:
-    view = RegistryView()
+def _view_of(*subs: Subscriber, pinned: tuple[Subscriber, ...] = ()) -> RegistryView:
+    view = RegistryView(pinned)
     for sub in subs:
         view.put(sub)
     return view
@@ -163,3 +164,62 @@ def test_the_known_values_index_holds_what_subscribers_have() -> None:
     assert not known.has("city", "std:7")
     assert known.has("city", "std:cpo-7.example")
     assert known.has("domain", "ev-charging:uei")
+
+
+# --- pinned subscribers: the registry's own record ----------------------------------------
+
+
+def _registry_record() -> tuple[Subscriber, Participant]:
+    me = Participant("registry.uei", type=ParticipantType.BREG)
+    keys = me.keys
+    key = Key(
+        keys.unique_key_id,
+        encode_key(keys.verify_key),
+        encode_key(keys.encryption_public_key),
+        NOW - 60,
+        NOW + 86400,
+        KeyState.VALID,
+        NOW,
+        NOW,
+    )
+    role = Role(ParticipantType.BREG, "ev-charging:uei", "IND")
+    return Subscriber("registry.uei", me.url, Status.SUBSCRIBED, NOW, NOW, (role,), (key,)), me
+
+
+def test_a_pinned_subscriber_is_served_and_never_replaced() -> None:
+    mine, me = _registry_record()
+    kid = me.keys.unique_key_id
+    view = RegistryView([mine])
+    assert len(view) == 0  # not one the store holds
+    impostor = Participant("registry.uei")
+    forged = _passed(impostor)
+    view.put(msgspec.structs.replace(forged, version=mine.version + 100))
+    assert view.subscriber("registry.uei") is mine
+    records = view.lookup(LookupFilter(subscriber_id="registry.uei"), NOW)
+    assert [(r.type, r.ukId) for r in records] == [("BREG", kid)]
+    body, total = view.lookup_page(LookupFilter(type="BREG"), 0, 10, NOW)
+    assert total == 1
+    assert kid.encode() in body
+    assert impostor.keys.unique_key_id.encode() not in body
+    assert view.key_answer("registry.uei", kid, NOW).body is not None
+    assert view.key_answer("registry.uei", impostor.keys.unique_key_id, NOW).body is None
+    assert view.verify_key("registry.uei", kid, NOW) == me.keys.verify_key
+    rebuilt = RegistryView(view.pinned)
+    assert rebuilt.pinned == (mine,)
+    assert rebuilt.subscriber("registry.uei") is mine
+
+
+def test_a_pinned_subscriber_is_never_challenged() -> None:
+    mine, _ = _registry_record()
+    pending = msgspec.structs.replace(
+        mine.keys[0], unique_key_id="next", state=KeyState.PENDING, next_attempt_at=NOW
+    )
+    pinned = msgspec.structs.replace(mine, keys=(*mine.keys, pending))
+    view = RegistryView([pinned])
+    assert view.due_challenges(NOW + 3600) == []
+    view.put(_pending_subscriber(Participant("registry.uei")))  # ignored
+    assert view.due_challenges(NOW + 3600) == []
+
+
+def _pending_subscriber(p: Participant) -> Subscriber:
+    return subscribe(None, p.request(), POLICY, NOW, p.subscriber_id).subscriber
