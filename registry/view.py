@@ -47,6 +47,8 @@ class KeyAnswer:
 
 _encoder = msgspec.json.Encoder()
 _DEFAULT_CACHE_BYTES = LookupPolicy().cache_bytes
+_NOT_CALLED = frozenset({Status.SUSPENDED, Status.REVOKED})
+"""Subscribers the registry does not challenge: their pending keys wait."""
 
 
 def _newest_first(keys: Iterable[Key]) -> list[Key]:
@@ -99,6 +101,8 @@ class RegistryView:
             self._key_bytes.pop((sid, key.unique_key_id), None)
             self._verify_keys.pop((sid, key.unique_key_id), None)
             self._pending.pop((sid, key.unique_key_id), None)
+        if sub.status in _NOT_CALLED:
+            return
         for key in sub.keys:
             if key.state is KeyState.PENDING and key.next_attempt_at is not None:
                 self._pending[(sid, key.unique_key_id)] = key.next_attempt_at
@@ -112,7 +116,7 @@ class RegistryView:
     def due_challenges(self, now: float) -> list[tuple[str, str]]:
         """Pending keys whose next attempt is due: read from an index ``put`` keeps, so the
         background tick costs nothing for the (many) subscribers with no pending key. Never
-        keys of pinned subscribers."""
+        keys of pinned, suspended or revoked subscribers."""
         return [pair for pair, due in self._pending.items() if due <= now]
 
     def lookup(self, wanted: LookupFilter, now: float) -> list[LookupRecord]:

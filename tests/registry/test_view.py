@@ -221,5 +221,21 @@ def test_a_pinned_subscriber_is_never_challenged() -> None:
     assert view.due_challenges(NOW + 3600) == []
 
 
+# --- challenges: never for suspended or revoked subscribers --------------------------------
+
+
 def _pending_subscriber(p: Participant) -> Subscriber:
     return subscribe(None, p.request(), POLICY, NOW, p.subscriber_id).subscriber
+
+
+def test_suspended_and_revoked_subscribers_are_not_challenged() -> None:
+    p = Participant("cpo.example")
+    sub = _pending_subscriber(p)
+    view = _view_of(sub)
+    due = [(p.subscriber_id, p.keys.unique_key_id)]
+    assert view.due_challenges(NOW) == due
+    for status in (Status.SUSPENDED, Status.REVOKED, Status.UNDER_SUBSCRIPTION):
+        sub = msgspec.structs.replace(sub, status=status, version=sub.version + 1)
+        view.put(sub)
+        called = status is Status.UNDER_SUBSCRIPTION  # e.g. after a reinstate
+        assert view.due_challenges(NOW) == (due if called else []), status
