@@ -1,7 +1,8 @@
 """Each replica's in-memory copy of the registry, kept current by following the change log.
 
 Both lookup paths and every signature check read this view, never the store. It is pure data:
-``follower.py`` feeds it from the store.
+``Registry.sync`` feeds it from the store. Pinned subscribers (the registry's own record) are
+served like any other but never replaced by what the store holds under their id.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 import msgspec
 from nacl.signing import VerifyKey
 
+from registry.known import FIELDS, KnownValues
 from registry.model import Key, KeyState, Status, Subscriber
+from registry.pagecache import Page, PageCache
+from registry.policy import LookupPolicy
 from registry.records import LookupRecord, record
 from trust import UnknownKey, load_verify_key
 
@@ -42,7 +46,9 @@ class KeyAnswer:
 
 
 _encoder = msgspec.json.Encoder()
-_MAX_PAGES = 10_000
+_DEFAULT_CACHE_BYTES = LookupPolicy().cache_bytes
+_NOT_CALLED = frozenset({Status.SUSPENDED, Status.REVOKED})
+"""Subscribers the registry does not challenge: their pending keys wait."""
 
 
 def _newest_first(keys: Iterable[Key]) -> list[Key]:
@@ -50,31 +56,56 @@ def _newest_first(keys: Iterable[Key]) -> list[Key]:
 
 
 class RegistryView:
-    def __init__(self) -> None:
+    def __init__(self, pinned: Iterable[Subscriber] = ()) -> None:
         self._subscribers: dict[str, Subscriber] = {}
+        self._known = KnownValues()
         self._key_bytes: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._verify_keys: dict[tuple[str, str], VerifyKey] = {}
-        self._pages: dict[tuple[LookupFilter, int, int], tuple[bytes, int, float, float]] = {}
+        self._pages = PageCache(_DEFAULT_CACHE_BYTES)
         self._pending: dict[tuple[str, str], float] = {}
         """(subscriber_id, unique_key_id) -> next attempt time, for pending keys only."""
+        self._pinned = {sub.subscriber_id: sub for sub in pinned}
+        for sub in self._pinned.values():
+            self._subscribers[sub.subscriber_id] = sub
+            self._known.add(sub)
         self.seq = 0
         """The last change-log entry this view reflects."""
 
     def __len__(self) -> int:
-        return len(self._subscribers)
+        """How many subscribers from the store the view holds (pinned ones not counted)."""
+        return len(self._subscribers) - len(self._pinned)
+
+    @property
+    def pinned(self) -> tuple[Subscriber, ...]:
+        """The subscribers given at construction, for a rebuilt view to pin the same."""
+        return tuple(self._pinned.values())
+
+    @property
+    def page_cache(self) -> PageCache:
+        """The encoded lookup pages kept (read its ``bytes`` and length, not its pages)."""
+        return self._pages
 
     def put(self, sub: Subscriber) -> None:
-        old = self._subscribers.get(sub.subscriber_id)
-        if old is not None and old.version > sub.version:
-            return  # never step back to an older copy
-        self._subscribers[sub.subscriber_id] = sub
+        sid = sub.subscriber_id
+        if sid in self._pinned:
+            return  # the store never speaks for a pinned subscriber
+        old = self._subscribers.get(sid)
+        if old is not None:
+            if old.version > sub.version:
+                return  # never step back to an older copy
+            self._known.remove(old)
+        self._subscribers[sid] = sub
+        self._known.add(sub)
         self._pages.clear()
         for key in (old.keys if old else ()) + sub.keys:
-            self._key_bytes.pop((sub.subscriber_id, key.unique_key_id), None)
-            self._pending.pop((sub.subscriber_id, key.unique_key_id), None)
+            self._key_bytes.pop((sid, key.unique_key_id), None)
+            self._verify_keys.pop((sid, key.unique_key_id), None)
+            self._pending.pop((sid, key.unique_key_id), None)
+        if sub.status in _NOT_CALLED:
+            return
         for key in sub.keys:
             if key.state is KeyState.PENDING and key.next_attempt_at is not None:
-                self._pending[(sub.subscriber_id, key.unique_key_id)] = key.next_attempt_at
+                self._pending[(sid, key.unique_key_id)] = key.next_attempt_at
 
     def subscriber(self, subscriber_id: str) -> Subscriber | None:
         return self._subscribers.get(subscriber_id)
@@ -84,7 +115,8 @@ class RegistryView:
 
     def due_challenges(self, now: float) -> list[tuple[str, str]]:
         """Pending keys whose next attempt is due: read from an index ``put`` keeps, so the
-        background tick costs nothing for the (many) subscribers with no pending key."""
+        background tick costs nothing for the (many) subscribers with no pending key. Never
+        keys of pinned, suspended or revoked subscribers."""
         return [pair for pair, due in self._pending.items() if due <= now]
 
     def lookup(self, wanted: LookupFilter, now: float) -> list[LookupRecord]:
@@ -126,24 +158,45 @@ class RegistryView:
                         out.append(record(sub, role, key))
         return out, until
 
+    def _canonical(self, wanted: LookupFilter) -> LookupFilter | None:
+        """A filter matching the same records as ``wanted``, the same for every value no
+        subscriber has; None when ``wanted`` matches nothing. An unknown city matches the
+        roles for every city (``*``), as ``*`` does; any other unknown value, nothing."""
+        changes: dict[str, object] = {}
+        for field in FIELDS:
+            value = getattr(wanted, field)
+            if value is None or self._known.has(field, value):
+                continue
+            if field != "city":
+                return None
+            changes["city"] = "*"
+        if wanted.status is None:
+            changes["status"] = Status.SUBSCRIBED
+        return msgspec.structs.replace(wanted, **changes) if changes else wanted
+
     def lookup_page(
-        self, wanted: LookupFilter, start: int, size: int, now: float
+        self,
+        wanted: LookupFilter,
+        start: int,
+        size: int,
+        now: float,
+        cache_bytes: int = _DEFAULT_CACHE_BYTES,
     ) -> tuple[bytes, int]:
         """One page of ``lookup`` as JSON bytes, and the total count. Pages are kept until the
-        view changes or a key considered starts or ends its validity."""
-        cache_key = (wanted, start, size)
-        found = self._pages.get(cache_key)
-        if found is None or not found[2] <= now < found[3]:
-            if len(self._pages) > _MAX_PAGES:
-                self._pages.clear()
-            records, until = self._lookup(wanted, now)
-            found = self._pages[cache_key] = (
-                _encoder.encode(records[start : start + size]),
-                len(records),
-                now,
-                until,
-            )
-        return found[0], found[1]
+        view changes or a key considered starts or ends its validity, at most ``cache_bytes``
+        of them (``registry.lookup.cache_bytes``), the least recently used leaving first."""
+        self._pages.max_bytes = cache_bytes
+        canonical = self._canonical(wanted)
+        if canonical is None:
+            return b"[]", 0
+        cache_key = (canonical, start, size)
+        page = self._pages.get(cache_key, now)
+        if page is None:
+            records, until = self._lookup(canonical, now)
+            body = _encoder.encode(records[start : start + size])
+            page = Page(body, len(records), now, until)
+            self._pages.put(cache_key, page)
+        return page.body, page.total
 
     def _usable(self, subscriber_id: str, unique_key_id: str, now: float) -> tuple[Subscriber, Key]:
         sub = self._subscribers.get(subscriber_id)

@@ -19,6 +19,19 @@ from registry.view import LookupFilter
 __all__ = ["LookupBody", "SubscribeBody"]
 
 _ZERO_TIME_YEAR = 1
+_MAX_FILTER_CHARS = 255
+_FILTERS = (
+    "subscriber_id",
+    "type",
+    "domain",
+    "city",
+    "country",
+    "unique_key_id",
+    "ukId",
+    "key_id",
+    "pub_key_id",
+    "status",
+)
 
 
 def _given(value: str | None) -> str | None:
@@ -32,6 +45,16 @@ def _one_of(body: msgspec.Struct, *names: str) -> str | None:
     if len(set(given.values())) > 1:
         raise InvalidRequest(f"{' and '.join(given)} disagree; send one of them", names[0])
     return next(iter(given.values()), None)
+
+
+def _check_filter(name: str, value: str | None) -> None:
+    """A lookup filter is at most 255 printable ASCII characters (no control characters)."""
+    if value is None:
+        return
+    if len(value) > _MAX_FILTER_CHARS:
+        raise InvalidRequest(f"{name} is longer than {_MAX_FILTER_CHARS} characters", name)
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidRequest(f"{name} must be printable ASCII, without control characters", name)
 
 
 def _time(value: datetime | None) -> float | None:
@@ -114,6 +137,8 @@ class LookupBody(_KeyIdAliases, kw_only=True):
     status: str | None = None
 
     def resolve(self) -> LookupFilter:
+        for name in _FILTERS:
+            _check_filter(name, getattr(self, name))
         status = _given(self.status)
         if status is not None and status not in Status.__members__:
             raise InvalidRequest(

@@ -51,6 +51,22 @@ def _signed_json_headers(signer: ResponseSigner, body: bytes) -> list[tuple[byte
     ]
 
 
+_MAX_PAGE_TOKEN = 2**31 - 1
+
+
+def _start(page_token: str | None) -> int:
+    """The offset a page token stands for: the decimal digits this registry issues, no sign,
+    no spaces, below 2**31; anything else is a 400 naming it."""
+    if not page_token:
+        return 0
+    if len(page_token) > 10 or not (page_token.isascii() and page_token.isdigit()):
+        raise InvalidRequest("page_token is not one this registry issued", "page_token")
+    start = int(page_token)
+    if start > _MAX_PAGE_TOKEN:
+        raise InvalidRequest(f"page_token must be 0..{_MAX_PAGE_TOKEN}", "page_token")
+    return start
+
+
 def _page(
     request: Request[Any, Any, Any],
     data: LookupBody | None,
@@ -62,12 +78,10 @@ def _page(
     size = page_size or limits.page_size
     if not 1 <= size <= limits.max_page_size:
         raise InvalidRequest(f"page_size must be 1..{limits.max_page_size}", "page_size")
-    try:
-        start = int(page_token) if page_token else 0
-    except ValueError:
-        raise InvalidRequest("page_token is not one this registry issued", "page_token") from None
+    start = _start(page_token)
+    wanted = (data or LookupBody()).resolve()
     body, total = registry.view.lookup_page(
-        (data or LookupBody()).resolve(), start, size, registry.clock()
+        wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes
     )
     _LIST_OK.inc()
     headers = [(b"x-total-count", b"%d" % total)]
