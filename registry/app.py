@@ -136,6 +136,7 @@ def create_app(
                 Challenger(identity, client, clock),
                 clock,
                 Reserved(frozenset({identity.subscriber_id}), frozenset(identity.key_ids)),
+                identity.record(policies.registry.domains, policies.registry.countries[0], clock()),
             )
             app.state.registry = registry
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)

@@ -60,9 +60,11 @@ class Registry:
         challenger: Challenger,
         clock: Callable[[], float],
         reserved: Reserved = NOTHING_RESERVED,
+        own: Subscriber | None = None,
     ) -> None:
+        """``own``: the registry's own record, served from its identity, never the store."""
         self.store = store
-        self.view = RegistryView()
+        self.view = RegistryView(pinned=[own] if own is not None else [])
         self.policy = policy
         self.clock = clock
         self.reserved = reserved

@@ -111,7 +111,8 @@ class RegistryView:
         return self._subscribers.get(subscriber_id)
 
     def subscribers(self) -> Iterator[Subscriber]:
-        return iter(self._subscribers.values())
+        """Every subscriber from the store (not the pinned ones: nobody manages those)."""
+        return (s for s in self._subscribers.values() if s.subscriber_id not in self._pinned)
 
     def due_challenges(self, now: float) -> list[tuple[str, str]]:
         """Pending keys whose next attempt is due: read from an index ``put`` keeps, so the

@@ -67,7 +67,7 @@ def test_cached_pages_follow_changes() -> None:
 
 
 def _passed(p: Participant, **overrides: object) -> Subscriber:
-    out = subscribe(None, p.request(**overrides), POLICY, NOW, p.subscriber_id)
+    out = subscribe(None, p.request(**overrides), POLICY, NOW, p.signed_by())
     return challenge_passed(
         out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, "passed"), POLICY
     ).subscriber
@@ -225,7 +225,7 @@ def test_a_pinned_subscriber_is_never_challenged() -> None:
 
 
 def _pending_subscriber(p: Participant) -> Subscriber:
-    return subscribe(None, p.request(), POLICY, NOW, p.subscriber_id).subscriber
+    return subscribe(None, p.request(), POLICY, NOW, p.signed_by()).subscriber
 
 
 def test_suspended_and_revoked_subscribers_are_not_challenged() -> None:

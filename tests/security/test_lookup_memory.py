@@ -47,7 +47,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 async def _lookup_city(h: Harness, city: str) -> bytes:
-    response = await h.client.post("/lookup?page_size=1000", json={"city": city})
+    response = await h.client.post("/lookup?page_size=1000", json={"city": city, "type": "BPP"})
     assert response.status_code == 200
     assert response.headers["x-total-count"] == str(SUBSCRIBERS)
     return response.content
