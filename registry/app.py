@@ -44,6 +44,7 @@ from registry.policy import configured_policies
 from registry.service import Registry
 from registry.settings import Settings
 from registry.stores import open_store
+from registry.urls import Resolve, system_resolve
 
 __all__ = ["create_app"]
 
@@ -102,10 +103,15 @@ async def _score(scorer: Scorer, store: ScrapingStore, clock: Callable[[], float
 
 
 def create_app(
-    settings: Settings, *, clock: Callable[[], float] = time.time, background: bool = True
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    background: bool = True,
+    resolve: Resolve = system_resolve,
 ) -> Litestar:
     """``background=False`` leaves following the log and running challenges to the caller
-    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests."""
+    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests;
+    ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
     policies = configured_policies(settings)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
@@ -125,7 +131,7 @@ def create_app(
             registry = Registry(
                 store,
                 lambda: app.state.policies.registry,
-                Challenger(identity, client, clock),
+                Challenger(identity, client, clock, resolve),
                 clock,
             )
             app.state.registry = registry

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+import msgspec
 from nacl.signing import VerifyKey
 
 from registry.challenger import Challenger
@@ -32,6 +33,7 @@ from registry.operations import (
 )
 from registry.policy import RegistryPolicy
 from registry.stores import RegistryStore, SaveConflict
+from registry.urls import check_subscriber_url
 from registry.view import RegistryView
 
 __all__ = ["OPERATOR_ACTIONS", "Registry"]
@@ -110,6 +112,11 @@ class Registry:
         raise Conflict("the registry is busy with concurrent changes to this subscriber; retry")
 
     async def subscribe(self, req: SubscribeRequest, actor: str) -> Subscriber:
+        if req.subscriber_url is not None:
+            url = await check_subscriber_url(
+                req.subscriber_url, self.policy().challenge, self._challenger.resolve
+            )
+            req = msgspec.structs.replace(req, subscriber_url=url)
         owners = {}
         if req.unique_key_id is not None:
             owners[req.unique_key_id] = await self.store.key_owner(req.unique_key_id)

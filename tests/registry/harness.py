@@ -18,6 +18,7 @@ from registry.app import create_app
 from registry.identity import save_key_file
 from registry.service import Registry
 from registry.settings import Settings
+from registry.urls import Resolve, system_resolve
 from tests.registry.factories import Participant, enrol
 from trust import (
     KeySet,
@@ -117,10 +118,12 @@ async def running(
     defaulters: dict[str, Any] | None = None,
     quotas: dict[str, Any] | None = None,
     scraping: dict[str, Any] | None = None,
+    resolve: Resolve = system_resolve,
     **policy: Any,
 ) -> AsyncIterator[Harness]:
     """The app on ``store_url`` with an operator, background work off (tests drive it).
-    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those."""
+    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those;
+    ``resolve``: the app's resolver for subscriber URLs (simulated DNS)."""
     # subscriber URLs in tests are peers served on loopback: allow private networks here
     # (the shipped default is deny; tests/security checks deny)
     challenge = {"private_networks": "allow", **policy.pop("challenge", {})}
@@ -162,7 +165,7 @@ async def running(
         }
     )
     clock = Clock()
-    app = create_app(settings, clock=clock, background=False)
+    app = create_app(settings, clock=clock, background=False, resolve=resolve)
     # The app runs in the test's own event loop (not a portal thread), so a test can call the
     # registry directly while real peers served from this loop answer it.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
