@@ -222,6 +222,9 @@ async def _read(response: httpx.Response) -> bytes:
         raise _Failed("http_error", f"the subscriber_url answered {status}", status)
     if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
         raise _Failed("bad_response", "the answer is compressed; the registry asks for none", 200)
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise _Failed("bad_response", "the answer is larger than 8 KiB", 200)
     content = bytearray()
     async for chunk in response.aiter_raw():
         content += chunk
