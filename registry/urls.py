@@ -57,9 +57,10 @@ def _is_ip(host: str) -> bool:
 
 
 def check_url(url: str) -> str:
-    """``url`` if the registry may call it, without a trailing slash: http or https, at most
-    2048 characters of those RFC 3986 allows, a host, no user name or password, no query, no
-    fragment. Raises ``InvalidRequest`` naming ``subscriber_url`` and why."""
+    """``url`` if the registry may call it: http or https, at most 2048 characters of those
+    RFC 3986 allows, a host, no user name or password, no query, no fragment. Returned with
+    the scheme in lower case and no trailing slash. Raises ``InvalidRequest`` naming
+    ``subscriber_url`` and why."""
     if len(url) > MAX_URL_LENGTH:
         raise _refuse(f"is longer than {MAX_URL_LENGTH} characters")
     if not _URL_CHARACTERS.fullmatch(url):
@@ -83,7 +84,7 @@ def check_url(url: str) -> str:
         raise _refuse("must not carry a query (the registry appends /on_subscribe)")
     if parts.fragment or "#" in url:
         raise _refuse("must not carry a fragment")
-    return url.rstrip("/")
+    return (parts.scheme + url[len(parts.scheme) :]).rstrip("/")
 
 
 def is_public(address: str) -> bool:
