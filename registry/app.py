@@ -51,6 +51,7 @@ from registry.policy import configured_policies
 from registry.service import Registry
 from registry.settings import Settings
 from registry.stores import open_store
+from registry.urls import Resolve, system_resolve
 
 __all__ = ["create_app"]
 
@@ -110,10 +111,15 @@ async def _score(scorer: Scorer, store: ScrapingStore, clock: Callable[[], float
 
 
 def create_app(
-    settings: Settings, *, clock: Callable[[], float] = time.time, background: bool = True
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    background: bool = True,
+    resolve: Resolve = system_resolve,
 ) -> Litestar:
     """``background=False`` leaves following the log and running challenges to the caller
-    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests."""
+    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests;
+    ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
     policies = configured_policies(settings)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
@@ -129,11 +135,11 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         store = await open_store(settings.store)
         abuse_store = await open_abuse_store(settings.store)
-        async with httpx.AsyncClient(follow_redirects=False) as client:
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
             registry = Registry(
                 store,
                 lambda: app.state.policies.registry,
-                Challenger(identity, client, clock),
+                Challenger(identity, client, clock, resolve),
                 clock,
                 Reserved(frozenset({identity.subscriber_id}), frozenset(identity.key_ids)),
                 identity.record(policies.registry.domains, policies.registry.countries[0], clock()),

@@ -73,7 +73,8 @@ class Attempt(msgspec.Struct, frozen=True):
     at: float
     unique_key_id: str
     outcome: str
-    """passed, wrong_answer, bad_response, http_error, timeout, unreachable, in_progress"""
+    """passed, wrong_answer, bad_response, http_error, timeout, unreachable, refused (the
+    URL leads to an address the policy does not allow), in_progress"""
     http_status: int | None = None
     error: str | None = None
 

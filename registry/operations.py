@@ -27,6 +27,7 @@ from registry.model import (
     Subscriber,
 )
 from registry.policy import Onboarding, RegistryPolicy
+from registry.urls import check_url
 from trust import KeyFormatError, encode_key, load_encryption_public_key, load_verify_key
 
 __all__ = [
@@ -391,12 +392,11 @@ def subscribe(
 
     roles, pending_roles, role_drafts = _add_role(existing, req, policy, actor, status)
     drafts += role_drafts
-    if req.subscriber_url is not None and req.subscriber_url != url:
-        if not req.subscriber_url.startswith(("https://", "http://")):
-            raise InvalidRequest("subscriber_url must be an http(s) URL", "subscriber_url")
+    wanted = check_url(req.subscriber_url) if req.subscriber_url is not None else url
+    if wanted != url:  # (the service also checks where a URL resolves)
         if url:
             drafts.append(Draft(sid, "url_changed", actor, status.value, status.value))
-        url = req.subscriber_url.rstrip("/")
+        url = wanted
 
     if existing is None or existing.status is not status:
         drafts.insert(0, _status_draft(existing, status, "subscribe", actor, sid)[0])

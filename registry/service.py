@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+import msgspec
 from nacl.signing import VerifyKey
 
 from registry.challenger import Challenger
@@ -36,6 +37,7 @@ from registry.operations import (
 )
 from registry.policy import RegistryPolicy
 from registry.stores import RegistryStore, SaveConflict
+from registry.urls import check_subscriber_url
 from registry.view import RegistryView
 
 __all__ = ["OPERATOR_ACTIONS", "Registry"]
@@ -122,6 +124,11 @@ class Registry:
     async def subscribe(self, req: SubscribeRequest, signed_by: SignedBy) -> Subscriber:
         """``signed_by`` is checked again against the stored subscriber inside the commit."""
         self.reserved.check(req)
+        if req.subscriber_url is not None:
+            url = await check_subscriber_url(
+                req.subscriber_url, self.policy().challenge, self._challenger.resolve
+            )
+            req = msgspec.structs.replace(req, subscriber_url=url)
         owners = {}
         if req.unique_key_id is not None:
             owners[req.unique_key_id] = await self.store.key_owner(req.unique_key_id)

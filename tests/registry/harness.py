@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from registry.app import create_app
 from registry.identity import save_key_file
 from registry.service import Registry
 from registry.settings import Settings
+from registry.urls import Resolve
 from tests.registry.factories import Participant, enrol
 from trust import (
     KeySet,
@@ -109,6 +111,10 @@ class Harness:
         )
 
 
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_NONAME, f"{host}: no DNS in tests")
+
+
 @contextlib.asynccontextmanager
 async def running(
     store_url: str,
@@ -117,10 +123,13 @@ async def running(
     defaulters: dict[str, Any] | None = None,
     quotas: dict[str, Any] | None = None,
     scraping: dict[str, Any] | None = None,
+    resolve: Resolve | None = None,
     **policy: Any,
 ) -> AsyncIterator[Harness]:
     """The app on ``store_url`` with an operator, background work off (tests drive it).
-    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those."""
+    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those;
+    ``resolve``: the app's resolver for subscriber URLs (simulated DNS); by default no name
+    resolves, so a test under ``private_networks: deny`` never sends a DNS query."""
     # subscriber URLs in tests are peers served on loopback: allow private networks here
     # (the shipped default is deny; tests/security checks deny)
     challenge = {"private_networks": "allow", **policy.pop("challenge", {})}
@@ -162,7 +171,7 @@ async def running(
         }
     )
     clock = Clock()
-    app = create_app(settings, clock=clock, background=False)
+    app = create_app(settings, clock=clock, background=False, resolve=resolve or _no_dns)
     # The app runs in the test's own event loop (not a portal thread), so a test can call the
     # registry directly while real peers served from this loop answer it.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]

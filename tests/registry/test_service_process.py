@@ -177,6 +177,11 @@ def test_sigkill_right_after_acknowledged_writes_loses_nothing(
     redis = RedisServer(aof=True).start() if backend == "redis" else None
     try:
         env = _env(tmp_path, redis.url if redis else None)
+        # its subscriber_url is on loopback: the shipped policy with private networks allowed
+        policies = tmp_path / "policies.yaml"
+        shipped = (REPO / "policies.yaml").read_text()
+        policies.write_text(shipped.replace("private_networks: deny", "private_networks: allow"))
+        env["UEI_POLICIES"] = str(policies)
         _add_operator(tmp_path, env)
         service = ServiceProcess(env, tmp_path).start()
         ops = {**env, "UEI_URL": service.url, "UEI_OPERATOR_KEY": str(tmp_path / "ops.json")}
