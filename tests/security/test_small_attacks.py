@@ -8,14 +8,17 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from antiabuse.stores import Store
 from registry.cli import main
 from registry.model import ParticipantType
+from registry.policy import PolicyError
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from tests.test_limits import Caller, nack
+from tests.test_limits import Caller, iso, nack
 from trust import encode_key, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
@@ -94,3 +97,84 @@ def test_uei_verify_explains_a_deeply_nested_body_without_crashing(
         main([*args, "--public-key", encode_key(keys.verify_key)])
     assert exited.value.code == 1
     assert capsys.readouterr().out.startswith("invalid: ")
+
+
+# --- 3. times far outside reason ------------------------------------------------------------
+
+DAY = 86_400.0
+YEAR_1 = "0001-01-01T00:00:00Z"
+YEAR_9999 = "9999-12-31T23:59:59Z"
+
+
+def at(h: Harness, offset: float) -> str:
+    return iso(h.clock() + offset)
+
+
+def search(message_id: str, when: str) -> dict[str, Any]:
+    return {
+        "type": "search",
+        "bap_id": "app.example",
+        "message_id": message_id,
+        "at": when,
+        "search": {"gps": "12.971600,77.594600", "radius_km": 5},
+    }
+
+
+async def all_events(h: Harness) -> list[Any]:
+    store: Store = h.app.state.scraping.store
+    return list(await store.events("app.example", -1e13, 1e13))
+
+
+@pytest.mark.parametrize(
+    "when",
+    [YEAR_1, YEAR_9999, "8 days ago", "6 minutes ahead"],
+)
+async def test_an_event_time_far_from_the_clock_refuses_the_batch_naming_the_event(
+    h: Harness, cpo: Caller, when: str
+) -> None:
+    offsets = {"8 days ago": -8 * DAY, "6 minutes ahead": 360.0}
+    stamp = at(h, offsets[when]) if when in offsets else when
+    batch = [search("m-good", at(h, -60)), search("m-bad", stamp)]
+    error = nack(await cpo.post("/abuse/events", {"events": batch}), 400)
+    assert error["path"] == "events[1].at"
+    assert "events[1].at" in error["message"]
+    assert await all_events(h) == []
+
+
+async def test_event_times_within_the_bounds_are_recorded(h: Harness, cpo: Caller) -> None:
+    """A gateway uploading six days of late logs, or a clock four minutes fast."""
+    batch = [search("m-late", at(h, -6 * DAY)), search("m-fast", at(h, 240.0))]
+    answer = await cpo.post("/abuse/events", {"events": batch})
+    assert answer.status_code == 200, answer.text
+    assert len(await all_events(h)) == 2
+
+
+def vpa(n: int) -> dict[str, str]:
+    return {"kind": "upi_vpa", "value": f"user{n}@okaxis"}
+
+
+@pytest.mark.parametrize("when", [YEAR_1, YEAR_9999])
+async def test_a_report_or_observation_dated_far_from_the_clock_is_refused(
+    h: Harness, cpo: Caller, when: str
+) -> None:
+    amount = {"value": "420.00", "currency": "INR"}
+    report = {"session_ref": "s-1", "amount": amount, "identifiers": [vpa(1)]}
+    error = nack(await cpo.post("/abuse/defaulters/report", report | {"occurred_at": when}), 400)
+    assert error["path"] == "occurred_at"
+    observation = {"context": "session", "identifiers": [vpa(1), vpa(2)]}
+    error = nack(await cpo.post("/abuse/observations", observation | {"observed_at": when}), 400)
+    assert error["path"] == "observed_at"
+    # nothing was opened: the same session reported at a sane time is a new case (201)
+    sane = report | {"occurred_at": at(h, -3600)}
+    assert (await cpo.post("/abuse/defaulters/report", sane)).status_code == 201
+
+
+async def test_a_policy_cannot_stretch_case_expiry_to_take_reports_from_year_1(
+    tmp_path: Path,
+) -> None:
+    """The past bound of reports is the policy's case expiry, so the expiry is bounded."""
+    with pytest.raises(PolicyError, match="case_expiry_days"):
+        async with running(
+            f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, defaulters={"case_expiry_days": 1e6}
+        ):
+            pass
