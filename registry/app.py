@@ -23,6 +23,7 @@ from antiabuse.scraping.scorer import Scorer
 from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
 from antiabuse.stores import ScrapingStore, open_abuse_store
+from antiabuse.stores.files import private_data_dir
 from registry.challenger import Challenger
 from registry.http.admin import admin_action, admin_allow, admin_list, admin_revoke_key
 from registry.http.auth import (
@@ -106,6 +107,7 @@ def create_app(
 ) -> Litestar:
     """``background=False`` leaves following the log and running challenges to the caller
     (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests."""
+    private_data_dir(settings.data_dir)  # an existing one open to others is tightened
     policies = configured_policies(settings)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded

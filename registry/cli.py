@@ -279,6 +279,7 @@ def serve(host: str, port: int) -> None:
     from registry.policy import PolicyError
     from registry.settings import Settings
 
+    os.umask(0o077)  # whatever this process writes is its owner's alone
     try:
         app = create_app(Settings.from_env(os.environ))
     except (ConfigError, PolicyError) as exc:

@@ -5,21 +5,30 @@ times far outside reason, and files other local users could read."""
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
+import stat
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from antiabuse.secret import create_secret_file
 from antiabuse.stores import Store
+from registry.app import create_app
 from registry.cli import main
+from registry.identity import load_key_file
 from registry.model import ParticipantType
 from registry.policy import PolicyError
+from registry.settings import Settings
 from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
+from tests.registry.harness import REPO, Harness, running
+from tests.registry.service_process import ServiceProcess
 from tests.test_limits import Caller, iso, nack
-from trust import encode_key, generate_key_set, sign_header
+from trust import KeySet, encode_key, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
 
@@ -178,3 +187,133 @@ async def test_a_policy_cannot_stretch_case_expiry_to_take_reports_from_year_1(
             f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, defaulters={"case_expiry_days": 1e6}
         ):
             pass
+
+
+# --- 4. files other local users could read --------------------------------------------------
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """The umask of many a shell (022): files the service left to it would be world-readable."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def modes(directory: Path) -> dict[str, int]:
+    """The directory's mode under ``"."`` and each entry's under its name."""
+    found = {".": stat.S_IMODE(directory.stat().st_mode)}
+    found |= {p.name: stat.S_IMODE(p.lstat().st_mode) for p in directory.iterdir()}
+    return found
+
+
+EVERY_FILE = {
+    "operators.json",
+    "registry-keys.json",
+    "network-secret",
+    "uei.db",
+    "uei.db-wal",
+    "uei.db-shm",
+}
+
+
+def add_operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KeySet:
+    """``uei admin add-operator``: lists the key in ``$UEI_DATA_DIR/operators.json``."""
+    monkeypatch.setenv("UEI_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "ops-key.json"
+    main(["admin", "add-operator", "--operator-id", "ops", "--out", str(out)])
+    keys, _ = load_key_file(out)
+    return keys
+
+
+def allow(keys: KeySet, sid: str) -> tuple[str, dict[str, str]]:
+    """A signed operator write (a subscriber, a log entry, a replay-guard row): path, headers."""
+    header = sign_header(
+        b"",
+        keys.signing_key,
+        subscriber_id="ops",
+        unique_key_id=keys.unique_key_id,
+        created=int(time.time()),
+    )
+    return f"/admin/subscribers/{sid}/allow", {"Authorization": header}
+
+
+def assert_owner_only(data: Path) -> None:
+    found = modes(data)
+    assert EVERY_FILE | {"."} <= set(found), found
+    assert found == {name: 0o700 if name == "." else 0o600 for name in found}
+    secret = (data / "network-secret").read_text().strip()
+    for name in ("uei.db", "uei.db-wal"):  # the secret is never in the database
+        raw = (data / name).read_bytes()
+        assert secret.encode() not in raw
+        assert bytes.fromhex(secret) not in raw
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_the_app_keeps_a_fresh_data_dir_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = add_operator(tmp_path, monkeypatch)
+    data = tmp_path / "data"
+    settings = Settings.from_env(
+        {"UEI_DATA_DIR": str(data), "UEI_POLICIES": str(REPO / "policies.yaml")}
+    )
+    app = create_app(settings, background=False)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://uei") as c:
+        path, headers = allow(keys, "x.example")
+        answer = await c.post(path, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert_owner_only(data)
+
+
+@pytest.mark.usefixtures("permissive_umask")
+def test_uei_serve_keeps_a_fresh_data_dir_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = add_operator(tmp_path, monkeypatch)
+    data = tmp_path / "data"
+    env = {"UEI_DATA_DIR": str(data), "UEI_POLICIES": str(REPO / "policies.yaml")}
+    with ServiceProcess(env, tmp_path) as service, httpx.Client(base_url=service.url) as c:
+        path, headers = allow(keys, "x.example")
+        answer = c.post(path, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert_owner_only(data)
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_an_existing_data_dir_open_to_others_is_tightened_and_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As an older version (or a careless copy) left it: 0755, its files 0644."""
+    keys = add_operator(tmp_path, monkeypatch)
+    data = tmp_path / "data"
+    old = sqlite3.connect(data / "uei.db")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE leftover (x)")
+    old.execute("INSERT INTO leftover VALUES (1)")
+    old.commit()  # -wal and -shm stay while this connection is open
+    try:
+        create_secret_file(data / "network-secret")
+        for entry in [data, *data.iterdir()]:
+            entry.chmod(0o755 if entry.is_dir() else 0o644)
+        settings = Settings.from_env(
+            {"UEI_DATA_DIR": str(data), "UEI_POLICIES": str(REPO / "policies.yaml")}
+        )
+        with caplog.at_level(logging.WARNING, logger="uei.files"):
+            app = create_app(settings, background=False)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with (
+            app.lifespan(),
+            httpx.AsyncClient(transport=transport, base_url="http://uei") as c,
+        ):
+            path, headers = allow(keys, "x.example")
+            assert (await c.post(path, headers=headers)).status_code == 200
+            assert_owner_only(data)
+    finally:
+        old.close()
+    tightened = {r.getMessage().split(" was open")[0] for r in caplog.records}
+    assert str(data) in tightened
+    assert str(data / "network-secret") in tightened
