@@ -34,6 +34,7 @@ from registry.http.auth import (
     is_subscribed_bap,
 )
 from registry.http.changelog import change_log
+from registry.http.deadline import body_deadline
 from registry.http.errors import StrictBodies, document_refusals, exception_handlers
 from registry.http.health import healthz, readyz
 from registry.http.lookup import key_path, lookup, lookup_v2, well_known
@@ -178,7 +179,7 @@ def create_app(
         route_handlers=ROUTES,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        middleware=[observe, signer.middleware],
+        middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
         plugins=[StrictBodies()],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
