@@ -21,6 +21,9 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 __all__ = ["BodyTimeout", "body_deadline"]
 
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods whose bodies no route reads."""
+
 
 class BodyTimeout(HTTPException):
     status_code = HTTP_408_REQUEST_TIMEOUT
@@ -39,8 +42,8 @@ def body_deadline(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def bounded(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
+            if scope["type"] != ScopeType.HTTP or scope["method"] in _BODILESS:
+                await app(scope, receive, send)  # the key path pays nothing
                 return
             deadline = asyncio.get_running_loop().time() + seconds
             complete = False
