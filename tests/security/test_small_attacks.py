@@ -111,6 +111,84 @@ def test_uei_verify_explains_a_deeply_nested_body_without_crashing(
     assert capsys.readouterr().out.startswith("invalid: ")
 
 
+# --- 2. slow clients ------------------------------------------------------------------------
+
+PATIENCE = 30.0
+"""The longest a test waits for the server to act: far beyond the tiny timeouts configured,
+so a busy machine cannot fail a test, while a server that never acts still does."""
+
+
+@pytest.fixture
+def slow_service(tmp_path: Path) -> Iterator[ServiceProcess]:
+    env = {"UEI_DATA_DIR": str(tmp_path / "data"), "UEI_POLICIES": str(REPO / "policies.yaml")}
+    args = ["--body-timeout", "0.5", "--timeout-keep-alive", "1"]
+    with ServiceProcess(env, tmp_path, args) as service:
+        yield service
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (or ``PATIENCE`` passes).
+    A reset counts as closed: a server that closes with bytes of ours unread sends one."""
+    sock.settimeout(PATIENCE)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def test_a_body_trickled_byte_by_byte_is_a_408_nack_and_the_connection_closes(
+    slow_service: ServiceProcess,
+) -> None:
+    head = (
+        b"POST /lookup HTTP/1.1\r\nHost: uei\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", slow_service.port)) as sock:
+        sock.sendall(head)
+        sent, started = 0, time.monotonic()
+        # one byte whenever the server has not answered for 0.1 s: 1000 bytes take 100 s
+        while not select.select([sock], [], [], 0.1)[0]:
+            assert time.monotonic() - started < PATIENCE, "the server never answered"
+            sock.sendall(b" ")
+            sent += 1
+        answer = read_until_closed(sock)
+    assert sent < 1000
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 408 Request Timeout", answer[:200]
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert b"connection: close" in headers.lower()
+    error = json.loads(body)["error"]
+    assert error["message"] == "the request body did not arrive in full within 0.5 s"
+
+
+def test_an_idle_keep_alive_connection_is_closed(slow_service: ServiceProcess) -> None:
+    with socket.create_connection(("127.0.0.1", slow_service.port)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: uei\r\n\r\n")
+        started = time.monotonic()
+        answer = read_until_closed(sock)  # one answer, then the server hangs up
+        waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:200]
+    assert answer.count(b"HTTP/1.1") == 1
+    assert waited < PATIENCE
+
+
+async def test_a_body_in_time_is_served(h: Harness) -> None:
+    """The deadline (default 10 s) does not touch an ordinary request, nor one without body."""
+    assert h.app.state.settings.body_timeout == 10.0
+    answer = await h.client.post("/lookup", content=b"{}")
+    assert answer.status_code == 200, answer.text
+    assert (await h.client.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_a_body_timeout_that_is_not_a_positive_number_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="UEI_BODY_TIMEOUT"):
+        Settings.from_env({"UEI_BODY_TIMEOUT": value})
+
+
 # --- 3. times far outside reason ------------------------------------------------------------
 
 DAY = 86_400.0
@@ -320,81 +398,3 @@ async def test_an_existing_data_dir_open_to_others_is_tightened_and_logged(
     tightened = {r.getMessage().split(" was open")[0] for r in caplog.records}
     assert str(data) in tightened
     assert str(data / "network-secret") in tightened
-
-
-# --- 2. slow clients ------------------------------------------------------------------------
-
-PATIENCE = 30.0
-"""The longest a test waits for the server to act: far beyond the tiny timeouts configured,
-so a busy machine cannot fail a test, while a server that never acts still does."""
-
-
-@pytest.fixture
-def slow_service(tmp_path: Path) -> Iterator[ServiceProcess]:
-    env = {"UEI_DATA_DIR": str(tmp_path / "data"), "UEI_POLICIES": str(REPO / "policies.yaml")}
-    args = ["--body-timeout", "0.5", "--timeout-keep-alive", "1"]
-    with ServiceProcess(env, tmp_path, args) as service:
-        yield service
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection (or ``PATIENCE`` passes).
-    A reset counts as closed: a server that closes with bytes of ours unread sends one."""
-    sock.settimeout(PATIENCE)
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except ConnectionResetError:
-        pass
-    return data
-
-
-def test_a_body_trickled_byte_by_byte_is_a_408_nack_and_the_connection_closes(
-    slow_service: ServiceProcess,
-) -> None:
-    head = (
-        b"POST /lookup HTTP/1.1\r\nHost: uei\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 1000\r\n\r\n"
-    )
-    with socket.create_connection(("127.0.0.1", slow_service.port)) as sock:
-        sock.sendall(head)
-        sent, started = 0, time.monotonic()
-        # one byte whenever the server has not answered for 0.1 s: 1000 bytes take 100 s
-        while not select.select([sock], [], [], 0.1)[0]:
-            assert time.monotonic() - started < PATIENCE, "the server never answered"
-            sock.sendall(b" ")
-            sent += 1
-        answer = read_until_closed(sock)
-    assert sent < 1000
-    status, _, rest = answer.partition(b"\r\n")
-    assert status == b"HTTP/1.1 408 Request Timeout", answer[:200]
-    headers, _, body = rest.partition(b"\r\n\r\n")
-    assert b"connection: close" in headers.lower()
-    error = json.loads(body)["error"]
-    assert error["message"] == "the request body did not arrive in full within 0.5 s"
-
-
-def test_an_idle_keep_alive_connection_is_closed(slow_service: ServiceProcess) -> None:
-    with socket.create_connection(("127.0.0.1", slow_service.port)) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: uei\r\n\r\n")
-        started = time.monotonic()
-        answer = read_until_closed(sock)  # one answer, then the server hangs up
-        waited = time.monotonic() - started
-    assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:200]
-    assert answer.count(b"HTTP/1.1") == 1
-    assert waited < PATIENCE
-
-
-async def test_a_body_in_time_is_served(h: Harness) -> None:
-    """The deadline (default 10 s) does not touch an ordinary request, nor one without body."""
-    assert h.app.state.settings.body_timeout == 10.0
-    answer = await h.client.post("/lookup", content=b"{}")
-    assert answer.status_code == 200, answer.text
-    assert (await h.client.get("/healthz")).status_code == 200
-
-
-@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
-def test_a_body_timeout_that_is_not_a_positive_number_is_refused(value: str) -> None:
-    with pytest.raises(ConfigError, match="UEI_BODY_TIMEOUT"):
-        Settings.from_env({"UEI_BODY_TIMEOUT": value})
