@@ -23,6 +23,7 @@ from antiabuse.errors import InvalidIdentifier, InvalidRequest
 from antiabuse.identity import IdentifierError, Kind, token
 from antiabuse.ledger import Action, Case, Standing, standing
 from antiabuse.service import Context, Defaulters, Purpose
+from antiabuse.times import timestamp
 from antiabuse.verdict import Reason, SettleWith
 from trust import ack_body
 
@@ -164,12 +165,6 @@ def _paise(amount: Amount) -> int:
     return int(value * 100)
 
 
-def _timestamp(value: datetime, field: str) -> float:
-    if value.tzinfo is None:
-        raise InvalidRequest("times must carry a zone, e.g. 2026-01-01T00:00:00Z", field)
-    return value.timestamp()
-
-
 def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
     policy = api.defaulters.policy()
     return CaseAnswer(
@@ -196,7 +191,7 @@ async def report(
         data.session_ref,
         _paise(data.amount),
         data.amount.currency,
-        _timestamp(data.occurred_at, "occurred_at"),
+        timestamp(data.occurred_at, "occurred_at"),
         tokens,
     )
     return Response(_case_answer(api, case), status_code=201 if created else 200)
@@ -216,7 +211,7 @@ async def observations(
             "an observation links two or more different identifiers", "identifiers"
         )
     await api.defaulters.observe(
-        reporter, tokens, _timestamp(data.observed_at, "observed_at"), data.context
+        reporter, tokens, timestamp(data.observed_at, "observed_at"), data.context
     )
     return Response(ack_body(), media_type="application/json")
 

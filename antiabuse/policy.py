@@ -11,6 +11,7 @@ from typing import Annotated
 import msgspec
 
 __all__ = [
+    "MAX_CASE_EXPIRY_DAYS",
     "DefaultersPolicy",
     "DisputePolicy",
     "QueryQuota",
@@ -21,6 +22,10 @@ __all__ = [
 
 _Unit = Annotated[float, msgspec.Meta(ge=0, le=1)]
 _Days = Annotated[float, msgspec.Meta(ge=0)]
+
+MAX_CASE_EXPIRY_DAYS = 3 * 365 + 1
+"""The longest ``case_expiry_days`` a policy may set: three years, India's limitation period
+for recovering a debt. So no report or observation older than that is ever taken."""
 
 
 class Verdict(StrEnum):
@@ -94,8 +99,9 @@ class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
     """Links read per identifier while following evidence (bounds the query's work)."""
     notice_days: _Days = 7
     """A case counts this long after the unpaid session (``occurred_at``), not before."""
-    case_expiry_days: _Days = 365
-    """A case older than this (from ``occurred_at``) counts no more."""
+    case_expiry_days: Annotated[float, msgspec.Meta(ge=0, le=MAX_CASE_EXPIRY_DAYS)] = 365
+    """A case older than this (from ``occurred_at``) counts no more, and reports and
+    observations older than this are refused. At most three years."""
     dispute: DisputePolicy = DisputePolicy()
     thresholds: Thresholds = Thresholds()
     minimum_amount: Annotated[float, msgspec.Meta(ge=0)] = 50.0

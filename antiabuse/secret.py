@@ -49,4 +49,5 @@ def create_secret_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
+        os.fchmod(fd, 0o600)  # whatever the umask
         out.write(secrets.token_hex(_MIN_BYTES) + "\n")

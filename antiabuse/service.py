@@ -18,12 +18,10 @@ from antiabuse.errors import Conflict, InvalidRequest, NotFound, RateLimited
 from antiabuse.ledger import DAY, Action, AuditEntry, Case, act
 from antiabuse.policy import DefaultersPolicy, Verdict
 from antiabuse.stores import AbuseStore, CaseConflict
+from antiabuse.times import checked
 from antiabuse.verdict import Decision, Evidence, decide, passable, usable
 
 __all__ = ["Answer", "Context", "Defaulters", "Purpose"]
-
-MAX_FUTURE_SECONDS = 300.0
-"""How far ahead of our clock a reported time may lie (clock skew)."""
 
 
 class Purpose(StrEnum):
@@ -50,15 +48,14 @@ class Defaulters:
     clock: Callable[[], float]
 
     def _check_time(self, at: float, field: str, policy: DefaultersPolicy) -> None:
-        now = self.clock()
-        if at > now + MAX_FUTURE_SECONDS:
-            raise InvalidRequest(f"{field} lies in the future", field)
-        if now - at >= policy.case_expiry_days * DAY:
-            raise InvalidRequest(
-                f"{field} is older than the network's case expiry "
-                f"({policy.case_expiry_days:g} days); it would never count",
-                field,
-            )
+        checked(
+            at,
+            field,
+            now=self.clock(),
+            max_age=policy.case_expiry_days * DAY,
+            too_old=f"is older than the network's case expiry ({policy.case_expiry_days:g} "
+            "days); it would never count",
+        )
 
     async def report(
         self,

@@ -23,6 +23,7 @@ from antiabuse.scraping.scorer import Scorer
 from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
 from antiabuse.stores import ScrapingStore, open_abuse_store
+from antiabuse.stores.files import private_data_dir
 from registry.challenger import Challenger
 from registry.http.admin import (
     admin_action,
@@ -39,6 +40,7 @@ from registry.http.auth import (
     is_subscribed_bap,
 )
 from registry.http.changelog import change_log
+from registry.http.deadline import body_deadline
 from registry.http.errors import StrictBodies, document_refusals, exception_handlers
 from registry.http.health import healthz, readyz
 from registry.http.lookup import key_path, lookup, lookup_v2, well_known
@@ -120,6 +122,7 @@ def create_app(
     """``background=False`` leaves following the log and running challenges to the caller
     (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests;
     ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
+    private_data_dir(settings.data_dir)  # an existing one open to others is tightened
     policies = configured_policies(settings)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
@@ -192,7 +195,7 @@ def create_app(
         route_handlers=ROUTES,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        middleware=[observe, signer.middleware],
+        middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
         plugins=[StrictBodies()],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -163,7 +163,7 @@ class Challenger:
         content = await self._post(routes, body, headers, policy)
         try:
             answer = msgspec.json.decode(content, type=_Answer).answer
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # nested too deeply is not JSON to us
             raise _Failed("bad_response", 'expected {"answer": "..."} in JSON', 200) from None
         outcome = self._judge(answer, otp, challenge, key, policy)
         if outcome == "passed":

@@ -6,6 +6,7 @@ Key arguments take the key text itself (base64 in any accepted encoding, or PEM)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -266,11 +267,52 @@ def challenge_encrypt(private_key: str, peer_public_key: str, plaintext: str) ->
         raise click.BadParameter(str(exc), param_hint="--peer-public-key") from None
 
 
+MAX_HEADER_BYTES = 16 * 1024
+"""The largest request line and header block uvicorn (h11) buffers while it arrives: a Beckn
+request's headers are well under 2 KiB. Past it, a plain-text 400 before the app sees it."""
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-def serve(host: str, port: int) -> None:
-    """Start the service (SQLite in ./.uei unless UEI_STORE says otherwise)."""
+@click.option(
+    "--timeout-keep-alive",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    metavar="SECONDS",
+    help="close a keep-alive connection that sends no new request for this long",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="answer 408 and close the connection when a request body has not arrived in full "
+    "this long after its headers  [default: UEI_BODY_TIMEOUT, else 10]",
+)
+@click.option(
+    "--limit-concurrency",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="answer 503 to new requests while N connections and requests are open (bounds "
+    "memory under a flood; idle connections count too)  [default: no limit]",
+)
+def serve(
+    host: str,
+    port: int,
+    timeout_keep_alive: int,
+    body_timeout: float | None,
+    limit_concurrency: int | None,
+) -> None:
+    """Start the service (SQLite in ./.uei unless UEI_STORE says otherwise).
+
+    Slow clients: idle keep-alive connections close after --timeout-keep-alive, request
+    bodies must arrive within --body-timeout, header blocks are capped at 16 KiB. How slowly
+    headers arrive, and how many connections one client holds, are left to a reverse proxy
+    in front (e.g. nginx's client_header_timeout and limit_conn).
+
+    Files the service writes (the data directory, the database, keys) are its owner's only.
+    """
     import uvicorn
 
     from registry.app import create_app
@@ -279,11 +321,24 @@ def serve(host: str, port: int) -> None:
     from registry.policy import PolicyError
     from registry.settings import Settings
 
+    os.umask(0o077)  # whatever this process writes is its owner's alone
     try:
-        app = create_app(Settings.from_env(os.environ))
+        settings = Settings.from_env(os.environ)
+        if body_timeout is not None:
+            settings = dataclasses.replace(settings, body_timeout=body_timeout)
+        app = create_app(settings)
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_config=log_config(), access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=log_config(),
+        access_log=False,
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=limit_concurrency,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
 
 
 cli.add_command(abuse)

@@ -19,6 +19,7 @@ import click
 import httpx
 import msgspec
 
+from antiabuse.stores.files import write_private
 from registry.changelog import ChainBroken, LogEntry, verify_chain
 from registry.identity import ConfigError, load_key_file, save_key_file
 from registry.policy import PolicyError, configured_policies, load_policies
@@ -147,8 +148,7 @@ def add_operator(operator_id: str, out: Path) -> None:
             "signing_public_key": encode_key(keys.verify_key),
         }
     )
-    listing.parent.mkdir(parents=True, exist_ok=True)
-    listing.write_text(json.dumps(current, indent=2))
+    write_private(listing, json.dumps(current, indent=2))
     click.echo(
         f"operator {operator_id} key {keys.unique_key_id}: private key in {out}, "
         f"public key listed in {listing}"

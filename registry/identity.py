@@ -55,6 +55,7 @@ def save_key_file(path: Path, keys: KeySet, subscriber_id: str | None = None) ->
         fields["subscriber_id"] = subscriber_id
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
+        os.fchmod(fd, 0o600)  # whatever the umask
         json.dump(fields, out, indent=2)
 
 

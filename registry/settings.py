@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from registry.identity import ConfigError
 
 __all__ = ["Settings"]
 
@@ -18,7 +21,7 @@ class Settings:
     ``UEI_REGISTRY_KEYS`` (created in the data dir on SQLite; required with Redis),
     ``UEI_OPERATORS`` (``$UEI_DATA_DIR/operators.json``), ``UEI_NETWORK_SECRET`` (the file
     holding the secret that keys identity tokens; created in the data dir on SQLite, required
-    with Redis).
+    with Redis), ``UEI_BODY_TIMEOUT`` (seconds, ``10``).
     """
 
     data_dir: Path
@@ -33,6 +36,8 @@ class Settings:
     absent, and the defaults apply."""
     follow_interval: float = 0.5
     """Seconds between change-log polls: revocations reach every replica within one second."""
+    body_timeout: float = 10.0
+    """Seconds a request body may take to arrive in full after its headers; then a 408."""
 
     @property
     def embedded(self) -> bool:
@@ -57,4 +62,18 @@ class Settings:
             registry_keys=Path(keys) if keys else None,
             operators=Path(operators) if operators else None,
             network_secret=Path(secret) if secret else None,
+            body_timeout=_seconds(env, "UEI_BODY_TIMEOUT", 10.0),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, not {text!r}")
+    return value

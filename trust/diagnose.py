@@ -34,7 +34,7 @@ _FORMS: list[tuple[str, Callable[[Any], str]]] = [
 def _candidates(body: bytes) -> Iterator[tuple[str, bytes]]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or nested too deeply
         return
     stripped = body.strip()
     if stripped != body:

@@ -28,6 +28,7 @@ from antiabuse.scraping.policy import QuotaAction, ResolvedRule
 from antiabuse.scraping.quotas import CheckResult, Quotas, retry_key
 from antiabuse.scraping.verdicts import BapVerdict
 from antiabuse.stores import ScrapingStore
+from antiabuse.times import MAX_EVENT_AGE_SECONDS, checked, timestamp
 from trust import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, problem
 
 __all__ = ["ROUTER", "Reader", "ScrapingApi"]
@@ -257,22 +258,26 @@ async def quota_check(
 
 
 def _event(api: ScrapingApi, caller: str, i: int, wire: WireEvent) -> Event:
-    at = wire.at
-    if at.tzinfo is None:
-        raise InvalidRequest(
-            "times must carry a zone, e.g. 2026-01-01T00:00:00Z", f"events[{i}].at"
-        )
+    where = f"events[{i}].at"
+    at = checked(
+        timestamp(wire.at, where),
+        where,
+        now=api.quotas.clock(),
+        max_age=MAX_EVENT_AGE_SECONDS,
+        too_old=f"is more than {MAX_EVENT_AGE_SECONDS / 86_400:g} days old; no scoring "
+        "window reaches that far back",
+    )
     user = _user(api, wire.bap_id, wire.user_ref)
     if wire.type == "search":
         if wire.search is None:
             raise InvalidRequest("a search event needs its search", f"events[{i}].search")
         lat, lon = _point(wire.search, f"events[{i}].search")
         via = wire.via or caller
-        return Search(at.timestamp(), lat, lon, wire.search.radius_km, via, user)
+        return Search(at, lat, lon, wire.search.radius_km, via, user)
     if wire.bpp_id is None or wire.location_id is None:
         field = "bpp_id" if wire.bpp_id is None else "location_id"
         raise InvalidRequest(f"a {wire.type} event needs {field}", f"events[{i}].{field}")
-    return Funnel(at.timestamp(), FunnelKind(wire.type), wire.bpp_id, wire.location_id, user)
+    return Funnel(at, FunnelKind(wire.type), wire.bpp_id, wire.location_id, user)
 
 
 @post(

@@ -19,6 +19,7 @@ import msgspec
 from antiabuse.ledger import AuditEntry, Case
 from antiabuse.quota import QuotaAnswer, gcra
 from antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
+from antiabuse.stores.files import private_file
 from antiabuse.stores.sqlite_scraping import SCRAPING_SCHEMA, SqliteScrapingStore
 
 __all__ = ["SqliteAbuseStore"]
@@ -43,8 +44,11 @@ CREATE TABLE IF NOT EXISTS abuse_audit (seq INTEGER PRIMARY KEY, entry BLOB NOT 
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_file(path)  # before SQLite makes it with the umask's mode (-wal, -shm follow it)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
+    for companion in ("-wal", "-shm"):  # left by an earlier run, perhaps with another mode
+        private_file(path.with_name(path.name + companion), create=False)
     db.execute("PRAGMA busy_timeout=5000")
     db.executescript(_SCHEMA + SCRAPING_SCHEMA)
     return db

@@ -91,6 +91,19 @@ def _on_not_utf8(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response
     )
 
 
+def _on_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """msgspec raises this, not a DecodeError (which Litestar makes a 400), for a body nested
+    deeper than Python's recursion limit (``[[[[...]]]]``). Any other RecursionError is ours."""
+    if "while deserializing" not in str(exc):
+        return _on_unexpected(request, exc)
+    return _nack(
+        HTTP_400_BAD_REQUEST,
+        ErrorCode.BAD_REQUEST,
+        "the body is not valid JSON: nested too deeply (no request of this API nests more "
+        "than a few levels)",
+    )
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _nack(
@@ -103,6 +116,7 @@ exception_handlers: ExceptionHandlersMap = {
     SignatureError: _on_signature_error,
     Refusal: _on_refusal,
     UnicodeDecodeError: _on_not_utf8,
+    RecursionError: _on_recursion,
     Exception: _on_unexpected,
 }
 

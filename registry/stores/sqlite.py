@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import msgspec
 
+from antiabuse.stores.files import private_file
 from registry.changelog import LogEntry
 from registry.model import Subscriber
 from registry.stores.base import SaveConflict, decode_entry, decode_subscriber, encode
@@ -36,8 +37,11 @@ CREATE INDEX IF NOT EXISTS replay_expires ON replay (expires);
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_file(path)  # before SQLite makes it with the umask's mode (-wal, -shm follow it)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
+    for companion in ("-wal", "-shm"):  # left by an earlier run, perhaps with another mode
+        private_file(path.with_name(path.name + companion), create=False)
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA busy_timeout=5000")
     db.executescript(_SCHEMA)

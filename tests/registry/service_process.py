@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -15,16 +16,18 @@ UEI = Path(sys.executable).parent / "uei"
 
 
 class ServiceProcess:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, args: Sequence[str] = ()) -> None:
+        """``args``: more ``uei serve`` options."""
         self.env = {**os.environ, **env}
         self.cwd = cwd
+        self.args = list(args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> ServiceProcess:
         process = subprocess.Popen(
-            [str(UEI), "serve", "--port", str(self.port)],
+            [str(UEI), "serve", "--port", str(self.port), *self.args],
             cwd=self.cwd,
             env=self.env,
             stderr=subprocess.PIPE,
@@ -37,6 +40,8 @@ class ServiceProcess:
             if "Uvicorn running on" in line:
                 break
         else:
+            process.wait(timeout=10)
+            process.stderr.close()
             raise RuntimeError("uei serve did not start:\n" + "".join(seen[-20:]))
         self._process = process
         return self
