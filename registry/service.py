@@ -16,6 +16,7 @@ from nacl.signing import VerifyKey
 from registry.challenger import Challenger
 from registry.changelog import LogEntry, chain
 from registry.errors import Conflict, NotFound, RegistryError
+from registry.follower import Follower
 from registry.lifecycle import Event
 from registry.model import KeyState, Subscriber
 from registry.operations import (
@@ -45,7 +46,6 @@ OPERATOR_ACTIONS = {
     "approve": Event.APPROVE,
 }
 _MAX_COMMIT_TRIES = 10
-_LOG_PAGE = 1000
 
 
 class Registry:
@@ -57,7 +57,7 @@ class Registry:
         clock: Callable[[], float],
     ) -> None:
         self.store = store
-        self.view = RegistryView()
+        self.follower = Follower(store, clock)
         self.policy = policy
         self.clock = clock
         self._challenger = challenger
@@ -65,25 +65,14 @@ class Registry:
 
     # --- following the change log -------------------------------------------------------
 
+    @property
+    def view(self) -> RegistryView:
+        """This replica's view of the registry (a new one after the follower rebuilds it)."""
+        return self.follower.view
+
     async def sync(self) -> int:
-        """Bring the view up to the store's log head; returns how many entries it applied."""
-        if self.view.seq == 0 and len(self.view) == 0:
-            head = await self.store.head()
-            for sub in await self.store.load_all():
-                self.view.put(sub)
-            self.view.seq = head.seq if head else 0
-            return 0
-        applied = 0
-        while True:
-            entries = await self.store.log_after(self.view.seq, _LOG_PAGE)
-            if not entries:
-                return applied
-            for sid in {e.subscriber_id for e in entries}:
-                fresh = await self.store.load(sid)
-                if fresh is not None:
-                    self.view.put(fresh)
-            self.view.seq = entries[-1].seq
-            applied += len(entries)
+        """One follow step (see ``Follower.step``); returns how many entries it applied."""
+        return await self.follower.step()
 
     # --- changes --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import msgspec
 from nacl.signing import VerifyKey
 
+from registry.changelog import GENESIS, LogEntry
 from registry.model import Key, KeyState, Status, Subscriber
 from registry.records import LookupRecord, record
 from trust import UnknownKey, load_verify_key
@@ -59,6 +60,12 @@ class RegistryView:
         """(subscriber_id, unique_key_id) -> next attempt time, for pending keys only."""
         self.seq = 0
         """The last change-log entry this view reflects."""
+        self.last_hash = GENESIS
+        """That entry's hash: the follower checks that the store's log still holds it."""
+
+    def fresh(self) -> RegistryView:
+        """An empty view set up as this one, to rebuild into."""
+        return RegistryView()
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -75,6 +82,11 @@ class RegistryView:
         for key in sub.keys:
             if key.state is KeyState.PENDING and key.next_attempt_at is not None:
                 self._pending[(sub.subscriber_id, key.unique_key_id)] = key.next_attempt_at
+
+    def reached(self, entry: LogEntry) -> None:
+        """The view now reflects the log up to ``entry``."""
+        self.seq = entry.seq
+        self.last_hash = entry.hash
 
     def subscriber(self, subscriber_id: str) -> Subscriber | None:
         return self._subscribers.get(subscriber_id)
