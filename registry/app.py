@@ -40,6 +40,7 @@ from registry.http.observe import metrics, observe
 from registry.http.signing import ResponseSigner
 from registry.http.subscribe import challenges, revoke_own_key, subscribe
 from registry.identity import ConfigError, RegistryIdentity, load_operators
+from registry.persistence import judge_persistence
 from registry.policy import configured_policies
 from registry.service import Registry
 from registry.settings import Settings
@@ -150,6 +151,9 @@ def create_app(
                 lambda bap: is_subscribed_bap(registry, bap),
             )
             try:
+                app.state.persistence = judge_persistence(
+                    await store.durability(), app.state.policies.registry.persistence
+                )
                 await registry.sync()
                 scorer = Scorer(abuse_store, lambda: app.state.policies.scraping, clock)
                 app.state.scorer = scorer

@@ -271,16 +271,22 @@ def challenge_encrypt(private_key: str, peer_public_key: str, plaintext: str) ->
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 def serve(host: str, port: int) -> None:
     """Start the service (SQLite in ./.uei unless UEI_STORE says otherwise)."""
+    import asyncio
+
     import uvicorn
 
     from registry.app import create_app
     from registry.http.observe import log_config
     from registry.identity import ConfigError
-    from registry.policy import PolicyError
+    from registry.persistence import require_persistence
+    from registry.policy import Persistence, PolicyError
     from registry.settings import Settings
 
     try:
-        app = create_app(Settings.from_env(os.environ))
+        settings = Settings.from_env(os.environ)
+        app = create_app(settings)
+        if app.state.policies.registry.persistence is Persistence.REQUIRE:
+            asyncio.run(require_persistence(settings.store))
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(app, host=host, port=port, log_config=log_config(), access_log=False)

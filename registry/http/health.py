@@ -35,7 +35,7 @@ def healthz() -> Health:
 async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     """503 while a store cannot be reached, and while this replica's view does not describe
     the store (its log went back: until the view is rebuilt). The detail says where the view
-    is in the log and what happened at the last rebuild."""
+    is in the log, what happened at the last rebuild, and whether the store persists writes."""
     state = request.app.state
     try:
         await state.registry.store.ping()
@@ -43,6 +43,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     except Exception as exc:  # any store failure means not ready
         return Response(Health("unavailable", f"store: {type(exc).__name__}"), status_code=503)
     ready, detail = state.registry.follower.readiness()
+    detail = f"{detail}; {state.persistence}"
     if not ready:
         return Response(Health("unavailable", detail), status_code=503)
     return Response(Health("ok", detail))

@@ -1,25 +1,31 @@
 """Finding 7, "the store can silently go back": Redis restarts without its data, fails over to
 a replica that missed writes, or a backup is restored. Every replica notices at its next
 follow step, rebuilds its view from the store, and says so (log, ``/readyz``); operators can
-act again."""
+act again. And at start, a Redis that would lose acknowledged writes is named (or refused)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import msgspec
 import pytest
 import redis
 
+from antiabuse.secret import create_secret_file
+from registry.identity import ConfigError, save_key_file
 from registry.stores import RegistryStore
 from tests.conftest import backend_url
-from tests.redis_servers import RedisServer, redis_command
+from tests.redis_servers import RedisCluster, RedisServer, redis_command
 from tests.registry.factories import Participant, enrol
 from tests.registry.harness import Harness, running
+from tests.registry.service_process import UEI
+from trust import generate_key_set
 
 pytestmark = pytest.mark.anyio
 
@@ -226,3 +232,114 @@ async def test_readiness_fails_until_the_view_is_rebuilt(
         assert status == 200
         assert detail.startswith(f"log at 0; store log went back from {seq} to 0; view rebuilt")
         assert await _key_path(h, one) == 404
+
+
+# --- persistence at start ---------------------------------------------------------------
+
+
+async def _refused(url: str, tmp_path: Path, **policy: Any) -> str:
+    """The ``ConfigError`` that stops the app at start (Litestar's lifespan hands it over
+    wrapped in exception groups)."""
+    with pytest.raises((ConfigError, BaseExceptionGroup)) as caught:
+        async with running(url, tmp_path, **policy):
+            pass
+    error: BaseException = caught.value
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    assert isinstance(error, ConfigError), repr(error)
+    return str(error)
+
+
+async def test_require_refuses_a_redis_without_aof(url: str, tmp_path: Path) -> None:
+    port = url.split(":")[2].split("/")[0]
+    assert (await _refused(url, tmp_path, persistence="require")).startswith(
+        f"registry.persistence is require, but AOF is off on 127.0.0.1:{port} appendonly no: "
+        "a restart of Redis would lose acknowledged writes."
+    )
+
+
+def test_uei_serve_refuses_a_redis_without_aof_in_one_line(url: str, tmp_path: Path) -> None:
+    keys, secret, policies = (tmp_path / n for n in ("keys.json", "secret", "policies.yaml"))
+    save_key_file(keys, generate_key_set(), "registry.uei")
+    create_secret_file(secret)
+    policies.write_text("registry:\n  persistence: require\n")
+    env = {
+        **os.environ,
+        "UEI_DATA_DIR": str(tmp_path / "data"),
+        "UEI_STORE": url,
+        "UEI_REGISTRY_KEYS": str(keys),
+        "UEI_NETWORK_SECRET": str(secret),
+        "UEI_POLICIES": str(policies),
+    }
+    result = subprocess.run(
+        [str(UEI), "serve", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    port = url.split(":")[2].split("/")[0]
+    assert (result.returncode, result.stderr.count("\n")) == (2, 1)
+    assert result.stderr.startswith(
+        f"uei: error: registry.persistence is require, but AOF is off on 127.0.0.1:{port} "
+        "appendonly no: a restart of Redis would lose acknowledged writes."
+    )
+
+
+async def test_warn_starts_on_a_redis_without_aof_and_says_so(
+    url: str, tmp_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    port = url.split(":")[2].split("/")[0]
+    async with running(url, tmp_path, persistence="warn") as h:
+        status, detail = await _ready(h)
+    assert status == 200
+    assert detail == f"log at 0; persistence at risk (AOF is off on 127.0.0.1:{port} appendonly no)"
+    (warning,) = [r for r in logged.records if "AOF is off" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    assert f"127.0.0.1:{port}" in warning.getMessage()
+
+
+async def test_require_starts_on_a_redis_with_aof(tmp_path: Path) -> None:
+    with RedisServer(aof=True) as server:
+        async with running(server.url, tmp_path, persistence="require") as h:
+            assert await _ready(h) == (
+                200,
+                f"log at 0; persistence ok (127.0.0.1:{server.port} appendonly yes)",
+            )
+
+
+async def test_a_redis_that_refuses_config_is_unknown(
+    tmp_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    """Managed Redis often disables CONFIG: persistence cannot be checked."""
+    with RedisServer(extra_args=["--rename-command", "CONFIG", ""]) as server:
+        unknown = f"persistence is unknown on 127.0.0.1:{server.port} CONFIG refused: "
+        assert unknown in await _refused(server.url, tmp_path, persistence="require")
+        async with running(server.url, tmp_path) as h:
+            status, detail = await _ready(h)
+    assert status == 200
+    assert unknown in detail
+    assert any("persistence is unknown" in r.getMessage() for r in logged.records)
+
+
+async def test_every_cluster_master_is_checked(
+    request: pytest.FixtureRequest,
+    redis_cluster: RedisCluster,
+    tmp_path: Path,
+    logged: pytest.LogCaptureFixture,
+) -> None:
+    url = backend_url(request, "cluster", tmp_path)
+    refused = await _refused(url, tmp_path, persistence="require")
+    async with running(url, tmp_path):
+        pass
+    (warning,) = [r for r in logged.records if "AOF is off" in r.getMessage()]
+    for port in redis_cluster.ports:
+        assert f"127.0.0.1:{port} appendonly no" in refused
+        assert f"127.0.0.1:{port} appendonly no" in warning.getMessage()
+
+
+async def test_sqlite_has_nothing_to_check(tmp_path: Path) -> None:
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, persistence="require") as h:
+        assert await _ready(h) == (200, "log at 0; persistence ok (sqlite WAL, synchronous=FULL)")
