@@ -117,10 +117,12 @@ async def running(
     defaulters: dict[str, Any] | None = None,
     quotas: dict[str, Any] | None = None,
     scraping: dict[str, Any] | None = None,
+    background: bool = False,
     **policy: Any,
 ) -> AsyncIterator[Harness]:
-    """The app on ``store_url`` with an operator, background work off (tests drive it).
-    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those."""
+    """The app on ``store_url`` with an operator, background work off (tests drive it)
+    unless ``background``. ``policy``: the registry section; ``defaulters``, ``quotas``,
+    ``scraping``: those."""
     # subscriber URLs in tests are peers served on loopback: allow private networks here
     # (the shipped default is deny; tests/security checks deny)
     challenge = {"private_networks": "allow", **policy.pop("challenge", {})}
@@ -162,7 +164,7 @@ async def running(
         }
     )
     clock = Clock()
-    app = create_app(settings, clock=clock, background=False)
+    app = create_app(settings, clock=clock, background=background)
     # The app runs in the test's own event loop (not a portal thread), so a test can call the
     # registry directly while real peers served from this loop answer it.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]

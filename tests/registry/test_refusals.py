@@ -183,7 +183,9 @@ async def test_unknown_and_unready_keys_on_the_key_path(h: Harness) -> None:
 
 
 async def test_failed_challenges_are_recorded_and_retried_per_policy(tmp_path: Path) -> None:
-    schedule = {"challenge": {"retry_after_seconds": [0, 10, 60, 300], "timeout_seconds": 0.5}}
+    schedule: dict[str, Any] = {
+        "challenge": {"retry_after_seconds": [0, 10, 60, 300], "timeout_seconds": 0.5}
+    }
     async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, **schedule) as h:
         peer = SubscriberPeer(generate_key_set(), h.well_known, style="error")
         async with serve(peer):
@@ -229,7 +231,7 @@ async def test_failed_challenges_are_recorded_and_retried_per_policy(tmp_path: P
 
 
 async def test_a_slow_subscriber_times_out_without_holding_up_others(tmp_path: Path) -> None:
-    policy = {"challenge": {"timeout_seconds": 0.3}}
+    policy: dict[str, Any] = {"challenge": {"timeout_seconds": 0.3}}
     async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, **policy) as h:
         stuck = asyncio.Event()
         slow = SubscriberPeer(generate_key_set(), h.well_known)
