@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 from litestar import Litestar
@@ -49,6 +49,7 @@ from registry.http.signing import ResponseSigner
 from registry.http.subscribe import challenges, revoke_own_key, subscribe
 from registry.identity import ConfigError, RegistryIdentity, load_operators
 from registry.operations import Reserved
+from registry.persistence import judge_persistence
 from registry.policy import configured_policies
 from registry.service import Registry
 from registry.settings import Settings
@@ -85,15 +86,18 @@ ROUTES: list[ControllerRouterHandler] = [
 ]
 
 
-async def _follow(registry: Registry, interval: float) -> None:
-    """Keep the view on the log head and run due challenges, until cancelled."""
+async def _every(interval: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
+    """Run ``step`` every ``interval`` seconds (or back to back when it takes longer), until
+    cancelled. Following the log and running challenges each get one such loop, so a slow
+    challenge never delays a revocation reaching this replica's view."""
+    loop = asyncio.get_running_loop()
     while True:
+        started = loop.time()
         try:
-            await registry.sync()
-            await registry.run_due_challenges()
+            await step()
         except Exception:  # the loop must survive a store outage
-            log.exception("background follow failed; retrying")
-        await asyncio.sleep(interval)
+            log.exception("%s failed; retrying", what)
+        await asyncio.sleep(max(0.0, started + interval - loop.time()))
 
 
 async def _score(scorer: Scorer, store: ScrapingStore, clock: Callable[[], float]) -> None:
@@ -169,12 +173,21 @@ def create_app(
                 lambda bap: is_subscribed_bap(registry, bap),
             )
             try:
+                app.state.persistence = judge_persistence(
+                    await store.durability(), app.state.policies.registry.persistence
+                )
                 await registry.sync()
+                interval = settings.follow_interval
                 scorer = Scorer(abuse_store, lambda: app.state.policies.scraping, clock)
                 app.state.scorer = scorer
                 tasks = (
                     [
-                        asyncio.create_task(_follow(registry, settings.follow_interval)),
+                        asyncio.create_task(
+                            _every(interval, "following the change log", registry.sync)
+                        ),
+                        asyncio.create_task(
+                            _every(interval, "starting challenges", registry.start_challenges)
+                        ),
                         asyncio.create_task(_score(scorer, abuse_store, clock)),
                     ]
                     if background
@@ -187,6 +200,7 @@ def create_app(
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await task
+                    await registry.stop_challenges()
             finally:
                 await abuse_store.close()
                 await store.close()

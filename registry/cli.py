@@ -313,12 +313,15 @@ def serve(
 
     Files the service writes (the data directory, the database, keys) are its owner's only.
     """
+    import asyncio
+
     import uvicorn
 
     from registry.app import create_app
     from registry.http.observe import log_config
     from registry.identity import ConfigError
-    from registry.policy import PolicyError
+    from registry.persistence import require_persistence
+    from registry.policy import Persistence, PolicyError
     from registry.settings import Settings
 
     os.umask(0o077)  # whatever this process writes is its owner's alone
@@ -327,6 +330,8 @@ def serve(
         if body_timeout is not None:
             settings = dataclasses.replace(settings, body_timeout=body_timeout)
         app = create_app(settings)
+        if app.state.policies.registry.persistence is Persistence.REQUIRE:
+            asyncio.run(require_persistence(settings.store))
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(

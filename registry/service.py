@@ -17,6 +17,7 @@ from nacl.signing import VerifyKey
 from registry.challenger import Challenger
 from registry.changelog import Actor, LogEntry, chain
 from registry.errors import Conflict, NotFound, RegistryError
+from registry.follower import Follower
 from registry.lifecycle import Event
 from registry.model import KeyState, RoleGrant, Subscriber
 from registry.operations import (
@@ -51,7 +52,6 @@ OPERATOR_ACTIONS = {
     "approve": Event.APPROVE,
 }
 _MAX_COMMIT_TRIES = 10
-_LOG_PAGE = 1000
 
 
 class Registry:
@@ -66,7 +66,7 @@ class Registry:
     ) -> None:
         """``own``: the registry's own record, served from its identity, never the store."""
         self.store = store
-        self.view = RegistryView(pinned=[own] if own is not None else [])
+        self.follower = Follower(store, clock, pinned=[own] if own is not None else [])
         self.policy = policy
         self.clock = clock
         self.reserved = reserved
@@ -77,25 +77,14 @@ class Registry:
 
     # --- following the change log -------------------------------------------------------
 
+    @property
+    def view(self) -> RegistryView:
+        """This replica's view of the registry (a new one after the follower rebuilds it)."""
+        return self.follower.view
+
     async def sync(self) -> int:
-        """Bring the view up to the store's log head; returns how many entries it applied."""
-        if self.view.seq == 0 and len(self.view) == 0:
-            head = await self.store.head()
-            for sub in await self.store.load_all():
-                self.view.put(sub)
-            self.view.seq = head.seq if head else 0
-            return 0
-        applied = 0
-        while True:
-            entries = await self.store.log_after(self.view.seq, _LOG_PAGE)
-            if not entries:
-                return applied
-            for sid in {e.subscriber_id for e in entries}:
-                fresh = await self.store.load(sid)
-                if fresh is not None:
-                    self.view.put(fresh)
-            self.view.seq = entries[-1].seq
-            applied += len(entries)
+        """One follow step (see ``Follower.step``); returns how many entries it applied."""
+        return await self.follower.step()
 
     # --- changes --------------------------------------------------------------------------
 
@@ -210,6 +199,17 @@ class Registry:
             task.add_done_callback(self._finished)
             started.append(task)
         return started
+
+    async def start_challenges(self) -> None:
+        """The background step: start what is due, wait for none of it."""
+        self.start_due_challenges()
+
+    async def stop_challenges(self) -> None:
+        """Cancel the attempts in flight (at shutdown); each is due again on restart."""
+        running = list(self._challenging.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     def _finished(self, task: asyncio.Task[bool]) -> None:
         for sid, running in list(self._challenging.items()):

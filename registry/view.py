@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import msgspec
 from nacl.signing import VerifyKey
 
+from registry.changelog import GENESIS, LogEntry
 from registry.known import FIELDS, KnownValues
 from registry.model import Key, KeyState, Status, Subscriber
 from registry.pagecache import Page, PageCache
@@ -70,6 +71,12 @@ class RegistryView:
             self._known.add(sub)
         self.seq = 0
         """The last change-log entry this view reflects."""
+        self.last_hash = GENESIS
+        """That entry's hash: the follower checks that the store's log still holds it."""
+
+    def fresh(self) -> RegistryView:
+        """An empty view set up as this one (the same pins), to rebuild into."""
+        return RegistryView(pinned=self.pinned)
 
     def __len__(self) -> int:
         """How many subscribers from the store the view holds (pinned ones not counted)."""
@@ -106,6 +113,11 @@ class RegistryView:
         for key in sub.keys:
             if key.state is KeyState.PENDING and key.next_attempt_at is not None:
                 self._pending[(sid, key.unique_key_id)] = key.next_attempt_at
+
+    def reached(self, entry: LogEntry) -> None:
+        """The view now reflects the log up to ``entry``."""
+        self.seq = entry.seq
+        self.last_hash = entry.hash
 
     def subscriber(self, subscriber_id: str) -> Subscriber | None:
         return self._subscribers.get(subscriber_id)

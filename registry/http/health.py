@@ -1,4 +1,4 @@
-"""Liveness (no I/O) and readiness (store reachable, policy loaded)."""
+"""Liveness (no I/O) and readiness (store reachable, view describing the store)."""
 
 from __future__ import annotations
 
@@ -25,14 +25,25 @@ def healthz() -> Health:
 @get(
     "/readyz",
     tags=["operations"],
-    summary="Readiness: store reachable, policy loaded",
-    responses={503: ResponseSpec(Health, description="a store is unreachable")},
+    summary="Readiness: store reachable, view describing the store",
+    responses={
+        503: ResponseSpec(
+            Health, description="a store is unreachable, or the view is being rebuilt"
+        )
+    },
 )
 async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
-    """503 while the store cannot be reached."""
+    """503 while a store cannot be reached, and while this replica's view does not describe
+    the store (its log went back: until the view is rebuilt). The detail says where the view
+    is in the log, what happened at the last rebuild, and whether the store persists writes."""
+    state = request.app.state
     try:
-        await request.app.state.registry.store.ping()
-        await request.app.state.abuse.defaulters.store.ping()
+        await state.registry.store.ping()
+        await state.abuse.defaulters.store.ping()
     except Exception as exc:  # any store failure means not ready
         return Response(Health("unavailable", f"store: {type(exc).__name__}"), status_code=503)
-    return Response(Health("ok", f"log at {request.app.state.registry.view.seq}"))
+    ready, detail = state.registry.follower.readiness()
+    detail = f"{detail}; {state.persistence}"
+    if not ready:
+        return Response(Health("unavailable", detail), status_code=503)
+    return Response(Health("ok", detail))

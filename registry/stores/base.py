@@ -9,6 +9,7 @@ id belongs to someone else.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import msgspec
@@ -16,7 +17,14 @@ import msgspec
 from registry.changelog import LogEntry
 from registry.model import Subscriber
 
-__all__ = ["RegistryStore", "SaveConflict", "decode_entry", "decode_subscriber", "encode"]
+__all__ = [
+    "Durability",
+    "RegistryStore",
+    "SaveConflict",
+    "decode_entry",
+    "decode_subscriber",
+    "encode",
+]
 
 
 class SaveConflict(Exception):
@@ -25,6 +33,18 @@ class SaveConflict(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Durability:
+    """What one server of a store says about keeping the writes it acknowledged."""
+
+    server: str
+    persists: bool | None
+    """True: every acknowledged write is on disk (AOF on, SQLite); False: a restart loses
+    writes (AOF off); None: unknown (the server refuses to say, as managed Redis does)."""
+    detail: str
+    """e.g. ``appendonly yes``, ``CONFIG refused: ...``."""
 
 
 class RegistryStore(Protocol):
@@ -48,6 +68,10 @@ class RegistryStore(Protocol):
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:
         """The replay guard (see ``trust.ReplayGuard``), shared by every replica."""
+        ...
+
+    async def durability(self) -> list[Durability]:
+        """One answer per server holding data (every master of a Redis Cluster)."""
         ...
 
     async def ping(self) -> None: ...

@@ -7,18 +7,19 @@ appends to the one global log anyway; the anti-abuse data is what spreads across
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from importlib import resources
 from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ResponseError
 
 from antiabuse.stores.connect import LuaScript, ready, redis_client
 from registry.changelog import LogEntry
 from registry.model import Subscriber
-from registry.stores.base import SaveConflict, decode_entry, decode_subscriber, encode
+from registry.stores.base import Durability, SaveConflict, decode_entry, decode_subscriber, encode
 
 __all__ = ["RedisRegistryStore"]
 
@@ -31,6 +32,17 @@ _SAVE = resources.files("registry.stores").joinpath("lua/save_subscriber.lua").r
 
 def _sub_key(subscriber_id: str) -> str:
     return f"{_TAG}:sub:{subscriber_id}"
+
+
+async def _appendonly(server: str, reply: Awaitable[Any]) -> Durability:
+    try:
+        answer = await reply
+    except ResponseError as exc:  # managed Redis often disables or renames CONFIG
+        return Durability(server, None, f"CONFIG refused: {str(exc).strip()[:120]}")
+    value = answer.get("appendonly") if isinstance(answer, dict) else None
+    if value is None:
+        return Durability(server, None, "CONFIG GET appendonly gave no answer")
+    return Durability(server, value == "yes", f"appendonly {value}")
 
 
 class RedisRegistryStore:
@@ -105,6 +117,18 @@ class RedisRegistryStore:
             f"uei:replay:{signature}", b"1", nx=True, exat=max(expires, int(now) + 1)
         )
         return bool(stored)
+
+    async def durability(self) -> list[Durability]:
+        """``CONFIG GET appendonly`` on the server, or on every master of a cluster."""
+        client = self._client
+        if isinstance(client, RedisCluster):
+            return [
+                await _appendonly(node.name, client.config_get("appendonly", target_nodes=node))
+                for node in client.get_primaries()
+            ]
+        options = client.connection_pool.connection_kwargs
+        server = options.get("path") or f"{options.get('host')}:{options.get('port')}"
+        return [await _appendonly(str(server), client.config_get("appendonly"))]
 
     async def ping(self) -> None:
         await self._client.ping()

@@ -18,7 +18,7 @@ import msgspec
 from antiabuse.stores.files import private_file
 from registry.changelog import LogEntry
 from registry.model import Subscriber
-from registry.stores.base import SaveConflict, decode_entry, decode_subscriber, encode
+from registry.stores.base import Durability, SaveConflict, decode_entry, decode_subscriber, encode
 
 __all__ = ["SqliteRegistryStore"]
 
@@ -162,6 +162,9 @@ class SqliteRegistryStore:
             return first
 
         return await self._run(write)
+
+    async def durability(self) -> list[Durability]:
+        return [Durability("sqlite", True, "WAL, synchronous=FULL")]
 
     async def ping(self) -> None:
         await self._run(lambda: self._db.execute("SELECT 1").fetchone())

@@ -124,12 +124,14 @@ async def running(
     quotas: dict[str, Any] | None = None,
     scraping: dict[str, Any] | None = None,
     resolve: Resolve | None = None,
+    background: bool = False,
     **policy: Any,
 ) -> AsyncIterator[Harness]:
-    """The app on ``store_url`` with an operator, background work off (tests drive it).
-    ``policy``: the registry section; ``defaulters``, ``quotas``, ``scraping``: those;
-    ``resolve``: the app's resolver for subscriber URLs (simulated DNS); by default no name
-    resolves, so a test under ``private_networks: deny`` never sends a DNS query."""
+    """The app on ``store_url`` with an operator, background work off (tests drive it)
+    unless ``background``. ``policy``: the registry section; ``defaulters``, ``quotas``,
+    ``scraping``: those; ``resolve``: the app's resolver for subscriber URLs (simulated DNS);
+    by default no name resolves, so a test under ``private_networks: deny`` never sends a DNS
+    query."""
     # subscriber URLs in tests are peers served on loopback: allow private networks here
     # (the shipped default is deny; tests/security checks deny)
     challenge = {"private_networks": "allow", **policy.pop("challenge", {})}
@@ -171,7 +173,7 @@ async def running(
         }
     )
     clock = Clock()
-    app = create_app(settings, clock=clock, background=False, resolve=resolve or _no_dns)
+    app = create_app(settings, clock=clock, background=background, resolve=resolve or _no_dns)
     # The app runs in the test's own event loop (not a portal thread), so a test can call the
     # registry directly while real peers served from this loop answer it.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
