@@ -222,6 +222,10 @@ def create_app(
             "over the exact response bytes (keys at /.well-known/uei-registry.json).",
         ),
         debug=False,
+        # logging is the process's to configure (`uei serve` does, with JSON lines): Litestar's
+        # default would replace the root logger's handlers, hiding records from whoever else
+        # listens (the test suite's scan for raw identifiers among them)
+        logging_config=None,
     )
     document_refusals(app.openapi_schema)
     app.state.settings = settings
