@@ -121,6 +121,12 @@ async def system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_NOT_PUBLIC = (
+    "must resolve to public addresses only (a name that does not resolve, or resolves to a "
+    "loopback, private, link-local or reserved address, is refused)"
+)
+
+
 def _host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     host = parts.hostname
@@ -147,13 +153,12 @@ async def public_addresses(
             addresses = await resolve(host, port)
         except (OSError, UnicodeError):
             addresses = []
+    if networks is Networks.DENY and not (addresses and all(map(is_public, addresses))):
+        # one answer for a name that does not resolve and one that resolves inward: the
+        # difference would tell a caller which internal names exist
+        raise _refuse(_NOT_PUBLIC)
     if not addresses:
         raise _refuse("does not resolve")
-    if networks is Networks.DENY and not all(is_public(a) for a in addresses):
-        raise _refuse(
-            "resolves to a private address (loopback, private, link-local or reserved); "
-            "the registry calls only public addresses"
-        )
     return addresses
 
 
@@ -169,5 +174,5 @@ async def check_subscriber_url(
             async with asyncio.timeout(policy.timeout_seconds):
                 await public_addresses(normalised, Networks.DENY, resolve)
         except TimeoutError:
-            raise _refuse("does not resolve") from None
+            raise _refuse(_NOT_PUBLIC) from None
     return normalised

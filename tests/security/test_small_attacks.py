@@ -309,16 +309,23 @@ def add_operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KeySet:
     return keys
 
 
+ALLOW_BODY = b'{"roles": [{"type": "BPP"}]}'
+
+
 def allow(keys: KeySet, sid: str) -> tuple[str, dict[str, str]]:
-    """A signed operator write (a subscriber, a log entry, a replay-guard row): path, headers."""
+    """A signed operator write (a subscriber, a log entry, a replay-guard row): path, headers;
+    the body is ``ALLOW_BODY``."""
     header = sign_header(
-        b"",
+        ALLOW_BODY,
         keys.signing_key,
         subscriber_id="ops",
         unique_key_id=keys.unique_key_id,
         created=int(time.time()),
     )
-    return f"/admin/subscribers/{sid}/allow", {"Authorization": header}
+    return f"/admin/subscribers/{sid}/allow", {
+        "Authorization": header,
+        "Content-Type": "application/json",
+    }
 
 
 def assert_owner_only(data: Path) -> None:
@@ -345,7 +352,7 @@ async def test_the_app_keeps_a_fresh_data_dir_owner_only(
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://uei") as c:
         path, headers = allow(keys, "x.example")
-        answer = await c.post(path, headers=headers)
+        answer = await c.post(path, headers=headers, content=ALLOW_BODY)
         assert answer.status_code == 200, answer.text
         assert_owner_only(data)
 
@@ -359,7 +366,7 @@ def test_uei_serve_keeps_a_fresh_data_dir_owner_only(
     env = {"UEI_DATA_DIR": str(data), "UEI_POLICIES": str(REPO / "policies.yaml")}
     with ServiceProcess(env, tmp_path) as service, httpx.Client(base_url=service.url) as c:
         path, headers = allow(keys, "x.example")
-        answer = c.post(path, headers=headers)
+        answer = c.post(path, headers=headers, content=ALLOW_BODY)
         assert answer.status_code == 200, answer.text
         assert_owner_only(data)
 
@@ -391,7 +398,7 @@ async def test_an_existing_data_dir_open_to_others_is_tightened_and_logged(
             httpx.AsyncClient(transport=transport, base_url="http://uei") as c,
         ):
             path, headers = allow(keys, "x.example")
-            assert (await c.post(path, headers=headers)).status_code == 200
+            assert (await c.post(path, headers=headers, content=ALLOW_BODY)).status_code == 200
             assert_owner_only(data)
     finally:
         old.close()
