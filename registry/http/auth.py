@@ -10,6 +10,7 @@ from litestar import Request
 from nacl.signing import VerifyKey
 from redis.exceptions import RedisError
 
+from antiabuse.outage import Outage
 from antiabuse.scraping.http import Reader
 from registry.identity import operator_key
 from registry.model import ParticipantType, Status
@@ -55,14 +56,16 @@ class DegradingReplayGuard:
         self._shared = shared
         self._local = MemoryReplayGuard()
         self._timeout = timeout
+        self._outage = Outage("the replay guard's store", log)
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:
         try:
             async with asyncio.timeout(self._timeout):
                 first = await self._shared.first_use(signature, expires, now)
-        except (RedisError, OSError, TimeoutError):
-            log.warning("replay guard: the store did not answer; using this replica's own")
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._outage.failed(exc, now, "using this replica's own until it answers")
             return await self._local.first_use(signature, expires, now)
+        self._outage.answered(now)
         # remembered here too, so a replay during a later outage is still caught
         await self._local.first_use(signature, expires, now)
         return first
