@@ -11,7 +11,9 @@ from nacl.signing import VerifyKey
 from redis.exceptions import RedisError
 
 from antiabuse.outage import Outage
+from antiabuse.policy import Access, DefaultersPolicy
 from antiabuse.scraping.http import Reader
+from registry.errors import Forbidden
 from registry.identity import operator_key
 from registry.model import ParticipantType, Status
 from registry.policy import RegistryPolicy
@@ -29,6 +31,7 @@ from trust import (
 )
 
 __all__ = [
+    "DEFAULTERS",
     "DegradingReplayGuard",
     "authenticate",
     "authenticate_bpp",
@@ -118,9 +121,25 @@ async def _authenticate_as(
     return params.subscriber_id
 
 
+DEFAULTERS = "defaulters"
+"""The grant for the non-payer API (``uei admin grant SUBSCRIBER_ID defaulters``)."""
+
+
 async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
-    """A CPO: the callers of non-payer protection."""
-    return await _authenticate_as(request, _BPP, "BPP")
+    """A CPO: the callers of non-payer protection. A subscribed BPP that signed the request
+    (else 401), and with ``defaulters.access: granted`` one an operator granted ``defaulters``
+    (else 403: a signed request by a BPP without the grant)."""
+    bpp = await _authenticate_as(request, _BPP, "BPP")
+    policy: DefaultersPolicy = request.app.state.policies.defaulters
+    if policy.access is Access.GRANTED:
+        sub = registry_of(request).view.subscriber(bpp)
+        if sub is None or DEFAULTERS not in sub.grants:
+            raise Forbidden(
+                f"{bpp} has no defaulters grant: with defaulters.access: granted, only CPOs an "
+                f"operator granted may use non-payer protection (uei admin grant {bpp} "
+                "defaulters)"
+            )
+    return bpp
 
 
 async def authenticate_relay(request: Request[Any, Any, Any]) -> str:
