@@ -15,6 +15,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "RateLimited",
+    "StoreDown",
 ]
 
 
@@ -51,6 +52,20 @@ class InvalidTransition(Conflict):
 class RateLimited(AbuseError):
     status, code = 429, ErrorCode.RATE_LIMITED
     problem = (QUOTA_EXCEEDED, "Quota exceeded")
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+class StoreDown(AbuseError):
+    """The store did not answer in time: nothing was decided, retry later (a report or an
+    action retried is safe: reports are idempotent, actions are re-decided on the case)."""
+
+    status, code = 503, ErrorCode.INTERNAL
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)

@@ -1,39 +1,48 @@
-"""The non-payer protection API: every route signed by a SUBSCRIBED BPP (a CPO).
+"""The non-payer protection API: every route signed by a CPO the policy admits.
 
 Handlers decode, turn identifiers into tokens (the raw values go no further), call the
 service and encode. The composition root hands in, on ``app.state.abuse``, an ``AbuseApi``:
-the service, the network secret, and how to authenticate a CPO (the registry's resolver).
+the service, the network secret, and how to authenticate a CPO (the registry's resolver and
+the policy's ``access``: granted BPPs only, or any subscribed BPP).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
-import msgspec
 from litestar import Request, Response, Router, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from antiabuse.errors import InvalidIdentifier, InvalidRequest
-from antiabuse.identity import IdentifierError, Kind, token
-from antiabuse.ledger import Action, Case, Standing, standing
-from antiabuse.service import Context, Defaulters, Purpose
+from antiabuse.bodies import (
+    ActionBody,
+    CaseAnswer,
+    DisputeBody,
+    ObservationBody,
+    ReportBody,
+    ResolveBody,
+    StatusAnswer,
+    StatusBody,
+    check_presented,
+    check_target,
+    paise,
+    tokens_of,
+)
+from antiabuse.errors import InvalidRequest
+from antiabuse.ledger import Action, Case, standing
+from antiabuse.service import Defaulters
 from antiabuse.times import timestamp
-from antiabuse.verdict import Reason, SettleWith
 from trust import ack_body
 
 __all__ = ["ROUTER", "AbuseApi", "Authenticate"]
 
 Authenticate = Callable[[Request[Any, Any, Any]], Awaitable[str]]
-"""Verify the request's Beckn signature (refusing replays); return the SUBSCRIBED BPP that
-signed it, or raise ``trust.SignatureError``."""
-
-_MAX_IDENTIFIERS = 16
+"""Verify the request's Beckn signature (refusing replays); return the BPP that signed it if
+the policy admits it to this API, or raise ``trust.SignatureError`` (not a subscribed BPP) or
+a refusal (403: a BPP without the grant)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +57,7 @@ def _api(request: Request[Any, Any, Any]) -> AbuseApi:
     return api
 
 
-async def _signed_by_bpp(
+async def _signed_by_cpo(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Before the body is decoded: who signed it (a guard runs before the handler's
@@ -60,109 +69,6 @@ async def _signed_by_bpp(
 def _caller(request: Request[Any, Any, Any]) -> str:
     caller: str = request.state.caller
     return caller
-
-
-class Identifier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    kind: str
-    """phone, upi_vpa, vin, chassis, battery_id, rfid, ocpp_id_tag or device."""
-    value: str
-    scope: str | None = None
-    """For ``device``: the app (BAP subscriber id) the device id belongs to; default: the
-    caller."""
-
-
-_Identifiers = Annotated[list[Identifier], msgspec.Meta(min_length=1, max_length=_MAX_IDENTIFIERS)]
-
-
-class Amount(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    value: str
-    """Rupees as a decimal string, e.g. ``"420.00"``."""
-    currency: str
-
-
-class ReportBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    session_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-    """The CPO's own reference for the unpaid session; a retry with it returns the same case."""
-    amount: Amount
-    occurred_at: datetime
-    """When the session ended unpaid (the debt was due); the notice period runs from here."""
-    identifiers: _Identifiers
-
-
-class ObservationBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    observed_at: datetime
-    context: Context
-    identifiers: Annotated[
-        list[Identifier], msgspec.Meta(min_length=2, max_length=_MAX_IDENTIFIERS)
-    ]
-
-
-class StatusBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    purpose: Purpose
-    identifiers: _Identifiers
-
-
-class ResolveBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    outcome: Annotated[str, msgspec.Meta(pattern="^(confirmed|cancelled)$")]
-    """``confirmed``: the debt stands (the case counts again, and cannot be disputed again);
-    ``cancelled``: it was not owed (the case is void)."""
-
-
-class CaseAnswer(msgspec.Struct, frozen=True):
-    case_id: str
-    status: str
-    standing: Standing
-    """counts, in_notice (the notice period has not passed), expired or closed."""
-
-
-class StatusAnswer(msgspec.Struct, frozen=True, omit_defaults=True):
-    verdict: str
-    """What to do now: allow, prepaid_only or block (``allow`` in shadow mode)."""
-    score: float
-    reasons: list[Reason]
-    case_count: int
-    disputed_cases: int
-    phone_only: bool
-    outstanding_band: str | None = None
-    oldest_case_days: int | None = None
-    settle_with: list[SettleWith] | None = None
-    shadow_verdict: str | None = None
-    """In shadow mode: the verdict that would have been enforced."""
-
-
-def tokens_of(secret: bytes, identifiers: Sequence[Identifier], caller: str) -> list[str]:
-    """Every identifier as a token, or ``InvalidIdentifier`` naming the first that fails."""
-    found: list[str] = []
-    for i, ident in enumerate(identifiers):
-        try:
-            kind = Kind(ident.kind)
-        except ValueError:
-            raise InvalidIdentifier(
-                f"identifiers[{i}]: unknown kind {ident.kind[:32]!r}; one of "
-                + ", ".join(k.value for k in Kind),
-                f"identifiers[{i}].kind",
-            ) from None
-        try:
-            found.append(str(token(secret, kind, ident.value, ident.scope or caller)))
-        except IdentifierError as exc:
-            raise InvalidIdentifier(
-                f"identifiers[{i}] ({exc.kind}): {exc.reason}", f"identifiers[{i}].value"
-            ) from None
-    return list(dict.fromkeys(found))
-
-
-def _paise(amount: Amount) -> int:
-    if amount.currency != "INR":
-        raise InvalidRequest("only INR debts are recorded", "amount.currency")
-    try:
-        value = Decimal(amount.value)
-    except InvalidOperation:
-        raise InvalidRequest("not a decimal amount, e.g. 420.00", "amount.value") from None
-    if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise InvalidRequest("a positive amount with at most two decimals", "amount.value")
-    if value > 10_000_000:
-        raise InvalidRequest("larger than any charging session", "amount.value")
-    return int(value * 100)
 
 
 def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
@@ -182,14 +88,15 @@ async def report(
 ) -> Response[CaseAnswer]:
     """Signed by the creditor CPO. Idempotent on (CPO, ``session_ref``): a retry answers the
     same case (200) instead of creating one (201); the same ref with other details is a 409.
-    The case counts once the policy's notice period has passed since ``occurred_at``."""
+    The case counts once the policy's notice period has passed since ``occurred_at``. While
+    the store does not answer: 503 with ``Retry-After`` (a retry is safe)."""
     api = _api(request)
     creditor = _caller(request)
     tokens = tokens_of(api.secret, data.identifiers, creditor)
     case, created = await api.defaulters.report(
         creditor,
         data.session_ref,
-        _paise(data.amount),
+        paise(data.amount),
         data.amount.currency,
         timestamp(data.occurred_at, "occurred_at"),
         tokens,
@@ -218,15 +125,18 @@ async def observations(
 
 @post("/status", status_code=200, tags=["defaulters"], summary="Ask for a user's status")
 async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) -> StatusAnswer:
-    """Signed by a CPO, before a post-paid session: the identifiers the user presents now ->
-    ``allow``, ``prepaid_only`` or ``block``, a score in [0, 1] and the reasons (which kinds
-    matched, directly or over links, how strongly; the outstanding amount band, case count
-    and age; the creditors when the policy discloses them). Never another CPO's customer
-    identifiers. Each CPO's queries are rate limited (429 with ``Retry-After``) and audited."""
+    """Signed by a CPO, before a post-paid session: the identifiers the user presents now (at
+    most 8, at most 2 of one kind) -> ``allow``, ``prepaid_only`` or ``block``, a score in
+    [0, 1] and the reasons (which kinds matched, directly or over links, how strongly; the
+    outstanding amount band, case count and age; the creditors when the policy discloses
+    them). Never another CPO's customer identifiers. Each CPO's quota counts identifiers
+    (429 with ``Retry-After``); every query is audited. ``path`` says how the answer was
+    reached: ``store``, or the policy's ``on_store_error`` when the store did not answer."""
     api = _api(request)
     asker = _caller(request)
+    check_presented(data.identifiers)
     tokens = tokens_of(api.secret, data.identifiers, asker)
-    answer = await api.defaulters.status(asker, tokens, data.purpose)
+    answer = await api.defaulters.status(asker, tokens, data.purpose, len(data.identifiers))
     d = answer.decision
     return StatusAnswer(
         verdict=answer.enforced.value,
@@ -235,6 +145,7 @@ async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) ->
         case_count=d.case_count,
         disputed_cases=d.disputed_cases,
         phone_only=d.phone_only,
+        path=answer.path.value,
         outstanding_band=d.outstanding_band,
         oldest_case_days=d.oldest_case_days,
         settle_with=d.settle_with,
@@ -242,10 +153,13 @@ async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) ->
     )
 
 
-async def _act(request: Request[Any, Any, Any], case_id: str, action: Action) -> CaseAnswer:
+async def _act(
+    request: Request[Any, Any, Any], case_id: str, body: ActionBody | ResolveBody, action: Action
+) -> CaseAnswer:
+    check_target(case_id, body)
     api = _api(request)
     actor = _caller(request)
-    return _case_answer(api, await api.defaulters.act(actor, case_id, action))
+    return _case_answer(api, await api.defaulters.act(actor, case_id, action, body.request_id))
 
 
 @post(
@@ -254,9 +168,12 @@ async def _act(request: Request[Any, Any, Any], case_id: str, action: Action) ->
     tags=["defaulters"],
     summary="Mark a debt paid",
 )
-async def settle(request: Request[Any, Any, Any], case_id: FromPath[str]) -> CaseAnswer:
-    """Signed by the creditor: the user paid. The case stops counting at once."""
-    return await _act(request, case_id, Action.SETTLE)
+async def settle(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
+) -> CaseAnswer:
+    """Signed by the creditor: the user paid. The case stops counting at once. The body
+    names the case (``case_id``, as in the path) and carries a unique ``request_id``."""
+    return await _act(request, case_id, data, Action.SETTLE)
 
 
 @post(
@@ -265,9 +182,12 @@ async def settle(request: Request[Any, Any, Any], case_id: FromPath[str]) -> Cas
     tags=["defaulters"],
     summary="Withdraw a report",
 )
-async def withdraw(request: Request[Any, Any, Any], case_id: FromPath[str]) -> CaseAnswer:
-    """Signed by the creditor: the report was a mistake. The case stops counting at once."""
-    return await _act(request, case_id, Action.WITHDRAW)
+async def withdraw(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
+) -> CaseAnswer:
+    """Signed by the creditor: the report was a mistake. The case stops counting at once.
+    The body names the case (``case_id``) and carries a unique ``request_id``."""
+    return await _act(request, case_id, data, Action.WITHDRAW)
 
 
 @post(
@@ -276,10 +196,20 @@ async def withdraw(request: Request[Any, Any, Any], case_id: FromPath[str]) -> C
     tags=["defaulters"],
     summary="Dispute a case",
 )
-async def dispute(request: Request[Any, Any, Any], case_id: FromPath[str]) -> CaseAnswer:
-    """Signed by any CPO, on the user's behalf: the case supports at most the policy's
-    dispute cap until the creditor resolves it, and stops counting if it never does."""
-    return await _act(request, case_id, Action.DISPUTE)
+async def dispute(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[DisputeBody]
+) -> CaseAnswer:
+    """Signed by any CPO, for the user in front of it: ``identifiers`` that user presents now
+    (one must be named in the case, else 403). The case then supports at most the policy's
+    dispute cap until the creditor resolves it, and stops counting if it never does. Each
+    CPO's disputes are rate limited (``dispute.quota``: 429) and audited."""
+    check_target(case_id, data)
+    api = _api(request)
+    actor = _caller(request)
+    check_presented(data.identifiers)
+    tokens = tokens_of(api.secret, data.identifiers, actor)
+    case = await api.defaulters.dispute(actor, case_id, tokens, data.request_id)
+    return _case_answer(api, case)
 
 
 @post(
@@ -293,11 +223,11 @@ async def resolve(
 ) -> CaseAnswer:
     """Signed by the creditor: ``confirmed`` (the debt stands) or ``cancelled`` (void)."""
     action = Action.CONFIRM if data.outcome == "confirmed" else Action.CANCEL
-    return await _act(request, case_id, action)
+    return await _act(request, case_id, data, action)
 
 
 ROUTER = Router(
     "/abuse",
     route_handlers=[report, observations, status, settle, withdraw, dispute, resolve],
-    guards=[_signed_by_bpp],
+    guards=[_signed_by_cpo],
 )

@@ -16,6 +16,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 __all__ = [
+    "FAMILIES",
     "IdentifierError",
     "Kind",
     "Token",
@@ -34,6 +35,20 @@ class Kind(StrEnum):
     RFID = "rfid"
     OCPP_ID_TAG = "ocpp_id_tag"
     DEVICE = "device"
+
+
+FAMILIES: dict[Kind, str] = {
+    Kind.PHONE: "phone",
+    Kind.UPI_VPA: "upi_vpa",
+    Kind.VIN: "vehicle",
+    Kind.CHASSIS: "vehicle",
+    Kind.BATTERY_ID: "battery",
+    Kind.RFID: "credential",
+    Kind.OCPP_ID_TAG: "credential",
+    Kind.DEVICE: "device",
+}
+"""What each kind can match: a VIN and a chassis number are one vehicle; an RFID card and an
+OCPP idTag are one credential (``normalise`` returns the same families)."""
 
 
 class IdentifierError(ValueError):

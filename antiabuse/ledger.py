@@ -7,6 +7,7 @@ derived from the time by ``standing``, never stored.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 import msgspec
@@ -88,6 +89,8 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     score: float | None = None
     tokens: tuple[str, ...] = ()
     note: str | None = None
+    request_id: str | None = None
+    """The caller's unique id for the request (case actions carry one in the signed body)."""
 
 
 # (status, action) -> (new status, only the creditor may do it)
@@ -102,9 +105,14 @@ _TRANSITIONS: dict[tuple[CaseStatus, Action], tuple[CaseStatus, bool]] = {
 }
 
 
-def act(case: Case, action: Action, actor: str, now: float) -> Case:
+def act(
+    case: Case, action: Action, actor: str, now: float, presented: Collection[str] = ()
+) -> Case:
     """The case after ``actor`` does ``action``; raises ``Forbidden`` or
-    ``InvalidTransition`` and changes nothing when it may not be done."""
+    ``InvalidTransition`` and changes nothing when it may not be done.
+
+    ``presented``: the tokens of the identifiers the disputing CPO was shown. A dispute is
+    made for the person in front of the CPO, so it must present one the case names."""
     found = _TRANSITIONS.get((case.status, action))
     if found is None:
         raise InvalidTransition(f"a {case.status.value} case cannot be {_PAST[action]}")
@@ -113,6 +121,12 @@ def act(case: Case, action: Action, actor: str, now: float) -> Case:
         raise Forbidden(f"only the creditor that reported the case may {_VERB[action]} it")
     if action is Action.DISPUTE and case.dispute_confirmed:
         raise InvalidTransition("the creditor confirmed this debt after a dispute already")
+    if action is Action.DISPUTE and not set(presented) & set(case.tokens):
+        raise Forbidden(
+            "none of the identifiers presented is named in this case: a CPO disputes a case "
+            "for the person in front of it, with an identifier that person gave",
+            "identifiers",
+        )
     return msgspec.structs.replace(
         case,
         status=status,

@@ -12,13 +12,23 @@ import msgspec
 
 __all__ = [
     "MAX_CASE_EXPIRY_DAYS",
+    "MAX_OF_ONE_KIND",
+    "MAX_QUERY_IDENTIFIERS",
+    "Access",
     "DefaultersPolicy",
     "DisputePolicy",
+    "DisputeQuota",
+    "OnStoreError",
     "QueryQuota",
     "Strengths",
     "Thresholds",
     "Verdict",
 ]
+
+MAX_QUERY_IDENTIFIERS = 8
+"""Identifiers one status query (or dispute) may present."""
+MAX_OF_ONE_KIND = 2
+"""Identifiers of one kind (phone, upi_vpa, vehicle, ...) one status query may present."""
 
 _Unit = Annotated[float, msgspec.Meta(ge=0, le=1)]
 _Days = Annotated[float, msgspec.Meta(ge=0)]
@@ -41,6 +51,25 @@ class Verdict(StrEnum):
 
 
 _RANK = {Verdict.ALLOW: 0, Verdict.PREPAID_ONLY: 1, Verdict.BLOCK: 2}
+
+
+class Access(StrEnum):
+    """Who may use the non-payer API."""
+
+    GRANTED = "granted"
+    """SUBSCRIBED BPPs an operator granted ``defaulters`` (``uei admin grant ID defaulters``)."""
+    SUBSCRIBED_BPP = "subscribed_bpp"
+    """Any SUBSCRIBED BPP (with open onboarding: anyone who can host an on_subscribe)."""
+
+
+class OnStoreError(StrEnum):
+    """What a status query answers when the store does not answer in time."""
+
+    ALLOW = "allow"
+    """``allow`` (post-paid as if nothing were known), path ``allow-on-error``."""
+    DENY = "deny"
+    """``prepaid_only`` (no post-paid session while nothing can be known), path
+    ``deny-on-error``."""
 
 
 class Strengths(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -68,21 +97,42 @@ class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     """Score needed for ``prepaid_only``."""
 
 
+class DisputeQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    limit: Annotated[int, msgspec.Meta(ge=1)] = 20
+    """Disputes one CPO may file per window (refused ones count too: each is a question
+    about a case's identifiers)."""
+    window_seconds: Annotated[float, msgspec.Meta(gt=0)] = 86400
+
+    @property
+    def interval(self) -> float:
+        return self.window_seconds / self.limit
+
+
 class DisputePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     cap: Verdict = Verdict.PREPAID_ONLY
     """The strictest verdict a disputed case can support."""
     expire_days: _Days = 30
     """A dispute the creditor leaves unresolved this long ends the case's effect."""
+    quota: DisputeQuota = DisputeQuota()
 
 
 class QueryQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Counted in identifiers presented, not queries: a query with 8 identifiers costs 8."""
+
     per_hour: Annotated[float, msgspec.Meta(gt=0)] = 600
-    """Sustained status queries per CPO."""
-    burst: Annotated[int, msgspec.Meta(ge=1)] = 60
-    """Queries a CPO may make at once before the hourly rate applies."""
+    """Sustained identifiers per CPO per hour."""
+    burst: Annotated[int, msgspec.Meta(ge=MAX_QUERY_IDENTIFIERS)] = 60
+    """Identifiers a CPO may present at once before the hourly rate applies (at least a
+    full query's 8)."""
+
+    @property
+    def interval(self) -> float:
+        return 3600.0 / self.per_hour
 
 
 class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    access: Access = Access.GRANTED
+    """Who may report, observe, query and act on cases."""
     strength: Strengths = Strengths()
     person_families: list[str] = msgspec.field(default_factory=lambda: ["upi_vpa", "credential"])
     """Families that stand for one person each; an identifier's count of distinct people is
@@ -113,6 +163,10 @@ class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
     disclose_creditors: bool = False
     """When true, a verdict names the creditor CPOs and case ids so the user can settle."""
     query_quota: QueryQuota = QueryQuota()
+    store_timeout_ms: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 1000.0
+    """How long one call waits for the store; past it (or when the store is down) a status
+    query answers per ``on_store_error`` and every other call a 503 with ``Retry-After``."""
+    on_store_error: OnStoreError = OnStoreError.ALLOW
     shadow: bool = False
     """Record verdicts without enforcing them: answers say ``allow`` and carry the verdict
     that would have been given under ``shadow_verdict``."""

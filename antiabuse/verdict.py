@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import msgspec
 
 from antiabuse.ledger import DAY, Case, CaseStatus, Standing, cap, standing
-from antiabuse.policy import DefaultersPolicy, Verdict
+from antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 
 __all__ = [
     "Decision",
@@ -40,6 +40,7 @@ __all__ = [
     "passable",
     "people",
     "reach",
+    "without_evidence",
 ]
 
 PHONE = "phone"
@@ -248,3 +249,10 @@ def decide(
         if policy.disclose_creditors
         else None,
     )
+
+
+def without_evidence(mode: OnStoreError) -> Decision:
+    """The decision when the store cannot be read: ``allow``, or (``deny``) ``prepaid_only``,
+    which lets the user charge but not on credit. Nothing is matched, so nothing is said."""
+    verdict = Verdict.ALLOW if mode is OnStoreError.ALLOW else Verdict.PREPAID_ONLY
+    return Decision(verdict=verdict, score=0.0)

@@ -17,8 +17,9 @@ identifiers):
   times and cases behind it; a query quota that never refuses);
 - the ceiling: one store round trip for the same tokens (a single ``degrees`` call);
 - where a status query spends its time, store call by store call;
-- ``POST /abuse/status`` through the real app, signed by an enrolled BPP: in-process over
-  ``httpx.ASGITransport`` (no sockets), and over loopback to one uvicorn process.
+- ``POST /abuse/status`` through the real app, signed by an enrolled BPP granted
+  ``defaulters``: in-process over ``httpx.ASGITransport`` (no sockets), and over loopback to
+  one uvicorn process.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import redis
 
 from antiabuse.identity import Kind, token
 from antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
-from antiabuse.policy import DefaultersPolicy, QueryQuota
+from antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
 from antiabuse.secret import create_secret_file, load_network_secret
 from antiabuse.service import Defaulters, Purpose
 from antiabuse.stores import AbuseStore
@@ -313,8 +314,8 @@ def make_queries(g: Graph, secret: bytes, count: int, rng: random.Random) -> lis
         else:
             label = "unknown"
             idents = [g.fresh(rng.randrange(len(FAMILIES))) for _ in range(rng.randint(1, 3))]
-        if tuple(idents) in taken:
-            continue
+        if tuple(idents) in taken or max(Counter(f for f, _ in idents).values()) > MAX_OF_ONE_KIND:
+            continue  # seen, or more of one kind than a query may present
         taken.add(tuple(idents))
         identifiers: list[dict[str, str]] = []
         names: list[str] = []
@@ -483,13 +484,13 @@ async def in_process(
     defaulters = Defaulters(store, lambda: POLICY, lambda: now)
     purpose = Purpose.POSTPAID_SESSION
     for q in warmup:
-        await defaulters.status(ASKER, q.tokens, purpose)
+        await defaulters.status(ASKER, q.tokens, purpose, len(q.tokens))
         await store.degrees(q.tokens)
     m = Measured()
     clock = time.perf_counter
     for q in queries:
         start = clock()
-        answer = await defaulters.status(ASKER, q.tokens, purpose)
+        answer = await defaulters.status(ASKER, q.tokens, purpose, len(q.tokens))
         middle = clock()
         await store.degrees(q.tokens)
         end = clock()
@@ -500,7 +501,7 @@ async def in_process(
     try:
         for q in queries:
             start = clock()
-            await defaulters.status(ASKER, q.tokens, purpose)
+            await defaulters.status(ASKER, q.tokens, purpose, len(q.tokens))
             m.instrumented.append(clock() - start)
     finally:
         undo()
@@ -542,7 +543,7 @@ async def http_asgi(
         app.lifespan(),
         httpx.AsyncClient(transport=transport, base_url="http://uei") as client,
     ):
-        await enrol(app.state.registry.store, participant, clock())
+        await enrol(app.state.registry.store, participant, clock(), grants=["defaulters"])
         await app.state.registry.sync()
         for n, q in enumerate([*warmup, *queries]):
             clock.now += 1
@@ -566,7 +567,7 @@ def http_uvicorn(
 
     async def enrolled() -> None:
         store = await open_store(env["UEI_STORE"])
-        await enrol(store, participant, time.time())
+        await enrol(store, participant, time.time(), grants=["defaulters"])
         await store.close()
 
     asyncio.run(enrolled())

@@ -6,6 +6,7 @@
 Generates the population (bench/population.py), starts the real app in-process (the Litestar
 app over ``httpx.ASGITransport``, its lifespan, the real store: SQLite in a temporary
 directory, or a real redis-server with ``--store redis``), enrols the CPOs as SUBSCRIBED BPPs
+granted the non-payer API (``defaulters``)
 and replays every event in time order with real Beckn signatures: registrations and sessions
 (``/abuse/observations``), unpaid sessions (``/abuse/defaulters/report``), payments
 (``.../settle``) and the status query before every post-paid session (``/abuse/status``).
@@ -65,10 +66,10 @@ from bench.population import (
     population_options,
 )
 from registry.app import create_app
-from registry.changelog import chain
+from registry.changelog import Actor, chain
 from registry.identity import save_key_file
 from registry.model import Attempt
-from registry.operations import challenge_passed, subscribe
+from registry.operations import challenge_passed, change_grant, subscribe
 from registry.policy import RegistryPolicy, load_policies
 from registry.settings import Settings
 from registry.stores import RegistryStore
@@ -121,14 +122,18 @@ def iso(at: float) -> str:
 
 async def enrol(store: RegistryStore, participant: Participant, now: float, days: float) -> None:
     """``participant`` SUBSCRIBED (stored directly, as if it had passed the challenge), its key
-    valid for ``days`` (the whole simulation)."""
+    valid for ``days`` (the whole simulation), and granted the non-payer API by an operator
+    (``defaulters.access: granted``), all in the change log."""
     policy = RegistryPolicy(approve_types=[])
     request = participant.request(valid_from=now, valid_until=now + days * DAY)
     out = subscribe(None, request, policy, now, participant.signed_by())
     attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
     passed = challenge_passed(out.subscriber, attempt, policy)
-    drafts = out.drafts + passed.drafts
-    await store.save(passed.subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)
+    granted = change_grant(
+        passed.subscriber, "defaulters", now, Actor.operator("ops"), granted=True
+    )
+    drafts = out.drafts + passed.drafts + granted.drafts
+    await store.save(granted.subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)
 
 
 def settings_for(workdir: Path, store_url: str, policies: Path | None) -> Settings:
@@ -237,7 +242,8 @@ class Driver:
                 self.replay.errors["Settle of a case never reported"] += 1
                 return
             path = f"/abuse/defaulters/{case_id}/settle"
-            self._check(event, await self.post(event.at, event.cpo, path, None), 200)
+            body = {"case_id": case_id, "request_id": f"settle-{event.session_ref}"}
+            self._check(event, await self.post(event.at, event.cpo, path, body), 200)
         else:
             body = {"purpose": "postpaid_session", "identifiers": _ids(event.identifiers, style)}
             response = await self.post(event.at, event.cpo, "/abuse/status", body)

@@ -12,7 +12,8 @@ What runs (all on this machine, over loopback):
   serves one process, so ``--workers 1``;
 - the population: ``--subscribers`` participants enrolled straight into the store as
   SUBSCRIBED (``tests.registry.factories.enrol``): BGs (1 per 500), BAPs (a tenth) and BPPs
-  (CPOs, the rest), their keys kept for signing; 5,000 users with valid identifiers;
+  (CPOs, the rest, granted ``defaulters``), their keys kept for signing; 5,000 users with
+  valid identifiers;
 - the service: the app factory (``create_app`` on the ``UEI_*`` environment, what ``uei
   serve`` runs) under uvicorn with ``--workers`` processes sharing one port (default 2 on
   Redis). ``uei serve`` runs one process and has no workers option. Stock ``uvicorn
@@ -227,7 +228,9 @@ async def enrol_all(url: str, members: Sequence[Member]) -> None:
                 url=f"https://{m.subscriber_id}/beckn",
                 keys=keys,
             )
-            await enrol(store, participant, now)
+            # CPOs are granted the non-payer API (defaulters.access: granted)
+            grants = ["defaulters"] if m.type == "BPP" else []
+            await enrol(store, participant, now, grants=grants)
             if (i + 1) % 500 == 0:
                 say(f"  enrolled {i + 1}/{len(members)}")
     finally:

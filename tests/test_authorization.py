@@ -35,15 +35,16 @@ pytestmark = pytest.mark.anyio
 Who = Literal[
     "public",  # anyone, unsigned
     "operator",  # an operator key in UEI_OPERATORS
-    "bpp",  # a SUBSCRIBED BPP (a CPO)
+    "cpo",  # a SUBSCRIBED BPP an operator granted the non-payer API (defaulters.access)
     "relay",  # a SUBSCRIBED BG or BPP (the search path)
     "reader",  # an operator, or the BAP named in the path
     "subscriber",  # any SUBSCRIBED participant
     "subscriber-self",  # the subscriber named in the path (any status but REVOKED), or an operator
     "registrant",  # the signer itself: its own registration (/subscribe)
 ]
-Kind = Literal["operator", "BAP", "BPP", "BG"]
-"""Who signs: an operator, or a fresh SUBSCRIBED participant of that type."""
+Kind = Literal["operator", "BAP", "BPP", "BG", "CPO"]
+"""Who signs: an operator, or a fresh SUBSCRIBED participant of that type (``CPO``: a BPP
+granted ``defaulters``; a plain ``BPP`` has no grant)."""
 Expect = Literal["refused", "allowed", "conflict", "forbidden"]
 Attack = Literal[
     "unsigned",
@@ -102,8 +103,11 @@ class World:
         if kind == "operator":
             return self.operator
         name = f"{kind.lower()}-{next(_COUNTER)}.example"
-        participant = Participant(name, type=ParticipantType(kind), url=f"https://{name}/beckn")
+        role = ParticipantType.BPP if kind == "CPO" else ParticipantType(kind)
+        participant = Participant(name, type=role, url=f"https://{name}/beckn")
         await self.h.enrol(participant)
+        if kind == "CPO":
+            await self.h.grant(participant)
         return Caller(name, participant.keys, kind)
 
     def header(
@@ -141,22 +145,35 @@ class World:
         assert done.status_code == 200, done.text
         await self.h.registry.sync()
 
-    async def case_of(self, creditor: Caller) -> str:
+    async def case_of(self, creditor: Caller) -> tuple[str, list[dict[str, str]]]:
+        """A case ``creditor`` reports: (its id, its identifiers)."""
+        identifiers = [{"kind": "upi_vpa", "value": f"user{next(_COUNTER)}@okaxis"}]
         body = encode(
             {
                 "session_ref": f"s-{next(_COUNTER)}",
                 "amount": {"value": "420.00", "currency": "INR"},
                 "occurred_at": iso(self.h.clock() - 3600),
-                "identifiers": [{"kind": "upi_vpa", "value": f"user{next(_COUNTER)}@okaxis"}],
+                "identifiers": identifiers,
             }
         )
         reported = await self.signed("POST", "/abuse/defaulters/report", body, creditor)
         assert reported.status_code == 201, reported.text
         case_id: str = reported.json()["case_id"]
-        return case_id
+        return case_id, identifiers
+
+    async def dispute(self, case_id: str, identifiers: list[dict[str, str]], by: Caller) -> None:
+        body = action_body(case_id, identifiers=identifiers)
+        disputed = await self.signed("POST", f"/abuse/defaulters/{case_id}/dispute", body, by)
+        assert disputed.json()["status"] == "disputed", disputed.text
 
 
 Builder = Callable[[World, Caller], Awaitable[Call]]
+
+
+def action_body(case_id: str, **extra: Any) -> bytes:
+    """A case action's body: it names its case and carries a unique request id, so the
+    signature binds the case and no two actions share one."""
+    return encode({"case_id": case_id, "request_id": f"r-{next(_COUNTER)}", **extra})
 
 
 async def nothing(world: World, caller: Caller) -> Call:
@@ -243,16 +260,21 @@ async def status_query(world: World, caller: Caller) -> Call:
 
 
 async def own_case(world: World, caller: Caller) -> Call:
-    return Call({"case_id": await world.case_of(caller)})
+    case_id, _ = await world.case_of(caller)
+    return Call({"case_id": case_id}, action_body(case_id))
+
+
+async def dispute_a_case(world: World, caller: Caller) -> Call:
+    """Another CPO's case, for the person in front of the caller (who presents its VPA)."""
+    case_id, identifiers = await world.case_of(await world.enrol("CPO"))
+    return Call({"case_id": case_id}, action_body(case_id, identifiers=identifiers))
 
 
 async def resolve_own_case(world: World, caller: Caller) -> Call:
     """A case of the caller's that another CPO disputed: the caller may resolve it."""
-    case_id = await world.case_of(caller)
-    other = await world.enrol("BPP")
-    disputed = await world.signed("POST", f"/abuse/defaulters/{case_id}/dispute", b"", other)
-    assert disputed.status_code == 200, disputed.text
-    return Call({"case_id": case_id}, encode({"outcome": "confirmed"}))
+    case_id, identifiers = await world.case_of(caller)
+    await world.dispute(case_id, identifiers, await world.enrol("CPO"))
+    return Call({"case_id": case_id}, action_body(case_id, outcome="confirmed"))
 
 
 async def quota_check(world: World, caller: Caller) -> Call:
@@ -337,14 +359,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/admin/subscribers/{subscriber_id:str}/grants/{service:str}/{change:str}"): Route(
         "operator", once=True, build=grant_someone
     ),
-    ("POST", "/abuse/defaulters/report"): Route("bpp", once=True, build=report),
-    ("POST", "/abuse/observations"): Route("bpp", once=True, build=observation),
-    ("POST", "/abuse/status"): Route("bpp", once=True, build=status_query),
-    ("POST", "/abuse/defaulters/{case_id:str}/settle"): Route("bpp", once=True, build=own_case),
-    ("POST", "/abuse/defaulters/{case_id:str}/withdraw"): Route("bpp", once=True, build=own_case),
-    ("POST", "/abuse/defaulters/{case_id:str}/dispute"): Route("bpp", once=True, build=own_case),
+    ("POST", "/abuse/defaulters/report"): Route("cpo", once=True, build=report),
+    ("POST", "/abuse/observations"): Route("cpo", once=True, build=observation),
+    ("POST", "/abuse/status"): Route("cpo", once=True, build=status_query),
+    ("POST", "/abuse/defaulters/{case_id:str}/settle"): Route("cpo", once=True, build=own_case),
+    ("POST", "/abuse/defaulters/{case_id:str}/withdraw"): Route("cpo", once=True, build=own_case),
+    ("POST", "/abuse/defaulters/{case_id:str}/dispute"): Route(
+        "cpo", once=True, build=dispute_a_case
+    ),
     ("POST", "/abuse/defaulters/{case_id:str}/resolve"): Route(
-        "bpp", once=True, build=resolve_own_case
+        "cpo", once=True, build=resolve_own_case
     ),
     ("POST", "/abuse/quota/check"): Route("relay", once=True, build=quota_check),
     ("POST", "/abuse/events"): Route("relay", once=True, build=events),
@@ -353,7 +377,7 @@ ROUTES: dict[tuple[str, str], Route] = {
 
 OWNER: dict[Who, Kind] = {
     "operator": "operator",
-    "bpp": "BPP",
+    "cpo": "CPO",
     "relay": "BG",
     "reader": "BAP",
     "subscriber": "BAP",
@@ -372,7 +396,8 @@ ALSO_ALLOWED: dict[Who, tuple[Kind, ...]] = {
 
 OUTSIDERS: dict[Who, tuple[tuple[Kind, int], ...]] = {
     "operator": (("BAP", 401), ("BPP", 401), ("BG", 401)),
-    "bpp": (("BAP", 401), ("BG", 401), ("operator", 401)),
+    # a BPP without the defaulters grant signed correctly: 403, it may not use this API
+    "cpo": (("BAP", 401), ("BG", 401), ("operator", 401), ("BPP", 403)),
     "relay": (("BAP", 401), ("operator", 401)),
     "reader": (("BAP", 403), ("BPP", 403), ("BG", 403)),
     "subscriber": (("operator", 401),),
@@ -624,20 +649,22 @@ async def test_the_wrong_role_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("action", "body"),
-    [("settle", b""), ("withdraw", b""), ("resolve", encode({"outcome": "cancelled"}))],
+    ("action", "extra"),
+    [("settle", {}), ("withdraw", {}), ("resolve", {"outcome": "cancelled"})],
 )
-async def test_a_cpo_cannot_close_another_cpos_case(world: World, action: str, body: bytes) -> None:
+async def test_a_cpo_cannot_close_another_cpos_case(
+    world: World, action: str, extra: dict[str, str]
+) -> None:
     """Only the creditor settles, withdraws or resolves (403, antiabuse/ledger.py ``act``);
     any CPO may dispute, which is what makes a case resolvable."""
-    creditor, other = await world.enrol("BPP"), await world.enrol("BPP")
-    case_id = await world.case_of(creditor)
+    creditor, other = await world.enrol("CPO"), await world.enrol("CPO")
+    case_id, identifiers = await world.case_of(creditor)
     if action == "resolve":
-        disputed = await world.signed("POST", f"/abuse/defaulters/{case_id}/dispute", b"", other)
-        assert disputed.json()["status"] == "disputed", disputed.text
-    refused = await world.signed("POST", f"/abuse/defaulters/{case_id}/{action}", body, other)
+        await world.dispute(case_id, identifiers, other)
+    path = f"/abuse/defaulters/{case_id}/{action}"
+    refused = await world.signed("POST", path, action_body(case_id, **extra), other)
     assert_nack(refused, 403, "30017", "only the creditor that reported the case")
-    done = await world.signed("POST", f"/abuse/defaulters/{case_id}/{action}", body, creditor)
+    done = await world.signed("POST", path, action_body(case_id, **extra), creditor)
     assert done.status_code == 200, done.text
 
 
@@ -656,7 +683,7 @@ async def test_a_bap_reads_only_its_own_verdicts(world: World) -> None:
 
 
 async def test_a_revoked_key_stops_working_once_the_view_syncs(world: World) -> None:
-    cpo = await world.enrol("BPP")
+    cpo = await world.enrol("CPO")
     ask = (await status_query(world, cpo)).body
     assert (await world.signed("POST", "/abuse/status", ask, cpo)).status_code == 200
     key_path = f"/lookup/{cpo.subscriber_id}/{cpo.key_id}"

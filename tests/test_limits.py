@@ -35,6 +35,9 @@ pytestmark = pytest.mark.anyio
 TWO_MB = 2 * 1024 * 1024
 """An oversized body: twice the largest body the service is meant to take (1 MiB)."""
 MAX_IDENTIFIERS = 16
+"""Per report or observation (a session's identifiers)."""
+MAX_QUERY_IDENTIFIERS = 8
+"""Per status query, at most 2 of one kind (tests/security/test_defaulters_abuse.py)."""
 MAX_EVENTS = 1000
 GPS = {"gps": "12.971600,77.594600", "radius_km": 5}
 
@@ -101,9 +104,11 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 
 @pytest.fixture
 async def cpo(h: Harness) -> Caller:
-    """A CPO (BPP): may call non-payer protection, quota checks and event uploads."""
+    """A CPO (BPP, granted defaulters): may call non-payer protection, quota checks and
+    event uploads."""
     participant = Participant("cpo.example", type=ParticipantType.BPP)
     await h.enrol(participant)
+    await h.grant(participant)
     return Caller(h, participant)
 
 
@@ -133,6 +138,12 @@ def report(h: Harness, ref: str, identifiers: list[dict[str, str]]) -> dict[str,
 
 def vpas(n: int) -> list[dict[str, str]]:
     return [{"kind": "upi_vpa", "value": f"user{i}@okaxis"} for i in range(n)]
+
+
+def mixed(n: int) -> list[dict[str, str]]:
+    """``n`` identifiers, at most two of each kind (what one status query may carry)."""
+    kinds = ["rfid", "battery_id", "device", "chassis"]  # one family each
+    return [{"kind": kinds[i // 2 % len(kinds)], "value": f"user{i}-0000"} for i in range(n)]
 
 
 def padded(doc: Any, size: int = TWO_MB) -> bytes:
@@ -210,17 +221,21 @@ def identifiers_body(h: Harness, path: str, identifiers: list[dict[str, str]]) -
 
 
 @pytest.mark.parametrize(
-    ("path", "ok"),
-    [("/abuse/status", 200), ("/abuse/observations", 200), ("/abuse/defaulters/report", 201)],
+    ("path", "ok", "most"),
+    [
+        ("/abuse/status", 200, MAX_QUERY_IDENTIFIERS),
+        ("/abuse/observations", 200, MAX_IDENTIFIERS),
+        ("/abuse/defaulters/report", 201, MAX_IDENTIFIERS),
+    ],
 )
-async def test_at_most_16_identifiers_per_request(
-    h: Harness, cpo: Caller, path: str, ok: int
+async def test_at_most_16_identifiers_per_report_and_8_per_query(
+    h: Harness, cpo: Caller, path: str, ok: int, most: int
 ) -> None:
-    too_many = await cpo.post(path, identifiers_body(h, path, vpas(MAX_IDENTIFIERS + 1)))
+    too_many = await cpo.post(path, identifiers_body(h, path, mixed(most + 1)))
     error = nack(too_many, 400)
     assert error["path"] == "identifiers"
-    assert str(MAX_IDENTIFIERS) in error["message"]
-    enough = await cpo.post(path, identifiers_body(h, path, vpas(MAX_IDENTIFIERS)))
+    assert str(most) in error["message"]
+    enough = await cpo.post(path, identifiers_body(h, path, mixed(most)))
     assert enough.status_code == ok, enough.text
 
 

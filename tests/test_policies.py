@@ -36,7 +36,9 @@ def test_the_shipped_file_states_every_default() -> None:
             "prepaid_only must not exceed block",
         ),
         ("defaulters:\n  amount_bands: [900, 100]\n", "amount_bands must be in increasing order"),
-        ("defaulters:\n  query_quota:\n    burst: 0\n", "policies.yaml:3: Expected `int` >= 1"),
+        # a burst below one full query (8 identifiers) would refuse every full query
+        ("defaulters:\n  query_quota:\n    burst: 7\n", "policies.yaml:3: Expected `int` >= 8"),
+        ("defaulters:\n  access: everyone\n", "policies.yaml:2: Invalid enum value 'everyone'"),
     ],
 )
 def test_a_bad_defaulters_section_is_named(text: str, message: str) -> None:

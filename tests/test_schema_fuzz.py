@@ -89,7 +89,12 @@ REFUSALS_UNDOCUMENTED = (
 IDENTIFIER_KIND = (
     "identifiers[].kind is documented as any string; only phone, upi_vpa, vin, chassis, "
     "battery_id, rfid, ocpp_id_tag and device are accepted (422), and each value is checked "
-    "for its kind (a valid Indian mobile number, handle@psp...), which no schema can state"
+    "for its kind (a valid Indian mobile number, handle@psp...), which no schema can state; "
+    "a status query or a dispute presents at most 2 of one kind"
+)
+CASE_IN_BODY = (
+    "the body's case_id must be the path's case_id (a Beckn signature covers the body only, "
+    "so the body names the case it acts on), a cross-field rule the schema does not state"
 )
 LOOKUP_FILTERS = (
     "page_size is documented as any integer (1..1000 is accepted) and page_token as any "
@@ -131,10 +136,12 @@ OPERATIONS: dict[str, Op] = {
     "POST /abuse/defaulters/report": Op(Signer.CPO, requests=IDENTIFIER_KIND),
     "POST /abuse/observations": Op(Signer.CPO, requests=IDENTIFIER_KIND),
     "POST /abuse/status": Op(Signer.CPO, requests=IDENTIFIER_KIND),
-    "POST /abuse/defaulters/{case_id}/settle": Op(Signer.CPO),
-    "POST /abuse/defaulters/{case_id}/withdraw": Op(Signer.CPO),
-    "POST /abuse/defaulters/{case_id}/dispute": Op(Signer.CPO),
-    "POST /abuse/defaulters/{case_id}/resolve": Op(Signer.CPO),
+    "POST /abuse/defaulters/{case_id}/settle": Op(Signer.CPO, requests=CASE_IN_BODY),
+    "POST /abuse/defaulters/{case_id}/withdraw": Op(Signer.CPO, requests=CASE_IN_BODY),
+    "POST /abuse/defaulters/{case_id}/dispute": Op(
+        Signer.CPO, requests=f"{CASE_IN_BODY}; {IDENTIFIER_KIND}"
+    ),
+    "POST /abuse/defaulters/{case_id}/resolve": Op(Signer.CPO, requests=CASE_IN_BODY),
     "POST /abuse/quota/check": Op(Signer.CPO),
     "POST /abuse/events": Op(Signer.CPO),
     # an operator may read any BAP's report: signed, it never refuses
@@ -284,6 +291,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             Participant("app.example", ParticipantType.BAP),
         ]:
             portal.call(h.enrol, participant)
+        portal.call(h.grant, participants[Signer.CPO])  # the non-payer API is for granted CPOs
         callers = {s: (p.keys, p.subscriber_id) for s, p in participants.items()}
         callers[Signer.OPERATOR] = (h.operator, h.operator_id)
         document = portal.call(h.client.get, "/schema/openapi.json")

@@ -8,7 +8,8 @@ A store moves bytes; every decision is made by the pure core. Promises:
   the one read (``CaseConflict`` otherwise, nothing written);
 - ``link`` only ever adds pairs or moves a pair's last-seen time forward, so a retry after a
   failure completes the write and never undoes one;
-- ``take`` applies GCRA atomically across every replica sharing the store.
+- ``take`` applies GCRA atomically across every replica sharing the store;
+- failures to reach the store raise ``StoreUnavailable`` (the caller bounds the time).
 """
 
 from __future__ import annotations

@@ -68,12 +68,13 @@ class RedisAbuseStore(RedisScrapingStore):
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
         ref = msgspec.json.encode([case.creditor, case.session_ref])
-        found = text(
-            await self._create(
-                keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
-                args=[ref, case.case_id, encode(stored), encode(audit)],
+        with self._reachable():
+            found = text(
+                await self._create(
+                    keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
+                    args=[ref, case.case_id, encode(stored), encode(audit)],
+                )
             )
-        )
         if found == case.case_id:
             return stored
         existing = await self.load_cases([found])
@@ -81,23 +82,26 @@ class RedisAbuseStore(RedisScrapingStore):
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
-        docs = await self._each("hget", [_case_key(i) for i in ids], "doc")
+        with self._reachable():
+            docs = await self._each("hget", [_case_key(i) for i in ids], "doc")
         cases = [decode_case(doc) for doc in docs if doc is not None]
         return {c.case_id: c for c in cases}
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
-        answer = await self._save(
-            keys=[_case_key(case.case_id), _AUDIT],
-            args=[case.version, stored.version, encode(stored), encode(audit)],
-        )
+        with self._reachable():
+            answer = await self._save(
+                keys=[_case_key(case.case_id), _AUDIT],
+                args=[case.version, stored.version, encode(stored), encode(audit)],
+            )
         if text(answer) != "ok":
             raise CaseConflict(case.case_id)
         return stored
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
-        members = await self._each("smembers", [_index_key(t) for t in wanted])
+        with self._reachable():
+            members = await self._each("smembers", [_index_key(t) for t in wanted])
         return {
             t: sorted(text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
         }
@@ -105,25 +109,26 @@ class RedisAbuseStore(RedisScrapingStore):
     async def link(self, tokens: Sequence[str], seen_at: float) -> None:
         distinct = list(dict.fromkeys(tokens))
         seen = repr(float(seen_at))
-        await asyncio.gather(
-            *(
-                self._link(
-                    keys=[_adjacency_key(a), _degree_key(a)],
-                    args=[
-                        seen,
-                        *(x for b in distinct if b != a for x in (b, b.partition(":")[0])),
-                    ],
+        with self._reachable():
+            await asyncio.gather(
+                *(
+                    self._link(
+                        keys=[_adjacency_key(a), _degree_key(a)],
+                        args=[
+                            seen,
+                            *(x for b in distinct if b != a for x in (b, b.partition(":")[0])),
+                        ],
+                    )
+                    for a in distinct
                 )
-                for a in distinct
             )
-        )
 
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
         found: dict[str, dict[str, float]] = {}
-        for token, raw in zip(
-            wanted, await self._each("hgetall", [_adjacency_key(t) for t in wanted]), strict=True
-        ):
+        with self._reachable():
+            rows = await self._each("hgetall", [_adjacency_key(t) for t in wanted])
+        for token, raw in zip(wanted, rows, strict=True):
             links = {text(b): float(seen) for b, seen in raw.items()}
             if len(links) > limit:
                 links = dict(sorted(links.items(), key=lambda kv: -kv[1])[:limit])
@@ -132,7 +137,8 @@ class RedisAbuseStore(RedisScrapingStore):
 
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
-        rows = await self._each("hgetall", [_degree_key(t) for t in wanted])
+        with self._reachable():
+            rows = await self._each("hgetall", [_degree_key(t) for t in wanted])
         return {
             t: {text(f): int(n) for f, n in row.items()}
             for t, row in zip(wanted, rows, strict=True)
@@ -142,20 +148,24 @@ class RedisAbuseStore(RedisScrapingStore):
     async def take(
         self, key: str, now: float, interval: float, burst: int, cost: int = 1
     ) -> QuotaAnswer:
-        allowed, remaining, retry_after, reset_after = await self._gcra(
-            keys=[f"uei:ab:q:{{{key}}}"], args=[repr(now), repr(interval), burst, cost]
-        )
+        with self._reachable():
+            allowed, remaining, retry_after, reset_after = await self._gcra(
+                keys=[f"uei:ab:q:{{{key}}}"], args=[repr(now), repr(interval), burst, cost]
+            )
         return QuotaAnswer(bool(allowed), int(remaining), float(retry_after), float(reset_after))
 
     async def audit(self, entry: AuditEntry) -> None:
-        await self._client.rpush(_AUDIT, encode(entry))
+        with self._reachable():
+            await self._client.rpush(_AUDIT, encode(entry))
 
     async def audit_log(self, limit: int) -> list[AuditEntry]:
-        rows = await self._client.lrange(_AUDIT, -limit, -1)
+        with self._reachable():
+            rows = await self._client.lrange(_AUDIT, -limit, -1)
         return [decode_audit(row) for row in rows]
 
     async def ping(self) -> None:
-        await self._client.ping()
+        with self._reachable():
+            await self._client.ping()
 
     async def close(self) -> None:
         await self._client.aclose()

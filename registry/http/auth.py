@@ -10,7 +10,10 @@ from litestar import Request
 from nacl.signing import VerifyKey
 from redis.exceptions import RedisError
 
+from antiabuse.outage import Outage
+from antiabuse.policy import Access, DefaultersPolicy
 from antiabuse.scraping.http import Reader
+from registry.errors import Forbidden
 from registry.identity import operator_key
 from registry.model import ParticipantType, Status
 from registry.policy import RegistryPolicy
@@ -28,6 +31,7 @@ from trust import (
 )
 
 __all__ = [
+    "DEFAULTERS",
     "DegradingReplayGuard",
     "authenticate",
     "authenticate_bpp",
@@ -55,14 +59,16 @@ class DegradingReplayGuard:
         self._shared = shared
         self._local = MemoryReplayGuard()
         self._timeout = timeout
+        self._outage = Outage("the replay guard's store", log)
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:
         try:
             async with asyncio.timeout(self._timeout):
                 first = await self._shared.first_use(signature, expires, now)
-        except (RedisError, OSError, TimeoutError):
-            log.warning("replay guard: the store did not answer; using this replica's own")
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._outage.failed(exc, now, "using this replica's own until it answers")
             return await self._local.first_use(signature, expires, now)
+        self._outage.answered(now)
         # remembered here too, so a replay during a later outage is still caught
         await self._local.first_use(signature, expires, now)
         return first
@@ -115,9 +121,25 @@ async def _authenticate_as(
     return params.subscriber_id
 
 
+DEFAULTERS = "defaulters"
+"""The grant for the non-payer API (``uei admin grant SUBSCRIBER_ID defaulters``)."""
+
+
 async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
-    """A CPO: the callers of non-payer protection."""
-    return await _authenticate_as(request, _BPP, "BPP")
+    """A CPO: the callers of non-payer protection. A subscribed BPP that signed the request
+    (else 401), and with ``defaulters.access: granted`` one an operator granted ``defaulters``
+    (else 403: a signed request by a BPP without the grant)."""
+    bpp = await _authenticate_as(request, _BPP, "BPP")
+    policy: DefaultersPolicy = request.app.state.policies.defaulters
+    if policy.access is Access.GRANTED:
+        sub = registry_of(request).view.subscriber(bpp)
+        if sub is None or DEFAULTERS not in sub.grants:
+            raise Forbidden(
+                f"{bpp} has no defaulters grant: with defaulters.access: granted, only CPOs an "
+                f"operator granted may use non-payer protection (uei admin grant {bpp} "
+                "defaulters)"
+            )
+    return bpp
 
 
 async def authenticate_relay(request: Request[Any, Any, Any]) -> str:

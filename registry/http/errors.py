@@ -32,6 +32,7 @@ __all__ = ["StrictBodies", "document_refusals", "exception_handlers"]
 log = logging.getLogger("uei.http")
 
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`(?: - at `\$\.([^`]+)`)?")
 _CODES = {400: ErrorCode.BAD_REQUEST, 404: ErrorCode.NOT_FOUND, 422: ErrorCode.UNPROCESSABLE}
 
 
@@ -47,9 +48,15 @@ def _validation_path(extra: Any) -> tuple[str, str | None]:
         message = str(first.get("message", "invalid value"))
         if key == "data" and message == "'data'":  # Litestar's word for "no body at all"
             return "the request needs a JSON object as its body", None
-        if key == "data":  # the body itself: name the unknown field, if that is the fault
+        if key == "data":  # the body itself: name the unknown or missing field, if either
             unknown = _UNKNOWN_FIELD.search(message)
-            return message, unknown.group(1) if unknown else None
+            if unknown:
+                return message, unknown.group(1)
+            missing = _MISSING_FIELD.search(message)
+            if missing:
+                field, within = missing.groups()
+                return message, f"{within}.{field}" if within else field
+            return message, None
         return message, str(key) if key else None
     return "the request is not valid", None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from trust import sign_header
 pytestmark = pytest.mark.anyio
 
 DAY = 86400.0
+_REQUESTS = itertools.count(1)
 PHONE, VPA, VIN, RFID = "98765 43210", "Ravi.K@okaxis", "MA3EWDE1S00123456", "04A2-9BC1-77"
 RAW_FORMS = [
     "9876543210",
@@ -86,13 +88,22 @@ class Cpo:
         found: dict[str, Any] = answer.json()
         return found
 
-    async def act(self, case_id: str, action: str, body: Any = None) -> httpx.Response:
-        return await self.post(f"/abuse/defaulters/{case_id}/{action}", body or {})
+    async def act(self, case_id: str, action: str, **body: Any) -> httpx.Response:
+        """The action's signed body names the case and carries a unique request id."""
+        doc = {"case_id": case_id, "request_id": f"r-{next(_REQUESTS)}", **body}
+        return await self.post(f"/abuse/defaulters/{case_id}/{action}", doc)
+
+    async def dispute(self, case_id: str, identifiers: list[dict[str, str]]) -> httpx.Response:
+        """For the person in front of this CPO, who presents ``identifiers``."""
+        return await self.act(case_id, "dispute", identifiers=identifiers)
 
 
 async def cpo(h: Harness, name: str, kind: ParticipantType = ParticipantType.BPP) -> Cpo:
+    """A SUBSCRIBED participant; a BPP is granted the non-payer API (``defaulters``)."""
     participant = Participant(name, type=kind, url=f"https://{name}/beckn")
     await h.enrol(participant)
+    if kind is ParticipantType.BPP:
+        await h.grant(participant)
     return Cpo(h, participant)
 
 
@@ -127,7 +138,7 @@ async def test_a_reused_vpa_blocks_after_the_notice_period(h: Harness, one: Cpo,
     assert (await two.status(ids(upi_vpa=VPA)))["verdict"] == "allow"
     h.clock.advance(8 * DAY)
     answer = await two.status(ids(phone="91234 56789", upi_vpa=VPA.lower()))
-    assert answer["verdict"] == "block", answer
+    assert (answer["verdict"], answer["path"]) == ("block", "store"), answer
     assert answer["reasons"][0] == {
         "kind": "upi_vpa",
         "match": "direct",
@@ -177,23 +188,28 @@ async def test_a_dispute_caps_the_case_until_the_creditor_resolves_it(
 ) -> None:
     case_id = await case_of(one, "s-1", ids(upi_vpa=VPA))
     h.clock.advance(8 * DAY)
-    disputed = await two.act(case_id, "dispute")
+    disputed = await two.dispute(case_id, ids(upi_vpa=VPA))
     assert disputed.json()["status"] == "disputed"
     answer = await two.status(ids(upi_vpa=VPA))
     assert (answer["verdict"], answer["disputed_cases"]) == ("prepaid_only", 1)
-    assert (await two.act(case_id, "resolve", {"outcome": "confirmed"})).status_code == 403
-    bad = await one.act(case_id, "resolve", {"outcome": "maybe"})
+    assert (await two.act(case_id, "resolve", outcome="confirmed")).status_code == 403
+    bad = await one.act(case_id, "resolve", outcome="maybe")
     assert bad.status_code == 400
     assert bad.json()["error"]["path"] == "outcome"
-    confirmed = await one.act(case_id, "resolve", {"outcome": "confirmed"})
+    confirmed = await one.act(case_id, "resolve", outcome="confirmed")
     assert confirmed.json()["status"] == "open"
     assert (await two.status(ids(upi_vpa=VPA)))["verdict"] == "block"
-    assert (await two.act(case_id, "dispute")).status_code == 409
+    assert (await two.dispute(case_id, ids(upi_vpa=VPA))).status_code == 409
+    audit = await h.app.state.abuse.defaulters.store.audit_log(20)
+    disputes = [a for a in audit if a.action == "dispute"]
+    assert [(a.actor, a.before, a.after) for a in disputes] == [(two.id, "open", "disputed")]
+    assert disputes[0].tokens
+    assert disputes[0].request_id
 
 
 async def test_an_unresolved_dispute_expires_the_case(h: Harness, one: Cpo, two: Cpo) -> None:
     case_id = await case_of(one, "s-1", ids(upi_vpa=VPA))
-    await two.act(case_id, "dispute")
+    await two.dispute(case_id, ids(upi_vpa=VPA))
     h.clock.advance(31 * DAY)
     assert (await two.status(ids(upi_vpa=VPA)))["verdict"] == "allow"
 
@@ -319,15 +335,17 @@ async def test_only_subscribed_bpps_may_call(h: Harness, one: Cpo) -> None:
 
 
 async def test_status_queries_are_rate_limited_and_audited(store_url: str, tmp_path: Path) -> None:
-    quota = {"query_quota": {"per_hour": 60, "burst": 2}}
+    """The quota counts identifiers: 8 at once, then one every 10 s."""
+    quota = {"query_quota": {"per_hour": 360, "burst": 8}}
+    four = ids(phone=PHONE, upi_vpa=VPA, vin=VIN, rfid=RFID)
     async with running(store_url, tmp_path, defaulters=quota) as h:
         one = await cpo(h, "cpo-one.example")
-        answers = [await one.ask(ids(upi_vpa=VPA)) for _ in range(3)]
+        answers = [await one.ask(four) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[2].json()["error"]["code"] == "50001"
-        assert 0 < int(answers[2].headers["retry-after"]) <= 60
-        h.clock.advance(60)
-        assert (await one.ask(ids(upi_vpa=VPA))).status_code == 200
+        assert 30 < int(answers[2].headers["retry-after"]) <= 40
+        h.clock.advance(40)
+        assert (await one.ask(four)).status_code == 200
         audit = await h.app.state.abuse.defaulters.store.audit_log(10)
         assert [(a.action, a.actor, a.purpose) for a in audit] == [
             ("status", one.id, "postpaid_session"),
@@ -361,7 +379,7 @@ async def test_no_raw_identifier_is_stored_or_logged(
         await two.observe(everything)
         h.clock.advance(8 * DAY)
         assert (await two.status(everything))["verdict"] == "block"
-        await two.act(case_id, "dispute")
+        await two.dispute(case_id, ids(phone=PHONE))
         await one.report("s-2", ids(phone=PHONE, upi_vpa="bad"))  # refused, logged
         stored = stored_text(store_url)
     assert "cpo-one.example" in stored  # the dump does see the data

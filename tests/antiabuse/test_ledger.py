@@ -51,8 +51,12 @@ def fields_of(case: Case, *leave_out: str) -> dict[str, object]:
     return {f: getattr(case, f) for f in case.__struct_fields__ if f not in leave_out}
 
 
+SHOWN = ("upi_vpa:aa",)
+"""What the person in front of a disputing CPO presents: an identifier the case names."""
+
+
 def disputed(at: float = T0 + DAY) -> Case:
-    return act(a_case(), Action.DISPUTE, OTHER, at)
+    return act(a_case(), Action.DISPUTE, OTHER, at, SHOWN)
 
 
 # --- act: what may be done, by whom ------------------------------------------------------
@@ -76,7 +80,7 @@ def test_the_creditor_settles_or_withdraws_an_open_case(action: Action, after: C
 
 @pytest.mark.parametrize("actor", [CREDITOR, OTHER])
 def test_any_cpo_may_dispute_an_open_case(actor: str) -> None:
-    changed = act(a_case(), Action.DISPUTE, actor, T0 + 5 * DAY)
+    changed = act(a_case(), Action.DISPUTE, actor, T0 + 5 * DAY, SHOWN)
     assert changed.status is CaseStatus.DISPUTED
     assert changed.disputed_at == T0 + 5 * DAY
     assert changed.updated == T0 + 5 * DAY
@@ -123,9 +127,20 @@ def test_an_open_case_has_no_dispute_to_resolve(action: Action) -> None:
         act(a_case(), action, CREDITOR, T0 + DAY)
 
 
+@pytest.mark.parametrize("presented", [(), ("upi_vpa:bb",), ("phone:p2", "vehicle:v1")])
+def test_a_dispute_must_present_an_identifier_the_case_names(presented: tuple[str, ...]) -> None:
+    """The disputing CPO has the person in front of it: without one of the case's
+    identifiers it is a stranger's case, and it stays as it was."""
+    case = a_case()
+    with pytest.raises(Forbidden, match="none of the identifiers presented") as refused:
+        act(case, Action.DISPUTE, OTHER, T0 + DAY, presented)
+    assert refused.value.path == "identifiers"
+    assert act(case, Action.DISPUTE, OTHER, T0 + DAY, ("phone:p1",)).status is CaseStatus.DISPUTED
+
+
 def test_a_disputed_case_cannot_be_disputed_again() -> None:
     with pytest.raises(InvalidTransition):
-        act(disputed(), Action.DISPUTE, CREDITOR, T0 + 2 * DAY)
+        act(disputed(), Action.DISPUTE, CREDITOR, T0 + 2 * DAY, SHOWN)
 
 
 @pytest.mark.parametrize("actor", [CREDITOR, OTHER])
@@ -134,7 +149,7 @@ def test_a_debt_confirmed_after_a_dispute_cannot_be_disputed_again(actor: str) -
     assert confirmed.status is CaseStatus.OPEN
     assert confirmed.dispute_confirmed
     with pytest.raises(InvalidTransition):
-        act(confirmed, Action.DISPUTE, actor, T0 + 3 * DAY)
+        act(confirmed, Action.DISPUTE, actor, T0 + 3 * DAY, SHOWN)
     # but the creditor can still settle or withdraw it
     assert act(confirmed, Action.SETTLE, CREDITOR, T0 + 4 * DAY).status is CaseStatus.SETTLED
 
@@ -152,7 +167,7 @@ def test_a_debt_confirmed_after_a_dispute_cannot_be_disputed_again(actor: str) -
 @pytest.mark.parametrize("actor", [CREDITOR, OTHER])
 def test_closed_cases_refuse_everything(terminal: Case, action: Action, actor: str) -> None:
     with pytest.raises(InvalidTransition):
-        act(terminal, action, actor, T0 + 10 * DAY)
+        act(terminal, action, actor, T0 + 10 * DAY, SHOWN)
 
 
 # --- standing: when a case counts ---------------------------------------------------------
@@ -255,14 +270,19 @@ class Model:
 _OPEN_OR_DISPUTED = (CaseStatus.OPEN, CaseStatus.DISPUTED)
 
 
-def expected(model: Model, action: Action, actor: str, now: float) -> type[Exception] | Model:
-    """What act should do, written from the rules rather than from its table."""
+def expected(
+    model: Model, action: Action, actor: str, now: float, shown: bool
+) -> type[Exception] | Model:
+    """What act should do, written from the rules rather than from its table. ``shown``: the
+    actor presents an identifier the case names."""
     s = model.status
     if s not in _OPEN_OR_DISPUTED:
         return InvalidTransition
     if action is Action.DISPUTE:
         if s is CaseStatus.DISPUTED or model.dispute_confirmed:
             return InvalidTransition
+        if not shown:
+            return Forbidden
         return Model(CaseStatus.DISPUTED, now, model.dispute_confirmed, now)
     if action in (Action.CONFIRM, Action.CANCEL) and s is not CaseStatus.DISPUTED:
         return InvalidTransition
@@ -295,16 +315,18 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(
         action=st.sampled_from(list(Action)),
         actor=st.sampled_from([CREDITOR, OTHER, "cpo.third.example"]),
+        presented=st.sampled_from([(), ("phone:p1",), ("phone:zz",), ("upi_vpa:zz", "phone:p1")]),
     )
-    def do(self, action: Action, actor: str) -> None:
+    def do(self, action: Action, actor: str, presented: tuple[str, ...]) -> None:
         before = self.case
-        want = expected(self.model, action, actor, self.now)
+        shown = bool(set(presented) & set(before.tokens))
+        want = expected(self.model, action, actor, self.now, shown)
         if isinstance(want, Model):
-            got = act(before, action, actor, self.now)
+            got = act(before, action, actor, self.now, presented)
             self.case, self.model = got, want
         else:
             with pytest.raises(want):
-                act(before, action, actor, self.now)
+                act(before, action, actor, self.now, presented)
             assert self.case == before
 
     @invariant()

@@ -59,7 +59,7 @@ def test_sigkill_after_acknowledged_report_and_settle_loses_nothing(
 
         async def enrolled() -> None:
             store = await open_store(url)
-            await enrol(store, cpo, time.time())
+            await enrol(store, cpo, time.time(), grants=["defaulters"])
             await store.close()
 
         asyncio.run(enrolled())
@@ -76,10 +76,11 @@ def test_sigkill_after_acknowledged_report_and_settle_loses_nothing(
         _crash(service, redis)
         again = _post(service, cpo, "/abuse/defaulters/report", report)
         assert (again.status_code, again.json()["case_id"]) == (200, case_id)  # still there
-        settled = _post(service, cpo, f"/abuse/defaulters/{case_id}/settle", {})
+        settle = f"/abuse/defaulters/{case_id}/settle"
+        settled = _post(service, cpo, settle, {"case_id": case_id, "request_id": "r-1"})
         assert settled.status_code == 200, settled.text
         _crash(service, redis)
-        repeat = _post(service, cpo, f"/abuse/defaulters/{case_id}/settle", {})
+        repeat = _post(service, cpo, settle, {"case_id": case_id, "request_id": "r-2"})
         assert repeat.status_code == 409  # settled already: the acknowledged settle held
         service.stop()
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from registry.changelog import chain
+from registry.changelog import Actor, chain
 from registry.model import Attempt, ParticipantType
-from registry.operations import SignedBy, SubscribeRequest, challenge_passed, subscribe
+from registry.operations import (
+    SignedBy,
+    SubscribeRequest,
+    challenge_passed,
+    change_grant,
+    subscribe,
+)
 from registry.policy import RegistryPolicy
 from registry.stores import RegistryStore
 from trust import KeySet, encode_key, generate_key_set
@@ -43,13 +50,19 @@ class Participant:
         return SignedBy(self.subscriber_id, keys.unique_key_id, encode_key(keys.verify_key))
 
 
-async def enrol(store: RegistryStore, participant: Participant, now: float) -> None:
+async def enrol(
+    store: RegistryStore, participant: Participant, now: float, grants: Sequence[str] = ()
+) -> None:
     """Store ``participant`` as SUBSCRIBED, as if it had passed the on_subscribe challenge
     (for tests and benchmarks about what comes after onboarding); its role is granted, as if
-    an operator had approved it."""
+    an operator had approved it. ``grants``: services an operator granted it too (e.g.
+    ``defaulters``), in the change log; none by default."""
     policy = RegistryPolicy(approve_types=[])
     out = subscribe(None, participant.request(), policy, now, participant.signed_by())
     attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
     passed = challenge_passed(out.subscriber, attempt, policy)
-    drafts = out.drafts + passed.drafts
-    await store.save(passed.subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)
+    subscriber, drafts = passed.subscriber, out.drafts + passed.drafts
+    for service in grants:
+        granted = change_grant(subscriber, service, now, Actor.operator("ops"), granted=True)
+        subscriber, drafts = granted.subscriber, drafts + granted.drafts
+    await store.save(subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)

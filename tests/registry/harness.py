@@ -92,8 +92,23 @@ class Harness:
         )
 
     async def enrol(self, participant: Participant) -> None:
-        """``participant`` SUBSCRIBED (stored directly) and known to this replica's view."""
+        """``participant`` SUBSCRIBED (stored directly) and known to this replica's view, with
+        no grants (see ``grant``)."""
         await enrol(self.registry.store, participant, self.clock())
+        await self.registry.sync()
+
+    async def grant(self, participant: Participant, service: str = "defaulters") -> None:
+        """An operator grants ``service`` (the non-payer API) over the admin API, and this
+        replica's view follows."""
+        await self._change_grant(participant.subscriber_id, service, "grant")
+
+    async def revoke_grant(self, participant: Participant, service: str = "defaulters") -> None:
+        await self._change_grant(participant.subscriber_id, service, "revoke")
+
+    async def _change_grant(self, subscriber_id: str, service: str, change: str) -> None:
+        path = f"/admin/subscribers/{subscriber_id}/grants/{service}/{change}"
+        done = await self.as_operator("POST", path)
+        assert done.status_code == 200, done.text
         await self.registry.sync()
 
     async def as_operator(self, method: str, path: str, body: bytes = b"") -> httpx.Response:

@@ -162,6 +162,9 @@ async def test_a_bap_cannot_grant_itself_the_bpp_role(tmp_path: Path) -> None:
         assert approved.status_code == 200, approved.text
         await h.registry.sync()
         assert [r["type"] for r in (await h.client.post("/lookup", json={"type": "BPP"})).json()]
+        # a BPP now, yet not a caller of the non-payer API until an operator grants it that
+        assert (await _status_query(h, bap)).status_code == 403
+        await h.grant(bap)
         assert (await _status_query(h, bap)).status_code == 200
 
 
