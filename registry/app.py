@@ -28,6 +28,7 @@ from registry.challenger import Challenger
 from registry.http.admin import (
     admin_action,
     admin_allow,
+    admin_approve,
     admin_grant,
     admin_list,
     admin_revoke_key,
@@ -78,6 +79,7 @@ ROUTES: list[ControllerRouterHandler] = [
     change_log,
     admin_list,
     admin_allow,
+    admin_approve,
     admin_action,
     admin_revoke_key,
     admin_grant,

@@ -33,6 +33,7 @@ from trust import KeyFormatError, encode_key, load_encryption_public_key, load_v
 __all__ = [
     "MAX_ATTEMPTS_KEPT",
     "NOTHING_RESERVED",
+    "SUBSCRIBER_ID",
     "Outcome",
     "Reserved",
     "SignedBy",
@@ -54,7 +55,8 @@ MAX_ATTEMPTS_KEPT = 50
 _CANNOT_ACT = frozenset({Status.SUSPENDED, Status.REVOKED})
 """A subscriber in these states changes nothing, whatever key it signs with."""
 _NOT_CHALLENGED = _CANNOT_ACT
-_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?")
+SUBSCRIBER_ID = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?"
+_ID = re.compile(SUBSCRIBER_ID)
 """A subscriber_id: a host name or the like (it stands in keyIds and URL paths)."""
 _KEY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 

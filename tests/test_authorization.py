@@ -32,6 +32,8 @@ from trust import ErrorCode, KeySet, body_digest, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
 
+DOMAIN = "ev-charging:uei"
+
 Who = Literal[
     "public",  # anyone, unsigned
     "operator",  # an operator key in UEI_OPERATORS
@@ -219,6 +221,15 @@ async def suspend_someone(world: World, caller: Caller) -> Call:
     return Call({"subscriber_id": victim.subscriber_id, "action": "suspend"})
 
 
+async def approve_someone(world: World, caller: Caller) -> Call:
+    """A subscriber whose gateway role waits for an operator: approve names it."""
+    cpo = await world.enrol("BPP")
+    asked = await world.signed("POST", "/subscribe", encode({"type": "BG", "domain": DOMAIN}), cpo)
+    assert asked.status_code == 200, asked.text
+    body = encode({"role": {"type": "BG"}, "request_id": str(next(_COUNTER))})
+    return Call({"subscriber_id": cpo.subscriber_id}, body)
+
+
 async def grant_someone(world: World, caller: Caller) -> Call:
     cpo = await world.enrol("BPP")
     return Call({"subscriber_id": cpo.subscriber_id, "service": "defaulters", "change": "grant"})
@@ -349,6 +360,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/admin/subscribers"): Route("operator", once=False),
     ("POST", "/admin/subscribers/{subscriber_id:str}/allow"): Route(
         "operator", once=True, build=fresh_id
+    ),
+    ("POST", "/admin/subscribers/{subscriber_id:str}/approve"): Route(
+        "operator", once=True, build=approve_someone
     ),
     ("POST", "/admin/subscribers/{subscriber_id:str}/{action:str}"): Route(
         "operator", once=True, build=suspend_someone

@@ -131,8 +131,10 @@ OPERATIONS: dict[str, Op] = {
     "GET /log": Op(Signer.OPEN),
     "GET /admin/subscribers": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/allow": Op(Signer.OPERATOR),
+    "POST /admin/subscribers/{subscriber_id}/approve": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/{action}": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/keys/{unique_key_id}/revoke": Op(Signer.OPERATOR),
+    "POST /admin/subscribers/{subscriber_id}/grants/{service}/{change}": Op(Signer.OPERATOR),
     "POST /abuse/defaulters/report": Op(Signer.CPO, requests=IDENTIFIER_KIND),
     "POST /abuse/observations": Op(Signer.CPO, requests=IDENTIFIER_KIND),
     "POST /abuse/status": Op(Signer.CPO, requests=IDENTIFIER_KIND),
@@ -152,7 +154,10 @@ CHECKED_BEFORE_THE_SIGNATURE = {
     "POST /subscribe",
     "POST /v2.0/lookup",
     "GET /admin/subscribers",
+    "POST /admin/subscribers/{subscriber_id}/allow",
+    "POST /admin/subscribers/{subscriber_id}/approve",
     "POST /admin/subscribers/{subscriber_id}/{action}",
+    "POST /admin/subscribers/{subscriber_id}/grants/{service}/{change}",
 }
 """Registry routes that verify the signature in the handler, after Litestar has decoded the
 body and parameters: an unsigned caller can also get a 400 about them. (The abuse routes

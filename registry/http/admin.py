@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from nacl.signing import VerifyKey
 
 from registry.changelog import Actor
-from registry.errors import InvalidRequest
 from registry.http.auth import authenticate, registry_of
 from registry.identity import operator_key
-from registry.model import RoleGrant, Status
+from registry.model import ParticipantType, RoleGrant, Status
+from registry.operations import SUBSCRIBER_ID
 from registry.records import iso
 
-__all__ = ["admin_action", "admin_allow", "admin_grant", "admin_list", "admin_revoke_key"]
+__all__ = [
+    "admin_action",
+    "admin_allow",
+    "admin_approve",
+    "admin_grant",
+    "admin_list",
+    "admin_revoke_key",
+]
 
-Action = Literal["approve", "suspend", "reinstate", "revoke"]
+Action = Literal["suspend", "reinstate", "revoke"]
 Grant = Literal["defaulters"]
 """Services granted by an operator: ``defaulters``, the non-payer API."""
 GrantChange = Literal["grant", "revoke"]
@@ -33,20 +40,36 @@ async def _operator(request: Request[Any, Any, Any], *, once: bool) -> Actor:
     return Actor.operator((await authenticate(request, resolve, once=once)).subscriber_id)
 
 
-class AllowBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RoleSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A role an operator allows or approves: a type, in one domain or (no domain) any."""
+
+    type: Literal["BAP", "BPP", "BG"]
+    domain: str | None = None
+
+    def grant(self) -> RoleGrant:
+        return RoleGrant(ParticipantType(self.type), self.domain)
+
+
+class RequestIdBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    request_id: str | None = None
+    """Any unique text, so two commands in one second never share a signature."""
+
+
+class AllowBody(RequestIdBody, forbid_unknown_fields=True, kw_only=True):
     """The roles the allowlist entry allows, e.g. ``[{"type": "BPP", "domain":
     "ev-charging:uei"}]`` (no domain: any open domain)."""
 
-    roles: list[RoleGrant]
-    request_id: str | None = None
-    """Any unique text, so two commands in one second never share a signature."""
+    roles: Annotated[list[RoleSpec], msgspec.Meta(min_length=1, max_length=16)]
 
 
-class ActionBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    role: RoleGrant | None = None
-    """approve only: the pending role to approve (needed for ``approve_types``, e.g. BG)."""
-    request_id: str | None = None
-    """Any unique text, so two commands in one second never share a signature."""
+class ApproveBody(RequestIdBody, forbid_unknown_fields=True, kw_only=True):
+    role: RoleSpec | None = None
+    """The pending role to approve; a role of ``approve_types`` (e.g. BG) only this way."""
+
+
+_SUBSCRIBER_ID = Parameter(
+    pattern=f"^{SUBSCRIBER_ID}$", description="a host name: letters, digits, '.', '-', '_'"
+)
 
 
 class SubscriberSummary(msgspec.Struct):
@@ -116,12 +139,35 @@ async def admin_list(
     summary="Put a subscriber_id on the allowlist",
 )
 async def admin_allow(
-    request: Request[Any, Any, Any], subscriber_id: FromPath[str], data: JSONBody[AllowBody]
+    request: Request[Any, Any, Any],
+    subscriber_id: Annotated[str, _SUBSCRIBER_ID],
+    data: JSONBody[AllowBody],
 ) -> StatusAnswer:
     """With ``onboarding: allowlist``, only allowed subscriber ids may subscribe, and only in
     the roles their entry names. Allowing an existing subscriber names more roles."""
     operator = await _operator(request, once=True)
-    sub = await registry_of(request).allow(subscriber_id, data.roles, operator)
+    grants = [role.grant() for role in data.roles]
+    sub = await registry_of(request).allow(subscriber_id, grants, operator)
+    return StatusAnswer(sub.subscriber_id, sub.status.value)
+
+
+@post(
+    "/admin/subscribers/{subscriber_id:str}/approve",
+    status_code=200,
+    tags=["admin"],
+    summary="Approve a subscriber and its pending roles",
+)
+async def admin_approve(
+    request: Request[Any, Any, Any],
+    subscriber_id: FromPath[str],
+    data: JSONBody[ApproveBody | None] = None,
+) -> StatusAnswer:
+    """Grant what waits: the subscriber (``require_approval``) and its pending roles; a role
+    of ``approve_types`` (a gateway) only when ``role`` names it. Recorded in the change log
+    with the operator's id."""
+    operator = await _operator(request, once=True)
+    role = data.role.grant() if data is not None and data.role is not None else None
+    sub = await registry_of(request).operator_action(subscriber_id, "approve", operator, role)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -129,23 +175,18 @@ async def admin_allow(
     "/admin/subscribers/{subscriber_id:str}/{action:str}",
     status_code=200,
     tags=["admin"],
-    summary="approve, suspend, reinstate or revoke a subscriber",
+    summary="suspend, reinstate or revoke a subscriber",
 )
 async def admin_action(
     request: Request[Any, Any, Any],
     subscriber_id: FromPath[str],
     action: FromPath[Action],
-    data: JSONBody[ActionBody | None] = None,
+    data: JSONBody[RequestIdBody | None] = None,
 ) -> StatusAnswer:
     """A lifecycle transition, recorded in the change log with the operator's id. Impossible
-    transitions are refused (409) naming the current state. ``approve`` grants what waits:
-    the subscriber (``require_approval``) and its pending roles; a role of ``approve_types``
-    (a gateway) only when ``role`` names it."""
+    transitions are refused (409) naming the current state."""
     operator = await _operator(request, once=True)
-    role = data.role if data is not None else None
-    if role is not None and action != "approve":
-        raise InvalidRequest(f"{action} takes no role", "role")
-    sub = await registry_of(request).operator_action(subscriber_id, action, operator, role)
+    sub = await registry_of(request).operator_action(subscriber_id, action, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -164,11 +205,6 @@ async def admin_revoke_key(
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
-class GrantBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    request_id: str | None = None
-    """Any unique text, so two commands in one second never share a signature."""
-
-
 @post(
     "/admin/subscribers/{subscriber_id:str}/grants/{service:str}/{change:str}",
     status_code=200,
@@ -180,7 +216,7 @@ async def admin_grant(
     subscriber_id: FromPath[str],
     service: FromPath[Grant],
     change: FromPath[GrantChange],
-    data: JSONBody[GrantBody | None] = None,
+    data: JSONBody[RequestIdBody | None] = None,
 ) -> StatusAnswer:
     """``grant`` or ``revoke`` ``defaulters`` (the non-payer API, with ``defaulters.access:
     granted``): recorded in the change log with the operator's id; every replica follows it

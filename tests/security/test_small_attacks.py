@@ -47,6 +47,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 async def cpo(h: Harness) -> Caller:
     participant = Participant("cpo.example", type=ParticipantType.BPP)
     await h.enrol(participant)
+    await h.grant(participant)
     return Caller(h, participant)
 
 
