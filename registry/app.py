@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 from antiabuse.http import ROUTER as ABUSE_ROUTER
 from antiabuse.http import AbuseApi
+from antiabuse.outage import Outage
 from antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from antiabuse.scraping.http import ScrapingApi
 from antiabuse.scraping.quotas import Quotas
@@ -93,12 +94,15 @@ async def _every(interval: float, what: str, step: Callable[[], Awaitable[object
     cancelled. Following the log and running challenges each get one such loop, so a slow
     challenge never delays a revocation reaching this replica's view."""
     loop = asyncio.get_running_loop()
+    outage = Outage(what, log)  # one line when it starts failing, one when it recovers
     while True:
         started = loop.time()
         try:
             await step()
-        except Exception:  # the loop must survive a store outage
-            log.exception("%s failed; retrying", what)
+        except Exception as exc:  # the loop must survive a store outage
+            outage.failed(exc, started, "retrying")
+        else:
+            outage.answered(started)
         await asyncio.sleep(max(0.0, started + interval - loop.time()))
 
 
