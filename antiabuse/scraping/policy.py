@@ -120,7 +120,10 @@ class QuotasPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     replicas: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
     """Service replicas sharing the store: a ``local`` limit is the rule divided by this."""
     store_timeout_ms: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 250.0
-    """A quota decision waits this long for the store before its rule's ``on_store_error``."""
+    """A quota decision waits this long for a remote store (Redis) before its rule's
+    ``on_store_error``. The embedded SQLite store runs each call to its end on its own thread:
+    it is not timed out, and only its errors (locked past its busy timeout, disk I/O) take
+    the failure path."""
     dedupe_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 600.0
     """A check with a message_id seen this recently answers as before and costs nothing."""
 

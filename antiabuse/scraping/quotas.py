@@ -34,7 +34,15 @@ from antiabuse.stores import ScrapingStore, StoreUnavailable
 
 log = logging.getLogger("uei.quotas")
 
-__all__ = ["CheckResult", "LocalQuotas", "Path", "Quotas", "VerdictCache", "retry_key"]
+__all__ = [
+    "CheckResult",
+    "LocalQuotas",
+    "Path",
+    "Quotas",
+    "VerdictCache",
+    "retry_key",
+    "store_timeout",
+]
 
 
 class Path(StrEnum):
@@ -101,7 +109,7 @@ class VerdictCache:
     clock: Callable[[], float]
     _seen: dict[str, tuple[float, BapVerdict | None]] = field(default_factory=dict)
 
-    async def get(self, bap: str, ttl: float, timeout: float) -> BapVerdict | None:
+    async def get(self, bap: str, ttl: float, timeout: float | None) -> BapVerdict | None:
         now = self.clock()
         cached = self._seen.get(bap)
         if cached is not None and now - cached[0] < ttl:
@@ -115,6 +123,14 @@ class VerdictCache:
             self._seen.clear()
         self._seen[bap] = (now, verdict)
         return verdict
+
+
+def store_timeout(store: ScrapingStore, policy: QuotasPolicy) -> float | None:
+    """How long a decision waits for ``store`` before its rule's failure mode: the policy's
+    ``store_timeout_ms`` for a remote store; to the end for an embedded one, whose call runs on
+    its own worker thread whatever the caller waits (a busy machine must not turn a quota
+    already taken into a failure-mode answer)."""
+    return policy.store_timeout_ms / 1000 if store.remote else None
 
 
 def retry_key(action: QuotaAction, message_id: str, search: Search | None) -> str:
@@ -177,7 +193,7 @@ class Quotas:
         search: Search | None,
     ) -> CheckResult:
         policy = self.quotas()
-        timeout = policy.store_timeout_ms / 1000
+        timeout = store_timeout(self.store, policy)
         scraping = self.scraping()
         verdict = await self.verdicts.get(bap, scraping.verdict_cache_seconds, timeout)
         if (

@@ -352,6 +352,19 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recover
             assert (back.status_code, back.json()["path"]) == (200, "store")
 
 
+async def test_the_embedded_store_is_awaited_not_raced(tmp_path: Path) -> None:
+    """SQLite runs each call to its end on its own worker thread: a busy machine delaying that
+    thread must not turn a quota already taken into a failure-mode answer. However short the
+    store timeout, the embedded store decides (the timeout is for a remote store)."""
+    quotas = QUOTAS | {"store_timeout_ms": 0.001}
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, quotas=quotas) as h:
+        await participant(h, "app.example", ParticipantType.BAP)
+        bg = Relay(h, await participant(h, "bg.example", ParticipantType.BG))
+        answers = [await bg.check(f"m{i}") for i in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert {a.json()["path"] for a in answers} == {"store"}
+
+
 async def test_user_references_are_never_stored_raw(
     store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
