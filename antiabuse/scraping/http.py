@@ -73,9 +73,13 @@ def _api(request: Request[Any, Any, Any]) -> ScrapingApi:
 async def _signed_by_relay(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Before the body is decoded: a BG or BPP on the search path signed it."""
+    """Before the body is decoded: a BG or BPP on the search path signed it, and is within
+    its own rule (one unit a call; a malformed body is metered too)."""
     request = cast("Request[Any, Any, Any]", connection)
-    request.state.caller = await _api(request).authenticate_relay(request)
+    api = _api(request)
+    caller = await api.authenticate_relay(request)
+    request.state.caller = caller
+    await _metered(api, caller, 1)
 
 
 def _user(api: ScrapingApi, bap: str, ref: str | None) -> str:
@@ -144,7 +148,6 @@ async def quota_check(
     ``Retry-After``, which the caller may relay to the BAP."""
     api = _api(request)
     caller: Relay = request.state.caller
-    await _metered(api, caller, 1)
     bound = await bind_check(data, caller, api.bap_verifier)
     if not api.is_bap(bound.bap_id):
         raise NotFound(f"{bound.bap_id} is not a subscribed BAP", "bap_id")
@@ -228,7 +231,8 @@ async def events(request: Request[Any, Any, Any], data: JSONBody[EventsBody]) ->
     again. A batch with a bad event is refused whole, naming it; nothing of it is recorded."""
     api = _api(request)
     caller: Relay = request.state.caller
-    await _metered(api, caller, len(data.events))
+    if len(data.events) > 1:  # one unit per event: the guard took the first
+        await _metered(api, caller, len(data.events) - 1)
     verifier = api.bap_verifier()
     grouped: dict[str, list[tuple[str, Event]]] = {}
     for i, wire in enumerate(data.events):

@@ -515,6 +515,8 @@ async def test_a_relay_over_its_own_rule_is_refused_before_any_bap_quota(world: 
         "/abuse/events", {"events": [{"bap_request": world.signed_search("g-9")}]}
     )
     assert upload.status_code == 429
+    # metered before its body is read: a flood of malformed calls is metered too
+    assert (await world.greedy.check({"colour": "red"})).status_code == 429
     # other relays are not affected: each has its own
     assert (await world.cpo.check({"bap_request": world.signed_search("c-1")})).status_code == 200
 
