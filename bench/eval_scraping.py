@@ -6,7 +6,8 @@
 Generates a day of EV-charging search traffic with its ground truth (bench/traffic.py), starts
 the real app in-process (the Litestar app over ``httpx.ASGITransport``, its lifespan, the real
 store: SQLite in a temporary directory, or a real redis-server with ``--store redis``) with an
-injected clock and background work off, enrols every BAP of the traffic and one gateway (BG) as
+injected clock and background work off, enrols every BAP of the traffic and one gateway (BG,
+its role granted: gateways' events are trusted, a BPP's need each BAP's signed request) as
 SUBSCRIBED, and then:
 
 1. uploads every wire event, in time order, as the gateway would: signed ``POST /abuse/events``
@@ -55,10 +56,10 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
-from antiabuse.scraping.http import MAX_EVENTS, BapReport
 from antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from antiabuse.scraping.scorer import Scorer
 from antiabuse.scraping.verdicts import BapVerdict
+from antiabuse.scraping.wire import MAX_EVENTS, BapReport
 from antiabuse.stores import ScrapingStore
 from bench.eval_defaulters import store_url_for
 from bench.traffic import APPS, GATEWAYS, HOUR, IST, LABELS, BapTruth, Traffic, generate, parse_at
@@ -74,7 +75,8 @@ TARGET_AUC = 0.98
 TARGET_RECALL = {"sweeper": 0.95, "poller": 0.95, "low_and_slow": 0.80}
 """DESIGN section 7: recall at 1% false positives (no target for hidden scrapers)."""
 SEARCH_LIMIT = 10_000_000
-"""Per hour: quotas never get in the way (the replay uploads events, it does not check)."""
+"""Per hour: quotas never get in the way (the replay uploads events, it does not check), nor
+does the uploading gateway's own relay rule (one unit per event)."""
 TOP_FEATURES = 4
 
 F64 = npt.NDArray[np.float64]
@@ -127,7 +129,11 @@ def policies_doc(window_hours: float) -> dict[str, Any]:
     rules = {a: {"limit": SEARCH_LIMIT, "window_seconds": HOUR} for a in ("search", "select")}
     rules |= {a: {"limit": SEARCH_LIMIT} for a in ("init", "confirm", "status", "cancel")}
     return {
-        "quotas": {"tiers": {"default": rules}},
+        # the gateway uploads the whole log: its own relay rule must not get in the way either
+        "quotas": {
+            "tiers": {"default": rules},
+            "relays": {"gateway": {"limit": SEARCH_LIMIT, "window_seconds": HOUR}},
+        },
         "scraping": {"window_seconds": window_hours * HOUR, "score_every_seconds": HOUR},
     }
 

@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -356,22 +357,54 @@ class Requests:
             created=self.created,
         )
 
+    def _bap_request(self, bap: Member, ref: str, bpp_id: str) -> dict[str, str]:
+        """A BAP's Beckn search (UEI: a circle around the user) or a select sent to the BPP,
+        signed by the BAP as it sent it: what a BPP forwards to have it checked."""
+        rng = self.rng
+        context = {
+            "domain": DOMAIN,
+            "action": "search",
+            "version": "1.1.0",
+            "bap_id": bap.subscriber_id,
+            "bap_uri": f"https://{bap.subscriber_id}/beckn",
+            "transaction_id": ref,
+            "message_id": ref,
+            "timestamp": datetime.fromtimestamp(self.created, UTC).isoformat(),
+        }
+        message: dict[str, Any] = {}
+        if rng.random() < 0.8:
+            lat, lon = 12.9716 + rng.uniform(-0.2, 0.2), 77.5946 + rng.uniform(-0.2, 0.2)
+            radius = {"type": "CONSTANT", "value": str(rng.choice([2, 5])), "unit": "km"}
+            circle = {"gps": f"{lat:.6f},{lon:.6f}", "radius": radius}
+            message = {"intent": {"fulfillment": {"stops": [{"location": {"circle": circle}}]}}}
+        else:
+            context |= {"action": "select", "bpp_id": bpp_id, "bpp_uri": f"https://{bpp_id}/"}
+            message = {"order": {"provider": {"id": "p1"}, "items": [{"id": "charging-01"}]}}
+        raw = json.dumps({"context": context, "message": message}, separators=(",", ":")).encode()
+        return {"authorization": self._sign(bap, raw), "body": base64.b64encode(raw).decode()}
+
     def _build(self, kind: str) -> bytes:
         rng, n = self.rng, next(self.serial)
         ref = f"{self.tag}-{n}"
         body: dict[str, Any]
         if kind == QUOTA:
-            relay = rng.choice(self.bgs) if rng.random() < 0.8 else rng.choice(self.bpps)
-            body = {"bap_id": rng.choice(self.baps).subscriber_id, "message_id": ref}
-            if rng.random() < 0.8:
-                lat, lon = 12.9716 + rng.uniform(-0.2, 0.2), 77.5946 + rng.uniform(-0.2, 0.2)
-                body["action"] = "search"
-                body["search"] = {"gps": f"{lat:.5f},{lon:.5f}", "radius_km": rng.choice([2, 5])}
-            else:
-                body["action"] = "select"
-            if rng.random() < 0.5:
-                body["user_ref"] = f"u{rng.randrange(10**6)}"
-            signer, path = relay, b"/abuse/quota/check"
+            bap = rng.choice(self.baps)
+            if rng.random() < 0.8:  # a gateway, on its own word
+                body = {"bap_id": bap.subscriber_id, "message_id": ref}
+                if rng.random() < 0.8:
+                    lat, lon = 12.9716 + rng.uniform(-0.2, 0.2), 77.5946 + rng.uniform(-0.2, 0.2)
+                    gps, radius = f"{lat:.5f},{lon:.5f}", rng.choice([2, 5])
+                    body["action"] = "search"
+                    body["search"] = {"gps": gps, "radius_km": radius}
+                else:
+                    body["action"] = "select"
+                if rng.random() < 0.5:
+                    body["user_ref"] = f"u{rng.randrange(10**6)}"
+                signer = rng.choice(self.bgs)
+            else:  # a BPP, forwarding the BAP's own signed request
+                signer = rng.choice(self.bpps)
+                body = {"bap_request": self._bap_request(bap, ref, signer.subscriber_id)}
+            path = b"/abuse/quota/check"
         elif kind == STATUS:
             user = rng.choice(self.users)
             second = {"kind": "upi_vpa", "value": user.upi}

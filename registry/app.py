@@ -20,6 +20,7 @@ from antiabuse.outage import Outage
 from antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from antiabuse.scraping.http import ScrapingApi
 from antiabuse.scraping.quotas import Quotas
+from antiabuse.scraping.relays import RelayMeter
 from antiabuse.scraping.scorer import Scorer
 from antiabuse.secret import SecretError, load_network_secret
 from antiabuse.service import Defaulters
@@ -39,6 +40,7 @@ from registry.http.auth import (
     authenticate_bpp,
     authenticate_reader,
     authenticate_relay,
+    bap_verifier,
     is_subscribed_bap,
 )
 from registry.http.changelog import change_log
@@ -164,19 +166,22 @@ def create_app(
                 secret,
                 authenticate_bpp,
             )
-            app.state.scraping = ScrapingApi(
-                Quotas(
-                    abuse_store,
-                    lambda: app.state.policies.quotas,
-                    lambda: app.state.policies.scraping,
-                    clock,
-                    store_clock=clock is time.time,
-                ),
+            quotas = Quotas(
                 abuse_store,
-                secret,
-                authenticate_relay,
-                authenticate_reader,
-                lambda bap: is_subscribed_bap(registry, bap),
+                lambda: app.state.policies.quotas,
+                lambda: app.state.policies.scraping,
+                clock,
+                store_clock=clock is time.time,
+            )
+            app.state.scraping = ScrapingApi(
+                quotas=quotas,
+                relays=RelayMeter(quotas),
+                store=abuse_store,
+                secret=secret,
+                authenticate_relay=authenticate_relay,
+                authenticate_reader=authenticate_reader,
+                is_bap=lambda bap: is_subscribed_bap(registry, bap),
+                bap_verifier=lambda: bap_verifier(registry),
             )
             try:
                 app.state.persistence = judge_persistence(

@@ -26,6 +26,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from registry.model import ParticipantType
+from tests.antiabuse.beckn import forwarded, search_body
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
 from trust import ErrorCode, KeySet, body_digest, generate_key_set, sign_header
@@ -38,7 +39,7 @@ Who = Literal[
     "public",  # anyone, unsigned
     "operator",  # an operator key in UEI_OPERATORS
     "cpo",  # a SUBSCRIBED BPP an operator granted the non-payer API (defaulters.access)
-    "relay",  # a SUBSCRIBED BG or BPP (the search path)
+    "relay",  # a SUBSCRIBED BG, or a SUBSCRIBED BPP forwarding the BAP's signed request
     "reader",  # an operator, or the BAP named in the path
     "subscriber",  # any SUBSCRIBED participant
     "subscriber-self",  # the subscriber named in the path (any status but REVOKED), or an operator
@@ -288,7 +289,24 @@ async def resolve_own_case(world: World, caller: Caller) -> Call:
     return Call({"case_id": case_id}, action_body(case_id, outcome="confirmed"))
 
 
+async def bap_search(world: World) -> dict[str, str]:
+    """A fresh BAP's own signed search, as a relay received it (``bap_request``)."""
+    bap = await world.enrol("BAP")
+    body = search_body(bap.subscriber_id, f"m-{next(_COUNTER)}")
+    return forwarded(body, bap.keys, bap.subscriber_id, world.h.clock())
+
+
 async def quota_check(world: World, caller: Caller) -> Call:
+    """The BAP's signed search: what a BPP must send, and a gateway may."""
+    return Call(body=encode({"bap_request": await bap_search(world)}))
+
+
+async def events(world: World, caller: Caller) -> Call:
+    return Call(body=encode({"events": [{"bap_request": await bap_search(world)}]}))
+
+
+async def gateway_check(world: World) -> bytes:
+    """A gateway's check, on its own word (no ``bap_request``)."""
     bap = await world.enrol("BAP")
     body = {
         "bap_id": bap.subscriber_id,
@@ -296,10 +314,10 @@ async def quota_check(world: World, caller: Caller) -> Call:
         "message_id": f"m-{next(_COUNTER)}",
         "search": GPS,
     }
-    return Call(body=encode(body))
+    return encode(body)
 
 
-async def events(world: World, caller: Caller) -> Call:
+async def gateway_events(world: World) -> bytes:
     bap = await world.enrol("BAP")
     event = {
         "type": "search",
@@ -308,7 +326,7 @@ async def events(world: World, caller: Caller) -> Call:
         "at": iso(world.h.clock()),
         "search": GPS,
     }
-    return Call(body=encode({"events": [event]}))
+    return encode({"events": [event]})
 
 
 async def own_bap(world: World, caller: Caller) -> Call:
@@ -680,6 +698,26 @@ async def test_a_cpo_cannot_close_another_cpos_case(
     assert_nack(refused, 403, "30017", "only the creditor that reported the case")
     done = await world.signed("POST", path, action_body(case_id, **extra), creditor)
     assert done.status_code == 200, done.text
+
+
+@pytest.mark.parametrize(
+    ("path", "build", "where"),
+    [
+        ("/abuse/quota/check", gateway_check, "bap_request"),
+        ("/abuse/events", gateway_events, "events[0].bap_request"),
+    ],
+)
+async def test_a_bpp_speaks_for_a_bap_only_with_its_signed_request(
+    world: World, path: str, build: Callable[[World], Awaitable[bytes]], where: str
+) -> None:
+    """The relay routes' two callers are not alike: a gateway is trusted to name the BAP, a
+    BPP (a competitor) must forward the BAP's own signed request. tests/security/
+    test_relay_binding.py performs the attacks."""
+    body = await build(world)
+    refused = await world.signed("POST", path, body, await world.enrol("BPP"))
+    assert_nack(refused, 403, "30017", "only by forwarding the BAP's own signed request")
+    assert refused.json()["error"]["path"] == where
+    assert_through(await world.signed("POST", path, body, await world.enrol("BG")))
 
 
 async def test_a_bap_reads_only_its_own_verdicts(world: World) -> None:

@@ -104,11 +104,18 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 
 @pytest.fixture
 async def cpo(h: Harness) -> Caller:
-    """A CPO (BPP, granted defaulters): may call non-payer protection, quota checks and
-    event uploads."""
+    """A CPO (BPP, granted defaulters): may call non-payer protection."""
     participant = Participant("cpo.example", type=ParticipantType.BPP)
     await h.enrol(participant)
     await h.grant(participant)
+    return Caller(h, participant)
+
+
+@pytest.fixture
+async def bg(h: Harness) -> Caller:
+    """A gateway: uploads its log of searches (a BPP's events carry each BAP's request)."""
+    participant = Participant("bg.example", type=ParticipantType.BG)
+    await h.enrol(participant)
     return Caller(h, participant)
 
 
@@ -172,9 +179,9 @@ async def test_an_oversized_body_to_an_open_route_is_a_413_nack(h: Harness, path
 
 
 async def test_an_oversized_event_batch_is_a_413_nack_and_nothing_is_recorded(
-    h: Harness, cpo: Caller
+    h: Harness, bg: Caller
 ) -> None:
-    answer = await cpo.send("/abuse/events", padded({"events": [search_event(h, "m1")]}))
+    answer = await bg.send("/abuse/events", padded({"events": [search_event(h, "m1")]}))
     error = nack(answer, 413)
     assert "too large" in error["message"].lower()
     assert await recorded_events(h) == 0
@@ -190,21 +197,21 @@ async def test_an_oversized_report_is_a_413_nack_and_no_case_is_opened(
 
 
 async def test_an_oversized_body_without_a_content_length_is_a_413_nack(
-    h: Harness, cpo: Caller
+    h: Harness, bg: Caller
 ) -> None:
     """Chunked: the limit must count the bytes received, not trust a header."""
-    answer = await cpo.stream("/abuse/events", padded({"events": [search_event(h, "m1")]}))
+    answer = await bg.stream("/abuse/events", padded({"events": [search_event(h, "m1")]}))
     nack(answer, 413)
     assert await recorded_events(h) == 0
 
 
 async def test_a_full_batch_of_ordinary_events_is_within_the_body_limit(
-    h: Harness, cpo: Caller
+    h: Harness, bg: Caller
 ) -> None:
     """The body limit must leave room for the largest batch a gateway really sends."""
     body = json.dumps({"events": [search_event(h, f"m{i}") for i in range(MAX_EVENTS)]})
     assert len(body) < TWO_MB // 4
-    answer = await cpo.send("/abuse/events", body.encode())
+    answer = await bg.send("/abuse/events", body.encode())
     assert answer.status_code == 200, answer.text[:500]
     assert answer.json() == {"received": MAX_EVENTS, "recorded": MAX_EVENTS}
 
@@ -240,10 +247,10 @@ async def test_at_most_16_identifiers_per_report_and_8_per_query(
 
 
 async def test_at_most_1000_events_per_batch_and_a_refused_batch_records_nothing(
-    h: Harness, cpo: Caller
+    h: Harness, bg: Caller
 ) -> None:
     batch = [search_event(h, f"m{i}") for i in range(MAX_EVENTS + 1)]
-    error = nack(await cpo.post("/abuse/events", {"events": batch}), 400)
+    error = nack(await bg.post("/abuse/events", {"events": batch}), 400)
     assert error["path"] == "events"
     assert str(MAX_EVENTS) in error["message"]
     assert await recorded_events(h) == 0

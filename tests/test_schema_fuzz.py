@@ -73,7 +73,10 @@ class Signer(Enum):
 
     OPEN = "open"
     CPO = "cpo"
-    """A BPP: non-payer protection, quota checks and events (BPP is a relay too), v2 lookup."""
+    """A BPP: non-payer protection, v2 lookup."""
+    GATEWAY = "gateway"
+    """A BG: quota checks and events on its own word (a BPP must forward each BAP's signed
+    request, which a fuzzer cannot forge: it would only ever see the 403)."""
     OPERATOR = "operator"
     """An operator key: admin routes, any subscriber's challenges and keys, BAP reports."""
     JOINER = "joiner"
@@ -100,6 +103,13 @@ LOOKUP_FILTERS = (
     "page_size is documented as any integer (1..1000 is accepted) and page_token as any "
     "string (only a number this registry issued is); status as any string (one of the "
     "Status names); unique_key_id / ukId / key_id / pub_key_id must agree"
+)
+
+RELAYED = (
+    "cross-field rules the schema does not state: without bap_request a gateway's check names "
+    "bap_id, action and message_id (and search for a search), an event its type, bap_id, "
+    "message_id and at; bap_request is a BAP's valid signed request (base64 of the bytes it "
+    "signed), which a BPP must send"
 )
 
 
@@ -144,8 +154,8 @@ OPERATIONS: dict[str, Op] = {
         Signer.CPO, requests=f"{CASE_IN_BODY}; {IDENTIFIER_KIND}"
     ),
     "POST /abuse/defaulters/{case_id}/resolve": Op(Signer.CPO, requests=CASE_IN_BODY),
-    "POST /abuse/quota/check": Op(Signer.CPO),
-    "POST /abuse/events": Op(Signer.CPO),
+    "POST /abuse/quota/check": Op(Signer.GATEWAY, requests=RELAYED),
+    "POST /abuse/events": Op(Signer.GATEWAY, requests=RELAYED),
     # an operator may read any BAP's report: signed, it never refuses
     "GET /abuse/baps/{bap_id}": Op(Signer.OPERATOR, responses=None),
 }
@@ -290,6 +300,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         participants = {
             Signer.CPO: Participant("cpo.example", type=ParticipantType.BPP),
             Signer.JOINER: Participant("joiner.example", type=ParticipantType.BPP),
+            Signer.GATEWAY: Participant("bg.example", type=ParticipantType.BG),
         }
         for participant in [
             *participants.values(),

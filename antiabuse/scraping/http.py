@@ -3,8 +3,10 @@ for operators and BAPs.
 
 Handlers decode, call the core, encode. The composition root hands in, on
 ``app.state.scraping``, a ``ScrapingApi``: the services, the network secret (for user
-references) and how to authenticate callers and know a BAP (the registry's, handed in: this
-package never imports the registry).
+references) and how to authenticate callers, check a BAP's own signature and know a BAP (the
+registry's, handed in: this package never imports the registry). Every relay's call is first
+metered against its own rule (``relays.py``), then bound to the BAP it speaks for
+(``binding.py``: a gateway's word, or the BAP's signed request a BPP forwards).
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
 from litestar import Request, Response, Router, get, post
@@ -21,24 +22,24 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from antiabuse.errors import Forbidden, InvalidRequest, NotFound
+from antiabuse.errors import Forbidden, NotFound, RateLimited
 from antiabuse.identity import user_token
-from antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
+from antiabuse.scraping.binding import BoundEvent, Relay, bind_check, bind_event
+from antiabuse.scraping.events import Event, Search
 from antiabuse.scraping.policy import QuotaAction, ResolvedRule
 from antiabuse.scraping.quotas import CheckResult, Quotas, retry_key
-from antiabuse.scraping.verdicts import BapVerdict
+from antiabuse.scraping.relays import Metered, RelayMeter
+from antiabuse.scraping.wire import (
+    BapReport,
+    CheckAnswer,
+    CheckBody,
+    EventsAnswer,
+    EventsBody,
+)
 from antiabuse.stores import ScrapingStore
-from antiabuse.times import MAX_EVENT_AGE_SECONDS, checked, timestamp
-from trust import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, problem
+from trust import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, Verifier, problem
 
-__all__ = ["ROUTER", "Reader", "ScrapingApi"]
-
-MAX_EVENTS = 1000
-"""Events per ``POST /abuse/events`` batch."""
-
-_SubscriberId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$")]
-_MessageId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-_UserRef = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+__all__ = ["ROUTER", "Reader", "Relay", "ScrapingApi"]
 
 
 class Reader(NamedTuple):
@@ -49,14 +50,19 @@ class Reader(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ScrapingApi:
     quotas: Quotas
+    relays: RelayMeter
     store: ScrapingStore
     secret: bytes
-    authenticate_relay: Callable[[Request[Any, Any, Any]], Awaitable[str]]
-    """The SUBSCRIBED BG or BPP that signed the request (replays refused), or a 401."""
+    authenticate_relay: Callable[[Request[Any, Any, Any]], Awaitable[Relay]]
+    """The SUBSCRIBED BG or BPP that signed the request (replays refused), and which it is;
+    or a 401."""
     authenticate_reader: Callable[[Request[Any, Any, Any]], Awaitable[Reader]]
     """An operator or a SUBSCRIBED participant that signed the request, or a 401."""
     is_bap: Callable[[str], bool]
     """Whether a subscriber id is a SUBSCRIBED BAP."""
+    bap_verifier: Callable[[], Verifier]
+    """The check of a BAP's own signature on a request a relay forwards: a SUBSCRIBED BAP's
+    valid registry key, the registry's time limits, no replay guard."""
 
 
 def _api(request: Request[Any, Any, Any]) -> ScrapingApi:
@@ -67,100 +73,13 @@ def _api(request: Request[Any, Any, Any]) -> ScrapingApi:
 async def _signed_by_relay(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Before the body is decoded: a BG or BPP on the search path signed it."""
+    """Before the body is decoded: a BG or BPP on the search path signed it, and is within
+    its own rule (one unit a call; a malformed body is metered too)."""
     request = cast("Request[Any, Any, Any]", connection)
-    request.state.caller = await _api(request).authenticate_relay(request)
-
-
-class SearchQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    gps: str
-    """``"lat,lon"`` in degrees, as in Beckn's ``location.gps``."""
-    radius_km: Annotated[float, msgspec.Meta(gt=0, le=500)]
-
-
-class CheckBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    bap_id: _SubscriberId
-    """The BAP whose request is being relayed; the caller verified its signature."""
-    action: QuotaAction
-    message_id: _MessageId
-    """The Beckn message id of the request checked: checking it again costs nothing."""
-    search: SearchQuery | None = None
-    """Required for ``search``: where and how wide (wider searches cost more)."""
-    user_ref: _UserRef | None = None
-    """The BAP's own (pseudonymous) reference for its user, if the BAP passes one."""
-
-
-class CheckAnswer(msgspec.Struct, frozen=True, omit_defaults=True):
-    decision: Literal["allow", "deny"]
-    limit: int
-    """Units per window of the rule as applied (a throttled BAP's is smaller)."""
-    remaining: int
-    reset: int
-    """Seconds until the BAP's quota is full again."""
-    verdict: str
-    """The strongest scraping action applied to the BAP: none, flag, coarsen, throttle or
-    block."""
-    reasons: list[str]
-    path: str
-    """How it was decided: store, local (store unreachable: this replica's share of the
-    rule), allow-on-error or deny-on-error."""
-    rule: str
-    cost: int
-    coarsen: bool
-    """Blur availability in the answer to this BAP (e.g. free/busy -> 'some available')."""
-    duplicate: bool
-    shadow_decision: str | None = None
-    """In shadow mode: the decision that would have been enforced."""
-    shadow_verdict: str | None = None
-
-
-class WireEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    type: Literal["search", "select", "init", "confirm", "cancel"]
-    bap_id: _SubscriberId
-    message_id: _MessageId
-    at: datetime
-    """When it happened (features are computed on event time)."""
-    search: SearchQuery | None = None
-    """For ``search`` events."""
-    bpp_id: _SubscriberId | None = None
-    """For select, init, confirm and cancel: the CPO."""
-    location_id: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None
-    via: _SubscriberId | None = None
-    """For searches: who relayed it (default: the caller)."""
-    user_ref: _UserRef | None = None
-
-
-class EventsBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    events: Annotated[list[WireEvent], msgspec.Meta(min_length=1, max_length=MAX_EVENTS)]
-
-
-class EventsAnswer(msgspec.Struct, frozen=True):
-    received: int
-    recorded: int
-    """Events not seen before (an event is recorded once per BAP, type and message id)."""
-
-
-class BapReport(msgspec.Struct, frozen=True, omit_defaults=True):
-    bap_id: str
-    verdict: BapVerdict | None
-    """The latest scoring pass's verdict (none before the BAP's first scored window)."""
-    history: list[BapVerdict]
-    """Earlier verdicts, newest first."""
-    quotas: dict[str, str]
-    """action -> the rule that applies now, as ``<limit> per <window> s (<rule name>)``."""
-
-
-def _point(query: SearchQuery, path: str) -> tuple[float, float]:
-    lat_text, sep, lon_text = query.gps.partition(",")
-    try:
-        if not sep:
-            raise ValueError
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        raise InvalidRequest("gps must be 'lat,lon' in degrees", f"{path}.gps") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidRequest("gps is outside -90..90, -180..180", f"{path}.gps")
-    return lat, lon
+    api = _api(request)
+    caller = await api.authenticate_relay(request)
+    request.state.caller = caller
+    await _metered(api, caller, 1)
 
 
 def _user(api: ScrapingApi, bap: str, ref: str | None) -> str:
@@ -171,8 +90,8 @@ def _structured(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _headers(result: CheckResult) -> dict[str, str]:
-    """IETF httpapi ratelimit-headers: the rule as applied, and where the BAP stands."""
+def _headers(result: CheckResult | Metered) -> dict[str, str]:
+    """IETF httpapi ratelimit-headers: the rule as applied, and where the caller stands."""
     name = _structured(result.rule)
     headers = {
         "RateLimit-Policy": f"{name};q={result.limit};w={math.ceil(result.window_seconds)}",
@@ -181,6 +100,24 @@ def _headers(result: CheckResult) -> dict[str, str]:
     if not result.allowed:
         headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
     return headers
+
+
+class _OverRelayRule(RateLimited):
+    """A relay over its own rule: a 429 ``quota-exceeded`` problem with its rule's headers."""
+
+    def __init__(self, metered: Metered) -> None:
+        super().__init__(metered.reason, metered.retry_after)
+        self.metered = metered
+
+    def headers(self) -> dict[str, str]:
+        return _headers(self.metered)
+
+
+async def _metered(api: ScrapingApi, caller: Relay, cost: int) -> None:
+    """Take the caller's own rule first: over it, nothing else of the call happens."""
+    metered = await api.relays.take(caller.subscriber_id, gateway=caller.gateway, cost=cost)
+    if not metered.allowed:
+        raise _OverRelayRule(metered)
 
 
 @post(
@@ -193,33 +130,44 @@ def _headers(result: CheckResult) -> dict[str, str]:
 async def quota_check(
     request: Request[Any, Any, Any], data: JSONBody[CheckBody]
 ) -> Response[bytes]:
-    """Signed by the BG or BPP relaying a BAP's request, before serving it. Takes quota from
-    the BAP's rule for the action (its override, its tier's, or the default tier's; a wider
-    search costs more) on the store's clock, shared by every replica, and applies the BAP's
-    latest scraping verdict. Records the search for scoring. The same ``message_id`` checked
-    again answers as before and costs nothing.
+    """Signed by the BG or BPP relaying a BAP's request, before serving it. A gateway names
+    the BAP, action, message id and search; a BPP forwards the BAP's own signed request
+    (``bap_request``: its Authorization header as received and the base64 of the bytes it
+    signed), from which they are read: without it a BPP is refused (403), and fields stated
+    besides must agree with it (400 naming the field). Each relay's own calls are metered
+    first (``quotas.relays``): over its rule, a 429 for the relay, no BAP's quota touched.
+
+    Then takes quota from the BAP's rule for the action (its override, its tier's, or the
+    default tier's; a wider search costs more) on the store's clock, shared by every replica,
+    and applies the BAP's latest scraping verdict. Records the search for scoring. The same
+    check again (``message_id`` and query) answers as before and costs nothing.
 
     ``200`` with ``decision: allow``, or ``429`` with ``decision: deny`` in a problem body
     (type ``quota-exceeded``, or ``abnormal-usage-detected`` for a blocked BAP) that is also
     a Beckn NACK. Both carry ``RateLimit-Policy`` and ``RateLimit``; a refusal carries
     ``Retry-After``, which the caller may relay to the BAP."""
     api = _api(request)
-    if not api.is_bap(data.bap_id):
-        raise NotFound(f"{data.bap_id} is not a subscribed BAP", "bap_id")
+    caller: Relay = request.state.caller
+    bound = await bind_check(data, caller, api.bap_verifier)
+    if not api.is_bap(bound.bap_id):
+        raise NotFound(f"{bound.bap_id} is not a subscribed BAP", "bap_id")
     search: Search | None = None
-    if data.action is QuotaAction.SEARCH:
-        if data.search is None:
-            raise InvalidRequest("a search check needs the search's gps and radius", "search")
-        lat, lon = _point(data.search, "search")
+    if bound.query is not None:
         search = Search(
             at=api.quotas.clock(),
-            lat=lat,
-            lon=lon,
-            radius_km=data.search.radius_km,
-            via=request.state.caller,
-            user=_user(api, data.bap_id, data.user_ref),
+            lat=bound.query.lat,
+            lon=bound.query.lon,
+            radius_km=bound.query.radius_km,
+            via=caller.subscriber_id,
+            user=_user(api, bound.bap_id, bound.user_ref),
         )
-    result = await api.quotas.check(data.bap_id, data.action, data.message_id, search)
+    result = await api.quotas.check(
+        bound.bap_id,
+        bound.action,
+        bound.message_id,
+        search,
+        dedupe_seconds=bound.dedupe_seconds,
+    )
     shadow_deny = result.quota_exceeded and result.shadow_rule and not result.blocked
     answer = CheckAnswer(
         decision="allow" if result.allowed else "deny",
@@ -241,7 +189,7 @@ async def quota_check(
         return Response(msgspec.json.encode(answer), headers=headers, media_type="application/json")
     if result.blocked:
         kind, title, code = ABNORMAL_USAGE, "Abnormal usage detected", ErrorCode.ABNORMAL_USAGE
-        message = f"{data.bap_id} is blocked for scraping; " + "; ".join(result.reasons)
+        message = f"{bound.bap_id} is blocked for scraping; " + "; ".join(result.reasons)
         scoring = api.quotas.scraping().score_every_seconds
         headers["Retry-After"] = str(max(1, math.ceil(scoring or 3600)))
     else:
@@ -257,27 +205,12 @@ async def quota_check(
     )
 
 
-def _event(api: ScrapingApi, caller: str, i: int, wire: WireEvent) -> Event:
-    where = f"events[{i}].at"
-    at = checked(
-        timestamp(wire.at, where),
-        where,
-        now=api.quotas.clock(),
-        max_age=MAX_EVENT_AGE_SECONDS,
-        too_old=f"is more than {MAX_EVENT_AGE_SECONDS / 86_400:g} days old; no scoring "
-        "window reaches that far back",
-    )
-    user = _user(api, wire.bap_id, wire.user_ref)
-    if wire.type == "search":
-        if wire.search is None:
-            raise InvalidRequest("a search event needs its search", f"events[{i}].search")
-        lat, lon = _point(wire.search, f"events[{i}].search")
-        via = wire.via or caller
-        return Search(at, lat, lon, wire.search.radius_km, via, user)
-    if wire.bpp_id is None or wire.location_id is None:
-        field = "bpp_id" if wire.bpp_id is None else "location_id"
-        raise InvalidRequest(f"a {wire.type} event needs {field}", f"events[{i}].{field}")
-    return Funnel(at, FunnelKind(wire.type), wire.bpp_id, wire.location_id, user)
+def _keyed(bound: BoundEvent) -> tuple[str, Event]:
+    """A search is known by the same key as when it was checked, so it counts once."""
+    event = bound.event
+    if isinstance(event, Search):
+        return retry_key(QuotaAction.SEARCH, bound.message_id, event), event
+    return bound.message_id, event
 
 
 @post(
@@ -289,24 +222,28 @@ def _event(api: ScrapingApi, caller: str, i: int, wire: WireEvent) -> Event:
 )
 async def events(request: Request[Any, Any, Any], data: JSONBody[EventsBody]) -> EventsAnswer:
     """Signed by a BG or BPP: a batch (at most 1000) of ``search``, ``select``, ``init``,
-    ``confirm`` and ``cancel`` events with their own times, e.g. a gateway uploading its log.
-    Scoring reads them by event time. Each event counts once per (BAP, type, message id), so
-    a batch can be retried, and a search already checked is not counted again. A batch with
-    a bad event is refused whole, naming it; nothing of it is recorded."""
+    ``confirm`` and ``cancel`` events, e.g. a gateway uploading its log with each event's
+    own time. A BPP's events each carry the BAP's signed request (``bap_request``), which
+    gives the event's type, BAP, message id, search, CPO and time (when the BAP signed it);
+    without it the batch is refused (403). The relay's own rule is metered first, one unit
+    per event. Scoring reads events by event time. Each event counts once per (BAP, type,
+    message id), so a batch can be retried, and a search already checked is not counted
+    again. A batch with a bad event is refused whole, naming it; nothing of it is recorded."""
     api = _api(request)
-    caller: str = request.state.caller
+    caller: Relay = request.state.caller
+    if len(data.events) > 1:  # one unit per event: the guard took the first
+        await _metered(api, caller, len(data.events) - 1)
+    verifier = api.bap_verifier()
     grouped: dict[str, list[tuple[str, Event]]] = {}
     for i, wire in enumerate(data.events):
-        if not api.is_bap(wire.bap_id):
-            raise NotFound(f"{wire.bap_id} is not a subscribed BAP", f"events[{i}].bap_id")
-        event = _event(api, caller, i, wire)
-        # a search is known by the same key as when it was checked, so it counts once
-        key = (
-            retry_key(QuotaAction.SEARCH, wire.message_id, event)
-            if isinstance(event, Search)
-            else wire.message_id
+        bound = await bind_event(
+            wire, i, caller, verifier, lambda b, r: _user(api, b, r), api.quotas.clock()
         )
-        grouped.setdefault(wire.bap_id, []).append((key, event))
+        if bound is None:
+            continue
+        if not api.is_bap(bound.bap_id):
+            raise NotFound(f"{bound.bap_id} is not a subscribed BAP", f"events[{i}].bap_id")
+        grouped.setdefault(bound.bap_id, []).append(_keyed(bound))
     keep = api.quotas.scraping().retention_seconds
     recorded = 0
     for bap, items in grouped.items():

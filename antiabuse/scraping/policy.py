@@ -21,6 +21,7 @@ __all__ = [
     "QuotaAction",
     "QuotaRule",
     "QuotasPolicy",
+    "RelayRules",
     "ResolvedRule",
     "ScrapingAction",
     "ScrapingPolicy",
@@ -106,6 +107,29 @@ class ResolvedRule(msgspec.Struct, frozen=True):
     rule: QuotaRule
 
 
+class RelayRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Each relay's own calls, keyed on its verified subscriber id whatever BAPs it names, so
+    no caller floods the service: a quota check costs 1 unit, an event upload 1 per event (at
+    most the rule's ``limit``). A relay over its rule is refused (429) before any BAP's quota
+    is touched. Shipped generous: a gateway carries every BAP's searches."""
+
+    gateway: QuotaRule = QuotaRule(limit=20_000, window_seconds=1.0)
+    """Each BG (network infrastructure)."""
+    bpp: QuotaRule = QuotaRule(limit=1_000, window_seconds=1.0)
+    """Each BPP (forwarding its BAPs' own signed requests)."""
+    overrides: dict[str, QuotaRule] = msgspec.field(default_factory=dict)
+    """Relay subscriber id -> its own rule, instead of its type's."""
+
+    def rule_for(self, relay: str, *, gateway: bool) -> ResolvedRule:
+        """``relay.<subscriber>`` (an override), else ``relay.gateway`` or ``relay.bpp``."""
+        override = self.overrides.get(relay)
+        if override is not None:
+            return ResolvedRule(f"relay.{relay}", override)
+        if gateway:
+            return ResolvedRule("relay.gateway", self.gateway)
+        return ResolvedRule("relay.bpp", self.bpp)
+
+
 class QuotasPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     tiers: dict[str, ActionRules] = msgspec.field(
         default_factory=lambda: {"default": _default_tier()}
@@ -117,10 +141,15 @@ class QuotasPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     overrides: dict[str, ActionRules] = msgspec.field(default_factory=dict)
     """Subscriber id -> action -> rule: wins over every tier."""
     search_cost: SearchCost = SearchCost()
+    relays: RelayRules = RelayRules()
+    """The relays' own calls (BGs and BPPs), apart from the BAPs' quotas."""
     replicas: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
     """Service replicas sharing the store: a ``local`` limit is the rule divided by this."""
     store_timeout_ms: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 250.0
-    """A quota decision waits this long for the store before its rule's ``on_store_error``."""
+    """A quota decision waits this long for a remote store (Redis) before its rule's
+    ``on_store_error``. The embedded SQLite store runs each call to its end on its own thread:
+    it is not timed out, and only its errors (locked past its busy timeout, disk I/O) take
+    the failure path."""
     dedupe_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 600.0
     """A check with a message_id seen this recently answers as before and costs nothing."""
 

@@ -34,7 +34,15 @@ from antiabuse.stores import ScrapingStore, StoreUnavailable
 
 log = logging.getLogger("uei.quotas")
 
-__all__ = ["CheckResult", "LocalQuotas", "Path", "Quotas", "VerdictCache", "retry_key"]
+__all__ = [
+    "CheckResult",
+    "LocalQuotas",
+    "Path",
+    "Quotas",
+    "VerdictCache",
+    "retry_key",
+    "store_timeout",
+]
 
 
 class Path(StrEnum):
@@ -92,6 +100,17 @@ class LocalQuotas:
         self._tats[key] = tat
         return answer
 
+    def fallback(
+        self, key: str, rule: QuotaRule, replicas: int, cost: int
+    ) -> tuple[Path, QuotaAnswer]:
+        """The store did not answer: the rule's ``on_store_error`` decides, and says so."""
+        mode = rule.on_store_error
+        if mode is FailureMode.LOCAL:
+            return Path.LOCAL, self.take(key, rule, replicas, cost)
+        allowed = mode is FailureMode.ALLOW
+        path = Path.ALLOW_ON_ERROR if allowed else Path.DENY_ON_ERROR
+        return path, QuotaAnswer(allowed, 0, 0.0 if allowed else 1.0, rule.window_seconds)
+
 
 @dataclass
 class VerdictCache:
@@ -101,7 +120,7 @@ class VerdictCache:
     clock: Callable[[], float]
     _seen: dict[str, tuple[float, BapVerdict | None]] = field(default_factory=dict)
 
-    async def get(self, bap: str, ttl: float, timeout: float) -> BapVerdict | None:
+    async def get(self, bap: str, ttl: float, timeout: float | None) -> BapVerdict | None:
         now = self.clock()
         cached = self._seen.get(bap)
         if cached is not None and now - cached[0] < ttl:
@@ -115,6 +134,14 @@ class VerdictCache:
             self._seen.clear()
         self._seen[bap] = (now, verdict)
         return verdict
+
+
+def store_timeout(store: ScrapingStore, policy: QuotasPolicy) -> float | None:
+    """How long a decision waits for ``store`` before its rule's failure mode: the policy's
+    ``store_timeout_ms`` for a remote store; to the end for an embedded one, whose call runs on
+    its own worker thread whatever the caller waits (a busy machine must not turn a quota
+    already taken into a failure-mode answer)."""
+    return policy.store_timeout_ms / 1000 if store.remote else None
 
 
 def retry_key(action: QuotaAction, message_id: str, search: Search | None) -> str:
@@ -158,7 +185,7 @@ class Quotas:
         self.local = LocalQuotas(self.clock)
         self.verdicts = VerdictCache(self.store, self.clock)
 
-    def _warn(self, exc: Exception) -> None:
+    def warn_unreachable(self, exc: Exception) -> None:
         """Say the store is failing, once per 10 s (not once per decision)."""
         now = self.clock()
         if now - self._warned >= 10.0:
@@ -175,9 +202,14 @@ class Quotas:
         action: QuotaAction,
         message_id: str,
         search: Search | None,
+        *,
+        dedupe_seconds: float | None = None,
     ) -> CheckResult:
+        """``dedupe_seconds``: keep this check's answer for retries at least this long (a
+        forwarded signed request: as long as its signature is valid), if longer than the
+        policy's ``dedupe_seconds``."""
         policy = self.quotas()
-        timeout = policy.store_timeout_ms / 1000
+        timeout = store_timeout(self.store, policy)
         scraping = self.scraping()
         verdict = await self.verdicts.get(bap, scraping.verdict_cache_seconds, timeout)
         if (
@@ -199,21 +231,15 @@ class Quotas:
                     burst=rule.limit,
                     cost=cost,
                     search=search,
-                    answer_seconds=policy.dedupe_seconds,
+                    answer_seconds=max(policy.dedupe_seconds, dedupe_seconds or 0.0),
                     keep_seconds=scraping.retention_seconds,
                     now=None if self.store_clock else self.clock(),
                 )
             answer, duplicate = checked.answer, checked.duplicate
         except (StoreUnavailable, TimeoutError) as exc:
-            self._warn(exc)
-            mode = rule.on_store_error
-            if mode is FailureMode.LOCAL:
-                path = Path.LOCAL
-                answer = self.local.take(f"{bap}\x00{resolved.name}", rule, policy.replicas, cost)
-            else:
-                path = Path.ALLOW_ON_ERROR if mode is FailureMode.ALLOW else Path.DENY_ON_ERROR
-                allowed = mode is FailureMode.ALLOW
-                answer = QuotaAnswer(allowed, 0, 0.0 if allowed else 1.0, rule.window_seconds)
+            self.warn_unreachable(exc)
+            key = f"{bap}\x00{resolved.name}"
+            path, answer = self.local.fallback(key, rule, policy.replicas, cost)
         actions = verdict.actions if verdict is not None else []
         shadowed = verdict.shadow_actions if verdict is not None else []
         blocked = ScrapingAction.BLOCK in actions

@@ -62,8 +62,16 @@ class ScrapingStore(Protocol):
     - ``check`` takes quota, keeps its answer for retries of the message id, and records the
       search once, atomically on the store's own clock (``now=None``), across every replica;
     - events are recorded once per (BAP, kind, message id) and read back by event time;
+    - ``meter`` applies GCRA to one key alone (a relay's own calls), atomically on the
+      store's own clock (``now=None``);
     - failures to reach the store raise ``StoreUnavailable``.
     """
+
+    remote: bool
+    """Whether calls cross a network, so that a call not answered in time means the store may
+    be unreachable. An embedded store's call runs to completion on its own worker thread
+    whatever the caller waits (cancelling the wait would not stop its write): it is awaited
+    to the end, and only its own errors take a rule's failure path."""
 
     async def check(
         self,
@@ -79,6 +87,12 @@ class ScrapingStore(Protocol):
         keep_seconds: float,
         now: float | None = None,
     ) -> Checked: ...
+
+    async def meter(
+        self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
+    ) -> QuotaAnswer:
+        """Take ``cost`` units from ``key``'s GCRA bucket (refused: nothing taken)."""
+        ...
 
     async def record(
         self, bap: str, events: Sequence[tuple[str, Event]], keep_seconds: float

@@ -71,10 +71,13 @@ _ROWS = "uei:sc:rows"
 class RedisScrapingStore:
     """Scraping protection's data on Redis; ``RedisAbuseStore`` adds the ledger and graph."""
 
+    remote = True
+
     def __init__(self, client: Redis | RedisCluster) -> None:
         self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
         self._check = LuaScript(self._client, script("check"))
         self._record = LuaScript(self._client, script("record"))
+        self._meter = LuaScript(self._client, script("gcra"))
 
     async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
         """One read per key, pipelined (split per node on a cluster)."""
@@ -138,6 +141,16 @@ class RedisScrapingStore:
                 await self._mark_active(bap, [bucket], keep_seconds)
         answer = QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
         return Checked(answer, bool(duplicate), float(at))
+
+    async def meter(
+        self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
+    ) -> QuotaAnswer:
+        with self._reachable():
+            allowed, remaining, retry, reset = await self._meter(
+                keys=[f"uei:sc:m:{{{key}}}"],
+                args=["" if now is None else repr(now), repr(interval), burst, cost],
+            )
+        return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
 
     async def record(
         self, bap: str, events: Sequence[tuple[str, Event]], keep_seconds: float

@@ -1,8 +1,9 @@
 """Scraping protection's data in the service's SQLite file.
 
 One process owns the file, so the store's clock is this process's clock. A check (take,
-dedupe, record) is one transaction. Quotas, events and verdicts ride on WAL's ``NORMAL``
-sync: a power cut may lose the last of them, never corrupt the file.
+dedupe, record) is one transaction. Calls run on the file's one worker thread, not over a
+network: callers wait for them to finish (``remote = False``). Quotas, events and verdicts
+ride on WAL's ``NORMAL`` sync: a power cut may lose the last of them, never corrupt the file.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ T = TypeVar("T")
 
 SCRAPING_SCHEMA = """
 CREATE TABLE IF NOT EXISTS scraping_quota (key TEXT PRIMARY KEY, tat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS scraping_meters (key TEXT PRIMARY KEY, tat REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS scraping_answers (
     bap TEXT NOT NULL, message_id TEXT NOT NULL, at REAL NOT NULL, answer BLOB NOT NULL,
     PRIMARY KEY (bap, message_id)) WITHOUT ROWID;
@@ -53,6 +55,8 @@ _encoder = msgspec.msgpack.Encoder()
 
 class SqliteScrapingStore:
     """``SqliteAbuseStore`` adds the ledger and the identity graph."""
+
+    remote = False
 
     def __init__(self, db: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._db = db
@@ -135,6 +139,23 @@ class SqliteScrapingStore:
             if search is not None:
                 self._insert_event(db, bap, message_id, search)
             return Checked(answer, False, at)
+
+        return await self._run(self._transaction(write))
+
+    async def meter(
+        self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
+    ) -> QuotaAnswer:
+        def write(db: sqlite3.Connection) -> QuotaAnswer:
+            at = time.time() if now is None else now
+            row = db.execute("SELECT tat FROM scraping_meters WHERE key = ?", (key,)).fetchone()
+            answer, tat = gcra(row[0] if row else None, at, interval, burst, cost)
+            if answer.allowed:
+                db.execute(
+                    "INSERT INTO scraping_meters VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET tat = ?",
+                    (key, tat, tat),
+                )
+            return answer
 
         return await self._run(self._transaction(write))
 

@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from antiabuse.outage import Outage
 from antiabuse.policy import Access, DefaultersPolicy
-from antiabuse.scraping.http import Reader
+from antiabuse.scraping.http import Reader, Relay
 from registry.errors import Forbidden
 from registry.identity import operator_key
 from registry.model import ParticipantType, Status
@@ -37,6 +37,7 @@ __all__ = [
     "authenticate_bpp",
     "authenticate_reader",
     "authenticate_relay",
+    "bap_verifier",
     "is_subscribed_bap",
     "registry_of",
 ]
@@ -142,9 +143,34 @@ async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
     return bpp
 
 
-async def authenticate_relay(request: Request[Any, Any, Any]) -> str:
-    """A BG or a BPP on the search path: the callers of quota checks and event uploads."""
-    return await _authenticate_as(request, _RELAY, "BG or BPP")
+async def authenticate_relay(request: Request[Any, Any, Any]) -> Relay:
+    """A BG or a BPP on the search path: the callers of quota checks and event uploads, and
+    whether it is a gateway (a granted BG role: trusted to name the BAP) or a BPP (which
+    must forward the BAP's own signed request)."""
+    subscriber_id = await _authenticate_as(request, _RELAY, "BG or BPP")
+    sub = registry_of(request).view.subscriber(subscriber_id)
+    gateway = sub is not None and any(r.type is ParticipantType.BG for r in sub.roles)
+    return Relay(subscriber_id, gateway)
+
+
+def bap_verifier(registry: Registry) -> Verifier:
+    """The check of a BAP's own signature on a request a relay forwards: the key of a
+    SUBSCRIBED BAP valid now, the registry's skew and lifetime limits, and no replay guard
+    (one search is broadcast to many BPPs; what it spends is deduplicated by its message id
+    and query while the signature is valid)."""
+    policy: RegistryPolicy = registry.policy()
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        if not is_subscribed_bap(registry, sid):
+            raise UnknownKey(f"{sid} is not a subscribed BAP")
+        return registry.view.verify_key(sid, kid, registry.clock())
+
+    return Verifier(
+        resolve=resolve,
+        clock=registry.clock,
+        max_skew=policy.max_skew_seconds,
+        max_lifetime=policy.max_signature_lifetime_seconds,
+    )
 
 
 async def authenticate_reader(request: Request[Any, Any, Any]) -> Reader:

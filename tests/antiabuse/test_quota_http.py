@@ -16,6 +16,7 @@ from antiabuse.scraping.policy import ScrapingAction
 from antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from antiabuse.stores import Store
 from registry.model import ParticipantType
+from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
 from tests.redis_servers import RedisServer
 from tests.registry.factories import Participant
@@ -39,6 +40,8 @@ QUOTAS: dict[str, Any] = {
     "overrides": {"big.example": {"select": {"limit": 7, "shadow": True}}},
 }
 GPS = {"gps": "12.971600,77.594600", "radius_km": 5}
+APP = Participant("app.example", type=ParticipantType.BAP, url="https://app.example/beckn")
+"""The BAP most tests check (its keys sign the requests a BPP forwards)."""
 
 
 def iso(at: float) -> str:
@@ -64,6 +67,14 @@ class Relay:
         body.update(extra)
         return await self.post("/abuse/quota/check", body)
 
+    async def forward(
+        self, message_id: str, *, bap: Participant = APP, **extra: Any
+    ) -> httpx.Response:
+        """Check the BAP's own signed search, as a BPP must."""
+        signed = search_body(bap.subscriber_id, message_id)
+        request = forwarded(signed, bap.keys, bap.subscriber_id, self.h.clock())
+        return await self.post("/abuse/quota/check", {"bap_request": request, **extra})
+
 
 async def participant(h: Harness, name: str, kind: ParticipantType) -> Participant:
     p = Participant(name, type=kind, url=f"https://{name}/beckn")
@@ -74,7 +85,8 @@ async def participant(h: Harness, name: str, kind: ParticipantType) -> Participa
 @pytest.fixture
 async def h(store_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     async with running(store_url, tmp_path, quotas=QUOTAS) as harness:
-        for bap in ("app.example", "big.example", "other.example"):
+        await harness.enrol(APP)
+        for bap in ("big.example", "other.example"):
             await participant(harness, bap, ParticipantType.BAP)
         yield harness
 
@@ -166,7 +178,10 @@ async def test_only_a_bg_or_bpp_may_check_a_subscribed_bap(h: Harness, bg: Relay
     refused = await bap.check("m1")
     assert refused.status_code == 401
     bpp = Relay(h, await participant(h, "cpo.example", ParticipantType.BPP))
-    assert (await bpp.check("m1")).status_code == 200
+    bare = await bpp.check("m1")  # a BPP naming a BAP on its own word
+    assert bare.status_code == 403
+    assert bare.json()["error"]["path"] == "bap_request"
+    assert (await bpp.forward("m1")).status_code == 200  # the BAP's own signed request
     unknown = await bg.check("m2", bap="nobody.example")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["path"] == "bap_id"
@@ -350,6 +365,19 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recover
             assert (await h.client.get("/readyz")).status_code == 200
             back = await bg.check("m9")
             assert (back.status_code, back.json()["path"]) == (200, "store")
+
+
+async def test_the_embedded_store_is_awaited_not_raced(tmp_path: Path) -> None:
+    """SQLite runs each call to its end on its own worker thread: a busy machine delaying that
+    thread must not turn a quota already taken into a failure-mode answer. However short the
+    store timeout, the embedded store decides (the timeout is for a remote store)."""
+    quotas = QUOTAS | {"store_timeout_ms": 0.001}
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, quotas=quotas) as h:
+        await participant(h, "app.example", ParticipantType.BAP)
+        bg = Relay(h, await participant(h, "bg.example", ParticipantType.BG))
+        answers = [await bg.check(f"m{i}") for i in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert {a.json()["path"] for a in answers} == {"store"}
 
 
 async def test_user_references_are_never_stored_raw(

@@ -114,6 +114,36 @@ async def test_bap_quotas_are_independent(store: Store) -> None:
     assert (await check(store, "m2", bap="other.example", burst=1))[0]
 
 
+async def test_a_meter_is_gcra_on_one_key_and_every_call_counts(store: Store) -> None:
+    """A relay's own calls: no dedupe, nothing recorded, refusals take nothing."""
+    taken = [
+        (await store.meter("bg.example", interval=10.0, burst=3, cost=1, now=NOW)).allowed
+        for _ in range(4)
+    ]
+    assert taken == [True, True, True, False]
+    refused = await store.meter("bg.example", interval=10.0, burst=3, cost=1, now=NOW)
+    assert (refused.remaining, refused.retry_after) == (0, 10.0)
+    assert (await store.meter("bg.example", interval=10.0, burst=3, cost=1, now=NOW + 10)).allowed
+    # another key, and the same id's BAP quota, are apart
+    assert (await store.meter("bpp.example", interval=10.0, burst=3, cost=3, now=NOW)).allowed
+    assert await check(store, "m1", bap="bg.example") == (True, 2, False)
+    assert await store.events("bg.example", NOW - 1, NOW + 1) == [search(NOW)]
+
+
+async def test_a_meter_uses_the_store_clock_when_no_time_is_handed_in(store: Store) -> None:
+    first = await store.meter("bg.example", interval=3600.0, burst=1, cost=1)
+    second = await store.meter("bg.example", interval=3600.0, burst=1, cost=1)
+    assert (first.allowed, second.allowed) == (True, False)
+    assert 3500 < second.retry_after <= 3600
+
+
+async def test_concurrent_meters_never_exceed_the_burst(store: Store) -> None:
+    answers = await asyncio.gather(
+        *(store.meter("bg.example", interval=60.0, burst=5, cost=1) for _ in range(20))
+    )
+    assert sum(a.allowed for a in answers) == 5
+
+
 async def test_events_are_recorded_once_per_kind_and_message(store: Store) -> None:
     select = Funnel(at=NOW - 10, kind=FunnelKind.SELECT, bpp_id="cpo.example", location_id="L1")
     confirm = Funnel(at=NOW - 5, kind=FunnelKind.CONFIRM, bpp_id="cpo.example", location_id="L1")

@@ -51,6 +51,14 @@ async def cpo(h: Harness) -> Caller:
     return Caller(h, participant)
 
 
+@pytest.fixture
+async def gateway(h: Harness) -> Caller:
+    """A gateway (BG): its event uploads are trusted."""
+    participant = Participant("bg.example", type=ParticipantType.BG)
+    await h.enrol(participant)
+    return Caller(h, participant)
+
+
 # --- 1. JSON nested 100,000 deep ------------------------------------------------------------
 
 DEPTH = 100_000
@@ -221,21 +229,21 @@ async def all_events(h: Harness) -> list[Any]:
     [YEAR_1, YEAR_9999, "8 days ago", "6 minutes ahead"],
 )
 async def test_an_event_time_far_from_the_clock_refuses_the_batch_naming_the_event(
-    h: Harness, cpo: Caller, when: str
+    h: Harness, gateway: Caller, when: str
 ) -> None:
     offsets = {"8 days ago": -8 * DAY, "6 minutes ahead": 360.0}
     stamp = at(h, offsets[when]) if when in offsets else when
     batch = [search("m-good", at(h, -60)), search("m-bad", stamp)]
-    error = nack(await cpo.post("/abuse/events", {"events": batch}), 400)
+    error = nack(await gateway.post("/abuse/events", {"events": batch}), 400)
     assert error["path"] == "events[1].at"
     assert "events[1].at" in error["message"]
     assert await all_events(h) == []
 
 
-async def test_event_times_within_the_bounds_are_recorded(h: Harness, cpo: Caller) -> None:
+async def test_event_times_within_the_bounds_are_recorded(h: Harness, gateway: Caller) -> None:
     """A gateway uploading six days of late logs, or a clock four minutes fast."""
     batch = [search("m-late", at(h, -6 * DAY)), search("m-fast", at(h, 240.0))]
-    answer = await cpo.post("/abuse/events", {"events": batch})
+    answer = await gateway.post("/abuse/events", {"events": batch})
     assert answer.status_code == 200, answer.text
     assert len(await all_events(h)) == 2
 

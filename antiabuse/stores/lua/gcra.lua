@@ -1,8 +1,15 @@
 -- GCRA on one key (see antiabuse/quota.py for the same arithmetic in Python).
 -- KEYS[1] the stored theoretical arrival time
--- ARGV[1] now, ARGV[2] interval (seconds per unit), ARGV[3] burst, ARGV[4] cost
+-- ARGV[1] now in seconds, or '' for the store's own clock (TIME: one clock for every replica)
+-- ARGV[2] interval (seconds per unit), ARGV[3] burst, ARGV[4] cost
 -- Returns {allowed (0/1), remaining, retry_after, reset_after}; times as strings.
-local now = tonumber(ARGV[1])
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+else
+  now = tonumber(ARGV[1])
+end
 local interval = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
