@@ -23,12 +23,12 @@ from pathlib import Path
 
 import httpx
 
-from antiabuse.secret import create_secret_file
-from registry.identity import save_key_file
-from registry.stores.redis import RedisRegistryStore
 from tests.redis_servers import RedisServer, free_port
 from tests.registry.factories import Participant, enrol
-from trust import generate_key_set
+from uei.antiabuse.secret import create_secret_file
+from uei.registry.identity import save_key_file
+from uei.registry.stores.redis import RedisRegistryStore
+from uei.trust import generate_key_set
 
 
 async def seed(url: str, count: int) -> tuple[str, str]:

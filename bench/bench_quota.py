@@ -43,20 +43,20 @@ from typing import Any
 
 import httpx
 
-from antiabuse.scraping.events import Search
-from antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPolicy
-from antiabuse.scraping.quotas import Path as DecisionPath
-from antiabuse.scraping.quotas import Quotas
-from antiabuse.secret import create_secret_file
-from antiabuse.stores.connect import redis_client
-from antiabuse.stores.redis import RedisAbuseStore
-from antiabuse.stores.redis_scraping import script
-from registry.identity import save_key_file
-from registry.model import ParticipantType
-from registry.stores import open_store
 from tests.redis_servers import RedisServer, free_port
 from tests.registry.factories import Participant, enrol
-from trust import KeySet, generate_key_set, sign_header
+from uei.antiabuse.scraping.events import Search
+from uei.antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPolicy
+from uei.antiabuse.scraping.quotas import Path as DecisionPath
+from uei.antiabuse.scraping.quotas import Quotas
+from uei.antiabuse.secret import create_secret_file
+from uei.antiabuse.stores.connect import redis_client
+from uei.antiabuse.stores.redis import RedisAbuseStore
+from uei.antiabuse.stores.redis_scraping import script
+from uei.registry.identity import save_key_file
+from uei.registry.model import ParticipantType
+from uei.registry.stores import open_store
+from uei.trust import KeySet, generate_key_set, sign_header
 
 REPO = Path(__file__).resolve().parents[1]
 BG_ID = "bg.bench.example"

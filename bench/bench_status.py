@@ -51,14 +51,16 @@ import httpx
 import msgspec
 import redis
 
-from antiabuse.identity import Kind, token
-from antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
-from antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
-from antiabuse.secret import create_secret_file, load_network_secret
-from antiabuse.service import Defaulters, Purpose
-from antiabuse.stores import AbuseStore
-from antiabuse.stores.base import encode
-from antiabuse.stores.redis import (
+from tests.redis_servers import RedisServer, free_port
+from tests.registry.factories import Participant, enrol
+from uei.antiabuse.identity import Kind, token
+from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
+from uei.antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
+from uei.antiabuse.secret import create_secret_file, load_network_secret
+from uei.antiabuse.service import Defaulters, Purpose
+from uei.antiabuse.stores import AbuseStore
+from uei.antiabuse.stores.base import encode
+from uei.antiabuse.stores.redis import (
     _REFS,
     RedisAbuseStore,
     _adjacency_key,
@@ -66,14 +68,12 @@ from antiabuse.stores.redis import (
     _degree_key,
     _index_key,
 )
-from antiabuse.stores.sqlite import SqliteAbuseStore
-from registry.app import create_app
-from registry.identity import save_key_file
-from registry.settings import Settings
-from registry.stores import open_store
-from tests.redis_servers import RedisServer, free_port
-from tests.registry.factories import Participant, enrol
-from trust import generate_key_set, sign_header
+from uei.antiabuse.stores.sqlite import SqliteAbuseStore
+from uei.registry.app import create_app
+from uei.registry.identity import save_key_file
+from uei.registry.settings import Settings
+from uei.registry.stores import open_store
+from uei.trust import generate_key_set, sign_header
 
 FAMILIES = ("upi_vpa", "phone", "credential", "vehicle", "device")
 UPI, PHONE, CREDENTIAL, VEHICLE, DEVICE = range(5)
@@ -105,7 +105,7 @@ Ident = tuple[int, int]
 
 def raw_identifier(family: int, serial: int) -> tuple[Kind, str, str | None, str]:
     """(kind, the value as a CPO would send it, scope, the normalised value): valid by the
-    rules of antiabuse.identity, distinct for distinct serials."""
+    rules of uei.antiabuse.identity, distinct for distinct serials."""
     if family == PHONE:
         suffix = ((serial // 8) * 48271 + 12345) % 10**8  # a bijection on 8 digits
         digits = PHONE_PREFIXES[serial % 8] + f"{suffix:08d}"
@@ -130,7 +130,7 @@ def raw_identifier(family: int, serial: int) -> tuple[Kind, str, str | None, str
 
 
 def keyed(secret: bytes, family: int, serial: int) -> str:
-    """The stored token of (family, serial): what antiabuse.identity.token gives for its raw
+    """The stored token of (family, serial): what uei.antiabuse.identity.token gives for its raw
     value, without the normalising (checked against it for every queried identifier)."""
     name = FAMILIES[family]
     value = raw_identifier(family, serial)[3]
@@ -803,7 +803,7 @@ def main() -> None:
             f"queries: {len(queries)} timed ("
             + ", ".join(f"{mix[k]} {k}" for k in ("case", "honest", "unknown"))
             + f") after {len(warmup)} untimed; every queried token checked against "
-            "antiabuse.identity.token of its raw value"
+            "uei.antiabuse.identity.token of its raw value"
         )
         runs: list[StoreRun] = []
         stores = ("sqlite", "redis") if args.store == "both" else (args.store,)

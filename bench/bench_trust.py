@@ -1,9 +1,9 @@
-"""Sign and verify rates of trust/ against raw PyNaCl, measured in the same run.
+"""Sign and verify rates of uei/trust/ against raw PyNaCl, measured in the same run.
 
     .venv/bin/python -m bench.bench_trust [--seconds 2] [--rounds 5]
 
 The ceiling is PyNaCl signing / verifying the same signing string with a ready key object:
-trust/ adds the BLAKE2b-512 body digest, the signing string, and building or parsing the
+uei/trust/ adds the BLAKE2b-512 body digest, the signing string, and building or parsing the
 header. The best of several rounds is reported for each, so a noisy neighbour costs less.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from nacl.signing import VerifyKey
 
 from tests.trust.vectors import BAP
-from trust import (
+from uei.trust import (
     Verifier,
     body_digest,
     load_signing_key,
@@ -26,7 +26,7 @@ from trust import (
     signing_string,
     verify,
 )
-from trust.encoding import b64decode
+from uei.trust.encoding import b64decode
 
 
 def rate(fn: Callable[[], object], seconds: float, rounds: int) -> float:
@@ -107,11 +107,11 @@ def main() -> None:
     print(f"body: {len(body)} bytes (the BECKN-006 search vector)")
     print(f"{'operation':44} {'ops/s':>10} {'vs raw':>8}")
     print(f"{'raw PyNaCl sign (ceiling)':44} {raw_s:10.0f} {1:8.1%}")
-    print(f"{'trust.sign_header (digest+sign+header)':44} {ours_s:10.0f} {ours_s / raw_s:8.1%}")
+    print(f"{'uei.trust.sign_header (digest+sign+header)':44} {ours_s:10.0f} {ours_s / raw_s:8.1%}")
     print(f"{'raw PyNaCl verify (ceiling)':44} {raw_v:10.0f} {1:8.1%}")
-    print(f"{'trust.parse_header + verify':44} {ours_v:10.0f} {ours_v / raw_v:8.1%}")
+    print(f"{'uei.trust.parse_header + verify':44} {ours_v:10.0f} {ours_v / raw_v:8.1%}")
     print(
-        f"{'trust.Verifier.verify (async, resolver)':44} {ours_verifier:10.0f} "
+        f"{'uei.trust.Verifier.verify (async, resolver)':44} {ours_verifier:10.0f} "
         f"{ours_verifier / raw_v:8.1%}"
     )
     print("target: verify >= 80% of raw PyNaCl verify (DESIGN section 7)")

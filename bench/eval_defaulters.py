@@ -45,8 +45,6 @@ from typing import Any
 import click
 import httpx
 
-from antiabuse.policy import DefaultersPolicy
-from antiabuse.secret import create_secret_file
 from bench.population import (
     CPOS,
     DAY,
@@ -65,16 +63,18 @@ from bench.population import (
     generate,
     population_options,
 )
-from registry.app import create_app
-from registry.changelog import Actor, chain
-from registry.identity import save_key_file
-from registry.model import Attempt
-from registry.operations import challenge_passed, change_grant, subscribe
-from registry.policy import RegistryPolicy, load_policies
-from registry.settings import Settings
-from registry.stores import RegistryStore
 from tests.registry.factories import Participant
-from trust import KeySet, encode_key, generate_key_set, sign_header
+from uei.antiabuse.policy import DefaultersPolicy
+from uei.antiabuse.secret import create_secret_file
+from uei.registry.app import create_app
+from uei.registry.changelog import Actor, chain
+from uei.registry.identity import save_key_file
+from uei.registry.model import Attempt
+from uei.registry.operations import challenge_passed, change_grant, subscribe
+from uei.registry.policy import RegistryPolicy, load_policies
+from uei.registry.settings import Settings
+from uei.registry.stores import RegistryStore
+from uei.trust import KeySet, encode_key, generate_key_set, sign_header
 
 START = 1_767_225_600.0
 """2026-01-01T00:00:00Z: the simulation's day 0 on the app's clock."""

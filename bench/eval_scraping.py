@@ -12,7 +12,7 @@ SUBSCRIBED, and then:
 
 1. uploads every wire event, in time order, as the gateway would: signed ``POST /abuse/events``
    batches of 1000 (the clock at the batch's last event), every answer checked for 200;
-2. runs one scoring pass at the end of every hour (``antiabuse.scraping.scorer.Scorer`` over the
+2. runs one scoring pass at the end of every hour (``uei.antiabuse.scraping.scorer.Scorer`` over the
    app's scraping store, the window and the forest's training history as in production: the
    passes run in time order, so each fit learns from the earlier passes' windows);
 3. after each pass reads every BAP's verdict as an operator sees it, ``GET /abuse/baps/{bap}``
@@ -56,16 +56,16 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
-from antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
-from antiabuse.scraping.scorer import Scorer
-from antiabuse.scraping.verdicts import BapVerdict
-from antiabuse.scraping.wire import MAX_EVENTS, BapReport
-from antiabuse.stores import ScrapingStore
 from bench.eval_defaulters import store_url_for
 from bench.traffic import APPS, GATEWAYS, HOUR, IST, LABELS, BapTruth, Traffic, generate, parse_at
-from registry.model import ParticipantType
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
+from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.scorer import Scorer
+from uei.antiabuse.scraping.verdicts import BapVerdict
+from uei.antiabuse.scraping.wire import MAX_EVENTS, BapReport
+from uei.antiabuse.stores import ScrapingStore
+from uei.registry.model import ParticipantType
 
 CLASSES = ("sweeper", "poller", "low_and_slow", "hidden")
 """The scraper labels of bench/traffic.py, in the order the tables show them."""

@@ -47,7 +47,7 @@ round of each kept): the DESIGN section 7 ratios; the mix at ``--concurrency`` c
 back to back (closed loop: the peak); the mix at half that peak rate on a fixed schedule
 (open loop, latency from the moment each request left; requests that left over 1 ms late
 are counted). Then, in this process with the service stopped: raw PyNaCl verify against
-``trust.Verifier`` (as bench_trust), and on Redis the raw ``gcra.lua`` script against the
+``uei.trust.Verifier`` (as bench_trust), and on Redis the raw ``gcra.lua`` script against the
 in-process ``Quotas.check`` over one connection (bench_quota's code).
 
 Each phase also reads from /proc the CPU used by the workers, redis-server, the clients and
@@ -129,8 +129,8 @@ def say(message: str) -> None:
 
 def service_app() -> Litestar:
     """The service as ``uei serve`` builds it (``uvicorn bench.load:service_app --factory``)."""
-    from registry.app import create_app
-    from registry.settings import Settings
+    from uei.registry.app import create_app
+    from uei.registry.settings import Settings
 
     return create_app(Settings.from_env(os.environ))
 
@@ -164,7 +164,7 @@ def _roles(count: int) -> tuple[int, int]:
 def population(count: int) -> list[Member]:
     """``count`` participants with fresh keys: BGs (1 per 500, at least 2), BAPs (a tenth,
     at least 5), BPPs (the rest)."""
-    from trust import generate_key_set
+    from uei.trust import generate_key_set
 
     bgs, baps = _roles(count)
     members = []
@@ -182,7 +182,7 @@ def population(count: int) -> list[Member]:
 
 def people(count: int, seed: int) -> list[Person]:
     """Users with valid identifiers (Indian mobile numbers, VPAs, VINs, RFID card ids)."""
-    from antiabuse.identity import IdentifierError, Kind, normalise
+    from uei.antiabuse.identity import IdentifierError, Kind, normalise
 
     rng = random.Random(seed)
     vin_alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
@@ -213,10 +213,10 @@ async def enrol_all(url: str, members: Sequence[Member]) -> None:
     from nacl.public import PrivateKey
     from nacl.signing import SigningKey
 
-    from registry.model import ParticipantType
-    from registry.stores import open_store
     from tests.registry.factories import Participant, enrol
-    from trust import KeySet
+    from uei.registry.model import ParticipantType
+    from uei.registry.stores import open_store
+    from uei.trust import KeySet
 
     store = await open_store(url)
     try:
@@ -344,7 +344,7 @@ class Requests:
     def _sign(self, m: Member, body: bytes) -> str:
         from nacl.signing import SigningKey
 
-        from trust import sign_header
+        from uei.trust import sign_header
 
         key = self._keys.get(m.subscriber_id)
         if key is None:
@@ -885,7 +885,7 @@ class Profiler:
                 total += count
                 own[frames[-1]] += count
                 for frame in set(frames):
-                    if frame.startswith(("registry/", "antiabuse/", "trust/", "litestar/")):
+                    if frame.startswith(("uei/", "litestar/")):
                         inclusive[frame] += count
         if not total:
             return [f"  profile {self.name}: no samples (is py-spy allowed to attach?)"]
@@ -974,12 +974,12 @@ class Server:
 
 
 def verify_rates(seconds: float) -> tuple[float, float]:
-    """(raw PyNaCl verify/s, trust.Verifier.verify/s) on one core, a quota-check body."""
+    """(raw PyNaCl verify/s, uei.trust.Verifier.verify/s) on one core, a quota-check body."""
     from nacl.signing import SigningKey, VerifyKey
 
     from bench.bench_trust import rate
-    from trust import Verifier, body_digest, parse_header, sign_header, signing_string
-    from trust.encoding import b64decode
+    from uei.trust import Verifier, body_digest, parse_header, sign_header, signing_string
+    from uei.trust.encoding import b64decode
 
     key = SigningKey.generate()
     body = json.dumps(
@@ -1021,10 +1021,10 @@ def verify_rates(seconds: float) -> tuple[float, float]:
 async def quota_rates(url: str, seconds: float, tasks: int, baps: int) -> tuple[Any, Any]:
     """(raw gcra.lua run, in-process Quotas.check run) over one redis-py client, as in
     bench_quota: same tasks, BAPs in turn, every message id distinct."""
-    from antiabuse.scraping.quotas import Quotas
-    from antiabuse.stores.connect import redis_client
-    from antiabuse.stores.redis import RedisAbuseStore
     from bench.bench_quota import POLICY, SCRAPING, drive, in_process, raw_gcra
+    from uei.antiabuse.scraping.quotas import Quotas
+    from uei.antiabuse.stores.connect import redis_client
+    from uei.antiabuse.stores.redis import RedisAbuseStore
 
     client = redis_client(url)
     store = RedisAbuseStore(client)
@@ -1276,9 +1276,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | None) -> None:
-    from antiabuse.secret import create_secret_file
-    from registry.identity import save_key_file
-    from trust import generate_key_set
+    from uei.antiabuse.secret import create_secret_file
+    from uei.registry.identity import save_key_file
+    from uei.trust import generate_key_set
 
     load_before = os.getloadavg()
     if load_before[0] > 0.5:
@@ -1414,7 +1414,7 @@ def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | No
         if "Traceback" in line or "ERROR" in line or "WARNING" in line
     ]
 
-    say("in-process ceilings: PyNaCl verify, trust.Verifier ...")
+    say("in-process ceilings: PyNaCl verify, uei.trust.Verifier ...")
     raw_verify, ours_verify = verify_rates(min(4.0, args.seconds / 2))
     quota: tuple[Any, Any] | None = None
     baps = [m for m in members if m.type == "BAP"]
@@ -1513,7 +1513,7 @@ def report(
     print()
     print("in process (this process, the service idle)")
     print(
-        f"  raw PyNaCl verify {raw_verify:,.0f}/s; trust.Verifier.verify {ours_verify:,.0f}/s "
+        f"  raw PyNaCl verify {raw_verify:,.0f}/s; uei.trust.Verifier.verify {ours_verify:,.0f}/s "
         f"({ours_verify / raw_verify:.1%} of raw)"
     )
     signed = sum(

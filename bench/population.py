@@ -44,8 +44,8 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from antiabuse.identity import IdentifierError, Kind, normalise
-from antiabuse.policy import DefaultersPolicy
+from uei.antiabuse.identity import IdentifierError, Kind, normalise
+from uei.antiabuse.policy import DefaultersPolicy
 
 __all__ = [
     "CPOS",

@@ -57,7 +57,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
+from uei.antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
 
 __all__ = [
     "APPS",
@@ -1048,7 +1048,7 @@ def _event(item: dict[str, Any], via_default: str) -> Event:
 
 
 def to_events(wire: Iterable[dict[str, Any]], via_default: str = "") -> list[Event]:
-    """Wire events as ``antiabuse.scraping.events`` values, in the same order (the BAP id is
+    """Wire events as ``uei.antiabuse.scraping.events`` values, in the same order (the BAP id is
     dropped: see ``events_by_bap``). ``user`` is the raw user_ref, not a keyed token."""
     return [_event(item, via_default) for item in wire]
 

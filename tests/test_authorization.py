@@ -25,11 +25,11 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from registry.model import ParticipantType
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import ErrorCode, KeySet, body_digest, generate_key_set, sign_header
+from uei.registry.model import ParticipantType
+from uei.trust import ErrorCode, KeySet, body_digest, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
 
@@ -687,7 +687,7 @@ async def test_the_wrong_role_is_refused(
 async def test_a_cpo_cannot_close_another_cpos_case(
     world: World, action: str, extra: dict[str, str]
 ) -> None:
-    """Only the creditor settles, withdraws or resolves (403, antiabuse/ledger.py ``act``);
+    """Only the creditor settles, withdraws or resolves (403, uei/antiabuse/ledger.py ``act``);
     any CPO may dispute, which is what makes a case resolvable."""
     creditor, other = await world.enrol("CPO"), await world.enrol("CPO")
     case_id, identifiers = await world.case_of(creditor)

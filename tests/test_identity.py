@@ -1,4 +1,4 @@
-"""Identifier normalisation and keyed tokens (antiabuse/identity.py)."""
+"""Identifier normalisation and keyed tokens (uei/antiabuse/identity.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from antiabuse.identity import IdentifierError, Kind, normalise, token
+from uei.antiabuse.identity import IdentifierError, Kind, normalise, token
 
 SECRET = b"s" * 32
 OTHER_SECRET = b"t" * 32

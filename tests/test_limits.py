@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from antiabuse.stores import Store
-from registry.model import ParticipantType
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import sign_header
+from uei.antiabuse.stores import Store
+from uei.registry.model import ParticipantType
+from uei.trust import sign_header
 
 pytestmark = pytest.mark.anyio
 

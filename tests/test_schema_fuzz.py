@@ -50,10 +50,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from registry.model import ParticipantType
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import KeySet, sign_header
+from uei.registry.model import ParticipantType
+from uei.trust import KeySet, sign_header
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 Case = schemathesis.Case[Operation]

@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from trust import KeySet, sign_header
+from uei.trust import KeySet, sign_header
 
 __all__ = ["forwarded", "request_body", "search_body"]
 

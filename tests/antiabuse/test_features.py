@@ -1,4 +1,4 @@
-"""Scraping features (antiabuse/scraping/features.py): always finite, order-free, and telling
+"""Scraping features (uei/antiabuse/scraping/features.py): always finite, order-free, and telling
 the scraper shapes of DESIGN 6.3 (grid sweeps, periodic pollers, no funnel, flat day) apart
 from people looking for a charger."""
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antiabuse.scraping.events import Funnel, FunnelKind, Search
-from antiabuse.scraping.features import (
+from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
+from uei.antiabuse.scraping.features import (
     FEATURES,
     IST_OFFSET_S,
     NetworkContext,

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.model import ParticipantType
 from tests.antiabuse.dump import stored_text
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import sign_header
+from uei.registry.model import ParticipantType
+from uei.trust import sign_header
 
 pytestmark = pytest.mark.anyio
 

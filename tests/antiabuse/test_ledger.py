@@ -1,4 +1,4 @@
-"""The defaulter ledger's pure core (antiabuse/ledger.py): who may change a case, and when a
+"""The defaulter ledger's pure core (uei/antiabuse/ledger.py): who may change a case, and when a
 case counts towards a verdict."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from antiabuse.errors import Forbidden, InvalidTransition
-from antiabuse.ledger import DAY, Action, Case, CaseStatus, Standing, act, cap, standing
-from antiabuse.policy import DefaultersPolicy, DisputePolicy, Verdict
+from uei.antiabuse.errors import Forbidden, InvalidTransition
+from uei.antiabuse.ledger import DAY, Action, Case, CaseStatus, Standing, act, cap, standing
+from uei.antiabuse.policy import DefaultersPolicy, DisputePolicy, Verdict
 
 CREDITOR = "cpo.creditor.example"
 OTHER = "cpo.other.example"

@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from antiabuse.scraping.policy import ScrapingAction
-from antiabuse.scraping.verdicts import BapVerdict, FeatureNote
-from antiabuse.stores import Store
-from registry.model import ParticipantType
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
 from tests.redis_servers import RedisServer
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
+from uei.antiabuse.scraping.policy import ScrapingAction
+from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
+from uei.antiabuse.stores import Store
+from uei.registry.model import ParticipantType
 
 pytestmark = pytest.mark.anyio
 

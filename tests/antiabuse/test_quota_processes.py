@@ -22,14 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
-from antiabuse.secret import create_secret_file
-from registry.identity import save_key_file
-from registry.model import ParticipantType
-from registry.stores import open_store
 from tests.redis_servers import RedisServer
 from tests.registry.factories import Participant, enrol
 from tests.registry.service_process import ServiceProcess
-from trust import generate_key_set, sign_header
+from uei.antiabuse.secret import create_secret_file
+from uei.registry.identity import save_key_file
+from uei.registry.model import ParticipantType
+from uei.registry.stores import open_store
+from uei.trust import generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from antiabuse.scraping.policy import QuotaRule, RelayRules
-from registry.policy import PolicyError, parse_policies
+from uei.antiabuse.scraping.policy import QuotaRule, RelayRules
+from uei.registry.policy import PolicyError, parse_policies
 
 
 def test_a_relays_override_wins_over_its_types_rule() -> None:

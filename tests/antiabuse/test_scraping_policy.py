@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from antiabuse.scraping.policy import (
+from uei.antiabuse.scraping.policy import (
     Actions,
     QuotaAction,
     QuotaRule,
@@ -14,7 +14,7 @@ from antiabuse.scraping.policy import (
     ScrapingAction,
     SearchCost,
 )
-from registry.policy import PolicyError, parse_policies
+from uei.registry.policy import PolicyError, parse_policies
 
 radii = st.floats(0.01, 500, allow_nan=False)
 

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from antiabuse.scraping.events import Funnel, FunnelKind, Search
-from antiabuse.scraping.policy import ScrapingAction
-from antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
-from antiabuse.stores import Store, open_abuse_store
+from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
+from uei.antiabuse.scraping.policy import ScrapingAction
+from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
+from uei.antiabuse.stores import Store, open_abuse_store
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from antiabuse.ledger import AuditEntry, Case, CaseStatus
-from antiabuse.stores import AbuseStore, CaseConflict, open_abuse_store
+from uei.antiabuse.ledger import AuditEntry, Case, CaseStatus
+from uei.antiabuse.stores import AbuseStore, CaseConflict, open_abuse_store
 
 pytestmark = pytest.mark.anyio
 
@@ -166,7 +166,7 @@ async def test_data_survives_reopening(store_url: str, store: AbuseStore) -> Non
 
 
 async def test_sqlite_file_can_be_shared_with_the_registry(tmp_path: Path) -> None:
-    from registry.stores import open_store
+    from uei.registry.stores import open_store
 
     url = f"sqlite:///{tmp_path / 'uei.db'}"
     registry, abuse = await open_store(url), await open_abuse_store(url)

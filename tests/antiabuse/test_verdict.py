@@ -1,4 +1,4 @@
-"""Verdicts from hand-built evidence (antiabuse/verdict.py): DESIGN 6.2's linking rules."""
+"""Verdicts from hand-built evidence (uei/antiabuse/verdict.py): DESIGN 6.2's linking rules."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from antiabuse.ledger import DAY, Case, CaseStatus
-from antiabuse.policy import DefaultersPolicy, Verdict
-from antiabuse.verdict import Decision, Evidence, Reason, SettleWith, band, decide, reach
+from uei.antiabuse.ledger import DAY, Case, CaseStatus
+from uei.antiabuse.policy import DefaultersPolicy, Verdict
+from uei.antiabuse.verdict import Decision, Evidence, Reason, SettleWith, band, decide, reach
 
 NOW = 2_000 * DAY
 POLICY = DefaultersPolicy()

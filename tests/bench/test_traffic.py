@@ -14,7 +14,6 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from antiabuse.scraping.events import Funnel, FunnelKind, Search
 from bench.traffic import (
     DEFAULT_START,
     FUNNEL_TYPES,
@@ -27,6 +26,7 @@ from bench.traffic import (
     to_events,
     truth_from_json,
 )
+from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 
 HOUR = 3600.0
 MORNING = DEFAULT_START + 8 * HOUR

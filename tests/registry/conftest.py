@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from registry.stores import RegistryStore
-from registry.stores.redis import RedisRegistryStore
-from registry.stores.sqlite import SqliteRegistryStore
+from uei.registry.stores import RegistryStore
+from uei.registry.stores.redis import RedisRegistryStore
+from uei.registry.stores.sqlite import SqliteRegistryStore
 
 __all__ = ["StoreOpener", "store", "store_opener"]
 

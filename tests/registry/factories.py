@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from registry.changelog import Actor, chain
-from registry.model import Attempt, ParticipantType
-from registry.operations import (
+from uei.registry.changelog import Actor, chain
+from uei.registry.model import Attempt, ParticipantType
+from uei.registry.operations import (
     SignedBy,
     SubscribeRequest,
     challenge_passed,
     change_grant,
     subscribe,
 )
-from registry.policy import RegistryPolicy
-from registry.stores import RegistryStore
-from trust import KeySet, encode_key, generate_key_set
+from uei.registry.policy import RegistryPolicy
+from uei.registry.stores import RegistryStore
+from uei.trust import KeySet, encode_key, generate_key_set
 
 NOW = 1_790_000_000.0
 

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 from litestar import Litestar
 
-from antiabuse.secret import create_secret_file
-from registry.app import create_app
-from registry.identity import save_key_file
-from registry.service import Registry
-from registry.settings import Settings
-from registry.urls import Resolve
 from tests.registry.factories import Participant, enrol
-from trust import (
+from uei.antiabuse.secret import create_secret_file
+from uei.registry.app import create_app
+from uei.registry.identity import save_key_file
+from uei.registry.service import Registry
+from uei.registry.settings import Settings
+from uei.registry.urls import Resolve
+from uei.trust import (
     KeySet,
     encode_key,
     generate_key_set,

@@ -15,7 +15,7 @@ import uvicorn
 from litestar import Litestar, Request, Response, post
 from nacl.bindings import crypto_sign
 
-from trust import (
+from uei.trust import (
     KeySet,
     decrypt_challenge,
     encode_key,
@@ -24,7 +24,7 @@ from trust import (
     parse_header,
     verify,
 )
-from trust.encoding import b64encode
+from uei.trust.encoding import b64encode
 
 Style = Literal["decrypt", "sign", "wrong", "garbage", "error"]
 HostileStyle = Literal["trickle", "huge", "silent"]

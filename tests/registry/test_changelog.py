@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.changelog import GENESIS, ChainBroken, Draft, LogEntry, chain, verify_chain
+from uei.registry.changelog import GENESIS, ChainBroken, Draft, LogEntry, chain, verify_chain
 
 drafts = st.builds(
     Draft,

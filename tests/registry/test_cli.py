@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from nacl.signing import SigningKey
 
-from registry.cli import main
 from tests.trust.vectors import BAP, CHALLENGE
-from trust import body_digest, encode_key, load_encryption_private_key, load_signing_key
+from uei.registry.cli import main
+from uei.trust import body_digest, encode_key, load_encryption_private_key, load_signing_key
 
 UEI = Path(sys.executable).parent / "uei"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from registry.changelog import Actor, ActorKind, LogEntry, verify_chain
 from tests.conftest import backend_url
 from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
-from trust import generate_key_set, load_verify_key, verify_site_verification
+from uei.registry.changelog import Actor, ActorKind, LogEntry, verify_chain
+from uei.trust import generate_key_set, load_verify_key, verify_site_verification
 
 pytestmark = pytest.mark.anyio
 

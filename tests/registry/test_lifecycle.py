@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.errors import InvalidTransition
-from registry.lifecycle import TRANSITIONS, Event, transition
-from registry.model import Status
+from uei.registry.errors import InvalidTransition
+from uei.registry.lifecycle import TRANSITIONS, Event, transition
+from uei.registry.model import Status
 
 statuses = st.sampled_from([None, *Status])
 

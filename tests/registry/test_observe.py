@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.http.observe import JsonFormatter, request_id
 from tests.registry.harness import Harness, running
+from uei.registry.http.observe import JsonFormatter, request_id
 
 pytestmark = pytest.mark.anyio
 

@@ -7,11 +7,12 @@ import re
 import msgspec
 import pytest
 
-from registry.changelog import Actor
-from registry.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
-from registry.lifecycle import Event
-from registry.model import Attempt, KeyState, ParticipantType, RoleGrant, Status, Subscriber
-from registry.operations import (
+from tests.registry.factories import NOW, Participant
+from uei.registry.changelog import Actor
+from uei.registry.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
+from uei.registry.lifecycle import Event
+from uei.registry.model import Attempt, KeyState, ParticipantType, RoleGrant, Status, Subscriber
+from uei.registry.operations import (
     Reserved,
     allow,
     approve,
@@ -22,9 +23,8 @@ from registry.operations import (
     revoke_key,
     subscribe,
 )
-from registry.policy import ChallengePolicy, KeyValidityPolicy, Onboarding, RegistryPolicy
-from tests.registry.factories import NOW, Participant
-from trust import encode_key, generate_key_set
+from uei.registry.policy import ChallengePolicy, KeyValidityPolicy, Onboarding, RegistryPolicy
+from uei.trust import encode_key, generate_key_set
 
 POLICY = RegistryPolicy()
 OPS = Actor.operator("ops")

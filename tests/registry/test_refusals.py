@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.model import Status
 from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
-from trust import encode_key, generate_key_set, sign_header
+from uei.registry.model import Status
+from uei.trust import encode_key, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ import asyncio
 import msgspec
 import pytest
 
-from registry.changelog import Actor, Draft, LogEntry, chain, verify_chain
-from registry.model import Status, Subscriber
-from registry.stores import RegistryStore, SaveConflict
 from tests.registry.conftest import StoreOpener
+from uei.registry.changelog import Actor, Draft, LogEntry, chain, verify_chain
+from uei.registry.model import Status, Subscriber
+from uei.registry.stores import RegistryStore, SaveConflict
 
 pytestmark = pytest.mark.anyio
 

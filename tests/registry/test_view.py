@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import msgspec
 
-from registry.known import KnownValues
-from registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
-from registry.operations import challenge_passed, subscribe
-from registry.pagecache import ENTRY_OVERHEAD
-from registry.policy import RegistryPolicy
-from registry.view import LookupFilter, RegistryView
 from tests.registry.factories import NOW, Participant
-from trust import encode_key
+from uei.registry.known import KnownValues
+from uei.registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
+from uei.registry.operations import challenge_passed, subscribe
+from uei.registry.pagecache import ENTRY_OVERHEAD
+from uei.registry.policy import RegistryPolicy
+from uei.registry.view import LookupFilter, RegistryView
+from uei.trust import encode_key
 
 POLICY = RegistryPolicy()
 

@@ -20,15 +20,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.challenger import Challenger
-from registry.errors import InvalidRequest
-from registry.identity import RegistryIdentity
-from registry.model import Attempt, Key, KeyState, Status, Subscriber
-from registry.policy import ChallengePolicy, Networks
-from registry.urls import MAX_URL_LENGTH, check_url, is_public
 from tests.registry.harness import Harness, running
 from tests.registry.peers import HostilePeer, serve_hostile
-from trust import (
+from uei.registry.challenger import Challenger
+from uei.registry.errors import InvalidRequest
+from uei.registry.identity import RegistryIdentity
+from uei.registry.model import Attempt, Key, KeyState, Status, Subscriber
+from uei.registry.policy import ChallengePolicy, Networks
+from uei.registry.urls import MAX_URL_LENGTH, check_url, is_public
+from uei.trust import (
     KeySet,
     decrypt_challenge,
     encode_key,

@@ -19,14 +19,14 @@ from typing import Any
 import httpx
 import pytest
 
-from antiabuse.identity import Kind, token
-from antiabuse.ledger import CaseStatus
-from antiabuse.stores import Store
-from registry.model import ParticipantType
 from tests.redis_servers import RedisServer
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import sign_header
+from uei.antiabuse.identity import Kind, token
+from uei.antiabuse.ledger import CaseStatus
+from uei.antiabuse.stores import Store
+from uei.registry.model import ParticipantType
+from uei.trust import sign_header
 
 pytestmark = pytest.mark.anyio
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from registry.operations import SubscribeRequest
-from registry.view import RegistryView
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import KeySet
+from uei.registry.operations import SubscribeRequest
+from uei.registry.view import RegistryView
+from uei.trust import KeySet
 
 pytestmark = pytest.mark.anyio
 

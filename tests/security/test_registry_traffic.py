@@ -13,7 +13,7 @@ import pytest
 
 from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
-from trust import KeySet, encode_key, generate_key_set
+from uei.trust import KeySet, encode_key, generate_key_set
 
 pytestmark = pytest.mark.anyio
 

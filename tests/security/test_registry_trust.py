@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.model import KeyState, ParticipantType
 from tests.conftest import backend_url
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import KeySet, encode_key, generate_key_set
+from uei.registry.model import KeyState, ParticipantType
+from uei.trust import KeySet, encode_key, generate_key_set
 
 pytestmark = pytest.mark.anyio
 

@@ -21,13 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
-from antiabuse.scraping.events import Funnel, Search
-from antiabuse.stores import Store
-from registry.model import ParticipantType
 from tests.antiabuse.beckn import forwarded, request_body, search_body
 from tests.registry.factories import Participant
 from tests.registry.harness import Harness, running
-from trust import generate_key_set
+from uei.antiabuse.scraping.events import Funnel, Search
+from uei.antiabuse.stores import Store
+from uei.registry.model import ParticipantType
+from uei.trust import generate_key_set
 
 pytestmark = pytest.mark.anyio
 

@@ -19,19 +19,19 @@ from typing import Any
 import httpx
 import pytest
 
-from antiabuse.secret import create_secret_file
-from antiabuse.stores import Store
-from registry.app import create_app
-from registry.cli import main
-from registry.identity import ConfigError, load_key_file
-from registry.model import ParticipantType
-from registry.policy import PolicyError
-from registry.settings import Settings
 from tests.registry.factories import Participant
 from tests.registry.harness import REPO, Harness, running
 from tests.registry.service_process import ServiceProcess
 from tests.test_limits import Caller, iso, nack
-from trust import KeySet, encode_key, generate_key_set, sign_header
+from uei.antiabuse.secret import create_secret_file
+from uei.antiabuse.stores import Store
+from uei.registry.app import create_app
+from uei.registry.cli import main
+from uei.registry.identity import ConfigError, load_key_file
+from uei.registry.model import ParticipantType
+from uei.registry.policy import PolicyError
+from uei.registry.settings import Settings
+from uei.trust import KeySet, encode_key, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio
 

@@ -17,15 +17,15 @@ import msgspec
 import pytest
 import redis
 
-from antiabuse.secret import create_secret_file
-from registry.identity import ConfigError, save_key_file
-from registry.stores import RegistryStore
 from tests.conftest import backend_url
 from tests.redis_servers import RedisCluster, RedisServer, redis_command
 from tests.registry.factories import Participant, enrol
 from tests.registry.harness import Harness, running
 from tests.registry.service_process import UEI
-from trust import generate_key_set
+from uei.antiabuse.secret import create_secret_file
+from uei.registry.identity import ConfigError, save_key_file
+from uei.registry.stores import RegistryStore
+from uei.trust import generate_key_set
 
 pytestmark = pytest.mark.anyio
 

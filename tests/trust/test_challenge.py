@@ -11,7 +11,7 @@ from nacl.bindings import crypto_sign
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey
 
-from trust import (
+from uei.trust import (
     ChallengeError,
     decrypt_challenge,
     encrypt_challenge,
@@ -21,7 +21,7 @@ from trust import (
     verify_signed_answer,
     verify_site_verification,
 )
-from trust.encoding import b64encode
+from uei.trust.encoding import b64encode
 
 x25519 = st.binary(min_size=32, max_size=32).map(PrivateKey)
 

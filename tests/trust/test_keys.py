@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from tests.trust.vectors import BAP, CHALLENGE
-from trust import (
+from uei.trust import (
     KeyFormatError,
     encode_key,
     generate_key_set,
@@ -20,8 +20,8 @@ from trust import (
     load_signing_key,
     load_verify_key,
 )
-from trust.der import DerError, read_pkcs8, read_spki
-from trust.encoding import b64encode
+from uei.trust.der import DerError, read_pkcs8, read_spki
+from uei.trust.encoding import b64encode
 
 _DER = serialization.Encoding.DER
 _PEM = serialization.Encoding.PEM

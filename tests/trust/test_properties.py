@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from nacl.signing import SigningKey, VerifyKey
 
-from trust import (
+from uei.trust import (
     AlgorithmMismatch,
     Expired,
     MalformedHeader,
@@ -27,8 +27,8 @@ from trust import (
     sign,
     verify,
 )
-from trust.encoding import b64decode, b64encode
-from trust.header import _parse_tolerant
+from uei.trust.encoding import b64decode, b64encode
+from uei.trust.header import _parse_tolerant
 
 # Identifiers as deployed: domain names and UUID-like ids; never '|', '"' or ','.
 ident = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,40}", fullmatch=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from trust import Expired, SignatureMismatch, ack_body, nack_body, unauthorized
+from uei.trust import Expired, SignatureMismatch, ack_body, nack_body, unauthorized
 
 
 def test_ack_is_the_beckn_envelope_byte_for_byte() -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from nacl.signing import SigningKey, VerifyKey
 
-from trust import MemoryReplayGuard, Replayed, UnknownKey, Verifier, sign_header
+from uei.trust import MemoryReplayGuard, Replayed, UnknownKey, Verifier, sign_header
 
 
 class ReplayGuardMachine(RuleBasedStateMachine):

@@ -9,7 +9,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from tests.trust.vectors import BAP, CHALLENGE, DATA, RequestVector, request_vectors
-from trust import (
+from uei.trust import (
     AlgorithmMismatch,
     Expired,
     NotYetValid,
@@ -31,7 +31,7 @@ from trust import (
     signing_string,
     verify,
 )
-from trust.encoding import b64encode
+from uei.trust.encoding import b64encode
 
 VECTORS = request_vectors()
 SIGNED_BY_US = [v for v in VECTORS if v.private_key]

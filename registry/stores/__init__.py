@@ -1,6 +1,0 @@
-"""Registry storage: one protocol, SQLite and Redis (standalone or Cluster) behind it."""
-
-from registry.stores.base import Durability, RegistryStore, SaveConflict
-from registry.stores.factory import open_store
-
-__all__ = ["Durability", "RegistryStore", "SaveConflict", "open_store"]

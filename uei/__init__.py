@@ -1,0 +1,1 @@
+"""The UEI registry and abuse protection service: one import package."""

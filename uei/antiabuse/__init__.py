@@ -1,0 +1,1 @@
+"""Non-payer and scraping protection. Never imports uei/registry/: it is handed a key resolver."""

@@ -1,0 +1,233 @@
+"""The non-payer protection API: every route signed by a CPO the policy admits.
+
+Handlers decode, turn identifiers into tokens (the raw values go no further), call the
+service and encode. The composition root hands in, on ``app.state.abuse``, an ``AbuseApi``:
+the service, the network secret, and how to authenticate a CPO (the registry's resolver and
+the policy's ``access``: granted BPPs only, or any subscribed BPP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from litestar import Request, Response, Router, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath, JSONBody
+
+from uei.antiabuse.bodies import (
+    ActionBody,
+    CaseAnswer,
+    DisputeBody,
+    ObservationBody,
+    ReportBody,
+    ResolveBody,
+    StatusAnswer,
+    StatusBody,
+    check_presented,
+    check_target,
+    paise,
+    tokens_of,
+)
+from uei.antiabuse.errors import InvalidRequest
+from uei.antiabuse.ledger import Action, Case, standing
+from uei.antiabuse.service import Defaulters
+from uei.antiabuse.times import timestamp
+from uei.trust import ack_body
+
+__all__ = ["ROUTER", "AbuseApi", "Authenticate"]
+
+Authenticate = Callable[[Request[Any, Any, Any]], Awaitable[str]]
+"""Verify the request's Beckn signature (refusing replays); return the BPP that signed it if
+the policy admits it to this API, or raise ``uei.trust.SignatureError`` (not a subscribed BPP) or
+a refusal (403: a BPP without the grant)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AbuseApi:
+    defaulters: Defaulters
+    secret: bytes
+    authenticate: Authenticate
+
+
+def _api(request: Request[Any, Any, Any]) -> AbuseApi:
+    api: AbuseApi = request.app.state.abuse
+    return api
+
+
+async def _signed_by_cpo(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Before the body is decoded: who signed it (a guard runs before the handler's
+    parameters, so an unsigned or wrongly signed request learns nothing about the body)."""
+    request = cast("Request[Any, Any, Any]", connection)
+    request.state.caller = await _api(request).authenticate(request)
+
+
+def _caller(request: Request[Any, Any, Any]) -> str:
+    caller: str = request.state.caller
+    return caller
+
+
+def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
+    policy = api.defaulters.policy()
+    return CaseAnswer(
+        case.case_id, case.status.value, standing(case, api.defaulters.clock(), policy)
+    )
+
+
+@post(
+    "/defaulters/report",
+    tags=["defaulters"],
+    summary="Report an unpaid session",
+)
+async def report(
+    request: Request[Any, Any, Any], data: JSONBody[ReportBody]
+) -> Response[CaseAnswer]:
+    """Signed by the creditor CPO. Idempotent on (CPO, ``session_ref``): a retry answers the
+    same case (200) instead of creating one (201); the same ref with other details is a 409.
+    The case counts once the policy's notice period has passed since ``occurred_at``. While
+    the store does not answer: 503 with ``Retry-After`` (a retry is safe)."""
+    api = _api(request)
+    creditor = _caller(request)
+    tokens = tokens_of(api.secret, data.identifiers, creditor)
+    case, created = await api.defaulters.report(
+        creditor,
+        data.session_ref,
+        paise(data.amount),
+        data.amount.currency,
+        timestamp(data.occurred_at, "occurred_at"),
+        tokens,
+    )
+    return Response(_case_answer(api, case), status_code=201 if created else 200)
+
+
+@post("/observations", status_code=200, tags=["defaulters"], summary="Link identifiers")
+async def observations(
+    request: Request[Any, Any, Any], data: JSONBody[ObservationBody]
+) -> Response[bytes]:
+    """Signed by a CPO: these identifiers were seen together (at registration, at a session).
+    Evidence about a person flows along such links. Answers a Beckn ACK."""
+    api = _api(request)
+    reporter = _caller(request)
+    tokens = tokens_of(api.secret, data.identifiers, reporter)
+    if len(tokens) < 2:
+        raise InvalidRequest(
+            "an observation links two or more different identifiers", "identifiers"
+        )
+    await api.defaulters.observe(
+        reporter, tokens, timestamp(data.observed_at, "observed_at"), data.context
+    )
+    return Response(ack_body(), media_type="application/json")
+
+
+@post("/status", status_code=200, tags=["defaulters"], summary="Ask for a user's status")
+async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) -> StatusAnswer:
+    """Signed by a CPO, before a post-paid session: the identifiers the user presents now (at
+    most 8, at most 2 of one kind) -> ``allow``, ``prepaid_only`` or ``block``, a score in
+    [0, 1] and the reasons (which kinds matched, directly or over links, how strongly; the
+    outstanding amount band, case count and age; the creditors when the policy discloses
+    them). Never another CPO's customer identifiers. Each CPO's quota counts identifiers
+    (429 with ``Retry-After``); every query is audited. ``path`` says how the answer was
+    reached: ``store``, or the policy's ``on_store_error`` when the store did not answer."""
+    api = _api(request)
+    asker = _caller(request)
+    check_presented(data.identifiers)
+    tokens = tokens_of(api.secret, data.identifiers, asker)
+    answer = await api.defaulters.status(asker, tokens, data.purpose, len(data.identifiers))
+    d = answer.decision
+    return StatusAnswer(
+        verdict=answer.enforced.value,
+        score=d.score,
+        reasons=d.reasons,
+        case_count=d.case_count,
+        disputed_cases=d.disputed_cases,
+        phone_only=d.phone_only,
+        path=answer.path.value,
+        outstanding_band=d.outstanding_band,
+        oldest_case_days=d.oldest_case_days,
+        settle_with=d.settle_with,
+        shadow_verdict=d.verdict.value if answer.shadow else None,
+    )
+
+
+async def _act(
+    request: Request[Any, Any, Any], case_id: str, body: ActionBody | ResolveBody, action: Action
+) -> CaseAnswer:
+    check_target(case_id, body)
+    api = _api(request)
+    actor = _caller(request)
+    return _case_answer(api, await api.defaulters.act(actor, case_id, action, body.request_id))
+
+
+@post(
+    "/defaulters/{case_id:str}/settle",
+    status_code=200,
+    tags=["defaulters"],
+    summary="Mark a debt paid",
+)
+async def settle(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
+) -> CaseAnswer:
+    """Signed by the creditor: the user paid. The case stops counting at once. The body
+    names the case (``case_id``, as in the path) and carries a unique ``request_id``."""
+    return await _act(request, case_id, data, Action.SETTLE)
+
+
+@post(
+    "/defaulters/{case_id:str}/withdraw",
+    status_code=200,
+    tags=["defaulters"],
+    summary="Withdraw a report",
+)
+async def withdraw(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
+) -> CaseAnswer:
+    """Signed by the creditor: the report was a mistake. The case stops counting at once.
+    The body names the case (``case_id``) and carries a unique ``request_id``."""
+    return await _act(request, case_id, data, Action.WITHDRAW)
+
+
+@post(
+    "/defaulters/{case_id:str}/dispute",
+    status_code=200,
+    tags=["defaulters"],
+    summary="Dispute a case",
+)
+async def dispute(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[DisputeBody]
+) -> CaseAnswer:
+    """Signed by any CPO, for the user in front of it: ``identifiers`` that user presents now
+    (one must be named in the case, else 403). The case then supports at most the policy's
+    dispute cap until the creditor resolves it, and stops counting if it never does. Each
+    CPO's disputes are rate limited (``dispute.quota``: 429) and audited."""
+    check_target(case_id, data)
+    api = _api(request)
+    actor = _caller(request)
+    check_presented(data.identifiers)
+    tokens = tokens_of(api.secret, data.identifiers, actor)
+    case = await api.defaulters.dispute(actor, case_id, tokens, data.request_id)
+    return _case_answer(api, case)
+
+
+@post(
+    "/defaulters/{case_id:str}/resolve",
+    status_code=200,
+    tags=["defaulters"],
+    summary="Resolve a dispute",
+)
+async def resolve(
+    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ResolveBody]
+) -> CaseAnswer:
+    """Signed by the creditor: ``confirmed`` (the debt stands) or ``cancelled`` (void)."""
+    action = Action.CONFIRM if data.outcome == "confirmed" else Action.CANCEL
+    return await _act(request, case_id, data, action)
+
+
+ROUTER = Router(
+    "/abuse",
+    route_handlers=[report, observations, status, settle, withdraw, dispute, resolve],
+    guards=[_signed_by_cpo],
+)

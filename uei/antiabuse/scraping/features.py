@@ -1,0 +1,415 @@
+"""Behaviour features of one unit's searches and funnel steps in a time window (DESIGN 6.3).
+
+A unit is a BAP, or one user of a BAP. Competing CPOs scrape the network's availability through
+a BAP in a few recognisable ways, and each feature here measures one trait that separates them
+from people looking for a charger:
+
+- grid sweepers query centres on a regular lattice, many distinct cells, wide radius;
+- hotspot pollers query the same few busy sites on a fixed period (say every 60 s);
+- low-and-slow scrapers stay under quota but are still lattice-like or periodic and flat over
+  the day;
+- none of them book, so their look-to-book funnel is empty.
+
+People cluster in cities, follow the day (little traffic between 00:00 and 06:00 IST), arrive
+at random, use varied radii, and some of their searches lead to select, init and confirm with a
+few CPOs. ``features`` turns a window into a fixed vector (``FEATURES``, in that order) for the
+anomaly scorer; ``network_context`` supplies what "busy" means network-wide.
+
+Everything is pure and deterministic: no clock, no randomness, and the result does not depend on
+the order of the events. Every value is a finite float for any input (empty lists, one event,
+all events at one time and place, non-finite or huge coordinates). Cost is bounded: the work is
+vectorised with numpy and the nearest-neighbour part looks at most ``max_points`` distinct
+centres.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
+
+__all__ = [
+    "FEATURES",
+    "IST_OFFSET_S",
+    "NetworkContext",
+    "cell",
+    "features",
+    "network_context",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+_S = TypeVar("_S", bound=np.generic)
+
+FEATURES: tuple[str, ...] = (
+    # Volume. log1p(searches per hour). Scrapers: high (sweepers, pollers) or low (low-and-slow).
+    "log_searches_per_hour",
+    # Look-to-book funnel; counts over (searches + 1), so zero searches is fine, capped at 1.
+    # Scrapers: 0. Honest: selects 10-30 %, confirms a few %.
+    "select_per_search",
+    "init_per_search",
+    "confirm_per_search",
+    # confirms / (selects + 1), capped at 1. Scrapers: 0. Honest: a fair share of selects confirm.
+    "confirm_per_select",
+    # Geographic sweep. Distinct cells / searches. Sweepers: near 1 (each query a new cell).
+    # Pollers: near 0. Honest: in between, often low (people search from the same places).
+    "cells_per_search",
+    # log1p(distinct cells per hour). Sweepers: high.
+    "log_cells_per_hour",
+    # Distinct cells / cells in the bounding box of the searched cells, in [0, 1]. Sweepers: near
+    # 1 (they fill the box). Honest: low (city clusters leave most of the box empty).
+    "bbox_coverage",
+    # Lattice regularity of the distinct query centres: 1 - coefficient of variation of their
+    # nearest-neighbour distances (in degrees, centres to 1e-5 degree), clipped to [0, 1] (0 with
+    # fewer than 4 distinct centres).
+    # Grid sweeps: near 1. Uniform random points: about 0.5. City clusters: lower still.
+    "nn_regularity",
+    # Fraction of those nearest-neighbour distances within 10 % of their median: the share of
+    # centres on a common step. Grid sweeps: near 1. Uniform random points: about 0.14.
+    "nn_step_share",
+    # Inter-arrival regularity 1 / (1 + CV) of the gaps between distinct search times (to the
+    # millisecond; 0 with fewer than 3 gaps). Clockwork: near 1. Poisson: 0.5. Bursty humans: <0.5.
+    "arrival_regularity",
+    # Fraction of those gaps within 10 % of their median: a dominant polling period.
+    # Pollers and periodic low-and-slow scrapers: near 1. Poisson: about 0.07.
+    "period_share",
+    # log1p(median gap in seconds); log1p(window length) when there is no gap. Fast pollers: low.
+    "log_median_gap",
+    # Fraction of same-cell revisit gaps (a cell searched again) within 10 % of their median
+    # (0 with fewer than 3 such gaps). Pollers that cycle through several sites: near 1.
+    "revisit_period_share",
+    # Fraction of searches at an exact centre (to 1e-5 degree, about a metre) already searched in
+    # the window. Pollers: near 1 (they query the site's own coordinates). Honest: lower (GPS
+    # positions move). Sweepers: near 0.
+    "exact_repeat_share",
+    # Fraction of searches whose cell is one of the network's busy cells. Hotspot pollers: high.
+    "busy_cell_share",
+    # Fraction of selects on the network's busy locations (0 without selects). Honest: some;
+    # scrapers: 0 (they do not select).
+    "busy_location_select_share",
+    # Fan-out across CPOs. log1p(distinct bpp_ids among funnel events). Scrapers: 0.
+    "log_funnel_cpos",
+    # log1p(distinct subscribers that relayed the searches, ``via``). Sweepers fan out wide.
+    "log_search_vias",
+    # Distinct locations selected / selects (0 without selects). Honest: a few favourites.
+    "locations_per_select",
+    # Radius profile. log1p(mean radius in km). Sweepers: high (wide radius).
+    "log_mean_radius",
+    # Coefficient of variation of the radius. Scrapers: 0 (one fixed radius). Honest: varied.
+    "radius_cv",
+    # Fraction of searches at the largest radius seen. Scrapers: 1. Honest: lower.
+    "max_radius_share",
+    # Diurnal rhythm. Fraction of searches between 00:00 and 06:00 IST. Bots: about 1/4 (flat).
+    # Honest: small.
+    "night_share",
+    # Entropy of the IST hour-of-day histogram / log(24), in [0, 1]. Bots: near 1 over a day
+    # (flat). Honest: lower.
+    "hour_entropy",
+)
+
+IST_OFFSET_S = 5 * 3600 + 30 * 60
+"""India Standard Time is UTC+5:30, all year."""
+
+_DAY_S = 86_400.0
+_NIGHT_END_HOUR = 6
+_KM_MAX = 20_000.0  # half the Earth's circumference: no radius is wider than this
+_QUANTUM = 100_000.0  # exact centres are compared to 1e-5 degree
+_Q_LAT = 9_000_001  # offsets making quantised coordinates non-negative
+_Q_LON = 18_000_001
+_Q_LON_SPAN = 2 * _Q_LON + 1
+_MIN_CELL_DEG = 1e-5  # keeps cell indices well inside the key's 31 bits
+_KEY_OFFSET = 1 << 30
+_KEY_SHIFT = 31
+_MIN_CENTRES = 4  # fewer distinct centres say nothing about a lattice
+_MIN_GAPS = 3  # fewer gaps say nothing about a rhythm
+_STEP_TOLERANCE = 0.1  # "on the common step / period" means within 10 % of the median
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkContext:
+    """What is busy network-wide in the window, for the concentration features."""
+
+    busy_cells: frozenset[tuple[int, int]]
+    """Grid cells (see ``cell``) with the most network-wide activity."""
+    busy_locations: frozenset[str]
+    """location_ids with the most network-wide selects and confirms."""
+    cell_deg: float = 0.01
+    """Grid size in degrees (about 1.1 km of latitude)."""
+
+    def __post_init__(self) -> None:
+        _check_cell_size(self.cell_deg)
+
+
+def _check_cell_size(size: float) -> None:
+    if not (math.isfinite(size) and size >= _MIN_CELL_DEG):
+        raise ValueError(f"cell size must be a finite number of degrees >= {_MIN_CELL_DEG}")
+
+
+def _sanitise(lat: F64, lon: F64) -> tuple[F64, F64]:
+    """Coordinates on the globe: non-finite values become 0, latitude is clipped to [-90, 90]
+    and longitude outside [-180, 180) is wrapped into it (values inside are left untouched)."""
+    lat = np.clip(np.where(np.isfinite(lat), lat, 0.0), -90.0, 90.0)
+    lon = np.where(np.isfinite(lon), lon, 0.0)
+    outside = (lon < -180.0) | (lon >= 180.0)
+    if outside.any():
+        wrapped = np.clip(np.mod(lon + 180.0, 360.0) - 180.0, -180.0, 180.0)
+        lon = np.where(outside, wrapped, lon)
+    return lat, lon
+
+
+def _cell_indices(lat: F64, lon: F64, size: float) -> tuple[I64, I64]:
+    """Cell indices of sanitised coordinates."""
+    return (
+        np.floor(lat / size).astype(np.int64),
+        np.floor(lon / size).astype(np.int64),
+    )
+
+
+def _cell_keys(lat: F64, lon: F64, size: float) -> I64:
+    row, col = _cell_indices(lat, lon, size)
+    return ((row + _KEY_OFFSET) << _KEY_SHIFT) | (col + _KEY_OFFSET)
+
+
+def _key_of(c: tuple[int, int]) -> int | None:
+    row, col = c
+    if not (-_KEY_OFFSET <= row < _KEY_OFFSET and -_KEY_OFFSET <= col < _KEY_OFFSET):
+        return None  # no coordinate on the globe falls in such a cell
+    return ((row + _KEY_OFFSET) << _KEY_SHIFT) | (col + _KEY_OFFSET)
+
+
+def _cell_of_key(key: int) -> tuple[int, int]:
+    return (key >> _KEY_SHIFT) - _KEY_OFFSET, (key & ((1 << _KEY_SHIFT) - 1)) - _KEY_OFFSET
+
+
+def cell(lat: float, lon: float, size: float = 0.01) -> tuple[int, int]:
+    """The grid cell (row, column) = (floor(lat / size), floor(lon / size)) of a point, after
+    non-finite coordinates become 0, latitude is clipped and longitude wrapped onto the globe."""
+    _check_cell_size(size)
+    la, lo = _sanitise(np.array([lat], dtype=np.float64), np.array([lon], dtype=np.float64))
+    row, col = _cell_indices(la, lo, size)
+    return int(row[0]), int(col[0])
+
+
+def _coordinates(searches: Sequence[Search]) -> tuple[F64, F64]:
+    n = len(searches)
+    lat = np.fromiter(map(attrgetter("lat"), searches), dtype=np.float64, count=n)
+    lon = np.fromiter(map(attrgetter("lon"), searches), dtype=np.float64, count=n)
+    return _sanitise(lat, lon)
+
+
+def network_context(
+    windows: Sequence[tuple[Sequence[Search], Sequence[Funnel]]],
+    *,
+    top_cells: int = 50,
+    top_locations: int = 50,
+    cell_deg: float = 0.01,
+) -> NetworkContext:
+    """From every unit's events in the window: the cells searched by the most distinct units,
+    and the locations with the most selects + confirms. Ties go to the smaller cell (row, then
+    column) and the smaller location_id, so the answer does not depend on any order."""
+    _check_cell_size(cell_deg)
+    if top_cells < 0 or top_locations < 0:
+        raise ValueError("top_cells and top_locations must not be negative")
+    per_unit: list[I64] = []
+    locations: Counter[str] = Counter()
+    for searches, funnel in windows:
+        if searches:
+            lat, lon = _coordinates(searches)
+            per_unit.append(_distinct(_cell_keys(lat, lon, cell_deg)))
+        locations.update(
+            f.location_id for f in funnel if f.kind in (FunnelKind.SELECT, FunnelKind.CONFIRM)
+        )
+    busy_cells: frozenset[tuple[int, int]] = frozenset()
+    if per_unit and top_cells > 0:
+        keys, units = np.unique(np.concatenate(per_unit), return_counts=True)
+        # keys are already ascending, so a stable sort on -units breaks ties by cell
+        order = np.argsort(-units, kind="stable")[:top_cells]
+        busy_cells = frozenset(_cell_of_key(int(k)) for k in keys[order])
+    ranked = sorted(locations.items(), key=lambda item: (-item[1], item[0]))
+    busy_locations = frozenset(location for location, _ in ranked[:top_locations])
+    return NetworkContext(busy_cells=busy_cells, busy_locations=busy_locations, cell_deg=cell_deg)
+
+
+def _distinct(values: npt.NDArray[_S]) -> npt.NDArray[_S]:
+    """The distinct values, ascending (like np.unique, without its hashing, which is slower
+    here)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def _in_window(at: F64, start: float, end: float) -> npt.NDArray[np.bool_]:
+    return (at >= start) & (at < end)  # NaN times fall outside
+
+
+def _cv(values: F64) -> float:
+    """Coefficient of variation; 0 when the mean is 0."""
+    mean = float(values.mean())
+    if not mean > 0.0:
+        return 0.0
+    return float(values.std()) / mean
+
+
+def _median_share(values: F64) -> float:
+    """Fraction of values within ``_STEP_TOLERANCE`` of their median."""
+    median = float(np.median(values))
+    return float(np.mean(np.abs(values - median) <= _STEP_TOLERANCE * median))
+
+
+def _nearest_distances(x: F64, y: F64) -> F64:
+    """Exact Euclidean distance from each of n >= 2 distinct points to its nearest neighbour.
+
+    A k-d tree keeps this O(n log n) whatever the layout (clusters of very different density
+    included). scikit-learn is imported here, not at the top, so that importing this module
+    stays cheap for callers that never compute features."""
+    from sklearn.neighbors import KDTree  # type: ignore[import-untyped]
+
+    points = np.column_stack((x, y))
+    # each point's nearest point is itself (distance 0, as the points are distinct); take the next
+    distances, _ = KDTree(points).query(points, k=2)
+    return np.asarray(distances[:, 1], dtype=np.float64)
+
+
+def _lattice(qlat: F64, qlon: F64, max_points: int) -> tuple[float, float]:
+    """(nn_regularity, nn_step_share) of distinct quantised centres in canonical order.
+
+    Beyond ``max_points`` centres, the ``max_points`` nearest the median centre are used: a
+    spatially contiguous patch keeps a lattice a lattice and random points as random as they
+    were, where a thinned sample would not."""
+    if qlat.size > max_points:
+        if max_points < _MIN_CENTRES:
+            return 0.0, 0.0
+        d2 = (qlat - np.median(qlat)) ** 2 + (qlon - np.median(qlon)) ** 2
+        keep = np.sort(np.argpartition(d2, max_points - 1)[:max_points])
+        qlat, qlon = qlat[keep], qlon[keep]
+    if qlat.size < _MIN_CENTRES:
+        return 0.0, 0.0
+    nearest = _nearest_distances(qlon, qlat)
+    regularity = min(1.0, max(0.0, 1.0 - _cv(nearest)))
+    return regularity, _median_share(nearest)
+
+
+def _share(count: int, total: int) -> float:
+    return count / total if total > 0 else 0.0
+
+
+def features(
+    searches: Sequence[Search],
+    funnel: Sequence[Funnel],
+    start: float,
+    end: float,
+    network: NetworkContext,
+    *,
+    max_points: int = 4000,
+) -> dict[str, float]:
+    """Every name in FEATURES -> a finite float, for the events of ONE unit (a BAP, or one user
+    of a BAP) in [start, end). Events outside the window are ignored. See FEATURES for what
+    each value means."""
+    if not (math.isfinite(start) and math.isfinite(end) and end > start):
+        raise ValueError("the window [start, end) must be finite and not empty")
+    hours = (end - start) / 3600.0
+    out = dict.fromkeys(FEATURES, 0.0)
+
+    # the unit's funnel in the window
+    counts: Counter[FunnelKind] = Counter()
+    cpos: set[str] = set()
+    selected: list[str] = []
+    for f in funnel:
+        if start <= f.at < end:
+            counts[f.kind] += 1
+            cpos.add(f.bpp_id)
+            if f.kind is FunnelKind.SELECT:
+                selected.append(f.location_id)
+    selects = counts[FunnelKind.SELECT]
+    confirms = counts[FunnelKind.CONFIRM]
+    out["confirm_per_select"] = min(1.0, confirms / (selects + 1))
+    out["locations_per_select"] = _share(len(set(selected)), selects)
+    busy = network.busy_locations
+    out["busy_location_select_share"] = _share(sum(loc in busy for loc in selected), selects)
+    out["log_funnel_cpos"] = math.log1p(len(cpos))
+
+    # the unit's searches in the window
+    at = np.fromiter(map(attrgetter("at"), searches), dtype=np.float64, count=len(searches))
+    inside = _in_window(at, start, end)
+    if bool(inside.all()):
+        kept: Sequence[Search] = searches
+    else:
+        kept = [searches[i] for i in np.flatnonzero(inside).tolist()]
+        at = at[inside]
+    n = at.size
+    out["log_searches_per_hour"] = math.log1p(n / hours)
+    out["select_per_search"] = min(1.0, selects / (n + 1))
+    out["init_per_search"] = min(1.0, counts[FunnelKind.INIT] / (n + 1))
+    out["confirm_per_search"] = min(1.0, confirms / (n + 1))
+    out["log_search_vias"] = math.log1p(len(set(map(attrgetter("via"), kept))))
+    if n == 0:
+        out["log_median_gap"] = math.log1p(end - start)
+        return out
+    lat, lon = _coordinates(kept)
+    radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
+
+    # geographic sweep
+    size = network.cell_deg
+    row, col = _cell_indices(lat, lon, size)
+    keys = ((row + _KEY_OFFSET) << _KEY_SHIFT) | (col + _KEY_OFFSET)
+    cells = _distinct(keys)
+    out["cells_per_search"] = cells.size / n
+    out["log_cells_per_hour"] = math.log1p(cells.size / hours)
+    box = float(row.max() - row.min() + 1) * float(col.max() - col.min() + 1)
+    out["bbox_coverage"] = min(1.0, cells.size / box)
+    busy_keys = [k for k in map(_key_of, network.busy_cells) if k is not None]
+    if busy_keys:
+        in_busy = np.isin(keys, np.array(busy_keys, dtype=np.int64))
+        out["busy_cell_share"] = int(np.count_nonzero(in_busy)) / n
+
+    # exact centres: repeats, and the lattice of the distinct ones (sorted: a canonical order)
+    q_lat = np.round(lat * _QUANTUM).astype(np.int64) + _Q_LAT
+    q_lon = np.round(lon * _QUANTUM).astype(np.int64) + _Q_LON
+    centres = _distinct(q_lat * _Q_LON_SPAN + q_lon)
+    out["exact_repeat_share"] = (n - centres.size) / n
+    out["nn_regularity"], out["nn_step_share"] = _lattice(
+        (centres // _Q_LON_SPAN).astype(np.float64),
+        (centres % _Q_LON_SPAN).astype(np.float64),
+        max_points,
+    )
+
+    # arrivals: gaps between distinct times to the millisecond, so that a batch of parallel
+    # requests counts as one poll
+    instants = _distinct(np.round((at - start) * 1000.0))
+    gaps: F64 = np.diff(instants) / 1000.0
+    if gaps.size:
+        out["log_median_gap"] = math.log1p(float(np.median(gaps)))
+    else:
+        out["log_median_gap"] = math.log1p(end - start)
+    if gaps.size >= _MIN_GAPS:
+        out["arrival_regularity"] = 1.0 / (1.0 + _cv(gaps))
+        out["period_share"] = _median_share(gaps)
+    order = np.lexsort((at, keys))
+    same_cell = keys[order][1:] == keys[order][:-1]
+    revisits = np.diff(at[order])[same_cell]
+    revisits = revisits[revisits >= 0.001]
+    if revisits.size >= _MIN_GAPS:
+        out["revisit_period_share"] = _median_share(revisits)
+
+    # radius profile (sorted, so that sums do not depend on the input order)
+    radius = np.sort(np.clip(np.nan_to_num(radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX))
+    out["log_mean_radius"] = math.log1p(float(radius.mean()))
+    out["radius_cv"] = _cv(radius)
+    out["max_radius_share"] = int(np.count_nonzero(radius == radius[-1])) / n
+
+    # diurnal rhythm, in IST
+    hour = (np.mod(at + IST_OFFSET_S, _DAY_S) // 3600.0).astype(np.int64).clip(0, 23)
+    per_hour = np.bincount(hour, minlength=24)
+    out["night_share"] = int(per_hour[:_NIGHT_END_HOUR].sum()) / n
+    p = per_hour[per_hour > 0] / n
+    out["hour_entropy"] = min(1.0, max(0.0, float(-(p * np.log(p)).sum()) / math.log(24)))
+    return out

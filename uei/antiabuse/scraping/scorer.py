@@ -1,0 +1,162 @@
+"""One scoring pass over the whole network: read every active BAP's events in the window,
+describe each BAP (and each of its busier users) by its features, score them together against
+the network's recent windows, and store one verdict per BAP with the actions its score calls
+for. The service runs it on a schedule (one replica at a time, under a lease); ``uei abuse
+score`` runs it now. The request path only ever reads the verdicts it stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from uei.antiabuse.scraping.events import Event, Funnel, Search, split
+from uei.antiabuse.scraping.features import FEATURES, features, network_context
+from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.scoring import Scored, score_windows
+from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
+from uei.antiabuse.stores import ScrapingStore
+
+__all__ = ["Scorer", "Unit", "units_of", "verdict_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A BAP as a whole, or one of its users (``user`` is a keyed token, never the ref)."""
+
+    bap_id: str
+    user: str
+    searches: Sequence[Search]
+    funnel: Sequence[Funnel]
+
+    @property
+    def key(self) -> str:
+        return f"{self.bap_id}#{self.user}" if self.user else self.bap_id
+
+
+def units_of(bap: str, events: Sequence[Event], min_searches: int) -> list[Unit]:
+    """The BAP, and each user of it with ``min_searches`` or more searches: a scraper hiding
+    in a real app's traffic stands out on its own even when the app as a whole does not."""
+    searches, funnel = split(events)
+    if len(searches) < min_searches:
+        return []
+    units = [Unit(bap, "", searches, funnel)]
+    by_user: dict[str, tuple[list[Search], list[Funnel]]] = {}
+    for event in events:
+        if event.user:
+            mine = by_user.setdefault(event.user, ([], []))
+            if isinstance(event, Search):
+                mine[0].append(event)
+            else:
+                mine[1].append(event)
+    for user, (s, f) in sorted(by_user.items()):
+        if len(s) >= min_searches and len(s) < len(searches):
+            units.append(Unit(bap, user, s, f))
+    return units
+
+
+def _unit_score(unit: Unit, scored: Scored) -> float:
+    """A BAP is scored by the forest and the rules; one user's window only by the rules (a
+    single person's hour is too often unusual to the forest without being scraping)."""
+    if unit.user:
+        return max(scored.signals.values(), default=0.0)
+    return scored.score
+
+
+def verdict_for(
+    bap: str,
+    scored: Sequence[tuple[Unit, Scored]],
+    values: dict[str, dict[str, float]],
+    policy: ScrapingPolicy,
+    *,
+    start: float,
+    end: float,
+    scored_at: float,
+) -> BapVerdict:
+    """The BAP's verdict from its most suspicious unit, and the actions its score calls for."""
+    unit, best = max(scored, key=lambda pair: _unit_score(*pair))
+    score = _unit_score(unit, best)
+    due = policy.actions.due(score)
+    actions = [a for a, shadow in due if not shadow]
+    top = best.top
+    if unit.user:
+        who = f"one user of the app ({unit.user[:8]}…), {len(unit.searches)} searches"
+        top = [FeatureNote("user", float(len(unit.searches)), 0.0, 0.0, who), *top]
+    return BapVerdict(
+        bap_id=bap,
+        scored_at=scored_at,
+        window_start=start,
+        window_end=end,
+        score=round(score, 4),
+        actions=actions,
+        shadow_actions=[a for a, shadow in due if shadow],
+        throttle_scale=policy.actions.throttle.scale if ScrapingAction.THROTTLE in actions else 1.0,
+        searches=len(scored[0][0].searches),
+        top=top,
+        features=values[unit.key],
+    )
+
+
+def _describe(units: Sequence[Unit], start: float, end: float) -> list[list[float]]:
+    context = network_context([(u.searches, u.funnel) for u in units])
+    rows = []
+    for unit in units:
+        found = features(unit.searches, unit.funnel, start, end, context)
+        rows.append([found[name] for name in FEATURES])
+    return rows
+
+
+@dataclass
+class Scorer:
+    store: ScrapingStore
+    policy: Callable[[], ScrapingPolicy]
+    clock: Callable[[], float]
+
+    async def run(
+        self, now: float | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> list[BapVerdict]:
+        """Score the window ending ``now`` (default: the clock) and store the verdicts.
+        ``progress(done, total)`` is told as BAPs are read."""
+        policy = self.policy()
+        end = self.clock() if now is None else now
+        start = end - policy.window_seconds
+        baps = await self.store.active(start, end)
+        units: list[Unit] = []
+        for done, bap in enumerate(baps, 1):
+            events = await self.store.events(bap, start, end)
+            units += units_of(bap, events, policy.min_searches)
+            if progress is not None:
+                progress(done, len(baps))
+        if not units:
+            await self.store.prune(start)
+            return []
+        rows = await asyncio.to_thread(_describe, units, start, end)
+        horizon = end - policy.training_windows * max(policy.score_every_seconds, 300.0)
+        history = await self.store.training_rows(horizon, policy.max_training_rows)
+        training = [r.values for r in history if r.window_end < end] + rows
+        scored = await asyncio.to_thread(
+            score_windows,
+            rows,
+            training,
+            window_hours=policy.window_seconds / 3600,
+            seed=policy.seed,
+        )
+        values = {
+            u.key: dict(zip(FEATURES, row, strict=True)) for u, row in zip(units, rows, strict=True)
+        }
+        per_bap: dict[str, list[tuple[Unit, Scored]]] = {}
+        for unit, one in zip(units, scored, strict=True):
+            per_bap.setdefault(unit.bap_id, []).append((unit, one))
+        verdicts = [
+            verdict_for(bap, pairs, values, policy, start=start, end=end, scored_at=end)
+            for bap, pairs in per_bap.items()
+        ]
+        feature_rows = [
+            FeatureRow(u.key, end, [v if math.isfinite(v) else 0.0 for v in row])
+            for u, row in zip(units, rows, strict=True)
+        ]
+        await self.store.save_pass(verdicts, feature_rows, policy.history, horizon)
+        await self.store.prune(start)
+        return verdicts

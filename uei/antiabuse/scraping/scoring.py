@@ -1,0 +1,232 @@
+"""Anomaly scores for windows of behaviour: an IsolationForest fitted on the network's recent
+windows, and rule-based signals where a rule says it more clearly.
+
+Pure apart from the forest's arithmetic: rows in, scores out, the same rows and seed giving the
+same scores. The forest is fitted here on rows handed in (never unpickled from a store), and
+windows are scored in one batch per pass, never one per request.
+
+A score is in [0, 1]:
+
+- the forest's anomaly (``-score_samples``: about 0.5 or less for typical windows, towards 1
+  for windows isolated in few splits) rescaled against the training windows' own spread;
+- each signal is a rule over named features with a strength in [0, 1] (a sweep's lattice, a
+  poller's clock, searching at volume without ever booking);
+- the score is the larger of the forest's and the strongest signal's: a rule can raise a
+  score the forest missed, and the forest can catch what no rule names.
+
+A window's explanation is its features furthest outside the network's typical range (the 5th
+to 95th percentile of the training windows), with the signals that fired.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
+
+from uei.antiabuse.scraping.features import FEATURES
+from uei.antiabuse.scraping.verdicts import FeatureNote
+
+__all__ = ["SIGNALS", "Scored", "Signal", "score_windows"]
+
+F64 = npt.NDArray[np.float64]
+_INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    """0 at ``low``, 1 at ``high``, linear between (either direction)."""
+    if high == low:
+        return float(value >= high)
+    return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    name: str
+    """What it says, e.g. ``grid sweep``."""
+    features: tuple[str, ...]
+    """The features it reads (named in the explanation when it fires)."""
+    strength: Callable[[dict[str, float]], float]
+
+
+def _never_books(f: dict[str, float]) -> float:
+    # Many searches in the window and not one select: people book now and then (a few per
+    # cent of searches), so the longer the run without one, the surer. ``searches`` is the
+    # window's count (the scorer adds it).
+    evidence = _ramp(f["searches"], 30, 150)
+    empty = 1.0 - _ramp(f["select_per_search"], 0.0, 0.02)
+    return evidence * empty
+
+
+def _enough(f: dict[str, float]) -> float:
+    """A handful of searches can fall on a lattice or a rhythm by chance: a pattern counts
+    fully from 40 searches in the window."""
+    return _ramp(f["searches"], 12, 40)
+
+
+def _grid_sweep(f: dict[str, float]) -> float:
+    lattice = _ramp(f["nn_step_share"], 0.4, 0.8) * _ramp(f["nn_regularity"], 0.5, 0.8)
+    fresh = _ramp(f["cells_per_search"], 0.2, 0.6)
+    return _enough(f) * lattice * fresh * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
+
+
+def _clockwork(f: dict[str, float]) -> float:
+    # The same places queried again on a fixed period (a car's head unit refreshing while it
+    # drives is regular too, but its centre moves on).
+    period = max(f["period_share"], f["revisit_period_share"])
+    clock = _ramp(period, 0.3, 0.7) * _ramp(f["arrival_regularity"], 0.45, 0.7)
+    same_places = _ramp(max(f["exact_repeat_share"], f["revisit_period_share"]), 0.3, 0.7)
+    return _enough(f) * clock * same_places * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
+
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal(
+        "searches at volume, never books",
+        ("log_searches_per_hour", "select_per_search"),
+        _never_books,
+    ),
+    Signal(
+        "grid sweep",
+        ("nn_step_share", "nn_regularity", "cells_per_search"),
+        _grid_sweep,
+    ),
+    Signal(
+        "clockwork polling",
+        ("period_share", "revisit_period_share", "arrival_regularity"),
+        _clockwork,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    score: float
+    forest: float
+    signals: dict[str, float]
+    top: list[FeatureNote]
+
+
+DIRECTION: dict[str, int] = {
+    # +1: only high values look like scraping; -1: only low ones. Features left out say more
+    # about an app's size than its behaviour (a large app searches a lot, everywhere).
+    "select_per_search": -1,
+    "init_per_search": -1,
+    "confirm_per_search": -1,
+    "confirm_per_select": -1,
+    "cells_per_search": +1,
+    "bbox_coverage": +1,
+    "nn_regularity": +1,
+    "nn_step_share": +1,
+    "arrival_regularity": +1,
+    "period_share": +1,
+    "revisit_period_share": +1,
+    "exact_repeat_share": +1,
+    "busy_cell_share": +1,
+    "busy_location_select_share": -1,
+    "log_funnel_cpos": -1,
+    "locations_per_select": -1,
+    "log_mean_radius": +1,
+    "radius_cv": -1,
+    "max_radius_share": +1,
+    "night_share": +1,
+    "hour_entropy": +1,
+}
+"""How the forest sees each feature: a window is only unusual in the direction of scraping
+(an app whose users book more than most is not suspicious for it)."""
+
+_COLUMNS = np.array([_INDEX[n] for n in DIRECTION])
+_SIGNS = np.array(list(DIRECTION.values()), dtype=np.float64)
+
+
+def _one_sided(x: F64, median: F64) -> F64:
+    """Fold each directed feature onto its suspicious side of the network's median."""
+    cols = x[:, _COLUMNS]
+    return np.where(_SIGNS > 0, np.maximum(cols, median), np.minimum(cols, median))
+
+
+def _forest_scores(training: F64, rows: F64, seed: int) -> F64:
+    """Each row's anomaly rescaled against the training rows: 0 at their median anomaly, 1 at
+    the most anomalous training row's level or beyond (with at least 0.1 of headroom)."""
+    if len(training) < 8:
+        return np.zeros(len(rows))
+    median = np.median(training[:, _COLUMNS], axis=0)
+    training, rows = _one_sided(training, median), _one_sided(rows, median)
+    forest = IsolationForest(
+        n_estimators=200, max_samples=min(256, len(training)), random_state=seed
+    )
+    forest.fit(training)
+    train_anomaly = -np.asarray(forest.score_samples(training), dtype=np.float64)
+    anomaly = -np.asarray(forest.score_samples(rows), dtype=np.float64)
+    middle = float(np.median(train_anomaly))
+    top = max(float(np.quantile(train_anomaly, 0.99)), middle + 0.1)
+    return np.clip((anomaly - middle) / (top - middle), 0.0, 1.0)
+
+
+def _explain(
+    row: F64, low: F64, high: F64, spread: F64, fired: dict[str, float], limit: int
+) -> list[FeatureNote]:
+    outside = np.maximum(low - row, row - high) / spread
+    notes: list[FeatureNote] = []
+    named: set[str] = set()
+    for signal in SIGNALS:
+        if fired.get(signal.name, 0.0) >= 0.5:
+            for name in signal.features:
+                if name not in named:
+                    i = _INDEX[name]
+                    notes.append(
+                        FeatureNote(name, float(row[i]), float(low[i]), float(high[i]), signal.name)
+                    )
+                    named.add(name)
+    for i in np.argsort(-outside, kind="stable"):
+        if len(notes) >= limit or outside[i] <= 0:
+            break
+        name = FEATURES[int(i)]
+        if name not in named:
+            notes.append(FeatureNote(name, float(row[i]), float(low[i]), float(high[i])))
+            named.add(name)
+    return notes[:limit]
+
+
+def score_windows(
+    rows: Sequence[Sequence[float]],
+    training: Sequence[Sequence[float]],
+    *,
+    window_hours: float,
+    seed: int = 7,
+    top: int = 5,
+) -> list[Scored]:
+    """Score ``rows`` (feature vectors in ``FEATURES`` order) against a forest fitted on
+    ``training`` (the network's recent windows, the current ones included), for windows of
+    ``window_hours``."""
+    if not rows:
+        return []
+    x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    train = np.asarray(training, dtype=np.float64).reshape(-1, len(FEATURES))
+    if len(train) == 0:
+        train = x
+    # The forest depends on the order of its rows; the order the store returns them in
+    # depends on unit keys (keyed user tokens): fit on a canonical order instead.
+    train = train[np.lexsort(train.T[::-1])]
+    forest = _forest_scores(train, x, seed)
+    low = np.quantile(train, 0.05, axis=0)
+    high = np.quantile(train, 0.95, axis=0)
+    spread = np.maximum(high - low, 1e-3)
+    out: list[Scored] = []
+    for row, f_score in zip(x, forest, strict=True):
+        named = dict(zip(FEATURES, (float(v) for v in row), strict=True))
+        named["searches"] = math.expm1(named["log_searches_per_hour"]) * window_hours
+        fired = {s.name: round(s.strength(named), 4) for s in SIGNALS}
+        score = max(float(f_score), *fired.values())
+        out.append(
+            Scored(
+                round(score, 4),
+                round(float(f_score), 4),
+                fired,
+                _explain(row, low, high, spread, fired, top),
+            )
+        )
+    return out

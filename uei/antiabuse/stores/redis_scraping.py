@@ -1,0 +1,242 @@
+"""Scraping protection's data on Redis and Redis Cluster.
+
+Each BAP's keys share its hash tag (``uei:sc:{bap}:...``): its quota, the answers kept for
+retried message ids, event dedupe keys and the event-time buckets of its events, so a check
+(take, dedupe, record) is one atomic script on one node. The index of BAPs active per hour
+and the feature rows spread over the cluster. Everything on the request path raises
+``StoreUnavailable`` when Redis cannot answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError
+
+from uei.antiabuse.quota import QuotaAnswer
+from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
+from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
+from uei.antiabuse.scraping.verdicts import encode as encode_verdict
+from uei.antiabuse.stores.base import Checked, StoreUnavailable, event_kind
+from uei.antiabuse.stores.connect import LuaScript
+
+__all__ = ["RedisScrapingStore", "script", "text"]
+
+
+def script(name: str) -> str:
+    return resources.files("uei.antiabuse.stores").joinpath(f"lua/{name}.lua").read_text()
+
+
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+_HOUR = 3600
+
+
+def _sc(bap: str) -> str:
+    """Every key of one BAP's scraping data shares its tag: one slot, atomic scripts."""
+    return f"uei:sc:{{{bap}}}"
+
+
+def _bucket(bap: str, at: float) -> str:
+    return f"{_sc(bap)}:ev:{int(at // _HOUR)}"
+
+
+def _active_key(hour: int) -> str:
+    return f"uei:sc:active:{{{hour}}}"
+
+
+_MAX_HOURS = 8 * 24
+
+
+def _hours(start: float, end: float) -> range:
+    """The event-time buckets covering [start, end): at most eight days of them (the
+    longest scoring window is seven)."""
+    hours = range(int(start // _HOUR), math.ceil(end / _HOUR))
+    if len(hours) > _MAX_HOURS:
+        raise ValueError(f"a window of {len(hours)} hours; at most {_MAX_HOURS} are kept")
+    return hours
+
+
+_ROWS = "uei:sc:rows"
+
+
+class RedisScrapingStore:
+    """Scraping protection's data on Redis; ``RedisAbuseStore`` adds the ledger and graph."""
+
+    remote = True
+
+    def __init__(self, client: Redis | RedisCluster) -> None:
+        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
+        self._check = LuaScript(self._client, script("check"))
+        self._record = LuaScript(self._client, script("record"))
+        self._meter = LuaScript(self._client, script("gcra"))
+
+    async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
+        """One read per key, pipelined (split per node on a cluster)."""
+        if not keys:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            getattr(pipe, command)(key, *args)
+        return list(await pipe.execute())
+
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"redis: {exc}") from exc
+
+    async def _mark_active(self, bap: str, buckets: Iterable[str], keep_seconds: float) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        for key in buckets:
+            hour = int(text(key).rpartition(":")[2])
+            pipe.sadd(_active_key(hour), bap)
+            pipe.pexpire(_active_key(hour), int(keep_seconds * 1000) + _HOUR * 1000)
+        await pipe.execute()
+
+    async def check(
+        self,
+        bap: str,
+        rule: str,
+        message_id: str,
+        *,
+        interval: float,
+        burst: int,
+        cost: int,
+        search: Search | None,
+        answer_seconds: float,
+        keep_seconds: float,
+        now: float | None = None,
+    ) -> Checked:
+        sc = _sc(bap)
+        bucket = _bucket(bap, search.at if search is not None else 0.0)
+        with self._reachable():
+            allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
+                keys=[
+                    f"{sc}:q:{rule}",
+                    f"{sc}:c:{message_id}",
+                    f"{sc}:e:search:{message_id}",
+                    bucket,
+                ],
+                args=[
+                    "" if now is None else repr(now),
+                    repr(interval),
+                    burst,
+                    cost,
+                    int(answer_seconds * 1000),
+                    encode_event(search) if search is not None else "",
+                    int(keep_seconds * 1000),
+                ],
+            )
+            if fresh:
+                await self._mark_active(bap, [bucket], keep_seconds)
+        answer = QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
+        return Checked(answer, bool(duplicate), float(at))
+
+    async def meter(
+        self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
+    ) -> QuotaAnswer:
+        with self._reachable():
+            allowed, remaining, retry, reset = await self._meter(
+                keys=[f"uei:sc:m:{{{key}}}"],
+                args=["" if now is None else repr(now), repr(interval), burst, cost],
+            )
+        return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
+
+    async def record(
+        self, bap: str, events: Sequence[tuple[str, Event]], keep_seconds: float
+    ) -> int:
+        if not events:
+            return 0
+        sc = _sc(bap)
+        keys: list[str] = []
+        args: list[Any] = [int(keep_seconds * 1000)]
+        for message_id, event in events:
+            keys += [f"{sc}:e:{event_kind(event)}:{message_id}", _bucket(bap, event.at)]
+            args.append(encode_event(event))
+        with self._reachable():
+            recorded, *fresh = await self._record(keys=keys, args=args)
+            if fresh:
+                await self._mark_active(bap, fresh, keep_seconds)
+        return int(recorded)
+
+    async def active(self, start: float, end: float) -> list[str]:
+        hours = [_active_key(h) for h in _hours(start, end)]
+        with self._reachable():
+            found = await self._each("smembers", hours)
+        baps = {text(b) for members in found for b in members}
+        # An hour overlapping the window may hold only events outside it: such a BAP reads
+        # no events and is not scored.
+        return sorted(baps)
+
+    async def events(self, bap: str, start: float, end: float) -> list[Event]:
+        keys = [f"{_sc(bap)}:ev:{h}" for h in _hours(start, end)]
+        with self._reachable():
+            pipe = self._client.pipeline(transaction=False)
+            for key in keys:
+                pipe.lrange(key, 0, -1)
+            chunks = await pipe.execute()
+        found = [
+            e for chunk in chunks for raw in chunk if start <= (e := decode_event(raw)).at < end
+        ]
+        found.sort(key=lambda e: e.at)
+        return found
+
+    async def prune(self, before: float) -> None:
+        """Events, answers and dedupe keys expire by themselves."""
+
+    async def save_pass(
+        self,
+        verdicts: Sequence[BapVerdict],
+        rows: Sequence[FeatureRow],
+        history: int,
+        rows_before: float,
+    ) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        for v in verdicts:
+            blob = encode_verdict(v)
+            pipe.set(f"{_sc(v.bap_id)}:v", blob)
+            pipe.lpush(f"{_sc(v.bap_id)}:h", blob)
+            pipe.ltrim(f"{_sc(v.bap_id)}:h", 0, history - 1)
+        if rows:
+            pipe.zadd(_ROWS, {encode_verdict(r): r.window_end for r in rows})
+        pipe.zremrangebyscore(_ROWS, "-inf", f"({rows_before!r}")
+        with self._reachable():
+            await pipe.execute()
+
+    async def verdict(self, bap: str) -> BapVerdict | None:
+        with self._reachable():
+            raw = await self._client.get(f"{_sc(bap)}:v")
+        return decode_verdict(raw) if raw is not None else None
+
+    async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
+        with self._reachable():
+            rows = await self._client.lrange(f"{_sc(bap)}:h", 0, limit - 1)
+        return [decode_verdict(r) for r in rows]
+
+    async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
+        with self._reachable():
+            rows = await self._client.zrevrangebyscore(
+                _ROWS, "+inf", repr(since), start=0, num=limit
+            )
+        return [decode_row(r) for r in rows]
+
+    async def lease(self, name: str, owner: str, seconds: float, now: float) -> bool:
+        key = f"uei:sc:lease:{name}"
+        with self._reachable():
+            if await self._client.set(key, owner, nx=True, px=int(seconds * 1000)):
+                return True
+            held = await self._client.get(key)
+            if held is not None and text(held) == owner:
+                await self._client.pexpire(key, int(seconds * 1000))
+                return True
+        return False

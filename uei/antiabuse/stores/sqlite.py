@@ -1,0 +1,225 @@
+"""The embedded default: the anti-abuse tables in the service's SQLite file (WAL, synced).
+
+Calls run on one worker thread with their own connection, so the event loop never waits on
+the disk. Multi-row changes are single transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import permutations
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+
+from uei.antiabuse.ledger import AuditEntry, Case
+from uei.antiabuse.quota import QuotaAnswer, gcra
+from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
+from uei.antiabuse.stores.files import private_file
+from uei.antiabuse.stores.sqlite_scraping import SCRAPING_SCHEMA, SqliteScrapingStore
+
+__all__ = ["SqliteAbuseStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS abuse_cases (
+    case_id TEXT PRIMARY KEY, creditor TEXT NOT NULL, session_ref TEXT NOT NULL,
+    version INTEGER NOT NULL, doc BLOB NOT NULL, UNIQUE (creditor, session_ref));
+CREATE TABLE IF NOT EXISTS abuse_case_tokens (
+    token TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (token, case_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS abuse_links (
+    a TEXT NOT NULL, b TEXT NOT NULL, seen REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS abuse_degrees (
+    token TEXT NOT NULL, family TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (token, family)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS abuse_quota (key TEXT PRIMARY KEY, tat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS abuse_audit (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_file(path)  # before SQLite makes it with the umask's mode (-wal, -shm follow it)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    for companion in ("-wal", "-shm"):  # left by an earlier run, perhaps with another mode
+        private_file(path.with_name(path.name + companion), create=False)
+    db.execute("PRAGMA busy_timeout=5000")
+    db.executescript(_SCHEMA + SCRAPING_SCHEMA)
+    return db
+
+
+def _family(token: str) -> str:
+    return token.partition(":")[0]
+
+
+class SqliteAbuseStore(SqliteScrapingStore):
+    @classmethod
+    async def open(cls, path: Path) -> SqliteAbuseStore:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-abuse-sqlite")
+        db = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+        return cls(db, executor)
+
+    async def create_case(self, case: Case, audit: AuditEntry) -> Case:
+        stored = msgspec.structs.replace(case, version=1)
+
+        def write(db: sqlite3.Connection) -> Case:
+            row = db.execute(
+                "SELECT doc FROM abuse_cases WHERE creditor = ? AND session_ref = ?",
+                (case.creditor, case.session_ref),
+            ).fetchone()
+            if row is not None:
+                return decode_case(row[0])
+            db.execute(
+                "INSERT INTO abuse_cases VALUES (?, ?, ?, ?, ?)",
+                (case.case_id, case.creditor, case.session_ref, 1, encode(stored)),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO abuse_case_tokens VALUES (?, ?)",
+                [(t, case.case_id) for t in case.tokens],
+            )
+            db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(audit),))
+            return stored
+
+        return await self._run(self._transaction(write, durable=True))
+
+    async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
+        ids = list(dict.fromkeys(case_ids))
+
+        def read() -> dict[str, Case]:
+            found: dict[str, Case] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = self._db.execute(
+                    f"SELECT doc FROM abuse_cases WHERE case_id IN ({','.join('?' * len(chunk))})",  # noqa: S608 (placeholders only)
+                    chunk,
+                )
+                for (doc,) in rows:
+                    case = decode_case(doc)
+                    found[case.case_id] = case
+            return found
+
+        return await self._run(read)
+
+    async def save_case(self, case: Case, audit: AuditEntry) -> Case:
+        stored = msgspec.structs.replace(case, version=case.version + 1)
+
+        def write(db: sqlite3.Connection) -> Case:
+            cursor = db.execute(
+                "UPDATE abuse_cases SET version = ?, doc = ? WHERE case_id = ? AND version = ?",
+                (stored.version, encode(stored), case.case_id, case.version),
+            )
+            if cursor.rowcount != 1:
+                raise CaseConflict(case.case_id)
+            db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(audit),))
+            return stored
+
+        return await self._run(self._transaction(write, durable=True))
+
+    async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
+        wanted = list(dict.fromkeys(tokens))
+
+        def read() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for token in wanted:
+                rows = self._db.execute(
+                    "SELECT case_id FROM abuse_case_tokens WHERE token = ?", (token,)
+                ).fetchall()
+                if rows:
+                    found[token] = [r[0] for r in rows]
+            return found
+
+        return await self._run(read)
+
+    async def link(self, tokens: Sequence[str], seen_at: float) -> None:
+        distinct = list(dict.fromkeys(tokens))
+
+        def write(db: sqlite3.Connection) -> None:
+            for a, b in permutations(distinct, 2):
+                added = db.execute(
+                    "INSERT OR IGNORE INTO abuse_links VALUES (?, ?, ?)", (a, b, seen_at)
+                ).rowcount
+                if added:
+                    db.execute(
+                        "INSERT INTO abuse_degrees VALUES (?, ?, 1) ON CONFLICT (token, family) "
+                        "DO UPDATE SET n = n + 1",
+                        (a, _family(b)),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE abuse_links SET seen = ? WHERE a = ? AND b = ? AND seen < ?",
+                        (seen_at, a, b, seen_at),
+                    )
+
+        await self._run(self._transaction(write))
+
+    async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
+        wanted = list(dict.fromkeys(tokens))
+
+        def read() -> dict[str, dict[str, float]]:
+            found: dict[str, dict[str, float]] = {}
+            for token in wanted:
+                rows = self._db.execute(
+                    "SELECT b, seen FROM abuse_links WHERE a = ? ORDER BY seen DESC LIMIT ?",
+                    (token, limit),
+                ).fetchall()
+                found[token] = dict(rows)
+            return found
+
+        return await self._run(read)
+
+    async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
+        wanted = list(dict.fromkeys(tokens))
+
+        def read() -> dict[str, dict[str, int]]:
+            found: dict[str, dict[str, int]] = {}
+            for token in wanted:
+                rows = self._db.execute(
+                    "SELECT family, n FROM abuse_degrees WHERE token = ?", (token,)
+                ).fetchall()
+                if rows:
+                    found[token] = dict(rows)
+            return found
+
+        return await self._run(read)
+
+    async def take(
+        self, key: str, now: float, interval: float, burst: int, cost: int = 1
+    ) -> QuotaAnswer:
+        def write(db: sqlite3.Connection) -> QuotaAnswer:
+            row = db.execute("SELECT tat FROM abuse_quota WHERE key = ?", (key,)).fetchone()
+            answer, tat = gcra(row[0] if row else None, now, interval, burst, cost)
+            db.execute(
+                "INSERT INTO abuse_quota VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = ?",
+                (key, tat, tat),
+            )
+            return answer
+
+        return await self._run(self._transaction(write))
+
+    async def audit(self, entry: AuditEntry) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(entry),))
+
+        await self._run(self._transaction(write))
+
+    async def audit_log(self, limit: int) -> list[AuditEntry]:
+        def read() -> list[AuditEntry]:
+            rows = self._db.execute(
+                "SELECT entry FROM abuse_audit ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+            return [decode_audit(entry) for (entry,) in reversed(rows)]
+
+        return await self._run(read)
+
+    async def ping(self) -> None:
+        await self._run(lambda: self._db.execute("SELECT 1").fetchone())
+
+    async def close(self) -> None:
+        await self._run(self._db.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,247 @@
+"""The application factory: the one place where parts are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
+
+from uei.antiabuse.http import ROUTER as ABUSE_ROUTER
+from uei.antiabuse.http import AbuseApi
+from uei.antiabuse.outage import Outage
+from uei.antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
+from uei.antiabuse.scraping.http import ScrapingApi
+from uei.antiabuse.scraping.quotas import Quotas
+from uei.antiabuse.scraping.relays import RelayMeter
+from uei.antiabuse.scraping.scorer import Scorer
+from uei.antiabuse.secret import SecretError, load_network_secret
+from uei.antiabuse.service import Defaulters
+from uei.antiabuse.stores import ScrapingStore, open_abuse_store
+from uei.antiabuse.stores.files import private_data_dir
+from uei.registry.challenger import Challenger
+from uei.registry.http.admin import (
+    admin_action,
+    admin_allow,
+    admin_approve,
+    admin_grant,
+    admin_list,
+    admin_revoke_key,
+)
+from uei.registry.http.auth import (
+    DegradingReplayGuard,
+    authenticate_bpp,
+    authenticate_reader,
+    authenticate_relay,
+    bap_verifier,
+    is_subscribed_bap,
+)
+from uei.registry.http.changelog import change_log
+from uei.registry.http.deadline import body_deadline
+from uei.registry.http.errors import StrictBodies, document_refusals, exception_handlers
+from uei.registry.http.health import healthz, readyz
+from uei.registry.http.lookup import key_path, lookup, lookup_v2, well_known
+from uei.registry.http.observe import metrics, observe
+from uei.registry.http.signing import ResponseSigner
+from uei.registry.http.subscribe import challenges, revoke_own_key, subscribe
+from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
+from uei.registry.operations import Reserved
+from uei.registry.persistence import judge_persistence
+from uei.registry.policy import configured_policies
+from uei.registry.service import Registry
+from uei.registry.settings import Settings
+from uei.registry.stores import open_store
+from uei.registry.urls import Resolve, system_resolve
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("uei.app")
+
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body the service reads; past it, a 413 NACK before anything is decoded
+or stored. A full batch of 1000 ordinary events is about 170 KB."""
+
+ROUTES: list[ControllerRouterHandler] = [
+    healthz,
+    readyz,
+    metrics,
+    well_known,
+    lookup,
+    lookup_v2,
+    key_path,
+    subscribe,
+    challenges,
+    revoke_own_key,
+    change_log,
+    admin_list,
+    admin_allow,
+    admin_approve,
+    admin_action,
+    admin_revoke_key,
+    admin_grant,
+    ABUSE_ROUTER,
+    SCRAPING_ROUTER,
+]
+
+
+async def _every(interval: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
+    """Run ``step`` every ``interval`` seconds (or back to back when it takes longer), until
+    cancelled. Following the log and running challenges each get one such loop, so a slow
+    challenge never delays a revocation reaching this replica's view."""
+    loop = asyncio.get_running_loop()
+    outage = Outage(what, log)  # one line when it starts failing, one when it recovers
+    while True:
+        started = loop.time()
+        try:
+            await step()
+        except Exception as exc:  # the loop must survive a store outage
+            outage.failed(exc, started, "retrying")
+        else:
+            outage.answered(started)
+        await asyncio.sleep(max(0.0, started + interval - loop.time()))
+
+
+async def _score(scorer: Scorer, store: ScrapingStore, clock: Callable[[], float]) -> None:
+    """Score the network on the policy's schedule, one replica per period (a store lease),
+    until cancelled. Scoring works off the request path; checks read what it stores."""
+    owner = secrets.token_hex(8)
+    while True:
+        every = scorer.policy().score_every_seconds
+        if every > 0:
+            try:
+                if await store.lease("score", owner, every * 0.9, clock()):
+                    verdicts = await scorer.run()
+                    log.info("scoring pass: %d BAPs scored", len(verdicts))
+            except Exception:  # the loop must survive a store outage
+                log.exception("scoring pass failed; retrying next period")
+        await asyncio.sleep(every if every > 0 else 60.0)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    background: bool = True,
+    resolve: Resolve = system_resolve,
+) -> Litestar:
+    """``background=False`` leaves following the log and running challenges to the caller
+    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests;
+    ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
+    private_data_dir(settings.data_dir)  # an existing one open to others is tightened
+    policies = configured_policies(settings)
+    identity = RegistryIdentity.load(
+        settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
+    )
+    operators = load_operators(settings.operators_file)
+    try:
+        secret = load_network_secret(settings.network_secret, settings.data_dir, settings.embedded)
+    except SecretError as exc:
+        raise ConfigError(str(exc)) from None
+    signer = ResponseSigner(identity, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        store = await open_store(settings.store)
+        abuse_store = await open_abuse_store(settings.store)
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+            registry = Registry(
+                store,
+                lambda: app.state.policies.registry,
+                Challenger(identity, client, clock, resolve),
+                clock,
+                Reserved(frozenset({identity.subscriber_id}), frozenset(identity.key_ids)),
+                identity.record(policies.registry.domains, policies.registry.countries[0], clock()),
+            )
+            app.state.registry = registry
+            app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
+            app.state.abuse = AbuseApi(
+                Defaulters(abuse_store, lambda: app.state.policies.defaulters, clock),
+                secret,
+                authenticate_bpp,
+            )
+            quotas = Quotas(
+                abuse_store,
+                lambda: app.state.policies.quotas,
+                lambda: app.state.policies.scraping,
+                clock,
+                store_clock=clock is time.time,
+            )
+            app.state.scraping = ScrapingApi(
+                quotas=quotas,
+                relays=RelayMeter(quotas),
+                store=abuse_store,
+                secret=secret,
+                authenticate_relay=authenticate_relay,
+                authenticate_reader=authenticate_reader,
+                is_bap=lambda bap: is_subscribed_bap(registry, bap),
+                bap_verifier=lambda: bap_verifier(registry),
+            )
+            try:
+                app.state.persistence = judge_persistence(
+                    await store.durability(), app.state.policies.registry.persistence
+                )
+                await registry.sync()
+                interval = settings.follow_interval
+                scorer = Scorer(abuse_store, lambda: app.state.policies.scraping, clock)
+                app.state.scorer = scorer
+                tasks = (
+                    [
+                        asyncio.create_task(
+                            _every(interval, "following the change log", registry.sync)
+                        ),
+                        asyncio.create_task(
+                            _every(interval, "starting challenges", registry.start_challenges)
+                        ),
+                        asyncio.create_task(_score(scorer, abuse_store, clock)),
+                    ]
+                    if background
+                    else []
+                )
+                try:
+                    yield
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
+                    await registry.stop_challenges()
+            finally:
+                await abuse_store.close()
+                await store.close()
+
+    app = Litestar(
+        route_handlers=ROUTES,
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
+        plugins=[StrictBodies()],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="UEI registry and abuse protection",
+            version="0.1.0",
+            path="/schema",
+            use_handler_docstrings=True,
+            description="Subscriber registry and abuse protection for the UEI Beckn network. "
+            "Every response carries a `Signature` header: a Beckn signature by the registry "
+            "over the exact response bytes (keys at /.well-known/uei-registry.json).",
+        ),
+        debug=False,
+        # logging is the process's to configure (`uei serve` does, with JSON lines): Litestar's
+        # default would replace the root logger's handlers, hiding records from whoever else
+        # listens (the test suite's scan for raw identifiers among them)
+        logging_config=None,
+    )
+    document_refusals(app.openapi_schema)
+    app.state.settings = settings
+    app.state.policies = policies
+    app.state.identity = identity
+    app.state.operators = operators
+    app.state.signer = signer
+    return app

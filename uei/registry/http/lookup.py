@@ -1,0 +1,200 @@
+"""Key lookup: the paths every BAP, BPP and BG use to verify signatures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.types import ASGIApp, Receive, Scope, Send
+from nacl.signing import VerifyKey
+
+from uei.registry.errors import Gone, InvalidRequest, NotFound
+from uei.registry.http.auth import authenticate, registry_of
+from uei.registry.http.bodies import LookupBody
+from uei.registry.http.signing import ResponseSigner
+from uei.registry.metrics import LOOKUPS
+from uei.registry.records import LookupRecord
+from uei.trust import nack_body
+
+__all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
+
+_encoder = msgspec.json.Encoder()
+JSON = "application/json"
+
+
+class _Prebuilt:
+    """An answer whose bytes and headers are ready: sent as two ASGI messages, nothing else.
+    The key path is the hottest route on the network; this keeps it near a bare handler."""
+
+    __slots__ = ("_body", "_start")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self._start = {"type": "http.response.start", "status": status, "headers": headers}
+        self._body = {"type": "http.response.body", "body": body, "more_body": False}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(self._start)  # type: ignore[arg-type]
+        await send(self._body)  # type: ignore[arg-type]
+
+
+_KEY_OK = LOOKUPS.labels("key", "ok")
+
+
+def _signed_json_headers(signer: ResponseSigner, body: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+        (b"signature", signer.header_for(body)),
+    ]
+
+
+_MAX_PAGE_TOKEN = 2**31 - 1
+
+
+def _start(page_token: str | None) -> int:
+    """The offset a page token stands for: the decimal digits this registry issues, no sign,
+    no spaces, below 2**31; anything else is a 400 naming it."""
+    if not page_token:
+        return 0
+    if len(page_token) > 10 or not (page_token.isascii() and page_token.isdigit()):
+        raise InvalidRequest("page_token is not one this registry issued", "page_token")
+    start = int(page_token)
+    if start > _MAX_PAGE_TOKEN:
+        raise InvalidRequest(f"page_token must be 0..{_MAX_PAGE_TOKEN}", "page_token")
+    return start
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    data: LookupBody | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> ASGIApp:
+    registry = registry_of(request)
+    limits = registry.policy().lookup
+    size = page_size or limits.page_size
+    if not 1 <= size <= limits.max_page_size:
+        raise InvalidRequest(f"page_size must be 1..{limits.max_page_size}", "page_size")
+    start = _start(page_token)
+    wanted = (data or LookupBody()).resolve()
+    body, total = registry.view.lookup_page(
+        wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes
+    )
+    _LIST_OK.inc()
+    headers = [(b"x-total-count", b"%d" % total)]
+    if start + size < total:
+        link = f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
+        headers += [(b"x-next-page-token", b"%d" % (start + size)), (b"link", link.encode())]
+    signer: ResponseSigner = request.app.state.signer
+    return _Prebuilt(200, headers + _signed_json_headers(signer, body), body)
+
+
+_LIST_OK = LOOKUPS.labels("list", "ok")
+_PAGE_DOC = {200: ResponseSpec(list[LookupRecord], description="one record per role x valid key")}
+_PAGE_SIZE = QueryParameter(description="records per page (policy bounds it)")
+_PAGE_TOKEN = QueryParameter(description="X-Next-Page-Token of the last page")
+
+
+@post(
+    "/lookup",
+    status_code=200,
+    tags=["lookup"],
+    summary="Look up subscribers' keys",
+    responses=_PAGE_DOC,
+)
+async def lookup(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LookupBody | None] = None,
+    page_size: Annotated[int | None, _PAGE_SIZE] = None,
+    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
+) -> ASGIApp:
+    """Records for currently valid keys only, newest key first, SUBSCRIBED subscribers unless
+    ``status`` says otherwise. Filters: ``subscriber_id, type, domain, city, country,
+    unique_key_id`` (also ``ukId``, ``key_id``, ``pub_key_id``), ``status``. Unsigned, as
+    deployed clients call it. Pages: ``X-Next-Page-Token`` and ``Link`` when more remain."""
+    return _page(request, data, page_size, page_token)
+
+
+@post(
+    "/v2.0/lookup",
+    status_code=200,
+    tags=["lookup"],
+    summary="Look up keys (ONDC, signed)",
+    responses=_PAGE_DOC,
+)
+async def lookup_v2(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LookupBody | None] = None,
+    page_size: Annotated[int | None, _PAGE_SIZE] = None,
+    page_token: Annotated[str | None, _PAGE_TOKEN] = None,
+) -> ASGIApp:
+    """The same filters and answer as ``/lookup``; the caller must sign as a subscriber."""
+    registry = registry_of(request)
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        return registry.verify_key(sid, kid)
+
+    await authenticate(request, resolve, once=False)
+    return _page(request, data, page_size, page_token)
+
+
+def _if_none_match(request: Request[Any, Any, Any]) -> bytes | None:
+    for name, value in request.scope["headers"]:
+        if name == b"if-none-match":
+            return bytes(value)
+    return None
+
+
+@get(
+    "/lookup/{subscriber_id:str}/{unique_key_id:str}",
+    tags=["lookup"],
+    summary="One key, for signature verifiers (cacheable)",
+    responses={
+        200: ResponseSpec(LookupRecord, description="the key's record"),
+        304: ResponseSpec(None, description="If-None-Match matched the ETag"),
+    },
+)
+async def key_path(
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
+) -> ASGIApp:
+    """The record of one valid key, with ``ETag`` and ``Cache-Control: max-age``; 304 on a
+    matching ``If-None-Match``, 404 for an unknown or not-yet-valid key, 410 for a revoked one."""
+    registry = registry_of(request)
+    answer = registry.view.key_answer(subscriber_id, unique_key_id, registry.clock())
+    signer: ResponseSigner = request.app.state.signer
+    if answer.body is None or answer.etag is None:
+        # answered here, signed here: the signing middleware steps aside for this route
+        refusal = (Gone if answer.gone else NotFound)(answer.reason, "unique_key_id")
+        LOOKUPS.labels("key", str(refusal.status)).inc()
+        body = nack_body(refusal.code, refusal.message, refusal.path)
+        return _Prebuilt(refusal.status, _signed_json_headers(signer, body), body)
+    etag = answer.etag.encode()
+    headers = [
+        (b"etag", etag),
+        (b"cache-control", b"max-age=%d" % registry.policy().lookup.max_age_seconds),
+    ]
+    _KEY_OK.inc()
+    if _if_none_match(request) == etag:
+        return _Prebuilt(304, headers, b"")
+    return _Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)
+
+
+class WellKnown(msgspec.Struct):
+    subscriber_id: str
+    unique_key_id: str
+    signing_public_key: str
+    encr_public_key: str
+
+
+@get(
+    "/.well-known/uei-registry.json",
+    tags=["lookup"],
+    summary="The registry's own keys",
+    sync_to_thread=False,
+)
+def well_known(request: Request[Any, Any, Any]) -> WellKnown:
+    """The key the registry signs responses and challenges with, and encrypts challenges with."""
+    return WellKnown(**request.app.state.identity.well_known())

@@ -1,0 +1,172 @@
+"""Subscribing, the challenge history, and a subscriber revoking its own key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody
+from nacl.signing import VerifyKey
+
+from uei.registry.changelog import Actor
+from uei.registry.errors import Forbidden, InvalidRequest
+from uei.registry.http.auth import authenticate, registry_of
+from uei.registry.http.bodies import SubscribeBody
+from uei.registry.identity import operator_key
+from uei.registry.model import Attempt, KeyState, Status
+from uei.registry.operations import SignedBy, SubscribeRequest, subscribe_signing_key
+from uei.registry.records import iso
+from uei.trust import (
+    KeyFormatError,
+    UnknownKey,
+    load_verify_key,
+)
+
+__all__ = ["challenges", "revoke_own_key", "subscribe"]
+
+
+_NOT_REVOKED = frozenset(s for s in Status if s is not Status.REVOKED)
+
+
+class SubscribeAnswer(msgspec.Struct):
+    status: str
+
+
+@post("/subscribe", status_code=200, tags=["onboarding"], summary="Register, add a key or role")
+async def subscribe(
+    request: Request[Any, Any, Any], data: JSONBody[SubscribeBody | None] = None
+) -> SubscribeAnswer:
+    """Signed by the subscriber: a new one with the signing key in its own body (proof of
+    possession), an existing one with a valid key of its own. Adds a key (it is challenged
+    before it is valid), changes the URL, adds a role. An empty body re-sends the challenge
+    for pending keys. Answers the subscriber's status, e.g. ``UNDER_SUBSCRIPTION``."""
+    registry = registry_of(request)
+    resolved: list[tuple[SubscribeRequest, SignedBy]] = []
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        req = (data or SubscribeBody()).resolve(sid)
+        registry.reserved.check(req)  # a 403 naming the field, before any key is looked at
+        existing = await registry.store.load(sid)
+        try:
+            public = subscribe_signing_key(existing, req, kid, registry.clock())
+        except Forbidden as exc:
+            raise UnknownKey(exc.message) from None
+        resolved.append((req, SignedBy(sid, kid, public)))
+        try:
+            return load_verify_key(public, "signing_public_key")
+        except KeyFormatError as exc:
+            raise InvalidRequest(str(exc), "signing_public_key") from None
+
+    await authenticate(request, resolve, once=True)
+    req, signed_by = resolved[0]
+    saved = await registry.subscribe(req, signed_by)
+    return SubscribeAnswer(status=saved.status.value)
+
+
+class AttemptView(msgspec.Struct):
+    number: int
+    at: str
+    unique_key_id: str
+    outcome: str
+    http_status: int | None
+    error: str | None
+
+
+class KeyChallenge(msgspec.Struct):
+    unique_key_id: str
+    state: str
+    attempts_made: int
+    next_attempt_at: str | None
+
+
+class ChallengeHistory(msgspec.Struct):
+    subscriber_id: str
+    status: str
+    roles: list[str]
+    """granted roles, TYPE:domain:country:city"""
+    pending_roles: list[str]
+    """roles waiting for an operator's approve"""
+    keys: list[KeyChallenge]
+    attempts: list[AttemptView]
+
+
+def _attempt(a: Attempt) -> AttemptView:
+    return AttemptView(a.number, iso(a.at), a.unique_key_id, a.outcome, a.http_status, a.error)
+
+
+async def _subscriber_or_operator(
+    request: Request[Any, Any, Any], subscriber_id: str, *, once: bool, pending_ok: bool
+) -> tuple[Actor, SignedBy | None]:
+    """Who signed: an operator (no ``SignedBy``), or the subscriber itself with the key it
+    signed with (re-checked in the commit of any change it asks for)."""
+    registry = registry_of(request)
+    operators = request.app.state.operators
+    operator = False
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        nonlocal operator
+        if (sid, kid) in operators:
+            operator = True
+            return operator_key(operators, sid, kid)
+        if sid != subscriber_id:
+            raise UnknownKey(f"{sid} may not act for {subscriber_id}")
+        sub = registry.view.subscriber(sid) or await registry.store.load(sid)
+        key = sub.key(kid) if sub else None
+        if key is not None and pending_ok and key.state is KeyState.PENDING:
+            return load_verify_key(key.signing_public_key)
+        return registry.view.verify_key(sid, kid, registry.clock(), _NOT_REVOKED)
+
+    params = await authenticate(request, resolve, once=once)
+    if operator:
+        return Actor.operator(params.subscriber_id), None
+    signed_by = SignedBy(params.subscriber_id, params.unique_key_id, "")
+    return signed_by.actor, signed_by
+
+
+@get(
+    "/subscribers/{subscriber_id:str}/challenges",
+    tags=["onboarding"],
+    summary="The on_subscribe attempts and their outcomes",
+)
+async def challenges(
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str]
+) -> ChallengeHistory:
+    """Every recent attempt (time, HTTP status, outcome, error) and each key's state. Signed
+    by that subscriber (with any of its keys, pending ones too) or by an operator."""
+    await _subscriber_or_operator(request, subscriber_id, once=False, pending_ok=True)
+    sub = await registry_of(request).challenges(subscriber_id)
+    return ChallengeHistory(
+        subscriber_id=sub.subscriber_id,
+        status=sub.status.value,
+        roles=[r.label() for r in sub.roles],
+        pending_roles=[r.label() for r in sub.pending_roles],
+        keys=[
+            KeyChallenge(
+                k.unique_key_id,
+                k.state.value,
+                k.attempts_made,
+                iso(k.next_attempt_at) if k.next_attempt_at is not None else None,
+            )
+            for k in sub.keys
+        ],
+        attempts=[_attempt(a) for a in sub.attempts],
+    )
+
+
+@post(
+    "/subscribers/{subscriber_id:str}/keys/{unique_key_id:str}/revoke",
+    status_code=200,
+    tags=["onboarding"],
+    summary="A subscriber revokes one of its keys",
+)
+async def revoke_own_key(
+    request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
+) -> SubscribeAnswer:
+    """Signed with a valid key of the subscriber. A key cannot revoke itself while it is the
+    only valid key."""
+    actor, signed_by = await _subscriber_or_operator(
+        request, subscriber_id, once=True, pending_ok=False
+    )
+    saved = await registry_of(request).revoke_key(subscriber_id, unique_key_id, actor, signed_by)
+    return SubscribeAnswer(status=saved.status.value)

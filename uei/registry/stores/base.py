@@ -1,0 +1,96 @@
+"""The registry's store protocol: documents per subscriber, the change log, key ownership.
+
+A store moves bytes and keeps one promise: ``save`` is atomic. It writes the subscriber, appends
+the log entries and claims key ids together, or raises ``SaveConflict`` and writes nothing,
+when the subscriber changed since it was read, the log grew since its head was read, or a key
+id belongs to someone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
+
+from uei.registry.changelog import LogEntry
+from uei.registry.model import Subscriber
+
+__all__ = [
+    "Durability",
+    "RegistryStore",
+    "SaveConflict",
+    "decode_entry",
+    "decode_subscriber",
+    "encode",
+]
+
+
+class SaveConflict(Exception):
+    """Nothing was written; ``reason`` is ``version``, ``log`` or ``key:<unique_key_id>``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Durability:
+    """What one server of a store says about keeping the writes it acknowledged."""
+
+    server: str
+    persists: bool | None
+    """True: every acknowledged write is on disk (AOF on, SQLite); False: a restart loses
+    writes (AOF off); None: unknown (the server refuses to say, as managed Redis does)."""
+    detail: str
+    """e.g. ``appendonly yes``, ``CONFIG refused: ...``."""
+
+
+class RegistryStore(Protocol):
+    async def load(self, subscriber_id: str) -> Subscriber | None: ...
+
+    async def load_all(self) -> list[Subscriber]: ...
+
+    async def key_owner(self, unique_key_id: str) -> str | None: ...
+
+    async def head(self) -> LogEntry | None: ...
+
+    async def log_after(self, seq: int, limit: int) -> list[LogEntry]: ...
+
+    async def save(
+        self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]
+    ) -> Subscriber:
+        """Store ``subscriber`` if the stored version is still ``subscriber.version`` and, when
+        there are entries, the log ends just before ``entries[0]``. Returns the subscriber as
+        stored (version + 1)."""
+        ...
+
+    async def first_use(self, signature: str, expires: int, now: float) -> bool:
+        """The replay guard (see ``uei.trust.ReplayGuard``), shared by every replica."""
+        ...
+
+    async def durability(self) -> list[Durability]:
+        """One answer per server holding data (every master of a Redis Cluster)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+_subscriber_decoder = msgspec.json.Decoder(Subscriber)
+_entry_decoder = msgspec.json.Decoder(LogEntry)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(value: Subscriber | LogEntry) -> bytes:
+    return _encoder.encode(value)
+
+
+def decode_subscriber(data: bytes | str) -> Subscriber:
+    return _subscriber_decoder.decode(data)
+
+
+def decode_entry(data: bytes | str) -> LogEntry:
+    return _entry_decoder.decode(data)

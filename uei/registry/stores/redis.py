@@ -1,0 +1,143 @@
+"""Redis and Redis Cluster: several stateless replicas share one registry.
+
+Every registry key carries the ``{uei:reg}`` hash tag, so the atomic save (one Lua script,
+shipped in ``lua/``) runs on one node of a cluster. The registry is small and every change
+appends to the one global log anyway; the anti-abuse data is what spreads across slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from importlib import resources
+from typing import Any, cast
+
+import msgspec
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ResponseError
+
+from uei.antiabuse.stores.connect import LuaScript, ready, redis_client
+from uei.registry.changelog import LogEntry
+from uei.registry.model import Subscriber
+from uei.registry.stores.base import (
+    Durability,
+    SaveConflict,
+    decode_entry,
+    decode_subscriber,
+    encode,
+)
+
+__all__ = ["RedisRegistryStore"]
+
+_TAG = "{uei:reg}"
+_LOG = f"{_TAG}:log"
+_OWNERS = f"{_TAG}:owners"
+_SUBS = f"{_TAG}:subs"
+_SAVE = resources.files("uei.registry.stores").joinpath("lua/save_subscriber.lua").read_text()
+
+
+def _sub_key(subscriber_id: str) -> str:
+    return f"{_TAG}:sub:{subscriber_id}"
+
+
+async def _appendonly(server: str, reply: Awaitable[Any]) -> Durability:
+    try:
+        answer = await reply
+    except ResponseError as exc:  # managed Redis often disables or renames CONFIG
+        return Durability(server, None, f"CONFIG refused: {str(exc).strip()[:120]}")
+    value = answer.get("appendonly") if isinstance(answer, dict) else None
+    if value is None:
+        return Durability(server, None, "CONFIG GET appendonly gave no answer")
+    return Durability(server, value == "yes", f"appendonly {value}")
+
+
+class RedisRegistryStore:
+    def __init__(self, client: Redis | RedisCluster) -> None:
+        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
+        self._save = LuaScript(self._client, _SAVE)
+
+    @classmethod
+    async def open(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
+        """Connected, and on a cluster with the slot map known (see ``connect.ready``)."""
+        store = cls.from_url(url, timeout)
+        await ready(store._client)
+        return store
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
+        """Without connecting (see ``open``)."""
+        return cls(redis_client(url, timeout))
+
+    async def load(self, subscriber_id: str) -> Subscriber | None:
+        doc = await self._client.hget(_sub_key(subscriber_id), "doc")
+        return decode_subscriber(doc) if doc is not None else None
+
+    async def load_all(self) -> list[Subscriber]:
+        ids = sorted(s.decode() for s in await self._client.smembers(_SUBS))
+        docs = []
+        for start in range(0, len(ids), 500):
+            pipe = self._client.pipeline(transaction=False)
+            for sid in ids[start : start + 500]:
+                pipe.hget(_sub_key(sid), "doc")
+            docs.extend(await pipe.execute())
+        return [decode_subscriber(doc) for doc in docs if doc is not None]
+
+    async def key_owner(self, unique_key_id: str) -> str | None:
+        owner = await self._client.hget(_OWNERS, unique_key_id)
+        return owner.decode() if owner is not None else None
+
+    async def head(self) -> LogEntry | None:
+        last = await self._client.lindex(_LOG, -1)
+        return decode_entry(last) if last is not None else None
+
+    async def log_after(self, seq: int, limit: int) -> list[LogEntry]:
+        rows = await self._client.lrange(_LOG, seq, seq + limit - 1)
+        return [decode_entry(row) for row in rows]
+
+    async def save(
+        self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]
+    ) -> Subscriber:
+        stored = msgspec.structs.replace(subscriber, version=subscriber.version + 1)
+        sid = subscriber.subscriber_id
+        expected_len = entries[0].seq - 1 if entries else -1
+        result = await self._save(
+            keys=[_sub_key(sid), _LOG, _OWNERS, _SUBS],
+            args=[
+                sid,
+                subscriber.version,
+                stored.version,
+                encode(stored),
+                expected_len,
+                len(entries),
+                *(encode(e) for e in entries),
+                *claim_key_ids,
+            ],
+        )
+        answer = result.decode() if isinstance(result, bytes) else str(result)
+        if answer != "ok":
+            raise SaveConflict(answer.removeprefix("conflict:"))
+        return stored
+
+    async def first_use(self, signature: str, expires: int, now: float) -> bool:
+        stored = await self._client.set(
+            f"uei:replay:{signature}", b"1", nx=True, exat=max(expires, int(now) + 1)
+        )
+        return bool(stored)
+
+    async def durability(self) -> list[Durability]:
+        """``CONFIG GET appendonly`` on the server, or on every master of a cluster."""
+        client = self._client
+        if isinstance(client, RedisCluster):
+            return [
+                await _appendonly(node.name, client.config_get("appendonly", target_nodes=node))
+                for node in client.get_primaries()
+            ]
+        options = client.connection_pool.connection_kwargs
+        server = options.get("path") or f"{options.get('host')}:{options.get('port')}"
+        return [await _appendonly(str(server), client.config_get("appendonly"))]
+
+    async def ping(self) -> None:
+        await self._client.ping()
+
+    async def close(self) -> None:
+        await self._client.aclose()
