@@ -50,12 +50,12 @@ from uei.antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPol
 from uei.antiabuse.scraping.quotas import Path as DecisionPath
 from uei.antiabuse.scraping.quotas import Quotas
 from uei.antiabuse.secret import create_secret_file
-from uei.antiabuse.stores.connect import redis_client
 from uei.antiabuse.stores.redis import RedisAbuseStore
 from uei.antiabuse.stores.redis_scraping import script
 from uei.registry.identity import save_key_file
 from uei.registry.model import ParticipantType
 from uei.registry.stores import open_store
+from uei.storage.connect import redis_client
 from uei.trust import KeySet, generate_key_set, sign_header
 
 REPO = Path(__file__).resolve().parents[1]

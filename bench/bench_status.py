@@ -69,9 +69,9 @@ from uei.antiabuse.stores.redis import (
     _index_key,
 )
 from uei.antiabuse.stores.sqlite import SqliteAbuseStore
-from uei.registry.app import create_app
+from uei.app.factory import create_app
+from uei.app.settings import Settings
 from uei.registry.identity import save_key_file
-from uei.registry.settings import Settings
 from uei.registry.stores import open_store
 from uei.trust import generate_key_set, sign_header
 

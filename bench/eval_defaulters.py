@@ -66,13 +66,14 @@ from bench.population import (
 from tests.registry.factories import Participant
 from uei.antiabuse.policy import DefaultersPolicy
 from uei.antiabuse.secret import create_secret_file
-from uei.registry.app import create_app
+from uei.app.factory import create_app
+from uei.app.policy import load_policies
+from uei.app.settings import Settings
 from uei.registry.changelog import Actor, chain
 from uei.registry.identity import save_key_file
 from uei.registry.model import Attempt
 from uei.registry.operations import challenge_passed, change_grant, subscribe
-from uei.registry.policy import RegistryPolicy, load_policies
-from uei.registry.settings import Settings
+from uei.registry.policy import RegistryPolicy
 from uei.registry.stores import RegistryStore
 from uei.trust import KeySet, encode_key, generate_key_set, sign_header
 

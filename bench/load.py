@@ -129,8 +129,8 @@ def say(message: str) -> None:
 
 def service_app() -> Litestar:
     """The service as ``uei serve`` builds it (``uvicorn bench.load:service_app --factory``)."""
-    from uei.registry.app import create_app
-    from uei.registry.settings import Settings
+    from uei.app.factory import create_app
+    from uei.app.settings import Settings
 
     return create_app(Settings.from_env(os.environ))
 
@@ -1023,8 +1023,8 @@ async def quota_rates(url: str, seconds: float, tasks: int, baps: int) -> tuple[
     bench_quota: same tasks, BAPs in turn, every message id distinct."""
     from bench.bench_quota import POLICY, SCRAPING, drive, in_process, raw_gcra
     from uei.antiabuse.scraping.quotas import Quotas
-    from uei.antiabuse.stores.connect import redis_client
     from uei.antiabuse.stores.redis import RedisAbuseStore
+    from uei.storage.connect import redis_client
 
     client = redis_client(url)
     store = RedisAbuseStore(client)

@@ -34,8 +34,8 @@ def main() -> None:
     if which == "bare":
         app = bare_app()
     else:
-        from uei.registry.app import create_app
-        from uei.registry.settings import Settings
+        from uei.app.factory import create_app
+        from uei.app.settings import Settings
 
         app = create_app(Settings.from_env(os.environ))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", access_log=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from uei.registry.policy import Policies, PolicyError, load_policies, parse_policies
+from uei.app.policy import Policies, PolicyError, load_policies, parse_policies
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from uei.antiabuse.scraping.policy import QuotaRule, RelayRules
-from uei.registry.policy import PolicyError, parse_policies
+from uei.app.policy import PolicyError, parse_policies
 
 
 def test_a_relays_override_wins_over_its_types_rule() -> None:

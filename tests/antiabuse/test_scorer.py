@@ -19,7 +19,7 @@ from uei.antiabuse.scraping.policy import ActionBand, Actions, ScrapingAction, S
 from uei.antiabuse.scraping.scorer import Scorer, units_of, verdict_for
 from uei.antiabuse.scraping.scoring import SIGNALS, score_windows
 from uei.antiabuse.stores import Store, open_abuse_store
-from uei.registry.cli import cli
+from uei.app.cli import cli
 
 NOW = 1_790_000_000.0
 POLICY = ScrapingPolicy(window_seconds=3 * 3600.0, score_every_seconds=3600.0)

@@ -14,7 +14,7 @@ from uei.antiabuse.scraping.policy import (
     ScrapingAction,
     SearchCost,
 )
-from uei.registry.policy import PolicyError, parse_policies
+from uei.app.policy import PolicyError, parse_policies
 
 radii = st.floats(0.01, 500, allow_nan=False)
 

@@ -16,10 +16,10 @@ from litestar import Litestar
 
 from tests.registry.factories import Participant, enrol
 from uei.antiabuse.secret import create_secret_file
-from uei.registry.app import create_app
+from uei.app.factory import create_app
+from uei.app.settings import Settings
 from uei.registry.identity import save_key_file
 from uei.registry.service import Registry
-from uei.registry.settings import Settings
 from uei.registry.urls import Resolve
 from uei.trust import (
     KeySet,

@@ -15,8 +15,8 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
-from uei.registry.app import create_app
-from uei.registry.settings import Settings
+from uei.app.factory import create_app
+from uei.app.settings import Settings
 
 UEI = Path(sys.executable).parent / "uei"
 

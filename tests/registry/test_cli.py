@@ -12,7 +12,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from tests.trust.vectors import BAP, CHALLENGE
-from uei.registry.cli import main
+from uei.app.cli import main
 from uei.trust import body_digest, encode_key, load_encryption_private_key, load_signing_key
 
 UEI = Path(sys.executable).parent / "uei"

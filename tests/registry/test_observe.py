@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.registry.harness import Harness, running
-from uei.registry.http.observe import JsonFormatter, request_id
+from uei.app.observe import JsonFormatter, request_id
 
 pytestmark = pytest.mark.anyio
 

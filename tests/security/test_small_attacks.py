@@ -25,12 +25,12 @@ from tests.registry.service_process import ServiceProcess
 from tests.test_limits import Caller, iso, nack
 from uei.antiabuse.secret import create_secret_file
 from uei.antiabuse.stores import Store
-from uei.registry.app import create_app
-from uei.registry.cli import main
+from uei.app.cli import main
+from uei.app.factory import create_app
+from uei.app.policy import PolicyError
+from uei.app.settings import Settings
 from uei.registry.identity import ConfigError, load_key_file
 from uei.registry.model import ParticipantType
-from uei.registry.policy import PolicyError
-from uei.registry.settings import Settings
 from uei.trust import KeySet, encode_key, generate_key_set, sign_header
 
 pytestmark = pytest.mark.anyio

@@ -1,20 +1,12 @@
-"""Prometheus metrics of the service, defined once per process."""
+"""Prometheus metrics of the registry's own work, defined once per process (the request
+metrics every route shares are ``uei.app.metrics``)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 
-__all__ = ["CHALLENGES", "LATENCY", "LOOKUPS", "REQUESTS"]
+__all__ = ["CHALLENGES", "LOOKUPS"]
 
-REQUESTS = Counter(
-    "uei_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "uei_http_request_seconds",
-    "Time to answer an HTTP request",
-    ["route"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-)
 LOOKUPS = Counter("uei_lookups_total", "Key lookups answered", ["path", "outcome"])
 CHALLENGES = Counter(
     "uei_challenge_attempts_total", "on_subscribe attempts by outcome", ["outcome"]

@@ -24,7 +24,7 @@ from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_ev
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict
 from uei.antiabuse.stores.base import Checked, StoreUnavailable, event_kind
-from uei.antiabuse.stores.connect import LuaScript
+from uei.storage.connect import LuaScript
 
 __all__ = ["RedisScrapingStore", "script", "text"]
 

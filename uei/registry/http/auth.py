@@ -1,78 +1,29 @@
-"""Who is calling: verify the Beckn signature on a request with a resolver for the route."""
+"""Who is calling a registry route: verify the Beckn signature on a request with a resolver
+for the route, under the registry's skew and lifetime limits."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 from litestar import Request
-from nacl.signing import VerifyKey
-from redis.exceptions import RedisError
 
-from uei.antiabuse.outage import Outage
-from uei.antiabuse.policy import Access, DefaultersPolicy
-from uei.antiabuse.scraping.http import Reader, Relay
-from uei.registry.errors import Forbidden
-from uei.registry.identity import operator_key
-from uei.registry.model import ParticipantType, Status
 from uei.registry.policy import RegistryPolicy
 from uei.registry.service import Registry
 from uei.trust import (
     GATEWAY_HEADER,
     KeyResolver,
     MalformedHeader,
-    MemoryReplayGuard,
-    ReplayGuard,
     SignatureError,
     SignatureParams,
-    UnknownKey,
     Verifier,
 )
 
-__all__ = [
-    "DEFAULTERS",
-    "DegradingReplayGuard",
-    "authenticate",
-    "authenticate_bpp",
-    "authenticate_reader",
-    "authenticate_relay",
-    "bap_verifier",
-    "is_subscribed_bap",
-    "registry_of",
-]
-
-
-log = logging.getLogger("uei.auth")
+__all__ = ["authenticate", "registry_of"]
 
 
 def registry_of(request: Request[Any, Any, Any]) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
-
-
-class DegradingReplayGuard:
-    """The store's replay guard (every replica shares it), or this process's own while the
-    store does not answer in time: requests keep being decided (each route's failure mode)
-    instead of hanging or failing, and a replay to the same replica is still refused."""
-
-    def __init__(self, shared: ReplayGuard, timeout: float) -> None:
-        self._shared = shared
-        self._local = MemoryReplayGuard()
-        self._timeout = timeout
-        self._outage = Outage("the replay guard's store", log)
-
-    async def first_use(self, signature: str, expires: int, now: float) -> bool:
-        try:
-            async with asyncio.timeout(self._timeout):
-                first = await self._shared.first_use(signature, expires, now)
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._outage.failed(exc, now, "using this replica's own until it answers")
-            return await self._local.first_use(signature, expires, now)
-        self._outage.answered(now)
-        # remembered here too, so a replay during a later outage is still caught
-        await self._local.first_use(signature, expires, now)
-        return first
 
 
 async def authenticate(
@@ -103,102 +54,3 @@ async def authenticate(
     except SignatureError as exc:
         exc.header_name = header_name
         raise
-
-
-async def _authenticate_as(
-    request: Request[Any, Any, Any], types: frozenset[ParticipantType], what: str
-) -> str:
-    """The SUBSCRIBED participant of one of ``types`` that signed this request (replays
-    refused). Anyone else, even another subscribed participant, gets a 401 saying so."""
-    registry = registry_of(request)
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        sub = registry.view.subscriber(sid)
-        if sub is None or not any(r.type in types for r in sub.roles):
-            raise UnknownKey(f"{sid} is not a subscribed {what}")
-        return registry.view.verify_key(sid, kid, registry.clock())
-
-    params = await authenticate(request, resolve, once=True)
-    return params.subscriber_id
-
-
-DEFAULTERS = "defaulters"
-"""The grant for the non-payer API (``uei admin grant SUBSCRIBER_ID defaulters``)."""
-
-
-async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
-    """A CPO: the callers of non-payer protection. A subscribed BPP that signed the request
-    (else 401), and with ``defaulters.access: granted`` one an operator granted ``defaulters``
-    (else 403: a signed request by a BPP without the grant)."""
-    bpp = await _authenticate_as(request, _BPP, "BPP")
-    policy: DefaultersPolicy = request.app.state.policies.defaulters
-    if policy.access is Access.GRANTED:
-        sub = registry_of(request).view.subscriber(bpp)
-        if sub is None or DEFAULTERS not in sub.grants:
-            raise Forbidden(
-                f"{bpp} has no defaulters grant: with defaulters.access: granted, only CPOs an "
-                f"operator granted may use non-payer protection (uei admin grant {bpp} "
-                "defaulters)"
-            )
-    return bpp
-
-
-async def authenticate_relay(request: Request[Any, Any, Any]) -> Relay:
-    """A BG or a BPP on the search path: the callers of quota checks and event uploads, and
-    whether it is a gateway (a granted BG role: trusted to name the BAP) or a BPP (which
-    must forward the BAP's own signed request)."""
-    subscriber_id = await _authenticate_as(request, _RELAY, "BG or BPP")
-    sub = registry_of(request).view.subscriber(subscriber_id)
-    gateway = sub is not None and any(r.type is ParticipantType.BG for r in sub.roles)
-    return Relay(subscriber_id, gateway)
-
-
-def bap_verifier(registry: Registry) -> Verifier:
-    """The check of a BAP's own signature on a request a relay forwards: the key of a
-    SUBSCRIBED BAP valid now, the registry's skew and lifetime limits, and no replay guard
-    (one search is broadcast to many BPPs; what it spends is deduplicated by its message id
-    and query while the signature is valid)."""
-    policy: RegistryPolicy = registry.policy()
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        if not is_subscribed_bap(registry, sid):
-            raise UnknownKey(f"{sid} is not a subscribed BAP")
-        return registry.view.verify_key(sid, kid, registry.clock())
-
-    return Verifier(
-        resolve=resolve,
-        clock=registry.clock,
-        max_skew=policy.max_skew_seconds,
-        max_lifetime=policy.max_signature_lifetime_seconds,
-    )
-
-
-async def authenticate_reader(request: Request[Any, Any, Any]) -> Reader:
-    """An operator (key in ``UEI_OPERATORS``) or any SUBSCRIBED participant: readers of
-    verdicts, who may then see their own or, for operators, everyone's."""
-    registry = registry_of(request)
-    operators = request.app.state.operators
-    operator = False
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        nonlocal operator
-        if (sid, kid) in operators:
-            operator = True
-            return operator_key(operators, sid, kid)
-        return registry.view.verify_key(sid, kid, registry.clock())
-
-    params = await authenticate(request, resolve, once=False)
-    return Reader(params.subscriber_id, operator)
-
-
-def is_subscribed_bap(registry: Registry, subscriber_id: str) -> bool:
-    sub = registry.view.subscriber(subscriber_id)
-    return (
-        sub is not None
-        and sub.status is Status.SUBSCRIBED
-        and any(r.type is ParticipantType.BAP for r in sub.roles)
-    )
-
-
-_BPP = frozenset({ParticipantType.BPP})
-_RELAY = frozenset({ParticipantType.BG, ParticipantType.BPP})

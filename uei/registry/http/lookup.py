@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import msgspec
 from litestar import Request, get, post
@@ -14,7 +14,6 @@ from nacl.signing import VerifyKey
 from uei.registry.errors import Gone, InvalidRequest, NotFound
 from uei.registry.http.auth import authenticate, registry_of
 from uei.registry.http.bodies import LookupBody
-from uei.registry.http.signing import ResponseSigner
 from uei.registry.metrics import LOOKUPS
 from uei.registry.records import LookupRecord
 from uei.trust import nack_body
@@ -43,7 +42,14 @@ class _Prebuilt:
 _KEY_OK = LOOKUPS.labels("key", "ok")
 
 
-def _signed_json_headers(signer: ResponseSigner, body: bytes) -> list[tuple[bytes, bytes]]:
+class _Signer(Protocol):
+    """What signs the registry's answers over their exact bytes: the service's response signer
+    (``app.state.signer``), which the key path calls itself instead of being buffered by it."""
+
+    def header_for(self, body: bytes) -> bytes: ...
+
+
+def _signed_json_headers(signer: _Signer, body: bytes) -> list[tuple[bytes, bytes]]:
     return [
         (b"content-type", b"application/json"),
         (b"content-length", b"%d" % len(body)),
@@ -88,7 +94,7 @@ def _page(
     if start + size < total:
         link = f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
         headers += [(b"x-next-page-token", b"%d" % (start + size)), (b"link", link.encode())]
-    signer: ResponseSigner = request.app.state.signer
+    signer: _Signer = request.app.state.signer
     return _Prebuilt(200, headers + _signed_json_headers(signer, body), body)
 
 
@@ -164,7 +170,7 @@ async def key_path(
     matching ``If-None-Match``, 404 for an unknown or not-yet-valid key, 410 for a revoked one."""
     registry = registry_of(request)
     answer = registry.view.key_answer(subscriber_id, unique_key_id, registry.clock())
-    signer: ResponseSigner = request.app.state.signer
+    signer: _Signer = request.app.state.signer
     if answer.body is None or answer.etag is None:
         # answered here, signed here: the signing middleware steps aside for this route
         refusal = (Gone if answer.gone else NotFound)(answer.reason, "unique_key_id")

@@ -16,7 +16,6 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
-from uei.antiabuse.stores.connect import LuaScript, ready, redis_client
 from uei.registry.changelog import LogEntry
 from uei.registry.model import Subscriber
 from uei.registry.stores.base import (
@@ -26,6 +25,7 @@ from uei.registry.stores.base import (
     decode_subscriber,
     encode,
 )
+from uei.storage.connect import LuaScript, ready, redis_client
 
 __all__ = ["RedisRegistryStore"]
 

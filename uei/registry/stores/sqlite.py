@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import msgspec
 
-from uei.antiabuse.stores.files import private_file
 from uei.registry.changelog import LogEntry
 from uei.registry.model import Subscriber
 from uei.registry.stores.base import (
@@ -25,6 +24,7 @@ from uei.registry.stores.base import (
     decode_subscriber,
     encode,
 )
+from uei.storage.files import private_file
 
 __all__ = ["SqliteRegistryStore"]
 

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import click
 
-from uei.registry.cli_ops import abuse, admin, log_group, policies
+from uei.app.cli_ops import abuse, admin, log_group, policies
 from uei.trust import (
     KeyFormatError,
     SignatureError,
@@ -317,12 +317,13 @@ def serve(
 
     import uvicorn
 
-    from uei.registry.app import create_app
-    from uei.registry.http.observe import log_config
+    from uei.app.factory import create_app
+    from uei.app.observe import log_config
+    from uei.app.policy import PolicyError
+    from uei.app.settings import Settings
     from uei.registry.identity import ConfigError
     from uei.registry.persistence import require_persistence
-    from uei.registry.policy import Persistence, PolicyError
-    from uei.registry.settings import Settings
+    from uei.registry.policy import Persistence
 
     os.umask(0o077)  # whatever this process writes is its owner's alone
     try:

@@ -20,7 +20,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from uei.registry.metrics import LATENCY, REQUESTS
+from uei.app.metrics import LATENCY, REQUESTS
 
 __all__ = ["JsonFormatter", "log_config", "metrics", "observe", "request_id"]
 

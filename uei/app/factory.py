@@ -25,7 +25,21 @@ from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.service import Defaulters
 from uei.antiabuse.stores import ScrapingStore, open_abuse_store
-from uei.antiabuse.stores.files import private_data_dir
+from uei.app.auth import (
+    DegradingReplayGuard,
+    authenticate_bpp,
+    authenticate_reader,
+    authenticate_relay,
+    bap_verifier,
+    is_subscribed_bap,
+)
+from uei.app.deadline import body_deadline
+from uei.app.errors import StrictBodies, document_refusals, exception_handlers
+from uei.app.health import healthz, readyz
+from uei.app.observe import metrics, observe
+from uei.app.policy import configured_policies
+from uei.app.settings import Settings
+from uei.app.signing import ResponseSigner
 from uei.registry.challenger import Challenger
 from uei.registry.http.admin import (
     admin_action,
@@ -35,30 +49,16 @@ from uei.registry.http.admin import (
     admin_list,
     admin_revoke_key,
 )
-from uei.registry.http.auth import (
-    DegradingReplayGuard,
-    authenticate_bpp,
-    authenticate_reader,
-    authenticate_relay,
-    bap_verifier,
-    is_subscribed_bap,
-)
 from uei.registry.http.changelog import change_log
-from uei.registry.http.deadline import body_deadline
-from uei.registry.http.errors import StrictBodies, document_refusals, exception_handlers
-from uei.registry.http.health import healthz, readyz
 from uei.registry.http.lookup import key_path, lookup, lookup_v2, well_known
-from uei.registry.http.observe import metrics, observe
-from uei.registry.http.signing import ResponseSigner
 from uei.registry.http.subscribe import challenges, revoke_own_key, subscribe
 from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
 from uei.registry.operations import Reserved
 from uei.registry.persistence import judge_persistence
-from uei.registry.policy import configured_policies
 from uei.registry.service import Registry
-from uei.registry.settings import Settings
 from uei.registry.stores import open_store
 from uei.registry.urls import Resolve, system_resolve
+from uei.storage.files import private_data_dir
 
 __all__ = ["create_app"]
 

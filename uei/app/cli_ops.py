@@ -19,11 +19,11 @@ import click
 import httpx
 import msgspec
 
-from uei.antiabuse.stores.files import write_private
+from uei.app.policy import PolicyError, configured_policies, load_policies
+from uei.app.settings import Settings
 from uei.registry.changelog import ChainBroken, LogEntry, verify_chain
 from uei.registry.identity import ConfigError, load_key_file, save_key_file
-from uei.registry.policy import PolicyError, configured_policies, load_policies
-from uei.registry.settings import Settings
+from uei.storage.files import write_private
 from uei.trust import (
     ChallengeError,
     encode_key,
