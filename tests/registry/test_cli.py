@@ -6,11 +6,13 @@ import io
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from nacl.signing import SigningKey
 
+import uei
 from tests.trust.vectors import BAP, CHALLENGE
 from uei.app.cli import main
 from uei.trust import body_digest, encode_key, load_encryption_private_key, load_signing_key
@@ -345,3 +347,20 @@ def test_console_script_is_installed_and_documents_its_commands() -> None:
     result = subprocess.run([str(UEI), "sign"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert result.stderr.startswith("uei: error: Missing option")
+
+
+def test_version_is_the_installed_distribution_s() -> None:
+    result = subprocess.run([str(UEI), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"uei {version('uei-registry')}\n"
+    assert uei.__version__ == version("uei-registry")
+
+
+def test_python_m_uei_is_the_same_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "uei", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: uei ")
+    for command in ("keys", "sign", "verify", "challenge", "serve"):
+        assert command in result.stdout

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import click
 
+from uei import __version__
 from uei.app.cli_ops import abuse, admin, log_group, policies
 from uei.trust import (
     KeyFormatError,
@@ -68,6 +69,7 @@ def _read_body(path: str) -> bytes:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="uei", message="%(prog)s %(version)s")
 def cli() -> None:
     """UEI registry and abuse protection: keys, Beckn signatures, challenge crypto, the server."""
 
