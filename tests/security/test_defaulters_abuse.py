@@ -401,7 +401,9 @@ async def test_a_store_outage_is_answered_in_bounded_time_then_recovers(
     Status answers per ``on_store_error`` and says so in ``path``; every other call is a 503
     NACK with ``Retry-After``; the log says it once, without a traceback; when Redis is back
     everything works again without a restart."""
-    policy = {"on_store_error": mode, "store_timeout_ms": 200}
+    # a store timeout that a busy machine's ordinary calls never reach, far below what a hung
+    # socket or the client's retries would take
+    policy = {"on_store_error": mode, "store_timeout_ms": 1000}
     with RedisServer(aof=True) as server:
         async with running(server.url, tmp_path, defaulters=policy) as h:
             creditor, other = await cpo(h, "cpo-one.example"), await cpo(h, "cpo-two.example")
@@ -423,9 +425,9 @@ async def test_a_store_outage_is_answered_in_bounded_time_then_recovers(
                         f"{mode}-on-error",
                     )
                     assert answer.json()["reasons"] == []
-                    # the store's own timeout (200 ms) plus the replay guard's (500 ms), not the
+                    # the store's own timeout (1 s) plus the replay guard's (0.5 s), not the
                     # client's retries with backoff nor a hung socket
-                    assert took < 2.5, took
+                    assert took < 6, took
                     refusals = [
                         await creditor.report("s-2", ids(("upi_vpa", OTHER_VPA))),
                         await other.observe(ids(("upi_vpa", OTHER_VPA), ("phone", PHONES[1]))),
@@ -436,7 +438,7 @@ async def test_a_store_outage_is_answered_in_bounded_time_then_recovers(
                         nack(refused, 503, None, "the non-payer store did not answer")
                         assert refused.json()["error"]["code"] == "31001"
                         assert int(refused.headers["retry-after"]) >= 1
-                    assert time.monotonic() - began < 5 * 2.5
+                    assert time.monotonic() - began < 5 * 6
                 finally:
                     if outage == "killed":
                         server.restart()  # same port, AOF reloaded
