@@ -156,7 +156,7 @@ def main() -> None:
             f"{name:36} {base['rps']:9.0f} {mine['rps']:9.0f} {mine['rps'] / base['rps']:6.1%} "
             f"{mine['p50']:7.2f} {mine['p99']:7.2f} {light['p99']:8.2f}"
         )
-    print("targets: key path >= 85% of bare, POST /lookup >= 60% (DESIGN section 7)")
+    print("targets: key path >= 90% of bare, POST /lookup >= 75% (docs/architecture.md, Numbers)")
 
 
 if __name__ == "__main__":

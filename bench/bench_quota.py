@@ -22,7 +22,7 @@ HTTP stack on both ends costs by itself. Rounds alternate a, b, c and that; each
 best round. Progress goes to stderr, the table to stdout. Without ``--redis-url`` a
 redis-server is started on a loopback port; with it, give a scratch database: the bench
 enrols participants there and leaves quota and search keys.
-Target (DESIGN section 7): (b) >= 50% of (a).
+Target (docs/architecture.md, Numbers): (b) >= 50% of (a).
 """
 
 from __future__ import annotations
@@ -343,7 +343,7 @@ def report(results: list[Best], args: argparse.Namespace) -> None:
         )
     ratio = results[1].best.rate / raw
     verdict = "met" if ratio >= 0.5 else "NOT met"
-    print(f"target (DESIGN section 7): in process >= 50% of raw: {ratio:.1%}, {verdict}")
+    print(f"target (docs/architecture.md): in process >= 50% of raw: {ratio:.1%}, {verdict}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -114,7 +114,7 @@ def main() -> None:
         f"{'uei.trust.Verifier.verify (async, resolver)':44} {ours_verifier:10.0f} "
         f"{ours_verifier / raw_v:8.1%}"
     )
-    print("target: verify >= 80% of raw PyNaCl verify (DESIGN section 7)")
+    print("target: verify >= 80% of raw PyNaCl verify (docs/architecture.md, Numbers)")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ truth (does the person asking have a case that counts now?), recall for defaulte
 strong identifier (a family whose policy strength reaches the block threshold), recall per kept
 identifier, false positives per segment (recycled numbers' new owners, families, fleet
 drivers, settled debts) and the blocks resting only on a phone number. Exits 1 when a target
-of DESIGN section 7 is missed.
+of docs/architecture.md, Numbers is missed.
 
 Driving an already running ``uei serve`` is not supported: months of history need the
 service's clock, which only an in-process app lets us move.
@@ -491,7 +491,7 @@ def figures(population: Population, result: Replay, policy: DefaultersPolicy) ->
     fp = sum(1 for f, t in zip(block, truth, strict=True) if f and not t)
     sb = sum(1 for a in strong_group if a.verdict == "block")
     out.say()
-    out.say("Targets (DESIGN section 7)")
+    out.say("Targets (docs/architecture.md, Numbers)")
     out.target(
         f"block precision >= {TARGET_PRECISION}",
         tp + fp > 0 and ratio(tp, tp + fp) >= TARGET_PRECISION,

@@ -30,8 +30,9 @@ percentile of honest scores; a sample is caught when its score is strictly above
 scraper class its samples, ROC-AUC against the honest samples and recall at that threshold;
 recall and the honest false-positive rate at each of the policy's action bands (flag, coarsen,
 throttle, block: a score at or above the band); the honest samples scoring highest and each
-class's scrapers scoring lowest with their verdict's top features; the targets of DESIGN
-section 7 (met / NOT MET); and the wall time of each stage. Exits 1 when a target is missed.
+class's scrapers scoring lowest with their verdict's top features; the targets of
+docs/architecture.md, Numbers (met / NOT MET); and the wall time of each stage. Exits 1 when
+a target is missed.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ FALSE_POSITIVES = 0.01
 """The honest false-positive rate the recall targets are measured at."""
 TARGET_AUC = 0.98
 TARGET_RECALL = {"sweeper": 0.95, "poller": 0.95, "low_and_slow": 0.80}
-"""DESIGN section 7: recall at 1% false positives (no target for hidden scrapers)."""
+"""docs/architecture.md, Numbers: recall at 1% false positives (no target for hidden scrapers)."""
 SEARCH_LIMIT = 10_000_000
 """Per hour: quotas never get in the way (the replay uploads events, it does not check), nor
 does the uploading gateway's own relay rule (one unit per event)."""
@@ -437,7 +438,7 @@ def figures(traffic: Traffic, run: Run) -> Figures:
             out.say(f"  ({without} {label} samples had no verdict; the lowest with one:)")
             sample_rows(traffic, [s for s in low if s.verdict is not None][:5], out, head=False)
     out.say()
-    out.say("Targets (DESIGN section 7)")
+    out.say("Targets (docs/architecture.md, Numbers)")
     out.target(f"ROC-AUC >= {TARGET_AUC}", found.auc >= TARGET_AUC, f"{found.auc:.4f}")
     for label, target in TARGET_RECALL.items():
         _, caught, n, _ = found.classes[label]
@@ -504,7 +505,7 @@ def command_line(
 )
 def main(seed: int, scale: float, hours: float, store: str, window_hours: float, via: str) -> None:
     """Replay synthetic search traffic through the real service, score it every hour and
-    measure the scraping verdicts against the ground truth (DESIGN sections 6.3 and 7).
+    measure the scraping verdicts against the ground truth (docs/architecture.md, Numbers).
 
     \b
     1. Generates the traffic (bench/traffic.py, deterministic for --seed): 31 honest apps
@@ -537,7 +538,7 @@ def main(seed: int, scale: float, hours: float, store: str, window_hours: float,
       - the 5 honest samples scoring highest and each class's 5 scraper samples scoring
         lowest (hour of the day and the pass's end in IST, searches, the verdict's top
         features and the rules that fired);
-      - the DESIGN section 7 targets (ROC-AUC >= 0.98; recall at 1% false positives
+      - the docs/architecture.md, Numbers targets (ROC-AUC >= 0.98; recall at 1% false positives
         >= 0.95 for sweepers and pollers, >= 0.80 for low-and-slow scrapers), met or not;
       - the wall time of each stage.
 

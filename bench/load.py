@@ -43,7 +43,8 @@ timeout is an error.
 
 Phases: a warm-up; the key path alone and ``POST /lookup`` alone, the bare app and the
 service taking turns ``--rounds`` times (``--seconds`` split between the rounds, the best
-round of each kept): the DESIGN section 7 ratios; the mix at ``--concurrency`` connections,
+round of each kept): the ratios of docs/architecture.md (Numbers); the mix at
+``--concurrency`` connections,
 back to back (closed loop: the peak); the mix at half that peak rate on a fixed schedule
 (open loop, latency from the moment each request left; requests that left over 1 ms late
 are counted). Then, in this process with the service stopped: raw PyNaCl verify against
@@ -55,8 +56,9 @@ the rest of the machine (well above 0.1 core: something else competed with the r
 ``--profile DIR`` runs ``py-spy`` on the workers under load in each phase and prints the
 hottest frames. Progress goes to stderr, the tables to stdout. A run takes about 6 x
 ``--seconds`` plus 30 s.
-Targets (DESIGN section 7): key path >= 85% of bare, POST /lookup >= 60% of bare, p99 under
-5 ms at half of peak load; verification >= 80% of raw PyNaCl; quota decision >= 50% of raw Lua.
+Targets (docs/architecture.md, Numbers): key path >= 90% of bare, POST /lookup >= 75% of
+bare, p99 under 5 ms at half of peak load; verification >= 80% of raw PyNaCl; quota decision
+>= 50% of raw Lua.
 """
 
 from __future__ import annotations
@@ -1538,7 +1540,7 @@ def report(
                 "the traffic)"
             )
     print()
-    print("targets (DESIGN section 7)")
+    print("targets (docs/architecture.md, Numbers)")
     lines: list[tuple[str, str, str]] = [
         (f"key path >= {TARGET_KEY:.0%} of bare", f"{ratios[GET_KEY]:.1%}",
          verdict(ratios[GET_KEY] >= TARGET_KEY)),

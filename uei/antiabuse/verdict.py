@@ -6,7 +6,7 @@ cases that name a token. ``reach`` follows links from the presented tokens, mult
 strengths of the identifiers on the way; ``decide`` matches what it reached against cases that
 count, and explains the result by family, never by identifier.
 
-Rules (DESIGN 6.2):
+Rules (the design, 6.2):
 
 - an identifier seen with more distinct people than ``fanout_limit`` counts for nothing;
 - a phone number is evidence about a person only while it was last seen with that person

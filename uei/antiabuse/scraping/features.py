@@ -1,4 +1,4 @@
-"""Behaviour features of one unit's searches and funnel steps in a time window (DESIGN 6.3).
+"""Behaviour features of one unit's searches and funnel steps in a time window (the design, 6.3).
 
 A unit is a BAP, or one user of a BAP. Competing CPOs scrape the network's availability through
 a BAP in a few recognisable ways, and each feature here measures one trait that separates them
