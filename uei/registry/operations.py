@@ -281,7 +281,11 @@ def _check_signer(sub: Subscriber, signed_by: SignedBy, now: float) -> None:
             "Authorization",
         )
     key = sub.key(signed_by.unique_key_id)
-    if key is None or not key.usable_at(now):
+    if (
+        key is None
+        or not key.usable_at(now)
+        or key.signing_public_key != signed_by.signing_public_key
+    ):
         raise Forbidden(
             f"key {signed_by.unique_key_id} of {sub.subscriber_id} is not valid now "
             "(revoked, expired or not yet proven)",

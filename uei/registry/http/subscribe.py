@@ -20,6 +20,7 @@ from uei.registry.records import iso
 from uei.trust import (
     KeyFormatError,
     UnknownKey,
+    encode_key,
     load_verify_key,
 )
 
@@ -103,6 +104,7 @@ async def _subscriber_or_operator(
     registry = registry_of(request)
     operators = request.app.state.operators
     operator = False
+    used: list[VerifyKey] = []
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
         nonlocal operator
@@ -114,13 +116,15 @@ async def _subscriber_or_operator(
         sub = registry.view.subscriber(sid) or await registry.store.load(sid)
         key = sub.key(kid) if sub else None
         if key is not None and pending_ok and key.state is KeyState.PENDING:
-            return load_verify_key(key.signing_public_key)
-        return registry.view.verify_key(sid, kid, registry.clock(), _NOT_REVOKED)
+            used.append(load_verify_key(key.signing_public_key))
+        else:
+            used.append(registry.view.verify_key(sid, kid, registry.clock(), _NOT_REVOKED))
+        return used[-1]
 
     params = await authenticate(request, resolve, once=once)
     if operator:
         return Actor.operator(params.subscriber_id), None
-    signed_by = SignedBy(params.subscriber_id, params.unique_key_id, "")
+    signed_by = SignedBy(params.subscriber_id, params.unique_key_id, encode_key(used[-1]))
     return signed_by.actor, signed_by
 
 
