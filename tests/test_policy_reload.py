@@ -207,3 +207,14 @@ def wait_for(service: ServiceProcess, fragment: str, bound: float = 30.0) -> str
         assert time.monotonic() < deadline, f"{fragment!r} not in /readyz: {detail}"
         time.sleep(0.1)
     return detail
+
+
+async def test_challenge_max_concurrent_follows_a_reload(h: Harness) -> None:
+    """Read when challenges start, not once: a reload bounds the attempts started after it."""
+    h.registry.start_due_challenges()
+    assert h.registry._slots is not None
+    assert h.registry._slots[0] == 32
+    rewrite(h, BASE.replace("challenge:\n", "challenge:\n    max_concurrent: 2\n"))
+    holder_of(h).reload()
+    h.registry.start_due_challenges()
+    assert h.registry._slots[0] == 2
