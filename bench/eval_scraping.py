@@ -193,7 +193,7 @@ async def score_day(h: Harness, traffic: Traffic, window: float, via: str, run: 
     store: ScrapingStore = h.app.state.scraping.store
 
     def policy() -> ScrapingPolicy:
-        found: ScrapingPolicy = h.app.state.policies.scraping
+        found: ScrapingPolicy = h.app.state.policy.current.scraping
         return found
 
     scorer = Scorer(store, policy, h.clock)

@@ -46,6 +46,11 @@ class ServiceProcess:
         self._process = process
         return self
 
+    def send(self, sig: int) -> None:
+        """Send ``sig`` to the running process (e.g. SIGHUP: reload the policy)."""
+        assert self._process is not None, "not started"
+        self._process.send_signal(sig)
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, nothing is flushed on the way out."""
         if self._process is not None:

@@ -23,7 +23,9 @@ from tests.registry.factories import Participant, enrol
 from tests.registry.harness import Harness, running
 from tests.registry.service_process import UEI
 from uei.antiabuse.secret import create_secret_file
+from uei.app.reload import PolicyHolder
 from uei.registry.identity import ConfigError, save_key_file
+from uei.registry.records import iso
 from uei.registry.stores import RegistryStore
 from uei.trust import generate_key_set
 
@@ -70,6 +72,12 @@ async def _ready(h: Harness) -> tuple[int, str]:
     response = await h.client.get("/readyz")
     detail: str = response.json()["detail"]
     return response.status_code, detail
+
+
+def _policy_loaded(h: Harness) -> str:
+    """/readyz's last part before any reload."""
+    holder: PolicyHolder = h.app.state.policy
+    return f"policy loaded at {iso(holder.loaded_at)}"
 
 
 def _subscribe_body(who: Participant) -> bytes:
@@ -293,7 +301,10 @@ async def test_warn_starts_on_a_redis_without_aof_and_says_so(
     async with running(url, tmp_path, persistence="warn") as h:
         status, detail = await _ready(h)
     assert status == 200
-    assert detail == f"log at 0; persistence at risk (AOF is off on 127.0.0.1:{port} appendonly no)"
+    assert detail == (
+        f"log at 0; persistence at risk (AOF is off on 127.0.0.1:{port} appendonly no); "
+        + _policy_loaded(h)
+    )
     (warning,) = [r for r in logged.records if "AOF is off" in r.getMessage()]
     assert warning.levelno == logging.WARNING
     assert f"127.0.0.1:{port}" in warning.getMessage()
@@ -304,7 +315,8 @@ async def test_require_starts_on_a_redis_with_aof(tmp_path: Path) -> None:
         async with running(server.url, tmp_path, persistence="require") as h:
             assert await _ready(h) == (
                 200,
-                f"log at 0; persistence ok (127.0.0.1:{server.port} appendonly yes)",
+                f"log at 0; persistence ok (127.0.0.1:{server.port} appendonly yes); "
+                + _policy_loaded(h),
             )
 
 
@@ -340,4 +352,7 @@ async def test_every_cluster_master_is_checked(
 
 async def test_sqlite_has_nothing_to_check(tmp_path: Path) -> None:
     async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, persistence="require") as h:
-        assert await _ready(h) == (200, "log at 0; persistence ok (sqlite WAL, synchronous=FULL)")
+        assert await _ready(h) == (
+            200,
+            f"log at 0; persistence ok (sqlite WAL, synchronous=FULL); {_policy_loaded(h)}",
+        )

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from uei.antiabuse.outage import Outage
 from uei.antiabuse.policy import Access, DefaultersPolicy
 from uei.antiabuse.scraping.http import Reader, Relay
+from uei.app.reload import PolicyHolder
 from uei.registry.errors import Forbidden
 from uei.registry.http.auth import authenticate, registry_of
 from uei.registry.identity import operator_key
@@ -87,7 +88,8 @@ async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
     (else 401), and with ``defaulters.access: granted`` one an operator granted ``defaulters``
     (else 403: a signed request by a BPP without the grant)."""
     bpp = await _authenticate_as(request, _BPP, "BPP")
-    policy: DefaultersPolicy = request.app.state.policies.defaulters
+    holder: PolicyHolder = request.app.state.policy
+    policy: DefaultersPolicy = holder.current.defaulters
     if policy.access is Access.GRANTED:
         sub = registry_of(request).view.subscriber(bpp)
         if sub is None or DEFAULTERS not in sub.grants:

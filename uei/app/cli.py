@@ -333,7 +333,7 @@ def serve(
         if body_timeout is not None:
             settings = dataclasses.replace(settings, body_timeout=body_timeout)
         app = create_app(settings)
-        if app.state.policies.registry.persistence is Persistence.REQUIRE:
+        if app.state.policy.current.registry.persistence is Persistence.REQUIRE:
             asyncio.run(require_persistence(settings.store))
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None

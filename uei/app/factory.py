@@ -37,7 +37,7 @@ from uei.app.deadline import body_deadline
 from uei.app.errors import StrictBodies, document_refusals, exception_handlers
 from uei.app.health import healthz, readyz
 from uei.app.observe import metrics, observe
-from uei.app.policy import configured_policies
+from uei.app.reload import WATCH_SECONDS, PolicyHolder, reload_on_hangup
 from uei.app.settings import Settings
 from uei.app.signing import ResponseSigner
 from uei.registry.challenger import Challenger
@@ -131,11 +131,12 @@ def create_app(
     background: bool = True,
     resolve: Resolve = system_resolve,
 ) -> Litestar:
-    """``background=False`` leaves following the log and running challenges to the caller
-    (``app.state.registry.sync()`` / ``run_due_challenges()``), for deterministic tests;
+    """``background=False`` leaves following the log, running challenges and watching the
+    policy file to the caller (``app.state.registry.sync()`` / ``run_due_challenges()`` /
+    ``app.state.policy.check()``), for deterministic tests; SIGHUP reloads the policy either way;
     ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
     private_data_dir(settings.data_dir)  # an existing one open to others is tightened
-    policies = configured_policies(settings)
+    holder = PolicyHolder(settings, clock)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
     )
@@ -146,14 +147,18 @@ def create_app(
         raise ConfigError(str(exc)) from None
     signer = ResponseSigner(identity, clock)
 
+    async def watch() -> None:
+        holder.check()  # a small file's stat, read only when it changed: no thread needed
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        policies = holder.current  # what the start reads once (see policies.yaml's header)
         store = await open_store(settings.store)
         abuse_store = await open_abuse_store(settings.store)
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
             registry = Registry(
                 store,
-                lambda: app.state.policies.registry,
+                lambda: holder.current.registry,
                 Challenger(identity, client, clock, resolve),
                 clock,
                 Reserved(frozenset({identity.subscriber_id}), frozenset(identity.key_ids)),
@@ -162,14 +167,14 @@ def create_app(
             app.state.registry = registry
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
             app.state.abuse = AbuseApi(
-                Defaulters(abuse_store, lambda: app.state.policies.defaulters, clock),
+                Defaulters(abuse_store, lambda: holder.current.defaulters, clock),
                 secret,
                 authenticate_bpp,
             )
             quotas = Quotas(
                 abuse_store,
-                lambda: app.state.policies.quotas,
-                lambda: app.state.policies.scraping,
+                lambda: holder.current.quotas,
+                lambda: holder.current.scraping,
                 clock,
                 store_clock=clock is time.time,
             )
@@ -185,11 +190,11 @@ def create_app(
             )
             try:
                 app.state.persistence = judge_persistence(
-                    await store.durability(), app.state.policies.registry.persistence
+                    await store.durability(), policies.registry.persistence
                 )
                 await registry.sync()
                 interval = settings.follow_interval
-                scorer = Scorer(abuse_store, lambda: app.state.policies.scraping, clock)
+                scorer = Scorer(abuse_store, lambda: holder.current.scraping, clock)
                 app.state.scorer = scorer
                 tasks = (
                     [
@@ -200,12 +205,14 @@ def create_app(
                             _every(interval, "starting challenges", registry.start_challenges)
                         ),
                         asyncio.create_task(_score(scorer, abuse_store, clock)),
+                        asyncio.create_task(_every(WATCH_SECONDS, "watching the policy", watch)),
                     ]
                     if background
                     else []
                 )
                 try:
-                    yield
+                    with reload_on_hangup(holder):
+                        yield
                 finally:
                     for task in tasks:
                         task.cancel()
@@ -240,7 +247,7 @@ def create_app(
     )
     document_refusals(app.openapi_schema)
     app.state.settings = settings
-    app.state.policies = policies
+    app.state.policy = holder
     app.state.identity = identity
     app.state.operators = operators
     app.state.signer = signer

@@ -1,4 +1,5 @@
-"""Liveness (no I/O) and readiness (store reachable, view describing the store)."""
+"""Liveness (no I/O) and readiness (store reachable, view describing the store, last policy
+reload)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def healthz() -> Health:
 async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     """503 while a store cannot be reached, and while this replica's view does not describe
     the store (its log went back: until the view is rebuilt). The detail says where the view
-    is in the log, what happened at the last rebuild, and whether the store persists writes."""
+    is in the log, what happened at the last rebuild, whether the store persists writes, and
+    the last policy reload. A failed reload leaves the replica ready: it serves the last good
+    policy, and the detail says which and why the new file was refused."""
     state = request.app.state
     try:
         await state.registry.store.ping()
@@ -43,7 +46,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     except Exception as exc:  # any store failure means not ready
         return Response(Health("unavailable", f"store: {type(exc).__name__}"), status_code=503)
     ready, detail = state.registry.follower.readiness()
-    detail = f"{detail}; {state.persistence}"
+    detail = f"{detail}; {state.persistence}; {state.policy.readiness()}"
     if not ready:
         return Response(Health("unavailable", detail), status_code=503)
     return Response(Health("ok", detail))

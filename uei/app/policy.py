@@ -18,7 +18,14 @@ from uei.antiabuse.scraping.policy import QuotasPolicy, ScrapingPolicy
 from uei.app.settings import Settings
 from uei.registry.policy import RegistryPolicy
 
-__all__ = ["Policies", "PolicyError", "configured_policies", "load_policies", "parse_policies"]
+__all__ = [
+    "Policies",
+    "PolicyError",
+    "configured_policies",
+    "decode_policies",
+    "load_policies",
+    "parse_policies",
+]
 
 
 class Policies(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -99,12 +106,22 @@ def parse_policies(text: str, source: str = "policies.yaml") -> Policies:
         raise PolicyError(f"{where}: {exc}") from None
 
 
+def decode_policies(data: bytes, source: str = "policies.yaml") -> Policies:
+    """``parse_policies`` on the file's bytes, which must be UTF-8."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PolicyError(f"{source}:{line}: not UTF-8 text") from None
+    return parse_policies(text, source)
+
+
 def load_policies(path: Path) -> Policies:
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
-    return parse_policies(text, str(path))
+    return decode_policies(data, str(path))
 
 
 def configured_policies(settings: Settings) -> Policies:

@@ -73,7 +73,8 @@ class Registry:
         self._challenger = challenger
         self._challenging: dict[str, asyncio.Task[bool]] = {}
         """subscriber_id -> its attempt in flight: one at a time per subscriber."""
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: tuple[int, asyncio.Semaphore] | None = None
+        """``challenge.max_concurrent`` and the semaphore that bounds attempts to it."""
 
     # --- following the change log -------------------------------------------------------
 
@@ -187,14 +188,18 @@ class Registry:
 
     def start_due_challenges(self) -> list[asyncio.Task[bool]]:
         """Start every attempt due now, each apart, at most ``challenge.max_concurrent`` in
-        flight on this replica and one per subscriber: a slow peer delays nobody else."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.policy().challenge.max_concurrent)
+        flight on this replica and one per subscriber: a slow peer delays nobody else. A new
+        ``max_concurrent`` (a policy reload) bounds the attempts started from then on; those
+        already started finish under the old bound."""
+        size = self.policy().challenge.max_concurrent
+        if self._slots is None or self._slots[0] != size:
+            self._slots = (size, asyncio.Semaphore(size))
+        slots = self._slots[1]
         started = []
         for sid, kid in self.view.due_challenges(self.clock()):
             if sid in self._challenging:
                 continue
-            task = asyncio.create_task(self._challenge(sid, kid))
+            task = asyncio.create_task(self._challenge(sid, kid, slots))
             self._challenging[sid] = task
             task.add_done_callback(self._finished)
             started.append(task)
@@ -220,9 +225,10 @@ class Registry:
         """Run every attempt that is due now and wait for them; returns how many ran."""
         return sum(await asyncio.gather(*self.start_due_challenges()))
 
-    async def _challenge(self, subscriber_id: str, unique_key_id: str) -> bool:
-        assert self._slots is not None
-        async with self._slots:
+    async def _challenge(
+        self, subscriber_id: str, unique_key_id: str, slots: asyncio.Semaphore
+    ) -> bool:
+        async with slots:
             try:
                 return await self._attempt(subscriber_id, unique_key_id)
             except RegistryError as exc:  # changed meanwhile: revoked, suspended, proven
