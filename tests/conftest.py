@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.redis_servers import (
+from uei_testing.redis_servers import (
+    INSTALL_HINT,
     RedisCluster,
     RedisServer,
-    redis_cluster,
+    missing_binaries,
     redis_command,
-    redis_server,
 )
+from uei_testing.vectors import PATH as VECTORS_PATH
 
 __all__ = [
     "BACKENDS",
@@ -31,8 +32,6 @@ __all__ = [
 BACKENDS = ["sqlite", "redis", "cluster"]
 """Every store test runs on each: SQLite, a real Redis, a real 3-node Redis Cluster."""
 
-VECTORS_PATH = Path(__file__).parent / "conformance" / "signing_vectors.json"
-
 
 @pytest.fixture(scope="session")
 def vectors() -> dict[str, Any]:
@@ -43,6 +42,33 @@ def vectors() -> dict[str, Any]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def _fail_if_missing(*names: str) -> None:
+    """Fail (not skip) the requesting test when a redis binary is unavailable."""
+    missing = missing_binaries(*names)
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found on PATH; these tests need real redis "
+            f"processes: {INSTALL_HINT}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A standalone ``RedisServer`` (no AOF) shared by the whole session."""
+    _fail_if_missing("redis-server")
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A 3-master ``RedisCluster`` without replicas shared by the whole session."""
+    _fail_if_missing("redis-server", "redis-cli")
+    with RedisCluster() as cluster:
+        yield cluster
 
 
 def backend_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Tests for the real-redis test infrastructure in ``tests/redis_servers.py``."""
+"""Tests for the real-redis test support in ``uei_testing/redis_servers.py``."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ from typing import TypeVar
 import redis
 from redis.cluster import RedisCluster as ClusterClient
 
-from tests.redis_servers import (
+from uei_testing.redis_servers import (
     RedisCluster,
     RedisServer,
     parse_info,
-    redis_cluster,
-    redis_server,
     redis_text,
 )
-
-__all__ = ["redis_cluster", "redis_server"]  # re-exported fixtures used below
 
 T = TypeVar("T")
 

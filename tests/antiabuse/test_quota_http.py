@@ -14,13 +14,13 @@ import pytest
 
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
-from tests.redis_servers import RedisServer
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei.antiabuse.stores import Store
 from uei.registry.model import ParticipantType
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 

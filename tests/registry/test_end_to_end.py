@@ -10,10 +10,10 @@ import msgspec
 import pytest
 
 from tests.conftest import backend_url
-from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
 from uei.registry.changelog import Actor, ActorKind, LogEntry, verify_chain
 from uei.trust import generate_key_set, load_verify_key, verify_site_verification
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.redis_servers import RedisServer
-from tests.registry.harness import REPO
 from tests.registry.service_process import UEI, ServiceProcess
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.identity import save_key_file
 from uei.trust import encode_key, generate_key_set, sign_header
+from uei_testing.harness import REPO
+from uei_testing.redis_servers import RedisServer
 
 
 def uei(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import backend_url
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

@@ -18,14 +18,14 @@ import pytest
 import redis
 
 from tests.conftest import backend_url
-from tests.redis_servers import RedisCluster, RedisServer, redis_command
-from tests.registry.factories import Participant, enrol
-from tests.registry.harness import Harness, running
 from tests.registry.service_process import UEI
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.identity import ConfigError, save_key_file
 from uei.registry.stores import RegistryStore
 from uei.trust import generate_key_set
+from uei_testing.factories import Participant, enrol
+from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisCluster, RedisServer, redis_command
 
 pytestmark = pytest.mark.anyio
 

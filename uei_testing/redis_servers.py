@@ -3,8 +3,8 @@
 ``RedisServer`` runs one standalone server, ``RedisCluster`` runs a Redis Cluster
 (three masters by default, optionally with replicas). Both bind only to 127.0.0.1,
 live in temporary directories and are torn down by their context managers. The
-``redis_server`` and ``redis_cluster`` session fixtures can be re-exported from a
-``conftest.py``.
+``redis_server`` and ``redis_cluster`` session fixtures are in ``tests/conftest.py``; the
+benchmarks start their own servers.
 
 Readiness is always detected by polling the server over a socket against a bounded
 deadline; nothing waits on a fixed sleep.
@@ -19,13 +19,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
-
-import pytest
 
 HOST = "127.0.0.1"
 """The only address these servers bind to or are contacted on."""
@@ -700,33 +698,3 @@ class RedisCluster:
         if replication.get("role") == "slave" and replication.get("master_link_status") != "up":
             return "replica link to master is not up"
         return None
-
-
-# -------------------------------------------------------------------------- fixtures
-
-
-def _fail_if_missing(*names: str) -> None:
-    """Fail (not skip) the requesting test when a redis binary is unavailable."""
-    missing = missing_binaries(*names)
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found on PATH; these tests need real redis "
-            f"processes: {INSTALL_HINT}",
-            pytrace=False,
-        )
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A standalone ``RedisServer`` (no AOF) shared by the whole session."""
-    _fail_if_missing("redis-server")
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def redis_cluster() -> Iterator[RedisCluster]:
-    """A 3-master ``RedisCluster`` without replicas shared by the whole session."""
-    _fail_if_missing("redis-server", "redis-cli")
-    with RedisCluster() as cluster:
-        yield cluster
