@@ -55,11 +55,23 @@ def missing_binaries(*names: str) -> list[str]:
     return [name for name in names if shutil.which(name) is None]
 
 
+BINARIES = {"redis": ("redis-server",), "cluster": ("redis-server", "redis-cli")}
+"""What each Redis backend needs on PATH: a server, and for a cluster redis-cli to form it."""
+
+
+def missing_message(*names: str) -> str | None:
+    """What is missing among ``names``, with the install hint; ``None`` if all are on PATH."""
+    missing = missing_binaries(*names)
+    if not missing:
+        return None
+    return f"{', '.join(missing)} not found on PATH; {INSTALL_HINT}"
+
+
 def _require_binaries(*names: str) -> None:
     """Raise ``RedisServerError`` with an install hint if a binary is missing."""
-    missing = missing_binaries(*names)
-    if missing:
-        raise RedisServerError(f"{', '.join(missing)} not found on PATH; {INSTALL_HINT}")
+    problem = missing_message(*names)
+    if problem is not None:
+        raise RedisServerError(problem)
 
 
 def free_port() -> int:
@@ -261,7 +273,7 @@ class RedisServer:
         """
         if self._dir is not None:
             raise RedisServerError("redis server already started")
-        _require_binaries("redis-server")
+        _require_binaries(*BINARIES["redis"])
         self._dir = Path(tempfile.mkdtemp(prefix="redis-test-"))
         deadline = time.monotonic() + self.startup_timeout
         try:
@@ -561,7 +573,7 @@ class RedisCluster:
         """Start all nodes, create the cluster and wait until it is healthy."""
         if self._nodes:
             raise RedisServerError("redis cluster already started")
-        _require_binaries("redis-server", "redis-cli")
+        _require_binaries(*BINARIES["cluster"])
         try:
             for _ in range(self.masters * (1 + self.replicas)):
                 node = _ClusterNode(

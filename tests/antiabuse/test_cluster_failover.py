@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.antiabuse.test_quota_http import QUOTAS
 from tests.registry.service_process import ServiceProcess
@@ -54,6 +55,7 @@ class Gateway:
         )
 
 
+@pytest.mark.cluster
 def test_the_service_recovers_after_a_master_fails_over(tmp_path: Path) -> None:
     quotas: dict[str, Any] = {
         "tiers": {"default": {**QUOTAS["tiers"]["default"], "search": {"limit": 100_000}}},

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import backend_params
 from tests.registry.service_process import ServiceProcess
 from tests.registry.test_service_process import _env
 from uei.antiabuse.ledger import CaseStatus
@@ -47,7 +48,7 @@ def _crash(service: ServiceProcess, redis: RedisServer | None) -> None:
     service.start()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+@pytest.mark.parametrize("backend", backend_params("sqlite", "redis"))
 def test_sigkill_after_acknowledged_report_and_settle_loses_nothing(
     tmp_path: Path, backend: str
 ) -> None:

@@ -332,6 +332,7 @@ async def test_a_bap_report_is_for_operators_and_that_bap(h: Harness, bg: Relay)
     ("mode", "expected"),
     [("allow", [200] * 3), ("deny", [429] * 3), ("local", [200, 429, 429])],
 )
+@pytest.mark.redis
 async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recovers(
     tmp_path: Path, mode: str, expected: list[int]
 ) -> None:

@@ -208,6 +208,7 @@ async def _hammer(services: list[ServiceProcess], seconds: float) -> Tally:
     return tally
 
 
+@pytest.mark.redis
 async def test_replicas_sharing_one_redis_admit_no_more_than_the_rule(
     redis: RedisServer, replicas: list[ServiceProcess]
 ) -> None:

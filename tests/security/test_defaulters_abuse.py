@@ -394,6 +394,7 @@ async def test_disputes_beyond_the_cpo_s_quota_are_refused(tmp_path: Path) -> No
     ("mode", "outage", "verdict"),
     [("allow", "killed", "allow"), ("deny", "killed", "prepaid_only"), ("allow", "hung", "allow")],
 )
+@pytest.mark.redis
 async def test_a_store_outage_is_answered_in_bounded_time_then_recovers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: str, outage: str, verdict: str
 ) -> None:

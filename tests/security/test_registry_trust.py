@@ -226,6 +226,7 @@ def redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request, "redis", tmp_path)
 
 
+@pytest.mark.redis
 async def test_a_revoked_key_changes_nothing_on_another_replica(
     tmp_path: Path, redis_url: str
 ) -> None:

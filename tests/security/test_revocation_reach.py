@@ -68,6 +68,7 @@ async def _subscribe(h: Harness, who: Participant) -> int:
     return response.status_code
 
 
+@pytest.mark.redis
 async def test_a_revocation_reaches_a_replica_whose_challenge_hangs(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
