@@ -23,12 +23,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.redis_servers import RedisServer, free_port
-from tests.registry.factories import Participant, enrol
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.identity import save_key_file
 from uei.registry.stores.redis import RedisRegistryStore
 from uei.trust import generate_key_set
+from uei_testing.factories import Participant, enrol
+from uei_testing.redis_servers import RedisServer, free_port
 
 
 async def seed(url: str, count: int) -> tuple[str, str]:

@@ -43,8 +43,6 @@ from typing import Any
 
 import httpx
 
-from tests.redis_servers import RedisServer, free_port
-from tests.registry.factories import Participant, enrol
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPolicy
 from uei.antiabuse.scraping.quotas import Path as DecisionPath
@@ -57,6 +55,8 @@ from uei.registry.model import ParticipantType
 from uei.registry.stores import open_store
 from uei.storage.connect import redis_client
 from uei.trust import KeySet, generate_key_set, sign_header
+from uei_testing.factories import Participant, enrol
+from uei_testing.redis_servers import RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BG_ID = "bg.bench.example"

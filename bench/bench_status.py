@@ -51,8 +51,6 @@ import httpx
 import msgspec
 import redis
 
-from tests.redis_servers import RedisServer, free_port
-from tests.registry.factories import Participant, enrol
 from uei.antiabuse.identity import Kind, token
 from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
 from uei.antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
@@ -74,6 +72,8 @@ from uei.app.settings import Settings
 from uei.registry.identity import save_key_file
 from uei.registry.stores import open_store
 from uei.trust import generate_key_set, sign_header
+from uei_testing.factories import Participant, enrol
+from uei_testing.redis_servers import RedisServer, free_port
 
 FAMILIES = ("upi_vpa", "phone", "credential", "vehicle", "device")
 UPI, PHONE, CREDENTIAL, VEHICLE, DEVICE = range(5)

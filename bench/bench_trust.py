@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from nacl.signing import VerifyKey
 
-from tests.trust.vectors import BAP
 from uei.trust import (
     Verifier,
     body_digest,
@@ -27,6 +26,7 @@ from uei.trust import (
     verify,
 )
 from uei.trust.encoding import b64decode
+from uei_testing.vectors import BAP
 
 
 def rate(fn: Callable[[], object], seconds: float, rounds: int) -> float:

@@ -63,7 +63,6 @@ from bench.population import (
     generate,
     population_options,
 )
-from tests.registry.factories import Participant
 from uei.antiabuse.policy import DefaultersPolicy
 from uei.antiabuse.secret import create_secret_file
 from uei.app.factory import create_app
@@ -76,6 +75,7 @@ from uei.registry.operations import challenge_passed, change_grant, subscribe
 from uei.registry.policy import RegistryPolicy
 from uei.registry.stores import RegistryStore
 from uei.trust import KeySet, encode_key, generate_key_set, sign_header
+from uei_testing.factories import Participant
 
 START = 1_767_225_600.0
 """2026-01-01T00:00:00Z: the simulation's day 0 on the app's clock."""
@@ -269,7 +269,7 @@ def store_url_for(store: str, workdir: Path) -> Iterator[str]:
     if store == "sqlite":
         yield f"sqlite:///{workdir / 'data' / 'uei.db'}"
         return
-    from tests.redis_servers import RedisServer
+    from uei_testing.redis_servers import RedisServer
 
     with RedisServer() as server:
         yield server.url

@@ -59,14 +59,14 @@ from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from bench.eval_defaulters import store_url_for
 from bench.traffic import APPS, GATEWAYS, HOUR, IST, LABELS, BapTruth, Traffic, generate, parse_at
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict
 from uei.antiabuse.scraping.wire import MAX_EVENTS, BapReport
 from uei.antiabuse.stores import ScrapingStore
 from uei.registry.model import ParticipantType
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 CLASSES = ("sweeper", "poller", "low_and_slow", "hidden")
 """The scraper labels of bench/traffic.py, in the order the tables show them."""

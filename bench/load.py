@@ -11,7 +11,7 @@ What runs (all on this machine, over loopback):
   ``--store sqlite`` the embedded default, a SQLite file (WAL, synchronous writes), which
   serves one process, so ``--workers 1``;
 - the population: ``--subscribers`` participants enrolled straight into the store as
-  SUBSCRIBED (``tests.registry.factories.enrol``): BGs (1 per 500), BAPs (a tenth) and BPPs
+  SUBSCRIBED (``uei_testing.factories.enrol``): BGs (1 per 500), BAPs (a tenth) and BPPs
   (CPOs, the rest, granted ``defaulters``), their keys kept for signing; 5,000 users with
   valid identifiers;
 - the service: the app factory (``create_app`` on the ``UEI_*`` environment, what ``uei
@@ -215,10 +215,10 @@ async def enrol_all(url: str, members: Sequence[Member]) -> None:
     from nacl.public import PrivateKey
     from nacl.signing import SigningKey
 
-    from tests.registry.factories import Participant, enrol
     from uei.registry.model import ParticipantType
     from uei.registry.stores import open_store
     from uei.trust import KeySet
+    from uei_testing.factories import Participant, enrol
 
     store = await open_store(url)
     try:
@@ -922,7 +922,7 @@ class Server:
     def __init__(
         self, label: str, app: str, workers: int, env: dict[str, str], log: Path, stock: bool
     ) -> None:
-        from tests.redis_servers import free_port
+        from uei_testing.redis_servers import free_port
 
         self.label, self.log, self.workers = label, log, workers
         self.port = free_port()
@@ -1268,7 +1268,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as name:
         tmp = Path(name)
         if args.store == "redis":
-            from tests.redis_servers import RedisServer
+            from uei_testing.redis_servers import RedisServer
 
             redis = RedisServer(aof=True, extra_args=["--appendfsync", args.appendfsync])
             with redis:

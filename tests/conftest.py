@@ -2,36 +2,51 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.redis_servers import (
+from uei_testing.redis_servers import (
+    BINARIES,
     RedisCluster,
     RedisServer,
-    redis_cluster,
+    missing_message,
     redis_command,
-    redis_server,
 )
+from uei_testing.vectors import PATH as VECTORS_PATH
+
+if TYPE_CHECKING:
+    from _pytest.mark.structures import ParameterSet
 
 __all__ = [
     "BACKENDS",
     "RAW_IDENTIFIERS",
     "anyio_backend",
+    "backend_params",
     "backend_url",
+    "in_ci",
     "no_raw_identifier_anywhere",
     "redis_cluster",
     "redis_server",
+    "require_redis",
     "store_url",
     "vectors",
 ]
 
 BACKENDS = ["sqlite", "redis", "cluster"]
-"""Every store test runs on each: SQLite, a real Redis, a real 3-node Redis Cluster."""
+"""Every store test runs on each: SQLite, a real Redis, a real 3-node Redis Cluster. Each is
+also a marker (pyproject), so ``-m sqlite`` or ``-m "not cluster"`` selects backends."""
 
-VECTORS_PATH = Path(__file__).parent / "conformance" / "signing_vectors.json"
+
+def backend_params(*backends: str) -> list[ParameterSet]:
+    """``backends`` (default: all) as parameters, each marked with its backend."""
+    return [
+        pytest.param(backend, marks=getattr(pytest.mark, backend), id=backend)
+        for backend in backends or BACKENDS
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +60,69 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def in_ci() -> bool:
+    """Whether this run is CI's (``CI`` set, as CI services do, and not to false)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_redis(backend: str) -> None:
+    """Skip the requesting test when a binary ``backend`` needs is not on PATH, with the
+    install hint; under CI (which installs them) fail instead, so nothing goes untested."""
+    problem = missing_message(*BINARIES[backend])
+    if problem is None:
+        return
+    message = f"{backend} tests need real redis processes: {problem}"
+    if in_ci():
+        pytest.fail(f"{message} (CI is set: there it is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+_FIXTURE_BACKENDS = {"redis_server": "redis", "redis_cluster": "cluster"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test that uses the session's Redis or Cluster, itself or through another
+    fixture, with that backend (before ``-m`` selects). A test that starts its own servers
+    carries the mark by hand."""
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        for fixture, backend in _FIXTURE_BACKENDS.items():
+            if fixture in used:
+                item.add_marker(backend)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for backend in BINARIES:
+        if item.get_closest_marker(backend) is not None:
+            require_redis(backend)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A standalone ``RedisServer`` (no AOF) shared by the whole session."""
+    require_redis("redis")
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A 3-master ``RedisCluster`` without replicas shared by the whole session."""
+    require_redis("cluster")
+    with RedisCluster() as cluster:
+        yield cluster
+
+
 def backend_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
-    """A clean store URL for ``backend``; Redis servers are emptied first."""
+    """A clean store URL for ``backend``; Redis servers are emptied first. The test must carry
+    the backend's mark (``backend_params`` or by hand), so that ``-m`` selects it."""
+    if request.node.get_closest_marker(backend) is None:
+        pytest.fail(
+            f"{request.node.nodeid} uses the {backend} backend: mark it @pytest.mark.{backend}",
+            pytrace=False,
+        )
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'uei.db'}"
     if backend == "redis":
@@ -59,7 +135,7 @@ def backend_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) ->
     return cluster.url
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=backend_params())
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request, str(request.param), tmp_path)
 

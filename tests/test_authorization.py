@@ -26,10 +26,10 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from tests.antiabuse.beckn import forwarded, search_body
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.registry.model import ParticipantType
 from uei.trust import ErrorCode, KeySet, body_digest, generate_key_set, sign_header
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

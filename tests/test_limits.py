@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.antiabuse.stores import Store
 from uei.registry.model import ParticipantType
 from uei.trust import sign_header
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

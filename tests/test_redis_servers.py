@@ -1,24 +1,23 @@
-"""Tests for the real-redis test infrastructure in ``tests/redis_servers.py``."""
+"""Tests for the real-redis test support in ``uei_testing/redis_servers.py``."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import redis
 from redis.cluster import RedisCluster as ClusterClient
 
-from tests.redis_servers import (
+from tests.conftest import backend_url, require_redis
+from uei_testing.redis_servers import (
     RedisCluster,
     RedisServer,
     parse_info,
-    redis_cluster,
-    redis_server,
     redis_text,
 )
-
-__all__ = ["redis_cluster", "redis_server"]  # re-exported fixtures used below
 
 T = TypeVar("T")
 
@@ -43,6 +42,7 @@ def test_server_set_get_via_url(redis_server: RedisServer) -> None:
         client.delete("infra:greeting")
 
 
+@pytest.mark.redis
 def test_aof_survives_sigkill_and_restart() -> None:
     with RedisServer(aof=True) as server:
         port, directory = server.port, server.dir
@@ -58,6 +58,7 @@ def test_aof_survives_sigkill_and_restart() -> None:
             assert client.get("durable") == "yes"
 
 
+@pytest.mark.redis
 def test_without_aof_restart_loses_data() -> None:
     """Control for the AOF test: restart really starts an empty process."""
     with RedisServer() as server:
@@ -96,6 +97,7 @@ def test_cluster_spreads_keys_and_honours_hash_tags(redis_cluster: RedisCluster)
     assert tagged_slots == {redis_cluster.keyslot("user:42")}
 
 
+@pytest.mark.cluster
 def test_cluster_fails_over_after_master_sigkill() -> None:
     with RedisCluster(replicas=1) as cluster:
         assert len(cluster.ports) == 6
@@ -116,3 +118,58 @@ def test_cluster_fails_over_after_master_sigkill() -> None:
         assert victim not in cluster.live_ports
         with ClusterClient(host="127.0.0.1", port=survivor, decode_responses=True) as client:
             assert _eventually(lambda: client.get(key), timeout=5) == "before-kill"
+
+
+@pytest.mark.parametrize("backend", ["redis", "cluster"])
+def test_a_missing_redis_binary_skips_outside_ci_and_fails_under_ci(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no redis-server on PATH
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(
+        pytest.skip.Exception, match=r"redis-server(, redis-cli)? not found on PATH"
+    ) as skip:
+        require_redis(backend)
+    assert "apt-get install redis-server" in str(skip.value)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(
+        pytest.fail.Exception, match=r"redis-server(, redis-cli)? not found on PATH"
+    ) as fail:
+        require_redis(backend)
+    assert "apt-get install redis-server" in str(fail.value)
+    assert "CI is set" in str(fail.value)
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        require_redis(backend)
+
+
+def test_with_the_binaries_on_path_nothing_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("redis-server", "redis-cli"):
+        fake = tmp_path / name
+        fake.write_text("#!/bin/sh\n")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    require_redis("redis")
+    require_redis("cluster")
+    (tmp_path / "redis-cli").unlink()
+    require_redis("redis")
+    with pytest.raises(pytest.fail.Exception, match=r"^cluster tests .*redis-cli not found"):
+        require_redis("cluster")
+
+
+def test_a_backend_url_without_its_mark_fails(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """So ``-m`` cannot miss a test that asks for a backend by name."""
+    with pytest.raises(pytest.fail.Exception, match=r"mark it @pytest.mark.redis"):
+        backend_url(request, "redis", tmp_path)
+
+
+@pytest.mark.sqlite
+def test_a_backend_url_with_its_mark_is_given(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    assert backend_url(request, "sqlite", tmp_path) == f"sqlite:///{tmp_path / 'uei.db'}"

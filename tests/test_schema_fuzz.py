@@ -50,10 +50,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.registry.model import ParticipantType
 from uei.trust import KeySet, sign_header
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 Case = schemathesis.Case[Operation]

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.antiabuse.test_quota_http import QUOTAS
-from tests.redis_servers import RedisCluster
-from tests.registry.factories import Participant, enrol
 from tests.registry.service_process import ServiceProcess
 from tests.registry.test_service_process import _env
 from uei.registry.model import ParticipantType
 from uei.registry.stores import open_store
 from uei.trust import sign_header
+from uei_testing.factories import Participant, enrol
+from uei_testing.redis_servers import RedisCluster
 
 BAPS = [f"app{i}.example" for i in range(6)]
 
@@ -54,6 +55,7 @@ class Gateway:
         )
 
 
+@pytest.mark.cluster
 def test_the_service_recovers_after_a_master_fails_over(tmp_path: Path) -> None:
     quotas: dict[str, Any] = {
         "tiers": {"default": {**QUOTAS["tiers"]["default"], "search": {"limit": 100_000}}},

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from tests.antiabuse.dump import stored_text
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.registry.model import ParticipantType
 from uei.trust import sign_header
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

@@ -12,14 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.redis_servers import RedisServer
-from tests.registry.factories import Participant, enrol
+from tests.conftest import backend_params
 from tests.registry.service_process import ServiceProcess
 from tests.registry.test_service_process import _env
 from uei.antiabuse.ledger import CaseStatus
 from uei.antiabuse.stores import open_abuse_store
 from uei.registry.stores import open_store
 from uei.trust import sign_header
+from uei_testing.factories import Participant, enrol
+from uei_testing.redis_servers import RedisServer
 
 
 def _post(service: ServiceProcess, cpo: Participant, path: str, body: object) -> httpx.Response:
@@ -47,7 +48,7 @@ def _crash(service: ServiceProcess, redis: RedisServer | None) -> None:
     service.start()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+@pytest.mark.parametrize("backend", backend_params("sqlite", "redis"))
 def test_sigkill_after_acknowledged_report_and_settle_loses_nothing(
     tmp_path: Path, backend: str
 ) -> None:

@@ -14,13 +14,13 @@ import pytest
 
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
-from tests.redis_servers import RedisServer
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei.antiabuse.stores import Store
 from uei.registry.model import ParticipantType
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -332,6 +332,7 @@ async def test_a_bap_report_is_for_operators_and_that_bap(h: Harness, bg: Relay)
     ("mode", "expected"),
     [("allow", [200] * 3), ("deny", [429] * 3), ("local", [200, 429, 429])],
 )
+@pytest.mark.redis
 async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recovers(
     tmp_path: Path, mode: str, expected: list[int]
 ) -> None:

@@ -22,14 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.redis_servers import RedisServer
-from tests.registry.factories import Participant, enrol
 from tests.registry.service_process import ServiceProcess
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.identity import save_key_file
 from uei.registry.model import ParticipantType
 from uei.registry.stores import open_store
 from uei.trust import generate_key_set, sign_header
+from uei_testing.factories import Participant, enrol
+from uei_testing.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -208,6 +208,7 @@ async def _hammer(services: list[ServiceProcess], seconds: float) -> Tally:
     return tally
 
 
+@pytest.mark.redis
 async def test_replicas_sharing_one_redis_admit_no_more_than_the_rule(
     redis: RedisServer, replicas: list[ServiceProcess]
 ) -> None:

@@ -165,6 +165,7 @@ async def test_data_survives_reopening(store_url: str, store: AbuseStore) -> Non
         await again.close()
 
 
+@pytest.mark.sqlite
 async def test_sqlite_file_can_be_shared_with_the_registry(tmp_path: Path) -> None:
     from uei.registry.stores import open_store
 

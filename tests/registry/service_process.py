@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from tests.redis_servers import free_port
+from uei_testing.redis_servers import free_port
 
 UEI = Path(sys.executable).parent / "uei"
 

@@ -13,9 +13,9 @@ import pytest
 from nacl.signing import SigningKey
 
 import uei
-from tests.trust.vectors import BAP, CHALLENGE
 from uei.app.cli import main
 from uei.trust import body_digest, encode_key, load_encryption_private_key, load_signing_key
+from uei_testing.vectors import BAP, CHALLENGE
 
 UEI = Path(sys.executable).parent / "uei"
 

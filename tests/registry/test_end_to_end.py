@@ -9,11 +9,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tests.conftest import backend_url
-from tests.registry.harness import Harness, running
+from tests.conftest import backend_params, backend_url
 from tests.registry.peers import SubscriberPeer, serve
 from uei.registry.changelog import Actor, ActorKind, LogEntry, verify_chain
 from uei.trust import generate_key_set, load_verify_key, verify_site_verification
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +37,7 @@ def _subscribe_body(peer: SubscriberPeer, **extra: str) -> bytes:
     ).encode()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=backend_params("sqlite", "redis"))
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request, str(request.param), tmp_path)
 
@@ -216,6 +216,7 @@ async def test_protocol_server_answers_by_signing(store_url: str, tmp_path: Path
         assert sub.status.value == "SUBSCRIBED"
 
 
+@pytest.mark.redis
 async def test_revocation_reaches_another_replica_through_the_log(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.harness import Harness, running
 from uei.app.observe import JsonFormatter, request_id
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,6 @@ import re
 import msgspec
 import pytest
 
-from tests.registry.factories import NOW, Participant
 from uei.registry.changelog import Actor
 from uei.registry.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
 from uei.registry.lifecycle import Event
@@ -25,6 +24,7 @@ from uei.registry.operations import (
 )
 from uei.registry.policy import ChallengePolicy, KeyValidityPolicy, Onboarding, RegistryPolicy
 from uei.trust import encode_key, generate_key_set
+from uei_testing.factories import NOW, Participant
 
 POLICY = RegistryPolicy()
 OPS = Actor.operator("ops")

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
 from uei.registry.model import Status
 from uei.trust import encode_key, generate_key_set, sign_header
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

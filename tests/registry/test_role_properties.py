@@ -8,12 +8,12 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from tests.registry.factories import NOW, Participant
 from uei.registry.changelog import Actor, ActorKind
 from uei.registry.errors import RegistryError
 from uei.registry.model import Attempt, ParticipantType, Role, RoleGrant, Subscriber
 from uei.registry.operations import allow, approve, challenge_passed, subscribe
 from uei.registry.policy import Onboarding, RegistryPolicy
+from uei_testing.factories import NOW, Participant
 
 OPS = Actor.operator("ops")
 TYPES = [ParticipantType.BAP, ParticipantType.BPP, ParticipantType.BG]

@@ -13,12 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.redis_servers import RedisServer
-from tests.registry.harness import REPO
+from tests.conftest import backend_params
 from tests.registry.service_process import UEI, ServiceProcess
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.identity import save_key_file
 from uei.trust import encode_key, generate_key_set, sign_header
+from uei_testing.harness import REPO
+from uei_testing.redis_servers import RedisServer
 
 
 def uei(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -170,7 +171,7 @@ def _crash_and_list(
     return listed
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+@pytest.mark.parametrize("backend", backend_params("sqlite", "redis"))
 def test_sigkill_right_after_acknowledged_writes_loses_nothing(
     tmp_path: Path, backend: str
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from tests.registry.factories import NOW, Participant
 from uei.registry.known import KnownValues
 from uei.registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
 from uei.registry.operations import challenge_passed, subscribe
@@ -12,6 +11,7 @@ from uei.registry.pagecache import ENTRY_OVERHEAD
 from uei.registry.policy import RegistryPolicy
 from uei.registry.view import LookupFilter, RegistryView
 from uei.trust import encode_key
+from uei_testing.factories import NOW, Participant
 
 POLICY = RegistryPolicy()
 

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.registry.harness import Harness, running
 from tests.registry.peers import HostilePeer, serve_hostile
 from uei.registry.challenger import Challenger
 from uei.registry.errors import InvalidRequest
@@ -35,6 +34,7 @@ from uei.trust import (
     generate_key_set,
     load_encryption_public_key,
 )
+from uei_testing.harness import Harness, running
 
 SID = "attacker.example"
 PUBLIC = "93.184.215.14"

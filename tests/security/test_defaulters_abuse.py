@@ -19,14 +19,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.redis_servers import RedisServer
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.antiabuse.identity import Kind, token
 from uei.antiabuse.ledger import CaseStatus
 from uei.antiabuse.stores import Store
 from uei.registry.model import ParticipantType
 from uei.trust import sign_header
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -394,6 +394,7 @@ async def test_disputes_beyond_the_cpo_s_quota_are_refused(tmp_path: Path) -> No
     ("mode", "outage", "verdict"),
     [("allow", "killed", "allow"), ("deny", "killed", "prepaid_only"), ("allow", "hung", "allow")],
 )
+@pytest.mark.redis
 async def test_a_store_outage_is_answered_in_bounded_time_then_recovers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: str, outage: str, verdict: str
 ) -> None:

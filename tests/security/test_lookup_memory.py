@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.registry.operations import SubscribeRequest
 from uei.registry.view import RegistryView
 from uei.trust import KeySet
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

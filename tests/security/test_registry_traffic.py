@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.registry.harness import Harness, running
 from tests.registry.peers import SubscriberPeer, serve
 from uei.trust import KeySet, encode_key, generate_key_set
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

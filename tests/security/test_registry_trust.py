@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from tests.conftest import backend_url
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.registry.model import KeyState, ParticipantType
 from uei.trust import KeySet, encode_key, generate_key_set
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 
@@ -226,6 +226,7 @@ def redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request, "redis", tmp_path)
 
 
+@pytest.mark.redis
 async def test_a_revoked_key_changes_nothing_on_another_replica(
     tmp_path: Path, redis_url: str
 ) -> None:

@@ -22,12 +22,12 @@ import httpx
 import pytest
 
 from tests.antiabuse.beckn import forwarded, request_body, search_body
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
 from uei.antiabuse.scraping.events import Funnel, Search
 from uei.antiabuse.stores import Store
 from uei.registry.model import ParticipantType
 from uei.trust import generate_key_set
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import backend_url
-from tests.registry.factories import Participant
-from tests.registry.harness import Harness, running
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +68,7 @@ async def _subscribe(h: Harness, who: Participant) -> int:
     return response.status_code
 
 
+@pytest.mark.redis
 async def test_a_revocation_reaches_a_replica_whose_challenge_hangs(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

@@ -19,8 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.factories import Participant
-from tests.registry.harness import REPO, Harness, running
 from tests.registry.service_process import ServiceProcess
 from tests.test_limits import Caller, iso, nack
 from uei.antiabuse.secret import create_secret_file
@@ -32,6 +30,8 @@ from uei.app.settings import Settings
 from uei.registry.identity import ConfigError, load_key_file
 from uei.registry.model import ParticipantType
 from uei.trust import KeySet, encode_key, generate_key_set, sign_header
+from uei_testing.factories import Participant
+from uei_testing.harness import REPO, Harness, running
 
 pytestmark = pytest.mark.anyio
 

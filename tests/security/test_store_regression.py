@@ -18,9 +18,6 @@ import pytest
 import redis
 
 from tests.conftest import backend_url
-from tests.redis_servers import RedisCluster, RedisServer, redis_command
-from tests.registry.factories import Participant, enrol
-from tests.registry.harness import Harness, running
 from tests.registry.service_process import UEI
 from uei.antiabuse.secret import create_secret_file
 from uei.app.reload import PolicyHolder
@@ -28,6 +25,9 @@ from uei.registry.identity import ConfigError, save_key_file
 from uei.registry.records import iso
 from uei.registry.stores import RegistryStore
 from uei.trust import generate_key_set
+from uei_testing.factories import Participant, enrol
+from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisCluster, RedisServer, redis_command
 
 pytestmark = pytest.mark.anyio
 
@@ -104,6 +104,7 @@ async def _subscribe(h: Harness, who: Participant) -> tuple[int, str]:
     return response.status_code, response.text
 
 
+@pytest.mark.redis
 async def test_redis_that_lost_its_data_is_noticed_and_every_view_rebuilt(
     url: str, redis_server: RedisServer, tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -148,6 +149,7 @@ async def test_redis_that_lost_its_data_is_noticed_and_every_view_rebuilt(
         ]
 
 
+@pytest.mark.redis
 async def test_a_restored_older_state_is_noticed_and_changes_reach_every_replica(
     url: str, raw: redis.Redis, tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -182,6 +184,7 @@ async def test_a_restored_older_state_is_noticed_and_changes_reach_every_replica
         assert await _subscribe(b, two) == (200, '{"status":"UNDER_SUBSCRIPTION"}')
 
 
+@pytest.mark.redis
 async def test_another_log_of_equal_length_is_noticed(
     url: str, redis_server: RedisServer, tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -212,6 +215,7 @@ async def test_another_log_of_equal_length_is_noticed(
         assert len(_errors(logged)) == 2
 
 
+@pytest.mark.redis
 async def test_readiness_fails_until_the_view_is_rebuilt(
     url: str, raw: redis.Redis, tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -256,6 +260,7 @@ async def _refused(url: str, tmp_path: Path, **policy: Any) -> str:
     return str(error)
 
 
+@pytest.mark.redis
 async def test_require_refuses_a_redis_without_aof(url: str, tmp_path: Path) -> None:
     port = url.split(":")[2].split("/")[0]
     assert (await _refused(url, tmp_path, persistence="require")).startswith(
@@ -264,6 +269,7 @@ async def test_require_refuses_a_redis_without_aof(url: str, tmp_path: Path) -> 
     )
 
 
+@pytest.mark.redis
 def test_uei_serve_refuses_a_redis_without_aof_in_one_line(url: str, tmp_path: Path) -> None:
     keys, secret, policies = (tmp_path / n for n in ("keys.json", "secret", "policies.yaml"))
     save_key_file(keys, generate_key_set(), "registry.uei")
@@ -294,6 +300,7 @@ def test_uei_serve_refuses_a_redis_without_aof_in_one_line(url: str, tmp_path: P
     )
 
 
+@pytest.mark.redis
 async def test_warn_starts_on_a_redis_without_aof_and_says_so(
     url: str, tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -310,6 +317,7 @@ async def test_warn_starts_on_a_redis_without_aof_and_says_so(
     assert f"127.0.0.1:{port}" in warning.getMessage()
 
 
+@pytest.mark.redis
 async def test_require_starts_on_a_redis_with_aof(tmp_path: Path) -> None:
     with RedisServer(aof=True) as server:
         async with running(server.url, tmp_path, persistence="require") as h:
@@ -320,6 +328,7 @@ async def test_require_starts_on_a_redis_with_aof(tmp_path: Path) -> None:
             )
 
 
+@pytest.mark.redis
 async def test_a_redis_that_refuses_config_is_unknown(
     tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -350,6 +359,7 @@ async def test_every_cluster_master_is_checked(
         assert f"127.0.0.1:{port} appendonly no" in warning.getMessage()
 
 
+@pytest.mark.sqlite
 async def test_sqlite_has_nothing_to_check(tmp_path: Path) -> None:
     async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, persistence="require") as h:
         assert await _ready(h) == (

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
-from tests.trust.vectors import BAP, CHALLENGE
 from uei.trust import (
     KeyFormatError,
     encode_key,
@@ -22,6 +21,7 @@ from uei.trust import (
 )
 from uei.trust.der import DerError, read_pkcs8, read_spki
 from uei.trust.encoding import b64encode
+from uei_testing.vectors import BAP, CHALLENGE
 
 _DER = serialization.Encoding.DER
 _PEM = serialization.Encoding.PEM

@@ -1,4 +1,4 @@
-"""Known-answer vectors (tests/conformance/signing_vectors.json) and their negatives."""
+"""Known-answer vectors (uei_testing/conformance/signing_vectors.json) and their negatives."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import time
 import pytest
 from nacl.signing import SigningKey
 
-from tests.trust.vectors import BAP, CHALLENGE, DATA, RequestVector, request_vectors
 from uei.trust import (
     AlgorithmMismatch,
     Expired,
@@ -32,6 +31,7 @@ from uei.trust import (
     verify,
 )
 from uei.trust.encoding import b64encode
+from uei_testing.vectors import BAP, CHALLENGE, DATA, RequestVector, request_vectors
 
 VECTORS = request_vectors()
 SIGNED_BY_US = [v for v in VECTORS if v.private_key]

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 from litestar import Litestar
 
-from tests.registry.factories import Participant, enrol
 from uei.antiabuse.secret import create_secret_file
 from uei.app.factory import create_app
 from uei.app.settings import Settings
@@ -30,8 +29,9 @@ from uei.trust import (
     sign_header,
     verify,
 )
+from uei_testing.factories import Participant, enrol
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 class Clock:

@@ -3,8 +3,8 @@
 ``RedisServer`` runs one standalone server, ``RedisCluster`` runs a Redis Cluster
 (three masters by default, optionally with replicas). Both bind only to 127.0.0.1,
 live in temporary directories and are torn down by their context managers. The
-``redis_server`` and ``redis_cluster`` session fixtures can be re-exported from a
-``conftest.py``.
+``redis_server`` and ``redis_cluster`` session fixtures are in ``tests/conftest.py``; the
+benchmarks start their own servers.
 
 Readiness is always detected by polling the server over a socket against a bounded
 deadline; nothing waits on a fixed sleep.
@@ -19,13 +19,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
-
-import pytest
 
 HOST = "127.0.0.1"
 """The only address these servers bind to or are contacted on."""
@@ -57,11 +55,23 @@ def missing_binaries(*names: str) -> list[str]:
     return [name for name in names if shutil.which(name) is None]
 
 
+BINARIES = {"redis": ("redis-server",), "cluster": ("redis-server", "redis-cli")}
+"""What each Redis backend needs on PATH: a server, and for a cluster redis-cli to form it."""
+
+
+def missing_message(*names: str) -> str | None:
+    """What is missing among ``names``, with the install hint; ``None`` if all are on PATH."""
+    missing = missing_binaries(*names)
+    if not missing:
+        return None
+    return f"{', '.join(missing)} not found on PATH; {INSTALL_HINT}"
+
+
 def _require_binaries(*names: str) -> None:
     """Raise ``RedisServerError`` with an install hint if a binary is missing."""
-    missing = missing_binaries(*names)
-    if missing:
-        raise RedisServerError(f"{', '.join(missing)} not found on PATH; {INSTALL_HINT}")
+    problem = missing_message(*names)
+    if problem is not None:
+        raise RedisServerError(problem)
 
 
 def free_port() -> int:
@@ -263,7 +273,7 @@ class RedisServer:
         """
         if self._dir is not None:
             raise RedisServerError("redis server already started")
-        _require_binaries("redis-server")
+        _require_binaries(*BINARIES["redis"])
         self._dir = Path(tempfile.mkdtemp(prefix="redis-test-"))
         deadline = time.monotonic() + self.startup_timeout
         try:
@@ -563,7 +573,7 @@ class RedisCluster:
         """Start all nodes, create the cluster and wait until it is healthy."""
         if self._nodes:
             raise RedisServerError("redis cluster already started")
-        _require_binaries("redis-server", "redis-cli")
+        _require_binaries(*BINARIES["cluster"])
         try:
             for _ in range(self.masters * (1 + self.replicas)):
                 node = _ClusterNode(
@@ -700,33 +710,3 @@ class RedisCluster:
         if replication.get("role") == "slave" and replication.get("master_link_status") != "up":
             return "replica link to master is not up"
         return None
-
-
-# -------------------------------------------------------------------------- fixtures
-
-
-def _fail_if_missing(*names: str) -> None:
-    """Fail (not skip) the requesting test when a redis binary is unavailable."""
-    missing = missing_binaries(*names)
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found on PATH; these tests need real redis "
-            f"processes: {INSTALL_HINT}",
-            pytrace=False,
-        )
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A standalone ``RedisServer`` (no AOF) shared by the whole session."""
-    _fail_if_missing("redis-server")
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def redis_cluster() -> Iterator[RedisCluster]:
-    """A 3-master ``RedisCluster`` without replicas shared by the whole session."""
-    _fail_if_missing("redis-server", "redis-cli")
-    with RedisCluster() as cluster:
-        yield cluster

@@ -1,4 +1,4 @@
-"""Typed access to the conformance vectors for the trust tests."""
+"""Typed access to the conformance vectors (``conformance/signing_vectors.json``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PATH = Path(__file__).parent.parent / "conformance" / "signing_vectors.json"
+PATH = Path(__file__).parent / "conformance" / "signing_vectors.json"
 DATA: dict[str, Any] = json.loads(PATH.read_text())
 
 
