@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.registry.factories import Participant
-from tests.registry.harness import REPO, Harness, running
 from tests.registry.service_process import ServiceProcess
 from uei.app.reload import PolicyHolder, ReloadOutcome
 from uei.registry.model import ParticipantType
 from uei.registry.records import iso
+from uei_testing.factories import Participant
+from uei_testing.harness import REPO, Harness, running
 
 pytestmark = pytest.mark.anyio
 
