@@ -224,12 +224,21 @@ class RegistryView:
             raise UnknownKey(f"key {subscriber_id}|{unique_key_id} is outside its validity")
         return sub, key
 
+    def _revoked(self, subscriber_id: str, unique_key_id: str) -> bool:
+        sub = self._subscribers.get(subscriber_id)
+        key = sub.key(unique_key_id) if sub is not None else None
+        if sub is None or key is None:
+            return False
+        return key.state is KeyState.REVOKED or sub.status is Status.REVOKED
+
     def key_answer(self, subscriber_id: str, unique_key_id: str, now: float) -> KeyAnswer:
         """The key path: 410 for revoked, 404 for unknown or not valid now."""
         try:
             sub, key = self._usable(subscriber_id, unique_key_id, now)
         except UnknownKey as exc:
-            return KeyAnswer(None, None, gone="revoked" in str(exc), reason=exc.detail)
+            return KeyAnswer(
+                None, None, gone=self._revoked(subscriber_id, unique_key_id), reason=exc.detail
+            )
         if sub.status is not Status.SUBSCRIBED or not sub.roles:
             return KeyAnswer(None, None, reason=f"{subscriber_id} is {sub.status.value}")
         cached = self._key_bytes.get((subscriber_id, unique_key_id))
