@@ -26,8 +26,9 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from tests.antiabuse.beckn import forwarded, search_body
+from uei.beckn import ErrorCode
 from uei.registry.model import ParticipantType
-from uei.trust import ErrorCode, KeySet, body_digest, generate_key_set, sign_header
+from uei.trust import KeySet, body_digest, generate_key_set, sign_header
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
 

@@ -18,9 +18,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from uei.antiabuse.errors import Forbidden, InvalidTransition
 from uei.antiabuse.ledger import DAY, Action, Case, CaseStatus, Standing, act, cap, standing
 from uei.antiabuse.policy import DefaultersPolicy, DisputePolicy, Verdict
+from uei.errors import Forbidden, InvalidTransition
 
 CREDITOR = "cpo.creditor.example"
 OTHER = "cpo.other.example"

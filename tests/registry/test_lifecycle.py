@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uei.registry.errors import InvalidTransition
+from uei.errors import InvalidTransition
 from uei.registry.lifecycle import TRANSITIONS, Event, transition
 from uei.registry.model import Status
 

@@ -7,8 +7,8 @@ import re
 import msgspec
 import pytest
 
+from uei.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
 from uei.registry.changelog import Actor
-from uei.registry.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
 from uei.registry.lifecycle import Event
 from uei.registry.model import Attempt, KeyState, ParticipantType, RoleGrant, Status, Subscriber
 from uei.registry.operations import (

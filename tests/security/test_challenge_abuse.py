@@ -21,8 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.registry.peers import HostilePeer, serve_hostile
+from uei.errors import InvalidRequest
 from uei.registry.challenger import Challenger
-from uei.registry.errors import InvalidRequest
 from uei.registry.identity import RegistryIdentity
 from uei.registry.model import Attempt, Key, KeyState, Status, Subscriber
 from uei.registry.policy import ChallengePolicy, Networks

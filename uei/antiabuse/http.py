@@ -31,11 +31,11 @@ from uei.antiabuse.bodies import (
     paise,
     tokens_of,
 )
-from uei.antiabuse.errors import InvalidRequest
 from uei.antiabuse.ledger import Action, Case, standing
 from uei.antiabuse.service import Defaulters
 from uei.antiabuse.times import timestamp
-from uei.trust import ack_body
+from uei.beckn import ack_body
+from uei.errors import InvalidRequest
 
 __all__ = ["ROUTER", "AbuseApi", "Authenticate"]
 

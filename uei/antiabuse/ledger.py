@@ -12,8 +12,8 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.errors import Forbidden, InvalidTransition
 from uei.antiabuse.policy import DefaultersPolicy, Verdict
+from uei.errors import Forbidden, InvalidTransition
 
 __all__ = [
     "Action",

@@ -4,7 +4,7 @@ Callers are already authenticated (a BPP the policy admits, by its Beckn signatu
 identifiers are already tokens. This layer applies the policy's time rules and quotas,
 retries lost updates, gathers the evidence a verdict needs and audits every change and every
 query. Every call's store work is bounded by ``store_timeout_ms``: past it, or when the store
-is down, a status query answers per ``on_store_error`` and anything else is a ``StoreDown``.
+is down, a status query answers per ``on_store_error`` and anything else is an ``Unavailable``.
 """
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.errors import (
-    Conflict,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    RateLimited,
-    StoreDown,
-)
 from uei.antiabuse.ledger import DAY, Action, AuditEntry, Case, act
 from uei.antiabuse.outage import Outage
 from uei.antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.stores import AbuseStore, CaseConflict, StoreUnavailable
 from uei.antiabuse.times import checked
 from uei.antiabuse.verdict import Decision, Evidence, decide, passable, usable, without_evidence
+from uei.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
 
 __all__ = ["RETRY_AFTER_OUTAGE", "Answer", "Context", "DecisionPath", "Defaulters", "Purpose"]
 
@@ -81,7 +81,7 @@ class Defaulters:
     @contextlib.asynccontextmanager
     async def _reaching_store(self) -> AsyncIterator[None]:
         """The store work of one call, within ``store_timeout_ms``; a store that is down or
-        too slow is a ``StoreDown``, said in the log once per outage, not once per call."""
+        too slow is an ``Unavailable``, said in the log once per outage, not once per call."""
         try:
             async with asyncio.timeout(self.policy().store_timeout_ms / 1000):
                 yield
@@ -89,7 +89,7 @@ class Defaulters:
             self.outage.failed(
                 exc, self.clock(), "non-payer calls answer 503, status queries on_store_error"
             )
-            raise StoreDown(
+            raise Unavailable(
                 "the non-payer store did not answer; nothing was recorded or decided, "
                 f"retry in {RETRY_AFTER_OUTAGE:g} s",
                 RETRY_AFTER_OUTAGE,
@@ -272,7 +272,7 @@ class Defaulters:
         try:
             async with self._reaching_store():
                 return await self._status(asker, tokens, purpose, cost, policy)
-        except StoreDown:
+        except Unavailable:
             mode = policy.on_store_error
             decision = without_evidence(mode)
             return Answer(

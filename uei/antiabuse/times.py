@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from uei.antiabuse.errors import InvalidRequest
+from uei.errors import InvalidRequest
 
 __all__ = ["MAX_AHEAD_SECONDS", "MAX_EVENT_AGE_SECONDS", "checked", "timestamp"]
 

@@ -16,7 +16,7 @@ from uei.antiabuse.outage import Outage
 from uei.antiabuse.policy import Access, DefaultersPolicy
 from uei.antiabuse.scraping.http import Reader, Relay
 from uei.app.reload import PolicyHolder
-from uei.registry.errors import Forbidden
+from uei.errors import Forbidden
 from uei.registry.http.auth import authenticate, registry_of
 from uei.registry.identity import operator_key
 from uei.registry.model import ParticipantType, Status

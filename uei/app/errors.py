@@ -1,35 +1,137 @@
-"""One exception handler: every error leaves the service as a Beckn NACK, never a traceback."""
+"""One table, error -> HTTP, and the exception handlers that use it: every error leaves the
+service as a Beckn NACK, never a traceback.
+
+Domain errors (``uei.errors``) and refused signatures (``uei.trust.SignatureError``) carry no
+HTTP status; ``TABLE`` gives each its status, NACK code, problem type and headers.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
-from litestar.openapi.spec import (
-    OpenAPI,
-    OpenAPIMediaType,
-    OpenAPIResponse,
-    OpenAPIType,
-    Reference,
-    Schema,
-)
-from litestar.plugins import OpenAPISchemaPlugin
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from litestar.typing import FieldDefinition
 
-from uei.trust import ErrorCode, Refusal, SignatureError, nack_body, unauthorized
+from uei.beckn import QUOTA_EXCEEDED, ErrorCode, nack_body, problem
+from uei.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidIdentifier,
+    InvalidRequest,
+    NotFound,
+    QuotaState,
+    RateLimited,
+    UeiError,
+    Unavailable,
+)
+from uei.trust import GATEWAY_HEADER, SIGNED_HEADERS, Expired, NotYetValid, SignatureError
 
-if TYPE_CHECKING:
-    from litestar._openapi.schema_generation import SchemaCreator
-
-__all__ = ["StrictBodies", "document_refusals", "exception_handlers"]
+__all__ = ["TABLE", "Answer", "Mapping", "answer", "exception_handlers"]
 
 log = logging.getLogger("uei.http")
+
+REALM = "uei"
+
+
+def _no_headers(_: Exception) -> dict[str, str]:
+    return {}
+
+
+def _retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))
+
+
+def _ratelimit(quota: QuotaState) -> dict[str, str]:
+    """IETF httpapi ratelimit-headers: the rule as applied, and where the caller stands."""
+    name = '"' + quota.rule.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return {
+        "RateLimit-Policy": f"{name};q={quota.limit};w={math.ceil(quota.window_seconds)}",
+        "RateLimit": f"{name};r={quota.remaining};t={math.ceil(quota.reset_seconds)}",
+    }
+
+
+def _rate_limited(exc: Exception) -> dict[str, str]:
+    assert isinstance(exc, RateLimited)
+    headers = _ratelimit(exc.quota) if exc.quota is not None else {}
+    return headers | {"Retry-After": _retry_after(exc.retry_after)}
+
+
+def _unavailable(exc: Exception) -> dict[str, str]:
+    assert isinstance(exc, Unavailable)
+    return {"Retry-After": _retry_after(exc.retry_after)}
+
+
+def _challenge(exc: Exception) -> dict[str, str]:
+    """``WWW-Authenticate`` for ``Authorization``, ``Proxy-Authenticate`` for the gateway
+    header."""
+    assert isinstance(exc, SignatureError)
+    gateway = exc.header_name.lower() == GATEWAY_HEADER.lower()
+    challenge = f'Signature realm="{REALM}",headers="{SIGNED_HEADERS}"'
+    return {"Proxy-Authenticate" if gateway else "WWW-Authenticate": challenge}
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    status: int
+    code: ErrorCode
+    headers: Callable[[Exception], dict[str, str]] = _no_headers
+    problem: tuple[str, str] | None = None
+    """(problem type, title) when the answer is also an RFC 9457 problem."""
+
+
+TABLE: dict[type[Exception], Mapping] = {
+    UeiError: Mapping(400, ErrorCode.BAD_REQUEST),
+    InvalidRequest: Mapping(400, ErrorCode.BAD_REQUEST),
+    InvalidIdentifier: Mapping(422, ErrorCode.UNPROCESSABLE),
+    Forbidden: Mapping(403, ErrorCode.FORBIDDEN),
+    NotFound: Mapping(404, ErrorCode.NOT_FOUND),
+    Gone: Mapping(410, ErrorCode.NOT_FOUND),
+    Conflict: Mapping(409, ErrorCode.CONFLICT),  # and InvalidTransition
+    RateLimited: Mapping(
+        429, ErrorCode.RATE_LIMITED, _rate_limited, (QUOTA_EXCEEDED, "Quota exceeded")
+    ),
+    Unavailable: Mapping(503, ErrorCode.INTERNAL, _unavailable),
+    SignatureError: Mapping(401, ErrorCode.INVALID_SIGNATURE, _challenge),
+    Expired: Mapping(401, ErrorCode.STALE_REQUEST, _challenge),
+    NotYetValid: Mapping(401, ErrorCode.STALE_REQUEST, _challenge),
+}
+"""Each error class -> its answer; a subclass not listed takes its nearest listed base's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    media_type: str = MediaType.JSON
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def answer(exc: UeiError | SignatureError) -> Answer:
+    """The answer to a domain error or a refused signature, from ``TABLE``."""
+    mapping = next(TABLE[c] for c in type(exc).__mro__ if c in TABLE)
+    path: str | None
+    if isinstance(exc, SignatureError):
+        message, path = str(exc), exc.header_name
+    else:
+        message, path = exc.message, exc.path
+    headers = mapping.headers(exc)
+    if mapping.problem is None:
+        return Answer(mapping.status, nack_body(mapping.code, message, path), headers=headers)
+    kind, title = mapping.problem
+    envelope = problem(kind, title, mapping.status, mapping.code, message, path)
+    return Answer(
+        mapping.status, msgspec.json.encode(envelope), "application/problem+json", headers
+    )
+
 
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`(?: - at `\$\.([^`]+)`)?")
@@ -76,16 +178,11 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return response
 
 
-def _on_signature_error(_: Request[Any, Any, Any], exc: SignatureError) -> Response[bytes]:
-    answer = unauthorized(exc, realm="uei", header_name=exc.header_name)
+def _on_error(_: Request[Any, Any, Any], exc: UeiError | SignatureError) -> Response[bytes]:
+    found = answer(exc)
     return Response(
-        answer.body, status_code=answer.status, headers=answer.headers, media_type=MediaType.JSON
+        found.body, status_code=found.status, media_type=found.media_type, headers=found.headers
     )
-
-
-def _on_refusal(_: Request[Any, Any, Any], exc: Refusal) -> Response[bytes]:
-    body, media_type = exc.body()
-    return Response(body, status_code=exc.status, media_type=media_type, headers=exc.headers())
 
 
 def _on_not_utf8(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[bytes]:
@@ -120,84 +217,9 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 exception_handlers: ExceptionHandlersMap = {
     HTTPException: _on_http_exception,
-    SignatureError: _on_signature_error,
-    Refusal: _on_refusal,
+    SignatureError: _on_error,
+    UeiError: _on_error,
     UnicodeDecodeError: _on_not_utf8,
     RecursionError: _on_recursion,
     Exception: _on_unexpected,
 }
-
-
-def _object(required: list[str], **properties: Schema) -> Schema:
-    return Schema(type=OpenAPIType.OBJECT, required=required, properties=dict(properties))
-
-
-_NACK = _object(
-    ["message", "error"],
-    message=_object(
-        ["ack"], ack=_object(["status"], status=Schema(type=OpenAPIType.STRING, const="NACK"))
-    ),
-    error=_object(
-        ["code", "message"],
-        code=Schema(
-            type=OpenAPIType.STRING,
-            pattern="^[0-9]{5}$",
-            description="30000s request, 40000s business, 50000s policy",
-        ),
-        message=Schema(type=OpenAPIType.STRING),
-        path=Schema(type=OpenAPIType.STRING, description="the field at fault"),
-    ),
-)
-_NACK.description = (
-    "A Beckn NACK. A refusal by quota (429) is also an RFC 9457 problem (type, title, "
-    "status, detail)."
-)
-
-
-def document_refusals(spec: OpenAPI) -> None:
-    """Say in the schema what every refusal is: a Beckn NACK, for any 4xx or 5xx an operation
-    answers (Litestar documents 400 with its own default body, which is never sent). A status
-    an operation documents itself (e.g. /readyz's 503) stays as documented."""
-    if spec.components.schemas is None:
-        spec.components.schemas = {}
-    spec.components.schemas["Nack"] = _NACK
-    nack = OpenAPIMediaType(schema=Reference("#/components/schemas/Nack"))
-    refusal = OpenAPIResponse(
-        description="Refused: a Beckn NACK naming the fault",
-        content={MediaType.JSON: nack, "application/problem+json": nack},
-    )
-    for item in (spec.paths or {}).values():
-        for operation in (item.get, item.put, item.post, item.delete, item.patch):
-            if operation is None:
-                continue
-            responses = operation.responses or {}
-            responses.pop("400", None)
-            responses["4XX"] = refusal
-            responses["5XX"] = refusal
-            operation.responses = responses
-
-
-class StrictBodies(OpenAPISchemaPlugin):
-    """A struct decoded with ``forbid_unknown_fields`` says so in the schema:
-    ``additionalProperties: false`` (otherwise a client reads extra fields as allowed)."""
-
-    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        return (
-            not field_definition.is_union
-            and field_definition.is_subclass_of(msgspec.Struct)
-            and field_definition.type_.__struct_config__.forbid_unknown_fields
-        )
-
-    def to_openapi_schema(
-        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
-    ) -> Schema:
-        standard = next(  # Litestar's own, for every struct
-            p
-            for p in schema_creator.plugins
-            if p is not self
-            and isinstance(p, OpenAPISchemaPlugin)
-            and p.is_plugin_supported_field(field_definition)
-        )
-        schema = standard.to_openapi_schema(field_definition, schema_creator)
-        schema.additional_properties = False
-        return schema

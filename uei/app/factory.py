@@ -34,9 +34,10 @@ from uei.app.auth import (
     is_subscribed_bap,
 )
 from uei.app.deadline import body_deadline
-from uei.app.errors import StrictBodies, document_refusals, exception_handlers
+from uei.app.errors import answer, exception_handlers
 from uei.app.health import healthz, readyz
 from uei.app.observe import metrics, observe
+from uei.app.openapi import StrictBodies, document_refusals
 from uei.app.reload import WATCH_SECONDS, PolicyHolder, reload_on_hangup
 from uei.app.settings import Settings
 from uei.app.signing import ResponseSigner
@@ -251,4 +252,5 @@ def create_app(
     app.state.identity = identity
     app.state.operators = operators
     app.state.signer = signer
+    app.state.answer_error = answer  # the key path answers its own refusals (it signs them)
     return app

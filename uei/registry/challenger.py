@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import httpx
 import msgspec
 
-from uei.registry.errors import InvalidRequest
+from uei.errors import InvalidRequest
 from uei.registry.identity import RegistryIdentity
 from uei.registry.model import Attempt, Key, Subscriber
 from uei.registry.policy import ChallengePolicy, Networks

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from uei.registry.errors import InvalidTransition
+from uei.errors import InvalidTransition
 from uei.registry.model import Status
 
 __all__ = ["TRANSITIONS", "Event", "transition"]

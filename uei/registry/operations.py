@@ -2,7 +2,7 @@
 
 Each takes the current ``Subscriber`` (or None), the request, the policy and the time, and
 returns an ``Outcome``: the new subscriber, the log drafts to append, and the key ids the store
-must claim atomically. Refusals raise ``RegistryError`` subclasses naming the field at fault.
+must claim atomically. Refusals raise ``UeiError`` subclasses naming the field at fault.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from uei.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from uei.registry.changelog import CHALLENGE, Actor, Draft
-from uei.registry.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from uei.registry.lifecycle import Event, transition
 from uei.registry.model import (
     Attempt,

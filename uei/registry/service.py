@@ -14,9 +14,10 @@ from collections.abc import Callable
 import msgspec
 from nacl.signing import VerifyKey
 
+from uei.errors import Conflict, NotFound
+from uei.errors import UeiError as RegistryError
 from uei.registry.challenger import Challenger
 from uei.registry.changelog import Actor, LogEntry, chain
-from uei.registry.errors import Conflict, NotFound, RegistryError
 from uei.registry.follower import Follower
 from uei.registry.lifecycle import Event
 from uei.registry.model import KeyState, RoleGrant, Subscriber

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from uei.registry.errors import InvalidRequest
+from uei.errors import InvalidRequest
 from uei.registry.policy import ChallengePolicy, Networks
 
 __all__ = [

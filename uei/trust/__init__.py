@@ -1,6 +1,6 @@
-"""Pure Beckn crypto: keys, digests, signature headers, verification, challenge crypto.
+"""Pure Beckn crypto: keys, digests, signature headers, verification, challenge crypto, replay.
 
-No I/O and no framework: everything else in the service depends on this package.
+No I/O, no framework and no HTTP status: everything else in the service depends on this package.
 """
 
 from uei.trust.challenge import (
@@ -14,17 +14,6 @@ from uei.trust.challenge import (
 )
 from uei.trust.diagnose import explain_mismatch
 from uei.trust.digest import body_digest
-from uei.trust.envelope import (
-    ABNORMAL_USAGE,
-    QUOTA_EXCEEDED,
-    ErrorCode,
-    ProblemEnvelope,
-    Refusal,
-    ack_body,
-    nack,
-    nack_body,
-    problem,
-)
 from uei.trust.errors import (
     AlgorithmMismatch,
     ChallengeError,
@@ -40,7 +29,14 @@ from uei.trust.errors import (
     UnknownAlgorithm,
     UnknownKey,
 )
-from uei.trust.header import ALGORITHM, SIGNED_HEADERS, SignatureParams, build_header, parse_header
+from uei.trust.header import (
+    ALGORITHM,
+    GATEWAY_HEADER,
+    SIGNED_HEADERS,
+    SignatureParams,
+    build_header,
+    parse_header,
+)
 from uei.trust.keys import (
     KeySet,
     encode_key,
@@ -50,7 +46,6 @@ from uei.trust.keys import (
     load_signing_key,
     load_verify_key,
 )
-from uei.trust.refusal import GATEWAY_HEADER, Unauthorized, unauthorized
 from uei.trust.replay import MemoryReplayGuard, ReplayGuard, refuse_replay
 from uei.trust.signing import (
     DEFAULT_MAX_SKEW,
@@ -64,18 +59,15 @@ from uei.trust.signing import (
 from uei.trust.verifier import Clock, KeyResolver, Verifier
 
 __all__ = [
-    "ABNORMAL_USAGE",
     "ALGORITHM",
     "DEFAULT_MAX_SKEW",
     "DEFAULT_TTL",
     "GATEWAY_HEADER",
-    "QUOTA_EXCEEDED",
     "SIGNED_HEADERS",
     "AlgorithmMismatch",
     "ChallengeError",
     "Clock",
     "DigestMismatch",
-    "ErrorCode",
     "Expired",
     "KeyFormatError",
     "KeyResolver",
@@ -83,19 +75,15 @@ __all__ = [
     "MalformedHeader",
     "MemoryReplayGuard",
     "NotYetValid",
-    "ProblemEnvelope",
-    "Refusal",
     "ReplayGuard",
     "Replayed",
     "SignatureError",
     "SignatureMismatch",
     "SignatureParams",
     "TrustError",
-    "Unauthorized",
     "UnknownAlgorithm",
     "UnknownKey",
     "Verifier",
-    "ack_body",
     "body_digest",
     "build_header",
     "check_times",
@@ -108,18 +96,14 @@ __all__ = [
     "load_encryption_public_key",
     "load_signing_key",
     "load_verify_key",
-    "nack",
-    "nack_body",
     "new_otp",
     "parse_header",
-    "problem",
     "refuse_replay",
     "shared_secret",
     "sign",
     "sign_header",
     "sign_site_verification",
     "signing_string",
-    "unauthorized",
     "verify",
     "verify_signed_answer",
     "verify_site_verification",

@@ -14,6 +14,7 @@ from uei.trust.errors import AlgorithmMismatch, MalformedHeader, UnknownAlgorith
 
 __all__ = [
     "ALGORITHM",
+    "GATEWAY_HEADER",
     "SIGNED_HEADERS",
     "SignatureParams",
     "build_header",
@@ -22,6 +23,8 @@ __all__ = [
 
 ALGORITHM = "ed25519"
 SIGNED_HEADERS = "(created) (expires) digest"
+GATEWAY_HEADER = "X-Gateway-Authorization"
+"""The header a gateway signs a forwarded request in (``Authorization`` is the sender's)."""
 _SIGNED_TOKENS = ["(created)", "(expires)", "digest"]
 _SIGNATURE_BYTES = 64
 MAX_HEADER_LENGTH = 4096

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from uei.antiabuse.errors import Forbidden, InvalidRequest
 from uei.antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.forwarded import Forwarded, agree, open_forwarded
 from uei.antiabuse.scraping.policy import QuotaAction
 from uei.antiabuse.scraping.query import Query, SearchQuery, query
 from uei.antiabuse.scraping.wire import CheckBody, EventType, WireEvent
 from uei.antiabuse.times import MAX_EVENT_AGE_SECONDS, checked, timestamp
+from uei.errors import Forbidden, InvalidRequest
 from uei.trust import Verifier
 
 __all__ = ["BoundCheck", "BoundEvent", "Relay", "bind_check", "bind_event", "forward_needed"]

@@ -17,8 +17,8 @@ from typing import Annotated, TypeVar
 
 import msgspec
 
-from uei.antiabuse.errors import Forbidden, InvalidRequest
 from uei.antiabuse.scraping.query import MAX_RADIUS_KM, Query, point
+from uei.errors import Forbidden, InvalidRequest
 from uei.trust import SignatureError, Verifier
 from uei.trust.encoding import b64decode
 

@@ -22,7 +22,6 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from uei.antiabuse.errors import Forbidden, NotFound, RateLimited
 from uei.antiabuse.identity import user_token
 from uei.antiabuse.scraping.binding import BoundEvent, Relay, bind_check, bind_event
 from uei.antiabuse.scraping.events import Event, Search
@@ -37,7 +36,9 @@ from uei.antiabuse.scraping.wire import (
     EventsBody,
 )
 from uei.antiabuse.stores import ScrapingStore
-from uei.trust import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, Verifier, problem
+from uei.beckn import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, problem
+from uei.errors import Forbidden, NotFound, QuotaState, RateLimited
+from uei.trust import Verifier
 
 __all__ = ["ROUTER", "Reader", "Relay", "ScrapingApi"]
 
@@ -102,22 +103,19 @@ def _headers(result: CheckResult | Metered) -> dict[str, str]:
     return headers
 
 
-class _OverRelayRule(RateLimited):
-    """A relay over its own rule: a 429 ``quota-exceeded`` problem with its rule's headers."""
-
-    def __init__(self, metered: Metered) -> None:
-        super().__init__(metered.reason, metered.retry_after)
-        self.metered = metered
-
-    def headers(self) -> dict[str, str]:
-        return _headers(self.metered)
-
-
 async def _metered(api: ScrapingApi, caller: Relay, cost: int) -> None:
     """Take the caller's own rule first: over it, nothing else of the call happens."""
     metered = await api.relays.take(caller.subscriber_id, gateway=caller.gateway, cost=cost)
     if not metered.allowed:
-        raise _OverRelayRule(metered)
+        # a 429 quota-exceeded problem with the relay's own rule's headers
+        quota = QuotaState(
+            metered.rule,
+            metered.limit,
+            metered.window_seconds,
+            metered.remaining,
+            metered.reset_seconds,
+        )
+        raise RateLimited(metered.reason, metered.retry_after, quota)
 
 
 @post(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from uei.antiabuse.errors import InvalidRequest
+from uei.errors import InvalidRequest
 
 __all__ = ["MAX_RADIUS_KM", "Query", "SearchQuery", "point", "query"]
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import msgspec
 
-from uei.registry.errors import Forbidden, InvalidRequest
+from uei.errors import Forbidden, InvalidRequest
 from uei.registry.model import ParticipantType, Status
 from uei.registry.operations import SubscribeRequest
 from uei.registry.view import LookupFilter

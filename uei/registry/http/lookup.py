@@ -11,12 +11,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 from nacl.signing import VerifyKey
 
-from uei.registry.errors import Gone, InvalidRequest, NotFound
+from uei.errors import Gone, InvalidRequest, NotFound, UeiError
 from uei.registry.http.auth import authenticate, registry_of
 from uei.registry.http.bodies import LookupBody
 from uei.registry.metrics import LOOKUPS
 from uei.registry.records import LookupRecord
-from uei.trust import nack_body
 
 __all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
 
@@ -40,6 +39,18 @@ class _Prebuilt:
 
 
 _KEY_OK = LOOKUPS.labels("key", "ok")
+
+
+class _Refused(Protocol):
+    status: int
+    body: bytes
+
+
+class _Answers(Protocol):
+    """How the app answers a refusal (``app.state.answer_error``, from its one error table):
+    the key path answers and signs its own."""
+
+    def __call__(self, error: UeiError, /) -> _Refused: ...
 
 
 class _Signer(Protocol):
@@ -173,10 +184,10 @@ async def key_path(
     signer: _Signer = request.app.state.signer
     if answer.body is None or answer.etag is None:
         # answered here, signed here: the signing middleware steps aside for this route
-        refusal = (Gone if answer.gone else NotFound)(answer.reason, "unique_key_id")
-        LOOKUPS.labels("key", str(refusal.status)).inc()
-        body = nack_body(refusal.code, refusal.message, refusal.path)
-        return _Prebuilt(refusal.status, _signed_json_headers(signer, body), body)
+        answer_error: _Answers = request.app.state.answer_error
+        refused = answer_error((Gone if answer.gone else NotFound)(answer.reason, "unique_key_id"))
+        LOOKUPS.labels("key", str(refused.status)).inc()
+        return _Prebuilt(refused.status, _signed_json_headers(signer, refused.body), refused.body)
     etag = answer.etag.encode()
     headers = [
         (b"etag", etag),

@@ -9,8 +9,8 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 from nacl.signing import VerifyKey
 
+from uei.errors import Forbidden, InvalidRequest
 from uei.registry.changelog import Actor
-from uei.registry.errors import Forbidden, InvalidRequest
 from uei.registry.http.auth import authenticate, registry_of
 from uei.registry.http.bodies import SubscribeBody
 from uei.registry.identity import operator_key

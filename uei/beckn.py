@@ -1,4 +1,4 @@
-"""Beckn ACK / NACK bodies, built in one place for every part of the service."""
+"""Beckn envelopes: ACK / NACK bodies, error codes and problem types, built in one place."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from enum import StrEnum
 
 import msgspec
 
-__all__ = ["ErrorCode", "Refusal", "ack_body", "nack", "nack_body"]
+__all__ = [
+    "ABNORMAL_USAGE",
+    "QUOTA_EXCEEDED",
+    "Envelope",
+    "ErrorCode",
+    "ProblemEnvelope",
+    "ack_body",
+    "nack",
+    "nack_body",
+    "problem",
+]
 
 
 class ErrorCode(StrEnum):
@@ -14,6 +24,7 @@ class ErrorCode(StrEnum):
 
     BAD_REQUEST = "30000"
     INVALID_SIGNATURE = "30016"
+    FORBIDDEN = "30017"
     STALE_REQUEST = "30022"
     NOT_FOUND = "30004"
     UNPROCESSABLE = "30023"
@@ -88,32 +99,3 @@ def problem(
         status=status,
         detail=message,
     )
-
-
-class Refusal(Exception):
-    """A request refused with a Beckn NACK: one HTTP status and code per subclass, and
-    ``path`` naming the field at fault when there is one. Every part's refusals derive from
-    it, so one handler turns them all into envelopes."""
-
-    status = 400
-    code: str = ErrorCode.BAD_REQUEST
-
-    def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
-
-    problem: tuple[str, str] | None = None
-    """(problem type, title) when the refusal is also an RFC 9457 problem."""
-
-    def headers(self) -> dict[str, str]:
-        """Response headers the refusal carries (``Retry-After``, for one)."""
-        return {}
-
-    def body(self) -> tuple[bytes, str]:
-        """(the response body, its media type)."""
-        if self.problem is None:
-            return nack_body(self.code, self.message, self.path), "application/json"
-        kind, title = self.problem
-        envelope = problem(kind, title, self.status, self.code, self.message, self.path)
-        return msgspec.json.encode(envelope), "application/problem+json"

@@ -1,0 +1,98 @@
+"""The schema's word on refusals: every 4xx / 5xx is a Beckn NACK; strict bodies say so."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+from litestar import MediaType
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+
+__all__ = ["StrictBodies", "document_refusals"]
+
+
+def _object(required: list[str], **properties: Schema) -> Schema:
+    return Schema(type=OpenAPIType.OBJECT, required=required, properties=dict(properties))
+
+
+_NACK = _object(
+    ["message", "error"],
+    message=_object(
+        ["ack"], ack=_object(["status"], status=Schema(type=OpenAPIType.STRING, const="NACK"))
+    ),
+    error=_object(
+        ["code", "message"],
+        code=Schema(
+            type=OpenAPIType.STRING,
+            pattern="^[0-9]{5}$",
+            description="30000s request, 40000s business, 50000s policy",
+        ),
+        message=Schema(type=OpenAPIType.STRING),
+        path=Schema(type=OpenAPIType.STRING, description="the field at fault"),
+    ),
+)
+_NACK.description = (
+    "A Beckn NACK. A refusal by quota (429) is also an RFC 9457 problem (type, title, "
+    "status, detail)."
+)
+
+
+def document_refusals(spec: OpenAPI) -> None:
+    """Say in the schema what every refusal is: a Beckn NACK, for any 4xx or 5xx an operation
+    answers (Litestar documents 400 with its own default body, which is never sent). A status
+    an operation documents itself (e.g. /readyz's 503) stays as documented."""
+    if spec.components.schemas is None:
+        spec.components.schemas = {}
+    spec.components.schemas["Nack"] = _NACK
+    nack = OpenAPIMediaType(schema=Reference("#/components/schemas/Nack"))
+    refusal = OpenAPIResponse(
+        description="Refused: a Beckn NACK naming the fault",
+        content={MediaType.JSON: nack, "application/problem+json": nack},
+    )
+    for item in (spec.paths or {}).values():
+        for operation in (item.get, item.put, item.post, item.delete, item.patch):
+            if operation is None:
+                continue
+            responses = operation.responses or {}
+            responses.pop("400", None)
+            responses["4XX"] = refusal
+            responses["5XX"] = refusal
+            operation.responses = responses
+
+
+class StrictBodies(OpenAPISchemaPlugin):
+    """A struct decoded with ``forbid_unknown_fields`` says so in the schema:
+    ``additionalProperties: false`` (otherwise a client reads extra fields as allowed)."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return (
+            not field_definition.is_union
+            and field_definition.is_subclass_of(msgspec.Struct)
+            and field_definition.type_.__struct_config__.forbid_unknown_fields
+        )
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        standard = next(  # Litestar's own, for every struct
+            p
+            for p in schema_creator.plugins
+            if p is not self
+            and isinstance(p, OpenAPISchemaPlugin)
+            and p.is_plugin_supported_field(field_definition)
+        )
+        schema = standard.to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
