@@ -19,7 +19,7 @@ from uei.registry.changelog import Actor, LogEntry, chain
 from uei.registry.errors import Conflict, NotFound, RegistryError
 from uei.registry.follower import Follower
 from uei.registry.lifecycle import Event
-from uei.registry.model import KeyState, RoleGrant, Subscriber
+from uei.registry.model import AttemptOutcome, KeyState, RoleGrant, Subscriber
 from uei.registry.operations import (
     NOTHING_RESERVED,
     Outcome,
@@ -37,7 +37,7 @@ from uei.registry.operations import (
     subscribe,
 )
 from uei.registry.policy import RegistryPolicy
-from uei.registry.stores import RegistryStore, SaveConflict
+from uei.registry.stores import ConflictReason, RegistryStore, SaveConflict
 from uei.registry.urls import check_subscriber_url
 from uei.registry.view import RegistryView
 
@@ -101,10 +101,10 @@ class Registry:
             try:
                 saved = await self.store.save(outcome.subscriber, entries, outcome.claim_key_ids)
             except SaveConflict as conflict:
-                if conflict.reason.startswith("key:"):
-                    kid = conflict.reason.removeprefix("key:")
+                if conflict.reason is ConflictReason.KEY:
                     raise Conflict(
-                        f"unique_key_id {kid} belongs to another subscriber", "unique_key_id"
+                        f"unique_key_id {conflict.key_id} belongs to another subscriber",
+                        "unique_key_id",
                     ) from None
                 continue
             self.view.put(saved)
@@ -267,7 +267,7 @@ class Registry:
             attempt.number,
             attempt.outcome,
         )
-        if attempt.outcome == "passed":
+        if attempt.outcome is AttemptOutcome.PASSED:
             await self._commit(
                 subscriber_id,
                 lambda sub: challenge_passed(self._require(sub, subscriber_id), attempt, policy),
