@@ -339,8 +339,8 @@ def fmt(n: int, d: int) -> str:
 
 
 def strong_families(policy: DefaultersPolicy) -> list[str]:
-    families = ["phone", "upi_vpa", "vehicle", "credential", "battery", "device"]
-    return [f for f in families if policy.strength.of(f) >= policy.thresholds.block]
+    strengths = policy.strength.by_family()
+    return [f for f, s in strengths.items() if s >= policy.thresholds.block]
 
 
 def phone_only_block(a: Answer) -> bool:

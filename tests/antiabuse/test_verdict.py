@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from uei.antiabuse.identity import Family
 from uei.antiabuse.ledger import DAY, Case, CaseStatus
 from uei.antiabuse.policy import DefaultersPolicy, Verdict
 from uei.antiabuse.verdict import Decision, Evidence, Reason, SettleWith, band, decide, reach
@@ -106,7 +107,7 @@ def test_a_direct_match_under_the_default_strengths(family: str, expected: Verdi
     token = f"{family}:aa"
     got = decide([token], evidence([a_case("c1", token)]), POLICY, NOW)
     assert got.verdict is expected
-    assert got.score == round(POLICY.strength.of(family), 3)
+    assert got.score == round(POLICY.strength.of(Family(family)), 3)
     assert not got.phone_only
 
 
