@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.traffic import Traffic, events_by_bap, generate
+from uei.antiabuse.scraping.anomaly import SIGNALS, score_windows
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.features import FEATURES
 from uei.antiabuse.scraping.policy import ActionBand, Actions, ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer, units_of, verdict_for
-from uei.antiabuse.scraping.scoring import SIGNALS, score_windows
 from uei.antiabuse.stores import Store, open_abuse_store
 from uei.app.cli import cli
 

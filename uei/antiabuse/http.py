@@ -31,9 +31,9 @@ from uei.antiabuse.bodies import (
     paise,
     tokens_of,
 )
+from uei.antiabuse.defaulters import Defaulters
 from uei.antiabuse.errors import InvalidRequest
 from uei.antiabuse.ledger import Action, Case, standing
-from uei.antiabuse.service import Defaulters
 from uei.antiabuse.times import timestamp
 from uei.trust import ack_body
 

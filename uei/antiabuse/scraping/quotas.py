@@ -19,7 +19,7 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.quota import QuotaAnswer, gcra
+from uei.antiabuse.gcra import QuotaAnswer, gcra
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import (
     FailureMode,

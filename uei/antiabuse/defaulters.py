@@ -19,6 +19,14 @@ from enum import StrEnum
 
 import msgspec
 
+from uei.antiabuse.defaulter_verdict import (
+    Decision,
+    Evidence,
+    decide,
+    passable,
+    usable,
+    without_evidence,
+)
 from uei.antiabuse.errors import (
     Conflict,
     Forbidden,
@@ -32,7 +40,6 @@ from uei.antiabuse.outage import Outage
 from uei.antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.stores import AbuseStore, CaseConflict, StoreUnavailable
 from uei.antiabuse.times import checked
-from uei.antiabuse.verdict import Decision, Evidence, decide, passable, usable, without_evidence
 
 __all__ = ["RETRY_AFTER_OUTAGE", "Answer", "Context", "DecisionPath", "Defaulters", "Purpose"]
 
