@@ -45,8 +45,7 @@ import httpx
 
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPolicy
-from uei.antiabuse.scraping.quotas import Path as DecisionPath
-from uei.antiabuse.scraping.quotas import Quotas
+from uei.antiabuse.scraping.quotas import QuotaDecisionPath, Quotas
 from uei.antiabuse.secret import create_secret_file
 from uei.antiabuse.stores.redis import RedisAbuseStore
 from uei.antiabuse.stores.redis_scraping import script
@@ -137,7 +136,7 @@ def in_process(quotas: Quotas) -> Decide:
     async def decide(task: int, bap: int) -> bool:
         search = Search(time.time(), LAT, LON, RADIUS_KM, BG_ID, "")
         result = await quotas.check(bap_id(bap), QuotaAction.SEARCH, f"p-{next(ids)}", search)
-        if result.path is not DecisionPath.STORE or result.duplicate:
+        if result.path is not QuotaDecisionPath.STORE or result.duplicate:
             raise RuntimeError(f"a decision did not come from the store: {result}")
         return result.allowed
 

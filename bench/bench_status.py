@@ -51,11 +51,11 @@ import httpx
 import msgspec
 import redis
 
+from uei.antiabuse.defaulters import Defaulters, Purpose
 from uei.antiabuse.identity import Kind, token
 from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
 from uei.antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
 from uei.antiabuse.secret import create_secret_file, load_network_secret
-from uei.antiabuse.service import Defaulters, Purpose
 from uei.antiabuse.stores import AbuseStore
 from uei.antiabuse.stores.base import encode
 from uei.antiabuse.stores.redis import (

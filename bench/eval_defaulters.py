@@ -70,7 +70,7 @@ from uei.app.policy import load_policies
 from uei.app.settings import Settings
 from uei.registry.changelog import Actor, chain
 from uei.registry.identity import save_key_file
-from uei.registry.model import Attempt
+from uei.registry.model import Attempt, AttemptOutcome
 from uei.registry.operations import challenge_passed, change_grant, subscribe
 from uei.registry.policy import RegistryPolicy
 from uei.registry.stores import RegistryStore
@@ -128,7 +128,7 @@ async def enrol(store: RegistryStore, participant: Participant, now: float, days
     policy = RegistryPolicy(approve_types=[])
     request = participant.request(valid_from=now, valid_until=now + days * DAY)
     out = subscribe(None, request, policy, now, participant.signed_by())
-    attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
+    attempt = Attempt(1, now, participant.keys.unique_key_id, AttemptOutcome.PASSED, 200)
     passed = challenge_passed(out.subscriber, attempt, policy)
     granted = change_grant(
         passed.subscriber, "defaulters", now, Actor.operator("ops"), granted=True
@@ -339,8 +339,8 @@ def fmt(n: int, d: int) -> str:
 
 
 def strong_families(policy: DefaultersPolicy) -> list[str]:
-    families = ["phone", "upi_vpa", "vehicle", "credential", "battery", "device"]
-    return [f for f in families if policy.strength.of(f) >= policy.thresholds.block]
+    strengths = policy.strength.by_family()
+    return [f for f, s in strengths.items() if s >= policy.thresholds.block]
 
 
 def phone_only_block(a: Answer) -> bool:

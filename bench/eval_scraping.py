@@ -3,7 +3,7 @@
     python -m bench.eval_scraping [--seed 7] [--scale 1.0] [--hours 24] [--store sqlite|redis]
                                   [--window-hours 6] [--verdicts api|store]
 
-Generates a day of EV-charging search traffic with its ground truth (bench/traffic.py), starts
+Generates a day of EV-charging search traffic with its ground truth (uei_testing/traffic.py), starts
 the real app in-process (the Litestar app over ``httpx.ASGITransport``, its lifespan, the real
 store: SQLite in a temporary directory, or a real redis-server with ``--store redis``) with an
 injected clock and background work off, enrols every BAP of the traffic and one gateway (BG,
@@ -58,7 +58,6 @@ import numpy.typing as npt
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from bench.eval_defaulters import store_url_for
-from bench.traffic import APPS, GATEWAYS, HOUR, IST, LABELS, BapTruth, Traffic, generate, parse_at
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict
@@ -67,9 +66,20 @@ from uei.antiabuse.stores import ScrapingStore
 from uei.registry.model import ParticipantType
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
+from uei_testing.traffic import (
+    APPS,
+    GATEWAYS,
+    HOUR,
+    IST,
+    LABELS,
+    BapTruth,
+    Traffic,
+    generate,
+    parse_at,
+)
 
 CLASSES = ("sweeper", "poller", "low_and_slow", "hidden")
-"""The scraper labels of bench/traffic.py, in the order the tables show them."""
+"""The scraper labels of uei_testing/traffic.py, in the order the tables show them."""
 FALSE_POSITIVES = 0.01
 """The honest false-positive rate the recall targets are measured at."""
 TARGET_AUC = 0.98
@@ -470,7 +480,7 @@ def command_line(
     type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
-    help="Multiplies the honest apps' volumes and the sweep rates (bench/traffic.py).",
+    help="Multiplies the honest apps' volumes and the sweep rates (uei_testing/traffic.py).",
 )
 @click.option(
     "--hours",
@@ -508,7 +518,7 @@ def main(seed: int, scale: float, hours: float, store: str, window_hours: float,
     measure the scraping verdicts against the ground truth (docs/architecture.md, Numbers).
 
     \b
-    1. Generates the traffic (bench/traffic.py, deterministic for --seed): 31 honest apps
+    1. Generates the traffic (uei_testing/traffic.py, deterministic for --seed): 31 honest apps
        (commuter, map, fleet, telematics), 6 sweepers, 6 pollers, 8 low-and-slow scrapers and
        3 real apps hiding a scraping user, over --hours from 2026-11-02 00:00 IST.
     2. Starts the real app in-process (SQLite in a temporary directory, or a real redis-server

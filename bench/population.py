@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from uei.antiabuse.identity import IdentifierError, Kind, normalise
+from uei.antiabuse.identity import IdentifierError, Kind, family_named, normalise
 from uei.antiabuse.policy import DefaultersPolicy
 
 __all__ = [
@@ -587,7 +587,7 @@ class _Generator:
 
     def _strong(self, kept: Sequence[str]) -> bool:
         strength, block = self.policy.strength.of, self.policy.thresholds.block
-        return any(strength(_FAMILY.get(k, k)) >= block for k in kept)
+        return any(strength(family_named(_FAMILY.get(k, k))) >= block for k in kept)
 
     def defaulter_kind(self) -> str:
         c, x = self.c, self.rng.random()

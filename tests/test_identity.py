@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uei.antiabuse.identity import IdentifierError, Kind, normalise, token
+from uei.antiabuse.identity import (
+    _NORMALISERS,
+    FAMILIES,
+    Family,
+    IdentifierError,
+    Kind,
+    normalise,
+    token,
+)
 
 SECRET = b"s" * 32
 OTHER_SECRET = b"t" * 32
@@ -128,3 +136,8 @@ def test_normalisers_only_ever_raise_identifier_errors(kind: Kind, raw: str) -> 
             kind, value.split("|")[-1] if kind is Kind.DEVICE else value, scope="bap.example"
         )[1]
     )
+
+
+def test_every_kind_has_a_family_and_a_normaliser() -> None:
+    assert set(FAMILIES) == set(Kind) == set(_NORMALISERS)
+    assert set(FAMILIES.values()) == set(Family)

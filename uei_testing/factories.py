@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from uei.registry.changelog import Actor, chain
-from uei.registry.model import Attempt, ParticipantType
+from uei.registry.model import Attempt, AttemptOutcome, ParticipantType
 from uei.registry.operations import (
     SignedBy,
     SubscribeRequest,
@@ -59,7 +59,7 @@ async def enrol(
     ``defaulters``), in the change log; none by default."""
     policy = RegistryPolicy(approve_types=[])
     out = subscribe(None, participant.request(), policy, now, participant.signed_by())
-    attempt = Attempt(1, now, participant.keys.unique_key_id, "passed", 200)
+    attempt = Attempt(1, now, participant.keys.unique_key_id, AttemptOutcome.PASSED, 200)
     passed = challenge_passed(out.subscriber, attempt, policy)
     subscriber, drafts = passed.subscriber, out.drafts + passed.drafts
     for service in grants:

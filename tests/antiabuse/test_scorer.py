@@ -1,5 +1,5 @@
 """Scoring: the pure scorer's properties, units, verdicts and actions, and whole passes over
-real stores with synthetic traffic (ground truth from bench.traffic)."""
+real stores with synthetic traffic (ground truth from uei_testing.traffic)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.traffic import Traffic, events_by_bap, generate
+from uei.antiabuse.scraping.anomaly import SIGNALS, score_windows
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.features import FEATURES
 from uei.antiabuse.scraping.policy import ActionBand, Actions, ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer, units_of, verdict_for
-from uei.antiabuse.scraping.scoring import SIGNALS, score_windows
 from uei.antiabuse.stores import Store, open_abuse_store
 from uei.app.cli import cli
+from uei_testing.traffic import Traffic, events_by_bap, generate
 
 NOW = 1_790_000_000.0
 POLICY = ScrapingPolicy(window_seconds=3 * 3600.0, score_every_seconds=3600.0)

@@ -10,7 +10,15 @@ import pytest
 from uei.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
 from uei.registry.changelog import Actor
 from uei.registry.lifecycle import Event
-from uei.registry.model import Attempt, KeyState, ParticipantType, RoleGrant, Status, Subscriber
+from uei.registry.model import (
+    Attempt,
+    AttemptOutcome,
+    KeyState,
+    ParticipantType,
+    RoleGrant,
+    Status,
+    Subscriber,
+)
 from uei.registry.operations import (
     Reserved,
     allow,
@@ -33,7 +41,7 @@ DAY = 86400
 
 def _subscribed(p: Participant) -> Subscriber:
     out = subscribe(None, p.request(), POLICY, NOW, p.signed_by())
-    passed = Attempt(1, NOW + 1, p.keys.unique_key_id, "passed", 200)
+    passed = Attempt(1, NOW + 1, p.keys.unique_key_id, AttemptOutcome.PASSED, 200)
     return challenge_passed(out.subscriber, passed, POLICY).subscriber
 
 
@@ -70,7 +78,7 @@ def test_approval_policy_holds_the_subscriber_until_an_operator_approves() -> No
     with pytest.raises(Conflict, match="has not passed its on_subscribe challenge"):
         approve(out.subscriber, NOW, OPS, policy)
     passed = challenge_passed(
-        out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, "passed"), policy
+        out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, AttemptOutcome.PASSED), policy
     )
     assert passed.subscriber.status is Status.UNDER_SUBSCRIPTION
     approved = approve(passed.subscriber, NOW, OPS, policy)
@@ -183,7 +191,9 @@ def test_challenge_schedule_follows_the_policy_then_stops() -> None:
         assert key.next_attempt_at is not None
         at = key.next_attempt_at
         sub = claim_attempt(sub, kid, at, lease=30)
-        sub = record_attempt(sub, Attempt(number, at, kid, "timeout", error="timed out"), policy)
+        sub = record_attempt(
+            sub, Attempt(number, at, kid, AttemptOutcome.TIMEOUT, error="timed out"), policy
+        )
         due.append(at)
     assert due == [NOW, NOW + 10, NOW + 60]
     key = sub.key(kid)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.registry.peers import SubscriberPeer, serve
-from uei.registry.model import Status
+from uei.registry.model import AttemptOutcome, Status
 from uei.trust import encode_key, generate_key_set, sign_header
 from uei_testing.harness import Harness, running
 
@@ -215,10 +215,10 @@ async def test_failed_challenges_are_recorded_and_retried_per_policy(tmp_path: P
         assert sub is not None
         outcomes.append((sub.attempts[-1].outcome, sub.attempts[-1].http_status))
         assert outcomes == [
-            ("http_error", 503),
-            ("bad_response", 200),
-            ("wrong_answer", 200),
-            ("unreachable", None),
+            (AttemptOutcome.HTTP_ERROR, 503),
+            (AttemptOutcome.BAD_RESPONSE, 200),
+            (AttemptOutcome.WRONG_ANSWER, 200),
+            (AttemptOutcome.UNREACHABLE, None),
         ]
         assert sub.status is Status.UNDER_SUBSCRIPTION
         assert sub.keys[0].next_attempt_at is None  # the schedule is used up
@@ -263,7 +263,7 @@ async def test_a_slow_subscriber_times_out_without_holding_up_others(tmp_path: P
         fast_sub = await h.registry.store.load("fast.example")
         assert slow_sub is not None
         assert fast_sub is not None
-        assert slow_sub.attempts[-1].outcome == "timeout"
+        assert slow_sub.attempts[-1].outcome == AttemptOutcome.TIMEOUT
         assert fast_sub.status is Status.SUBSCRIBED
         assert encode_key(fast.keys.verify_key) == fast_sub.keys[0].signing_public_key
 
@@ -271,14 +271,14 @@ async def test_a_slow_subscriber_times_out_without_holding_up_others(tmp_path: P
 @pytest.mark.parametrize(
     ("style", "switches", "outcome"),
     [
-        ("decrypt", {"accept_decrypted": False}, "wrong_answer"),
-        ("sign", {"accept_signed": False}, "wrong_answer"),
-        ("decrypt", {"accept_signed": False}, "passed"),
-        ("sign", {"accept_decrypted": False}, "passed"),
+        ("decrypt", {"accept_decrypted": False}, AttemptOutcome.WRONG_ANSWER),
+        ("sign", {"accept_signed": False}, AttemptOutcome.WRONG_ANSWER),
+        ("decrypt", {"accept_signed": False}, AttemptOutcome.PASSED),
+        ("sign", {"accept_decrypted": False}, AttemptOutcome.PASSED),
     ],
 )
 async def test_policy_switches_each_answer_style(
-    tmp_path: Path, style: str, switches: dict[str, bool], outcome: str
+    tmp_path: Path, style: str, switches: dict[str, bool], outcome: AttemptOutcome
 ) -> None:
     async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, challenge=switches) as h:
         peer = SubscriberPeer(generate_key_set(), h.well_known, style=style)  # type: ignore[arg-type]

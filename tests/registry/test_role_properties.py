@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from uei.errors import UeiError
 from uei.registry.changelog import Actor, ActorKind
-from uei.registry.model import Attempt, ParticipantType, Role, RoleGrant, Subscriber
+from uei.registry.model import Attempt, AttemptOutcome, ParticipantType, Role, RoleGrant, Subscriber
 from uei.registry.operations import allow, approve, challenge_passed, subscribe
 from uei.registry.policy import Onboarding, RegistryPolicy
 from uei_testing.factories import NOW, Participant
@@ -60,7 +60,7 @@ def test_every_granted_role_passed_the_gate(policy: RegistryPolicy, script: list
                     )
                 out = subscribe(sub, req, policy, NOW, p.signed_by())
                 if fresh:  # the first key passes its challenge
-                    attempt = Attempt(1, NOW, p.keys.unique_key_id, "passed")
+                    attempt = Attempt(1, NOW, p.keys.unique_key_id, AttemptOutcome.PASSED)
                     out = challenge_passed(out.subscriber, attempt, policy)
             elif step[0] == "allow":
                 out = allow(sub, p.subscriber_id, [step[1]], NOW, OPS)

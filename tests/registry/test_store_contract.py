@@ -10,7 +10,7 @@ import pytest
 from tests.registry.conftest import StoreOpener
 from uei.registry.changelog import Actor, Draft, LogEntry, chain, verify_chain
 from uei.registry.model import Status, Subscriber
-from uei.registry.stores import RegistryStore, SaveConflict
+from uei.registry.stores import ConflictReason, RegistryStore, SaveConflict
 
 pytestmark = pytest.mark.anyio
 
@@ -53,7 +53,7 @@ async def test_stale_version_is_refused_and_writes_nothing(store: RegistryStore)
     stale = msgspec.structs.replace(first, subscriber_url="https://evil.example")
     with pytest.raises(SaveConflict) as caught:
         await store.save(stale, await _entries(store, "a.example"), ["k9"])
-    assert caught.value.reason == "version"
+    assert caught.value.reason is ConflictReason.VERSION
     loaded = await store.load("a.example")
     assert loaded is not None
     assert (loaded.version, loaded.subscriber_url) == (2, "https://a.example/beckn")
@@ -66,7 +66,7 @@ async def test_log_that_moved_on_is_refused_and_writes_nothing(store: RegistrySt
     await store.save(_sub("b.example"), await _entries(store, "b.example"), [])
     with pytest.raises(SaveConflict) as caught:
         await store.save(_sub("a.example"), early, [])
-    assert caught.value.reason == "log"
+    assert caught.value.reason is ConflictReason.LOG
     assert await store.load("a.example") is None
 
 
@@ -74,7 +74,7 @@ async def test_a_key_id_belongs_to_one_subscriber(store: RegistryStore) -> None:
     await store.save(_sub("a.example"), await _entries(store, "a.example"), ["shared"])
     with pytest.raises(SaveConflict) as caught:
         await store.save(_sub("b.example"), await _entries(store, "b.example"), ["free", "shared"])
-    assert caught.value.reason == "key:shared"
+    assert (caught.value.reason, caught.value.key_id) == (ConflictReason.KEY, "shared")
     assert await store.load("b.example") is None
     assert await store.key_owner("free") is None
     a = await store.load("a.example")

@@ -5,7 +5,16 @@ from __future__ import annotations
 import msgspec
 
 from uei.registry.known import KnownValues
-from uei.registry.model import Attempt, Key, KeyState, ParticipantType, Role, Status, Subscriber
+from uei.registry.model import (
+    Attempt,
+    AttemptOutcome,
+    Key,
+    KeyState,
+    ParticipantType,
+    Role,
+    Status,
+    Subscriber,
+)
 from uei.registry.operations import challenge_passed, subscribe
 from uei.registry.pagecache import ENTRY_OVERHEAD
 from uei.registry.policy import RegistryPolicy
@@ -21,7 +30,7 @@ def _view_with_one_key(valid_for: float) -> tuple[RegistryView, Participant]:
     req = p.request(valid_from=NOW, valid_until=NOW + valid_for)
     out = subscribe(None, req, POLICY, NOW, p.signed_by())
     passed = challenge_passed(
-        out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, "passed"), POLICY
+        out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, AttemptOutcome.PASSED), POLICY
     )
     view = RegistryView()
     view.put(passed.subscriber)
@@ -69,7 +78,7 @@ def test_cached_pages_follow_changes() -> None:
 def _passed(p: Participant, **overrides: object) -> Subscriber:
     out = subscribe(None, p.request(**overrides), POLICY, NOW, p.signed_by())
     return challenge_passed(
-        out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, "passed"), POLICY
+        out.subscriber, Attempt(1, NOW, p.keys.unique_key_id, AttemptOutcome.PASSED), POLICY
     ).subscriber
 
 

@@ -24,7 +24,7 @@ from tests.registry.peers import HostilePeer, serve_hostile
 from uei.errors import InvalidRequest
 from uei.registry.challenger import Challenger
 from uei.registry.identity import RegistryIdentity
-from uei.registry.model import Attempt, Key, KeyState, Status, Subscriber
+from uei.registry.model import Attempt, AttemptOutcome, Key, KeyState, Status, Subscriber
 from uei.registry.policy import ChallengePolicy, Networks
 from uei.registry.urls import MAX_URL_LENGTH, check_url, is_public
 from uei.trust import (
@@ -110,7 +110,7 @@ async def test_a_trickling_answer_cannot_hold_an_attempt_past_its_deadline(
             assert await h.registry.run_due_challenges() == 1
             await _ended(peer)
         attempt = await _last_attempt(h)
-        assert (attempt.outcome, attempt.error) == ("timeout", "no answer within 1 s")
+        assert (attempt.outcome, attempt.error) == (AttemptOutcome.TIMEOUT, "no answer within 1 s")
         assert peer.connections == 1
         assert peer.closed_early
         assert peer.sent < peer.body_bytes
@@ -130,7 +130,7 @@ async def test_a_huge_answer_is_read_no_further_than_8_kib(tmp_path: Path, chunk
             assert await h.registry.run_due_challenges() == 1
             await _ended(peer)
         attempt = await _last_attempt(h)
-        assert (attempt.outcome, attempt.http_status) == ("bad_response", 200)
+        assert (attempt.outcome, attempt.http_status) == (AttemptOutcome.BAD_RESPONSE, 200)
         assert attempt.error == "the answer is larger than 8 KiB"
         assert peer.closed_early
         assert peer.sent < 8 * 1024 * 1024
@@ -210,22 +210,26 @@ async def test_a_public_subscriber_url_is_accepted_and_normalised_under_deny(
 @pytest.mark.parametrize(
     ("at_connect", "outcome", "error"),
     [
-        (["127.0.0.1"], "refused", "the subscriber_url resolves to an address that is not public"),
+        (
+            ["127.0.0.1"],
+            AttemptOutcome.REFUSED,
+            "the subscriber_url resolves to an address that is not public",
+        ),
         (
             ["127.0.0.1", PUBLIC],
-            "refused",
+            AttemptOutcome.REFUSED,
             "the subscriber_url resolves to an address that is not public",
         ),
         (
             ["::ffff:127.0.0.1"],
-            "refused",
+            AttemptOutcome.REFUSED,
             "the subscriber_url resolves to an address that is not public",
         ),
-        ([], "unreachable", "the subscriber_url does not resolve"),
+        ([], AttemptOutcome.UNREACHABLE, "the subscriber_url does not resolve"),
     ],
 )
 async def test_dns_rebinding_between_subscribe_and_challenge_gains_nothing(
-    tmp_path: Path, at_connect: list[str], outcome: str, error: str
+    tmp_path: Path, at_connect: list[str], outcome: AttemptOutcome, error: str
 ) -> None:
     """Attack: a name that resolves to a public address when the registry checks it at
     subscribe, and to loopback when the registry connects (DNS rebinding). Before, there was
@@ -287,7 +291,7 @@ async def test_under_deny_the_challenge_goes_to_the_vetted_address_with_the_real
             RegistryIdentity("registry.uei", registry_keys), client, resolve=dns
         )
         attempt = await challenger.attempt(sub, key, 1, policy)
-    assert (attempt.outcome, attempt.error) == ("passed", None)
+    assert (attempt.outcome, attempt.error) == (AttemptOutcome.PASSED, None)
     (request,) = requests
     assert str(request.url) == f"https://{PUBLIC}:8443/beckn/on_subscribe"
     assert request.headers["host"] == "cpo.example:8443"
@@ -317,7 +321,7 @@ async def test_a_subscriber_url_that_can_never_be_called_is_a_failed_attempt(
         await h.registry.store.save(broken, [], [])
         assert await h.registry.run_due_challenges() == 1
         attempt = await _last_attempt(h)
-        assert (attempt.outcome, attempt.http_status) == ("unreachable", None)
+        assert (attempt.outcome, attempt.http_status) == (AttemptOutcome.UNREACHABLE, None)
         assert attempt.error == "subscriber_url is not a valid URL"
 
 
@@ -334,7 +338,7 @@ async def test_a_closed_port_tells_nothing_but_unreachable(tmp_path: Path) -> No
             assert (await _subscribe(h, f"http://127.0.0.1:{port}/beckn")).status_code == 200
             assert await h.registry.run_due_challenges() == 1
             attempt = await _last_attempt(h)
-    assert (attempt.outcome, attempt.http_status) == ("unreachable", None)
+    assert (attempt.outcome, attempt.http_status) == (AttemptOutcome.UNREACHABLE, None)
     assert attempt.error == "could not connect to the subscriber_url"
 
 

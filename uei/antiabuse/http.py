@@ -31,8 +31,8 @@ from uei.antiabuse.bodies import (
     paise,
     tokens_of,
 )
+from uei.antiabuse.defaulters import Defaulters
 from uei.antiabuse.ledger import Action, Case, standing
-from uei.antiabuse.service import Defaulters
 from uei.antiabuse.times import timestamp
 from uei.beckn import ack_body
 from uei.errors import InvalidRequest

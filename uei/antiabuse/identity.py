@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,9 +18,11 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 __all__ = [
     "FAMILIES",
+    "Family",
     "IdentifierError",
     "Kind",
     "Token",
+    "family_named",
     "normalise",
     "token",
     "user_token",
@@ -37,18 +40,39 @@ class Kind(StrEnum):
     DEVICE = "device"
 
 
-FAMILIES: dict[Kind, str] = {
-    Kind.PHONE: "phone",
-    Kind.UPI_VPA: "upi_vpa",
-    Kind.VIN: "vehicle",
-    Kind.CHASSIS: "vehicle",
-    Kind.BATTERY_ID: "battery",
-    Kind.RFID: "credential",
-    Kind.OCPP_ID_TAG: "credential",
-    Kind.DEVICE: "device",
+class Family(StrEnum):
+    """What a token can match: kinds of one family are one thing (a VIN and a chassis number
+    are one vehicle; an RFID card and an OCPP idTag are one credential)."""
+
+    PHONE = "phone"
+    UPI_VPA = "upi_vpa"
+    VEHICLE = "vehicle"
+    BATTERY = "battery"
+    CREDENTIAL = "credential"
+    DEVICE = "device"
+
+
+FAMILIES: dict[Kind, Family] = {
+    Kind.PHONE: Family.PHONE,
+    Kind.UPI_VPA: Family.UPI_VPA,
+    Kind.VIN: Family.VEHICLE,
+    Kind.CHASSIS: Family.VEHICLE,
+    Kind.BATTERY_ID: Family.BATTERY,
+    Kind.RFID: Family.CREDENTIAL,
+    Kind.OCPP_ID_TAG: Family.CREDENTIAL,
+    Kind.DEVICE: Family.DEVICE,
 }
-"""What each kind can match: a VIN and a chassis number are one vehicle; an RFID card and an
-OCPP idTag are one credential (``normalise`` returns the same families)."""
+"""What each kind can match (``normalise`` returns the same families)."""
+
+_BY_NAME: dict[str, Family] = {f.value: f for f in Family}
+
+
+def family_named(name: str) -> Family:
+    """The family a token's ``family:`` prefix names; ``ValueError`` for any other."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"{name!r} is not a family") from None
 
 
 class IdentifierError(ValueError):
@@ -65,7 +89,7 @@ class Token:
     """A keyed token. ``family`` is what it can match: a chassis number that is a valid VIN
     and a VIN are one vehicle; an RFID card and an OCPP idTag are one credential."""
 
-    family: str
+    family: Family
     value: str
 
     def __str__(self) -> str:
@@ -101,40 +125,61 @@ def _squeezed(raw: str) -> str:
     return _SEPARATORS.sub("", raw).upper()
 
 
-def normalise(kind: Kind, raw: str, scope: str | None = None) -> tuple[str, str]:
+def _upi_vpa(kind: Kind, raw: str, scope: str | None) -> str:
+    vpa = raw.strip().lower()
+    if not _VPA.fullmatch(vpa):
+        raise IdentifierError(kind.value, "not a UPI VPA of the form handle@psp")
+    return vpa
+
+
+def _vehicle(kind: Kind, raw: str, scope: str | None) -> str:
+    value = _squeezed(raw)
+    if _VIN.fullmatch(value):
+        return value
+    if kind is Kind.VIN:
+        raise IdentifierError(kind.value, "a VIN is 17 letters and digits, without I, O or Q")
+    if not _CHASSIS.fullmatch(value):
+        raise IdentifierError(kind.value, "a chassis number is 5..25 letters and digits")
+    return value
+
+
+def _credential(kind: Kind, raw: str, scope: str | None) -> str:
+    value = _squeezed(raw)
+    if not _CREDENTIAL.fullmatch(value):
+        raise IdentifierError(kind.value, "must be 4..64 letters and digits")
+    return value
+
+
+def _device(kind: Kind, raw: str, scope: str | None) -> str:
+    if not scope:
+        raise IdentifierError(kind.value, "device ids are scoped to the reporting app")
+    value = raw.strip().lower()
+    if not _DEVICE.fullmatch(value):
+        raise IdentifierError(kind.value, "must be 6..128 letters, digits or - _ : .")
+    return f"{scope}|{value}"
+
+
+_Normaliser = Callable[[Kind, str, str | None], str]
+
+_NORMALISERS: dict[Kind, _Normaliser] = {
+    Kind.PHONE: lambda kind, raw, scope: _phone(raw),
+    Kind.UPI_VPA: _upi_vpa,
+    Kind.VIN: _vehicle,
+    Kind.CHASSIS: _vehicle,
+    Kind.BATTERY_ID: _credential,
+    Kind.RFID: _credential,
+    Kind.OCPP_ID_TAG: _credential,
+    Kind.DEVICE: _device,
+}
+"""Each kind's normaliser; with ``FAMILIES`` the one table to extend for a new kind."""
+
+
+def normalise(kind: Kind, raw: str, scope: str | None = None) -> tuple[Family, str]:
     """(family, normalised value) or ``IdentifierError``. ``scope`` is the reporting
     participant, required for device ids (they are per app)."""
     if not raw or len(raw) > _MAX_RAW:
         raise IdentifierError(kind.value, f"must be 1..{_MAX_RAW} characters")
-    if kind is Kind.PHONE:
-        return "phone", _phone(raw)
-    if kind is Kind.UPI_VPA:
-        vpa = raw.strip().lower()
-        if not _VPA.fullmatch(vpa):
-            raise IdentifierError(kind.value, "not a UPI VPA of the form handle@psp")
-        return "upi_vpa", vpa
-    if kind in (Kind.VIN, Kind.CHASSIS):
-        value = _squeezed(raw)
-        if _VIN.fullmatch(value):
-            return "vehicle", value
-        if kind is Kind.VIN:
-            raise IdentifierError(kind.value, "a VIN is 17 letters and digits, without I, O or Q")
-        if not _CHASSIS.fullmatch(value):
-            raise IdentifierError(kind.value, "a chassis number is 5..25 letters and digits")
-        return "vehicle", value
-    if kind in (Kind.RFID, Kind.OCPP_ID_TAG, Kind.BATTERY_ID):
-        value = _squeezed(raw)
-        if not _CREDENTIAL.fullmatch(value):
-            raise IdentifierError(kind.value, "must be 4..64 letters and digits")
-        return ("battery" if kind is Kind.BATTERY_ID else "credential"), value
-    if kind is Kind.DEVICE:
-        if not scope:
-            raise IdentifierError(kind.value, "device ids are scoped to the reporting app")
-        value = raw.strip().lower()
-        if not _DEVICE.fullmatch(value):
-            raise IdentifierError(kind.value, "must be 6..128 letters, digits or - _ : .")
-        return "device", f"{scope}|{value}"
-    raise IdentifierError(str(kind), "unknown kind")  # pragma: no cover - exhaustive enum
+    return FAMILIES[kind], _NORMALISERS[kind](kind, raw, scope)
 
 
 def token(secret: bytes, kind: Kind, raw: str, scope: str | None = None) -> Token:

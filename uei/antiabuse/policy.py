@@ -10,6 +10,8 @@ from typing import Annotated
 
 import msgspec
 
+from uei.antiabuse.identity import Family
+
 __all__ = [
     "MAX_CASE_EXPIRY_DAYS",
     "MAX_OF_ONE_KIND",
@@ -85,9 +87,19 @@ class Strengths(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     battery: _Unit = 0.9
     device: _Unit = 0.6
 
-    def of(self, family: str) -> float:
-        value: float = getattr(self, family)
-        return value
+    def by_family(self) -> dict[Family, float]:
+        """The strengths as a table (a family's name looks its strength up too)."""
+        return {
+            Family.PHONE: self.phone,
+            Family.UPI_VPA: self.upi_vpa,
+            Family.VEHICLE: self.vehicle,
+            Family.CREDENTIAL: self.credential,
+            Family.BATTERY: self.battery,
+            Family.DEVICE: self.device,
+        }
+
+    def of(self, family: Family) -> float:
+        return self.by_family()[family]
 
 
 class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -172,7 +184,7 @@ class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
     that would have been given under ``shadow_verdict``."""
 
     def __post_init__(self) -> None:
-        known = set(Strengths.__struct_fields__)
+        known = {f.value for f in Family}
         for family in self.person_families:
             if family not in known:
                 raise ValueError(f"person_families: {family!r} is not one of {sorted(known)}")

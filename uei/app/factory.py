@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
+from uei.antiabuse.defaulters import Defaulters
 from uei.antiabuse.http import ROUTER as ABUSE_ROUTER
 from uei.antiabuse.http import AbuseApi
 from uei.antiabuse.outage import Outage
@@ -23,7 +24,6 @@ from uei.antiabuse.scraping.quotas import Quotas
 from uei.antiabuse.scraping.relays import RelayMeter
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
-from uei.antiabuse.service import Defaulters
 from uei.antiabuse.stores import ScrapingStore, open_abuse_store
 from uei.app.auth import (
     DegradingReplayGuard,

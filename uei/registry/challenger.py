@@ -29,7 +29,7 @@ import msgspec
 
 from uei.errors import InvalidRequest
 from uei.registry.identity import RegistryIdentity
-from uei.registry.model import Attempt, Key, Subscriber
+from uei.registry.model import Attempt, AttemptOutcome, Key, Subscriber
 from uei.registry.policy import ChallengePolicy, Networks
 from uei.registry.urls import Resolve, check_url, is_public, public_addresses, system_resolve
 from uei.trust import (
@@ -60,7 +60,7 @@ class _Answer(msgspec.Struct):
 class _Failed(Exception):
     """An attempt ended early: its outcome, HTTP status and fixed error sentence."""
 
-    def __init__(self, outcome: str, error: str, status: int | None = None) -> None:
+    def __init__(self, outcome: AttemptOutcome, error: str, status: int | None = None) -> None:
         super().__init__(error)
         self.outcome, self.error, self.status = outcome, error, status
 
@@ -91,17 +91,17 @@ class Challenger:
 
     def _judge(
         self, answer: str, otp: str, challenge: str, key: Key, policy: ChallengePolicy
-    ) -> str:
+    ) -> AttemptOutcome:
         if policy.accept_decrypted and hmac.compare_digest(answer.encode(), otp.encode()):
-            return "passed"
+            return AttemptOutcome.PASSED
         if policy.accept_signed:
             try:
                 verify_signed_answer(answer, challenge, load_verify_key(key.signing_public_key))
             except ChallengeError:
                 pass
             else:
-                return "passed"
-        return "wrong_answer"
+                return AttemptOutcome.PASSED
+        return AttemptOutcome.WRONG_ANSWER
 
     async def attempt(
         self, sub: Subscriber, key: Key, number: int, policy: ChallengePolicy
@@ -115,22 +115,26 @@ class Challenger:
         except _Failed as failed:
             outcome, status, error = failed.outcome, failed.status, failed.error
         except (TimeoutError, httpx.TimeoutException):
-            outcome, status = "timeout", None
+            outcome, status = AttemptOutcome.TIMEOUT, None
             error = f"no answer within {policy.timeout_seconds:g} s"
         except Exception:
             log.exception("challenge %s|%s failed", sub.subscriber_id, key.unique_key_id)
-            outcome, status, error = "unreachable", None, "the challenge could not be sent"
+            outcome, status, error = (
+                AttemptOutcome.UNREACHABLE,
+                None,
+                "the challenge could not be sent",
+            )
         return Attempt(number, started, key.unique_key_id, outcome, status, error)
 
     async def _exchange(
         self, sub: Subscriber, key: Key, policy: ChallengePolicy, started: float
-    ) -> tuple[str, int | None, str | None]:
+    ) -> tuple[AttemptOutcome, int | None, str | None]:
         try:
             url = httpx.URL(f"{check_url(sub.subscriber_url)}/on_subscribe")
         except InvalidRequest as exc:
-            raise _Failed("unreachable", exc.message) from None
+            raise _Failed(AttemptOutcome.UNREACHABLE, exc.message) from None
         except httpx.InvalidURL:
-            raise _Failed("unreachable", "subscriber_url is not a valid URL") from None
+            raise _Failed(AttemptOutcome.UNREACHABLE, "subscriber_url is not a valid URL") from None
         routes = await self._routes(url, policy)
         otp = new_otp()
         challenge = encrypt_challenge(
@@ -164,9 +168,11 @@ class Challenger:
         try:
             answer = msgspec.json.decode(content, type=_Answer).answer
         except (msgspec.DecodeError, RecursionError):  # nested too deeply is not JSON to us
-            raise _Failed("bad_response", 'expected {"answer": "..."} in JSON', 200) from None
+            raise _Failed(
+                AttemptOutcome.BAD_RESPONSE, 'expected {"answer": "..."} in JSON', 200
+            ) from None
         outcome = self._judge(answer, otp, challenge, key, policy)
-        if outcome == "passed":
+        if outcome is AttemptOutcome.PASSED:
             return outcome, 200, None
         return (
             outcome,
@@ -183,9 +189,14 @@ class Challenger:
         try:
             addresses = await public_addresses(str(url), Networks.ALLOW, self.resolve)
         except InvalidRequest:
-            raise _Failed("unreachable", "the subscriber_url does not resolve") from None
+            raise _Failed(
+                AttemptOutcome.UNREACHABLE, "the subscriber_url does not resolve"
+            ) from None
         if not all(is_public(address) for address in addresses):
-            raise _Failed("refused", "the subscriber_url resolves to an address that is not public")
+            raise _Failed(
+                AttemptOutcome.REFUSED,
+                "the subscriber_url resolves to an address that is not public",
+            )
         host = {"Host": url.netloc.decode("ascii")}
         sni = {"sni_hostname": url.host} if url.scheme == "https" else {}
         return [_Route(url.copy_with(host=address), host, sni) for address in addresses]
@@ -210,8 +221,8 @@ class Challenger:
             except httpx.TimeoutException:
                 raise
             except httpx.HTTPError:
-                raise _Failed("unreachable", _CONNECTION_FAILED) from None
-        raise _Failed("unreachable", _CONNECT_FAILED)
+                raise _Failed(AttemptOutcome.UNREACHABLE, _CONNECTION_FAILED) from None
+        raise _Failed(AttemptOutcome.UNREACHABLE, _CONNECT_FAILED)
 
 
 async def _read(response: httpx.Response) -> bytes:
@@ -219,15 +230,17 @@ async def _read(response: httpx.Response) -> bytes:
     leaving the stream unread closes the connection."""
     if response.status_code != 200:
         status = response.status_code
-        raise _Failed("http_error", f"the subscriber_url answered {status}", status)
+        raise _Failed(AttemptOutcome.HTTP_ERROR, f"the subscriber_url answered {status}", status)
     if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
-        raise _Failed("bad_response", "the answer is compressed; the registry asks for none", 200)
+        raise _Failed(
+            AttemptOutcome.BAD_RESPONSE, "the answer is compressed; the registry asks for none", 200
+        )
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise _Failed("bad_response", "the answer is larger than 8 KiB", 200)
+        raise _Failed(AttemptOutcome.BAD_RESPONSE, "the answer is larger than 8 KiB", 200)
     content = bytearray()
     async for chunk in response.aiter_raw():
         content += chunk
         if len(content) > MAX_ANSWER_BYTES:
-            raise _Failed("bad_response", "the answer is larger than 8 KiB", 200)
+            raise _Failed(AttemptOutcome.BAD_RESPONSE, "the answer is larger than 8 KiB", 200)
     return bytes(content)

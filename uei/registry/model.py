@@ -8,6 +8,7 @@ import msgspec
 
 __all__ = [
     "Attempt",
+    "AttemptOutcome",
     "Key",
     "KeyState",
     "ParticipantType",
@@ -66,15 +67,27 @@ class RoleGrant(msgspec.Struct, frozen=True):
         return f"{self.type.value}:{self.domain or '*'}"
 
 
+class AttemptOutcome(StrEnum):
+    """What came of one on_subscribe call (stored and shown as these strings)."""
+
+    PASSED = "passed"
+    WRONG_ANSWER = "wrong_answer"
+    BAD_RESPONSE = "bad_response"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+    """The URL leads to an address the policy does not allow."""
+    IN_PROGRESS = "in_progress"
+
+
 class Attempt(msgspec.Struct, frozen=True):
     """One on_subscribe call and what came of it."""
 
     number: int
     at: float
     unique_key_id: str
-    outcome: str
-    """passed, wrong_answer, bad_response, http_error, timeout, unreachable, refused (the
-    URL leads to an address the policy does not allow), in_progress"""
+    outcome: AttemptOutcome
     http_status: int | None = None
     error: str | None = None
 

@@ -14,13 +14,12 @@ from collections.abc import Callable
 import msgspec
 from nacl.signing import VerifyKey
 
-from uei.errors import Conflict, NotFound
-from uei.errors import UeiError as RegistryError
+from uei.errors import Conflict, NotFound, UeiError
 from uei.registry.challenger import Challenger
 from uei.registry.changelog import Actor, LogEntry, chain
 from uei.registry.follower import Follower
 from uei.registry.lifecycle import Event
-from uei.registry.model import KeyState, RoleGrant, Subscriber
+from uei.registry.model import AttemptOutcome, KeyState, RoleGrant, Subscriber
 from uei.registry.operations import (
     NOTHING_RESERVED,
     Outcome,
@@ -38,7 +37,7 @@ from uei.registry.operations import (
     subscribe,
 )
 from uei.registry.policy import RegistryPolicy
-from uei.registry.stores import RegistryStore, SaveConflict
+from uei.registry.stores import ConflictReason, RegistryStore, SaveConflict
 from uei.registry.urls import check_subscriber_url
 from uei.registry.view import RegistryView
 
@@ -102,10 +101,10 @@ class Registry:
             try:
                 saved = await self.store.save(outcome.subscriber, entries, outcome.claim_key_ids)
             except SaveConflict as conflict:
-                if conflict.reason.startswith("key:"):
-                    kid = conflict.reason.removeprefix("key:")
+                if conflict.reason is ConflictReason.KEY:
                     raise Conflict(
-                        f"unique_key_id {kid} belongs to another subscriber", "unique_key_id"
+                        f"unique_key_id {conflict.key_id} belongs to another subscriber",
+                        "unique_key_id",
                     ) from None
                 continue
             self.view.put(saved)
@@ -232,7 +231,7 @@ class Registry:
         async with slots:
             try:
                 return await self._attempt(subscriber_id, unique_key_id)
-            except RegistryError as exc:  # changed meanwhile: revoked, suspended, proven
+            except UeiError as exc:  # changed meanwhile: revoked, suspended, proven
                 log.info("challenge %s|%s not recorded: %s", subscriber_id, unique_key_id, exc)
             except Exception as exc:  # a store outage: the attempt is due again later
                 log.warning(
@@ -255,7 +254,7 @@ class Registry:
                     claim_attempt(self._require(sub, subscriber_id), unique_key_id, now, lease)
                 ),
             )
-        except RegistryError:
+        except UeiError:
             return False  # not due any more, or another replica took it
         key = claimed.key(unique_key_id)
         if key is None or key.state is not KeyState.PENDING:
@@ -268,7 +267,7 @@ class Registry:
             attempt.number,
             attempt.outcome,
         )
-        if attempt.outcome == "passed":
+        if attempt.outcome is AttemptOutcome.PASSED:
             await self._commit(
                 subscriber_id,
                 lambda sub: challenge_passed(self._require(sub, subscriber_id), attempt, policy),

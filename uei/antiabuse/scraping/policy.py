@@ -217,8 +217,13 @@ class Actions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
         ]
 
     def band(self, action: ScrapingAction) -> ActionBand:
-        found: ActionBand = getattr(self, action.value)
-        return found
+        bands: dict[ScrapingAction, ActionBand] = {
+            ScrapingAction.FLAG: self.flag,
+            ScrapingAction.COARSEN: self.coarsen,
+            ScrapingAction.THROTTLE: self.throttle,
+            ScrapingAction.BLOCK: self.block,
+        }
+        return bands[action]
 
 
 class ScrapingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

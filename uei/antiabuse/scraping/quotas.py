@@ -19,7 +19,7 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.quota import QuotaAnswer, gcra
+from uei.antiabuse.gcra import QuotaAnswer, gcra
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import (
     FailureMode,
@@ -37,7 +37,7 @@ log = logging.getLogger("uei.quotas")
 __all__ = [
     "CheckResult",
     "LocalQuotas",
-    "Path",
+    "QuotaDecisionPath",
     "Quotas",
     "VerdictCache",
     "retry_key",
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-class Path(StrEnum):
+class QuotaDecisionPath(StrEnum):
     """How a decision was reached."""
 
     STORE = "store"
@@ -67,7 +67,7 @@ class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
     reset_seconds: float
     retry_after: float
     cost: int
-    path: Path
+    path: QuotaDecisionPath
     duplicate: bool
     verdict: ScrapingAction | None
     """The strongest scraping action applied to this BAP, if any."""
@@ -102,13 +102,13 @@ class LocalQuotas:
 
     def fallback(
         self, key: str, rule: QuotaRule, replicas: int, cost: int
-    ) -> tuple[Path, QuotaAnswer]:
+    ) -> tuple[QuotaDecisionPath, QuotaAnswer]:
         """The store did not answer: the rule's ``on_store_error`` decides, and says so."""
         mode = rule.on_store_error
         if mode is FailureMode.LOCAL:
-            return Path.LOCAL, self.take(key, rule, replicas, cost)
+            return QuotaDecisionPath.LOCAL, self.take(key, rule, replicas, cost)
         allowed = mode is FailureMode.ALLOW
-        path = Path.ALLOW_ON_ERROR if allowed else Path.DENY_ON_ERROR
+        path = QuotaDecisionPath.ALLOW_ON_ERROR if allowed else QuotaDecisionPath.DENY_ON_ERROR
         return path, QuotaAnswer(allowed, 0, 0.0 if allowed else 1.0, rule.window_seconds)
 
 
@@ -220,7 +220,7 @@ class Quotas:
         resolved = policy.rule_for(bap, action)
         rule = _applied(resolved.rule, verdict)
         cost = policy.search_cost.of(search.radius_km if search is not None else None)
-        path, duplicate = Path.STORE, False
+        path, duplicate = QuotaDecisionPath.STORE, False
         try:
             async with asyncio.timeout(timeout):
                 checked = await self.store.check(
@@ -248,7 +248,7 @@ class Quotas:
             reasons.append(
                 f"quota {resolved.name}: {rule.limit} per {rule.window_seconds:g} s"
                 + (f" (this search costs {cost})" if cost > 1 else "")
-                + ("" if path is Path.STORE else f"; decided {path.value}")
+                + ("" if path is QuotaDecisionPath.STORE else f"; decided {path.value}")
             )
         if verdict is not None and (actions or shadowed):
             reasons.append(_explain(verdict))

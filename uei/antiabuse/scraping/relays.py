@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from uei.antiabuse.scraping.quotas import Path, Quotas, store_timeout
+from uei.antiabuse.scraping.quotas import QuotaDecisionPath, Quotas, store_timeout
 from uei.antiabuse.stores import StoreUnavailable
 
 log = logging.getLogger("uei.quotas")
@@ -34,7 +34,7 @@ class Metered(msgspec.Struct, frozen=True, kw_only=True):
     reset_seconds: float
     retry_after: float
     cost: int
-    path: Path
+    path: QuotaDecisionPath
     over: bool
     """The rule refused (allowed anyway if it is in shadow)."""
 
@@ -44,7 +44,7 @@ class Metered(msgspec.Struct, frozen=True, kw_only=True):
             f"relay quota {self.rule}: {self.limit} per {self.window_seconds:g} s for this "
             "caller's own calls"
             + (f" (this call costs {self.cost})" if self.cost > 1 else "")
-            + ("" if self.path is Path.STORE else f"; decided {self.path.value}")
+            + ("" if self.path is QuotaDecisionPath.STORE else f"; decided {self.path.value}")
         )
 
 
@@ -61,7 +61,7 @@ class RelayMeter:
         resolved = policy.relays.rule_for(relay, gateway=gateway)
         rule = resolved.rule
         cost = max(1, min(cost, rule.limit))  # a batch larger than the burst costs the burst
-        path = Path.STORE
+        path = QuotaDecisionPath.STORE
         try:
             async with asyncio.timeout(store_timeout(q.store, policy)):
                 answer = await q.store.meter(

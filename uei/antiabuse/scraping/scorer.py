@@ -12,10 +12,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from uei.antiabuse.scraping.anomaly import Scored, score_windows
 from uei.antiabuse.scraping.events import Event, Funnel, Search, split
 from uei.antiabuse.scraping.features import FEATURES, features, network_context
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
-from uei.antiabuse.scraping.scoring import Scored, score_windows
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
 from uei.antiabuse.stores import ScrapingStore
 

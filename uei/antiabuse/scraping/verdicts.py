@@ -1,6 +1,6 @@
 """What a scoring pass concludes about a BAP, as stored and as shown to operators and the BAP.
 
-Types only: the scorer (``scoring.py``) makes them, stores keep them, the check reads the
+Types only: the scoring pass (``scorer.py``) makes them, stores keep them, the check reads the
 latest one.
 """
 

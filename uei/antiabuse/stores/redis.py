@@ -16,8 +16,8 @@ import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from uei.antiabuse.gcra import QuotaAnswer
 from uei.antiabuse.ledger import AuditEntry, Case
-from uei.antiabuse.quota import QuotaAnswer
 from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
 from uei.antiabuse.stores.redis_scraping import RedisScrapingStore, script, text
 from uei.storage.connect import LuaScript, ready, redis_client

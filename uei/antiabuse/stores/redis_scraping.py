@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from uei.antiabuse.quota import QuotaAnswer
+from uei.antiabuse.gcra import QuotaAnswer
 from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict

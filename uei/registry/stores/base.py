@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 import msgspec
@@ -18,6 +19,7 @@ from uei.registry.changelog import LogEntry
 from uei.registry.model import Subscriber
 
 __all__ = [
+    "ConflictReason",
     "Durability",
     "RegistryStore",
     "SaveConflict",
@@ -27,12 +29,24 @@ __all__ = [
 ]
 
 
-class SaveConflict(Exception):
-    """Nothing was written; ``reason`` is ``version``, ``log`` or ``key:<unique_key_id>``."""
+class ConflictReason(StrEnum):
+    """Why a ``save`` wrote nothing."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    VERSION = "version"
+    """The subscriber changed since it was read."""
+    LOG = "log"
+    """The change log grew since its head was read."""
+    KEY = "key"
+    """A key id belongs to another subscriber (``SaveConflict.key_id``)."""
+
+
+class SaveConflict(Exception):
+    """Nothing was written, for ``reason``; ``key_id`` names the taken key id for ``KEY``."""
+
+    def __init__(self, reason: ConflictReason, key_id: str | None = None) -> None:
+        super().__init__(f"{reason}:{key_id}" if key_id is not None else str(reason))
         self.reason = reason
+        self.key_id = key_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from redis.exceptions import ResponseError
 from uei.registry.changelog import LogEntry
 from uei.registry.model import Subscriber
 from uei.registry.stores.base import (
+    ConflictReason,
     Durability,
     SaveConflict,
     decode_entry,
@@ -38,6 +39,12 @@ _SAVE = resources.files("uei.registry.stores").joinpath("lua/save_subscriber.lua
 
 def _sub_key(subscriber_id: str) -> str:
     return f"{_TAG}:sub:{subscriber_id}"
+
+
+def _conflict(answer: str) -> SaveConflict:
+    """The save script's ``conflict:version``, ``conflict:log`` or ``conflict:key:<kid>``."""
+    reason, _, key_id = answer.removeprefix("conflict:").partition(":")
+    return SaveConflict(ConflictReason(reason), key_id if reason == ConflictReason.KEY else None)
 
 
 async def _appendonly(server: str, reply: Awaitable[Any]) -> Durability:
@@ -115,7 +122,7 @@ class RedisRegistryStore:
         )
         answer = result.decode() if isinstance(result, bytes) else str(result)
         if answer != "ok":
-            raise SaveConflict(answer.removeprefix("conflict:"))
+            raise _conflict(answer)
         return stored
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:

@@ -18,6 +18,7 @@ import msgspec
 from uei.registry.changelog import LogEntry
 from uei.registry.model import Subscriber
 from uei.registry.stores.base import (
+    ConflictReason,
     Durability,
     SaveConflict,
     decode_entry,
@@ -123,17 +124,17 @@ class SqliteRegistryStore:
                     "SELECT version FROM subscribers WHERE subscriber_id = ?", (sid,)
                 ).fetchone()
                 if (row[0] if row else 0) != subscriber.version:
-                    raise SaveConflict("version")
+                    raise SaveConflict(ConflictReason.VERSION)
                 if entries:
                     last = db.execute("SELECT MAX(seq) FROM log").fetchone()[0] or 0
                     if last != entries[0].seq - 1:
-                        raise SaveConflict("log")
+                        raise SaveConflict(ConflictReason.LOG)
                 for kid in claim_key_ids:
                     owner = db.execute(
                         "SELECT subscriber_id FROM key_owners WHERE unique_key_id = ?", (kid,)
                     ).fetchone()
                     if owner is not None and owner[0] != sid:
-                        raise SaveConflict(f"key:{kid}")
+                        raise SaveConflict(ConflictReason.KEY, kid)
                     db.execute("INSERT OR IGNORE INTO key_owners VALUES (?, ?)", (kid, sid))
                 db.execute(
                     "INSERT INTO subscribers VALUES (?, ?, ?) ON CONFLICT(subscriber_id) "

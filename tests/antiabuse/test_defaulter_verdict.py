@@ -1,4 +1,5 @@
-"""Verdicts from hand-built evidence (uei/antiabuse/verdict.py): DESIGN 6.2's linking rules."""
+"""Verdicts from hand-built evidence (uei/antiabuse/defaulter_verdict.py): DESIGN 6.2's linking
+rules."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from uei.antiabuse.defaulter_verdict import (
+    Decision,
+    Evidence,
+    Reason,
+    SettleWith,
+    band,
+    decide,
+    reach,
+)
+from uei.antiabuse.identity import Family
 from uei.antiabuse.ledger import DAY, Case, CaseStatus
 from uei.antiabuse.policy import DefaultersPolicy, Verdict
-from uei.antiabuse.verdict import Decision, Evidence, Reason, SettleWith, band, decide, reach
 
 NOW = 2_000 * DAY
 POLICY = DefaultersPolicy()
@@ -106,7 +116,7 @@ def test_a_direct_match_under_the_default_strengths(family: str, expected: Verdi
     token = f"{family}:aa"
     got = decide([token], evidence([a_case("c1", token)]), POLICY, NOW)
     assert got.verdict is expected
-    assert got.score == round(POLICY.strength.of(family), 3)
+    assert got.score == round(POLICY.strength.of(Family(family)), 3)
     assert not got.phone_only
 
 

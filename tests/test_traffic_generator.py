@@ -14,7 +14,8 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from bench.traffic import (
+from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
+from uei_testing.traffic import (
     DEFAULT_START,
     FUNNEL_TYPES,
     LABELS,
@@ -26,7 +27,6 @@ from bench.traffic import (
     to_events,
     truth_from_json,
 )
-from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 
 HOUR = 3600.0
 MORNING = DEFAULT_START + 8 * HOUR

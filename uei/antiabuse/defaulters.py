@@ -19,12 +19,19 @@ from enum import StrEnum
 
 import msgspec
 
+from uei.antiabuse.defaulter_verdict import (
+    Decision,
+    Evidence,
+    decide,
+    passable,
+    usable,
+    without_evidence,
+)
 from uei.antiabuse.ledger import DAY, Action, AuditEntry, Case, act
 from uei.antiabuse.outage import Outage
 from uei.antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.stores import AbuseStore, CaseConflict, StoreUnavailable
 from uei.antiabuse.times import checked
-from uei.antiabuse.verdict import Decision, Evidence, decide, passable, usable, without_evidence
 from uei.errors import (
     Conflict,
     Forbidden,

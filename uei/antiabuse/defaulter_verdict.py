@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from uei.antiabuse.identity import Family, family_named
 from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, cap, standing
 from uei.antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 
@@ -43,11 +44,12 @@ __all__ = [
     "without_evidence",
 ]
 
-PHONE = "phone"
+PHONE = Family.PHONE
 
 
-def family_of(token: str) -> str:
-    return token.partition(":")[0]
+def family_of(token: str) -> Family:
+    """The family a token (``family:hex``) belongs to."""
+    return family_named(token.partition(":")[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,7 @@ def reach(
     query: Iterable[str], evidence: Evidence, policy: DefaultersPolicy, now: float
 ) -> dict[str, Reach]:
     """Every token evidence reaches from ``query`` within ``max_hops`` links."""
-    strength = policy.strength.of
+    strength = policy.strength.by_family().__getitem__
     best: dict[str, Reach] = {}
     for token in query:
         if usable(token, evidence.degrees, policy):

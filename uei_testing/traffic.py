@@ -1,6 +1,6 @@
 """Synthetic EV-charging availability-search traffic with ground truth, for the scraping verdicts.
 
-    python -m bench.traffic --seed 7 --hours 24 --scale 1.0 --out traffic.jsonl
+    python -m uei_testing.traffic --seed 7 --hours 24 --scale 1.0 --out traffic.jsonl
 
 BAPs (apps) search a Beckn EV-charging network for chargers: a centre, a radius, relayed by a
 gateway. Some of their users then select, init, confirm (and rarely cancel) an order at a CPO's
