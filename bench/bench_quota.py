@@ -52,7 +52,9 @@ from uei.antiabuse.stores.redis_scraping import script
 from uei.registry.identity import save_key_file
 from uei.registry.model import ParticipantType
 from uei.registry.stores import open_store
+from uei.storage.backend import RedisBackend
 from uei.storage.connect import redis_client
+from uei.storage.url import StoreKind
 from uei.trust import KeySet, generate_key_set, sign_header
 from uei_testing.factories import Participant, enrol
 from uei_testing.redis_servers import RedisServer, free_port
@@ -253,7 +255,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 async def measure(args: argparse.Namespace, redis_url: str, tmp: Path) -> list[Best]:
     client = redis_client(redis_url)
-    store = RedisAbuseStore(client)  # the one client under (a) and (b)
+    store = RedisAbuseStore(RedisBackend(StoreKind.REDIS, client), owns=True)  # under (a), (b)
     quotas = Quotas(store, lambda: POLICY, lambda: SCRAPING, time.time, store_clock=True)
     process: subprocess.Popen[bytes] | None = None
     http_clients: list[httpx.AsyncClient] = []

@@ -56,11 +56,10 @@ from uei.antiabuse.identity import Kind, token
 from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
 from uei.antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
 from uei.antiabuse.secret import create_secret_file, load_network_secret
-from uei.antiabuse.stores import AbuseStore
+from uei.antiabuse.stores import AbuseStore, open_abuse_store
 from uei.antiabuse.stores.base import encode
 from uei.antiabuse.stores.redis import (
     _REFS,
-    RedisAbuseStore,
     _adjacency_key,
     _case_key,
     _degree_key,
@@ -652,11 +651,7 @@ def run_store(
     _frozen_gc()
 
     async def measure() -> Measured:
-        store: AbuseStore = (
-            await SqliteAbuseStore.open(Path(url.removeprefix("sqlite:///")))
-            if url.startswith("sqlite:///")
-            else await RedisAbuseStore.open(url)
-        )
+        store: AbuseStore = await open_abuse_store(url)
         try:
             await verify(store, g, random.Random(seed))
             print(f"{name}: sample verified through the store API; measuring ...", file=sys.stderr)

@@ -1026,10 +1026,12 @@ async def quota_rates(url: str, seconds: float, tasks: int, baps: int) -> tuple[
     from bench.bench_quota import POLICY, SCRAPING, drive, in_process, raw_gcra
     from uei.antiabuse.scraping.quotas import Quotas
     from uei.antiabuse.stores.redis import RedisAbuseStore
+    from uei.storage.backend import RedisBackend
     from uei.storage.connect import redis_client
+    from uei.storage.url import StoreKind
 
     client = redis_client(url)
-    store = RedisAbuseStore(client)
+    store = RedisAbuseStore(RedisBackend(StoreKind.REDIS, client), owns=True)
     quotas = Quotas(store, lambda: POLICY, lambda: SCRAPING, time.time, store_clock=True)
     try:
         raw, ours = raw_gcra(client, baps), in_process(quotas)

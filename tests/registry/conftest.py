@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
-from uei.registry.stores import RegistryStore
-from uei.registry.stores.redis import RedisRegistryStore
-from uei.registry.stores.sqlite import SqliteRegistryStore
+from uei.registry.stores import RegistryStore, open_store
 
 __all__ = ["StoreOpener", "store", "store_opener"]
 
 StoreOpener = Callable[[], Awaitable[RegistryStore]]
 
 
-async def _open(url: str) -> RegistryStore:
-    if url.startswith("sqlite:///"):
-        return await SqliteRegistryStore.open(Path(url.removeprefix("sqlite:///")))
-    return await RedisRegistryStore.open(url)
-
-
 @pytest.fixture
 async def store_opener(store_url: str) -> AsyncIterator[StoreOpener]:
-    """Opens further stores on the same backend (another replica, or after a restart)."""
+    """Opens further stores on the same backend (another replica, or after a restart), each on
+    a backend of its own."""
     opened: list[RegistryStore] = []
 
     async def open_another() -> RegistryStore:
-        opened.append(await _open(store_url))
+        opened.append(await open_store(store_url))
         return opened[-1]
 
     yield open_another

@@ -24,7 +24,7 @@ from uei.antiabuse.scraping.quotas import Quotas
 from uei.antiabuse.scraping.relays import RelayMeter
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
-from uei.antiabuse.stores import ScrapingStore, open_abuse_store
+from uei.antiabuse.stores import ScrapingStore, abuse_store
 from uei.app.auth import (
     DegradingReplayGuard,
     authenticate_bpp,
@@ -57,8 +57,9 @@ from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
 from uei.registry.operations import Reserved
 from uei.registry.persistence import judge_persistence
 from uei.registry.service import Registry
-from uei.registry.stores import open_store
+from uei.registry.stores import registry_store
 from uei.registry.urls import Resolve, system_resolve
+from uei.storage.backend import open_backend
 from uei.storage.files import private_data_dir
 
 __all__ = ["create_app"]
@@ -154,8 +155,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         policies = holder.current  # what the start reads once (see policies.yaml's header)
-        store = await open_store(settings.store)
-        abuse_store = await open_abuse_store(settings.store)
+        backend = await open_backend(settings.store_url)  # the process's one client or connection
+        try:
+            store = await registry_store(backend)
+            abuse = await abuse_store(backend)
+        except BaseException:
+            await backend.close()
+            raise
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
             registry = Registry(
                 store,
@@ -168,12 +174,12 @@ def create_app(
             app.state.registry = registry
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
             app.state.abuse = AbuseApi(
-                Defaulters(abuse_store, lambda: holder.current.defaulters, clock),
+                Defaulters(abuse, lambda: holder.current.defaulters, clock),
                 secret,
                 authenticate_bpp,
             )
             quotas = Quotas(
-                abuse_store,
+                abuse,
                 lambda: holder.current.quotas,
                 lambda: holder.current.scraping,
                 clock,
@@ -182,7 +188,7 @@ def create_app(
             app.state.scraping = ScrapingApi(
                 quotas=quotas,
                 relays=RelayMeter(quotas),
-                store=abuse_store,
+                store=abuse,
                 secret=secret,
                 authenticate_relay=authenticate_relay,
                 authenticate_reader=authenticate_reader,
@@ -195,7 +201,7 @@ def create_app(
                 )
                 await registry.sync()
                 interval = settings.follow_interval
-                scorer = Scorer(abuse_store, lambda: holder.current.scraping, clock)
+                scorer = Scorer(abuse, lambda: holder.current.scraping, clock)
                 app.state.scorer = scorer
                 tasks = (
                     [
@@ -205,7 +211,7 @@ def create_app(
                         asyncio.create_task(
                             _every(interval, "starting challenges", registry.start_challenges)
                         ),
-                        asyncio.create_task(_score(scorer, abuse_store, clock)),
+                        asyncio.create_task(_score(scorer, abuse, clock)),
                         asyncio.create_task(_every(WATCH_SECONDS, "watching the policy", watch)),
                     ]
                     if background
@@ -221,8 +227,7 @@ def create_app(
                             await task
                     await registry.stop_challenges()
             finally:
-                await abuse_store.close()
-                await store.close()
+                await backend.close()  # once: the stores built on it never close it
 
     app = Litestar(
         route_handlers=ROUTES,

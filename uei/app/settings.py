@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uei.registry.identity import ConfigError
+from uei.storage.url import StoreUrl, parse_store_url
 
 __all__ = ["Settings"]
 
@@ -40,8 +41,16 @@ class Settings:
     """Seconds a request body may take to arrive in full after its headers; then a 408."""
 
     @property
+    def store_url(self) -> StoreUrl:
+        """``store`` parsed (the one parser, ``uei.storage.url``)."""
+        try:
+            return parse_store_url(self.store)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @property
     def embedded(self) -> bool:
-        return self.store.startswith("sqlite:")
+        return self.store_url.embedded
 
     @property
     def operators_file(self) -> Path:

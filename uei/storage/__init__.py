@@ -1,1 +1,2 @@
-"""What every domain's stores share: the Redis client and Lua loading, owner-only files."""
+"""What every domain's stores share: the one parse of ``UEI_STORE``, the process's one
+backend, the storage error, Lua loading, owner-only files."""

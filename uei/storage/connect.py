@@ -1,5 +1,5 @@
-"""Redis clients for every store in the service (the registry's too): one URL scheme, bounded
-timeouts, and a cluster client that knows the slot map before it is used."""
+"""Redis clients (bounded timeouts, a cluster client that knows the slot map before it is
+used) and Lua scripts with the NOSCRIPT fallback."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ __all__ = ["LuaScript", "ready", "redis_client"]
 log = logging.getLogger("uei.redis")
 
 
-def redis_client(url: str, timeout: float = 2.0) -> Redis | RedisCluster:
-    """``redis://host:port/db`` or ``redis+cluster://host:port``; not connected yet."""
+def redis_client(url: str, timeout: float = 2.0, *, cluster: bool = False) -> Redis | RedisCluster:
+    """A client for ``redis://host:port/db`` (with ``cluster``, the URL of one node of the
+    cluster; see ``url.StoreUrl.redis_url``); not connected yet. Only ``backend`` opens the
+    service's own client."""
     options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-    if url.startswith("redis+cluster://"):
-        return RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"), **options)
+    if cluster:
+        return RedisCluster.from_url(url, **options)
     return Redis.from_url(url, **options)
 
 

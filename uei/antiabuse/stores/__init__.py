@@ -8,7 +8,7 @@ from uei.antiabuse.stores.base import (
     Store,
     StoreUnavailable,
 )
-from uei.antiabuse.stores.factory import open_abuse_store
+from uei.antiabuse.stores.factory import abuse_store, open_abuse_store
 
 __all__ = [
     "AbuseStore",
@@ -17,5 +17,6 @@ __all__ = [
     "ScrapingStore",
     "Store",
     "StoreUnavailable",
+    "abuse_store",
     "open_abuse_store",
 ]

@@ -24,6 +24,7 @@ from uei.antiabuse.gcra import QuotaAnswer
 from uei.antiabuse.ledger import AuditEntry, Case
 from uei.antiabuse.scraping.events import Event, Search
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow
+from uei.storage.errors import StoreUnavailable  # raised by every store (uei.storage wraps)
 
 __all__ = [
     "AbuseStore",
@@ -41,10 +42,6 @@ __all__ = [
 
 class CaseConflict(Exception):
     """The case changed since it was read; nothing was written."""
-
-
-class StoreUnavailable(Exception):
-    """The store did not answer (down, unreachable, timed out); nothing can be assumed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,15 @@ import asyncio
 from collections.abc import Iterable, Sequence
 
 import msgspec
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 
 from uei.antiabuse.gcra import QuotaAnswer
 from uei.antiabuse.ledger import AuditEntry, Case
 from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
 from uei.antiabuse.stores.redis_scraping import RedisScrapingStore, script, text
-from uei.storage.connect import LuaScript, ready, redis_client
+from uei.storage.backend import RedisBackend
+from uei.storage.connect import LuaScript
+from uei.storage.errors import reachable
+from uei.storage.url import parse_store_url
 
 __all__ = ["RedisAbuseStore"]
 
@@ -46,29 +47,22 @@ def _degree_key(token: str) -> str:
 
 
 class RedisAbuseStore(RedisScrapingStore):
-    def __init__(self, client: Redis | RedisCluster) -> None:
-        super().__init__(client)
+    def __init__(self, backend: RedisBackend, *, owns: bool = False) -> None:
+        super().__init__(backend, owns=owns)
         self._create = LuaScript(self._client, script("create_case"))
         self._save = LuaScript(self._client, script("save_case"))
         self._link = LuaScript(self._client, script("link"))
         self._gcra = LuaScript(self._client, script("gcra"))
 
     @classmethod
-    async def open(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
-        """Connected, and on a cluster with the slot map known (see ``connect.ready``)."""
-        store = cls.from_url(url, timeout)
-        await ready(store._client)
-        return store
-
-    @classmethod
-    def from_url(cls, url: str, timeout: float = 2.0) -> RedisAbuseStore:
-        """Without connecting (see ``open``)."""
-        return cls(redis_client(url, timeout))
+    async def open(cls, url: str) -> RedisAbuseStore:
+        """On a backend of its own, closed with the store (tools and tests)."""
+        return cls(await RedisBackend.open(parse_store_url(url)), owns=True)
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
         ref = msgspec.json.encode([case.creditor, case.session_ref])
-        with self._reachable():
+        with reachable():
             found = text(
                 await self._create(
                     keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
@@ -82,14 +76,14 @@ class RedisAbuseStore(RedisScrapingStore):
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
-        with self._reachable():
+        with reachable():
             docs = await self._each("hget", [_case_key(i) for i in ids], "doc")
         cases = [decode_case(doc) for doc in docs if doc is not None]
         return {c.case_id: c for c in cases}
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
-        with self._reachable():
+        with reachable():
             answer = await self._save(
                 keys=[_case_key(case.case_id), _AUDIT],
                 args=[case.version, stored.version, encode(stored), encode(audit)],
@@ -100,7 +94,7 @@ class RedisAbuseStore(RedisScrapingStore):
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
-        with self._reachable():
+        with reachable():
             members = await self._each("smembers", [_index_key(t) for t in wanted])
         return {
             t: sorted(text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
@@ -109,7 +103,7 @@ class RedisAbuseStore(RedisScrapingStore):
     async def link(self, tokens: Sequence[str], seen_at: float) -> None:
         distinct = list(dict.fromkeys(tokens))
         seen = repr(float(seen_at))
-        with self._reachable():
+        with reachable():
             await asyncio.gather(
                 *(
                     self._link(
@@ -126,7 +120,7 @@ class RedisAbuseStore(RedisScrapingStore):
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
         found: dict[str, dict[str, float]] = {}
-        with self._reachable():
+        with reachable():
             rows = await self._each("hgetall", [_adjacency_key(t) for t in wanted])
         for token, raw in zip(wanted, rows, strict=True):
             links = {text(b): float(seen) for b, seen in raw.items()}
@@ -137,7 +131,7 @@ class RedisAbuseStore(RedisScrapingStore):
 
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
-        with self._reachable():
+        with reachable():
             rows = await self._each("hgetall", [_degree_key(t) for t in wanted])
         return {
             t: {text(f): int(n) for f, n in row.items()}
@@ -148,24 +142,26 @@ class RedisAbuseStore(RedisScrapingStore):
     async def take(
         self, key: str, now: float, interval: float, burst: int, cost: int = 1
     ) -> QuotaAnswer:
-        with self._reachable():
+        with reachable():
             allowed, remaining, retry_after, reset_after = await self._gcra(
                 keys=[f"uei:ab:q:{{{key}}}"], args=[repr(now), repr(interval), burst, cost]
             )
         return QuotaAnswer(bool(allowed), int(remaining), float(retry_after), float(reset_after))
 
     async def audit(self, entry: AuditEntry) -> None:
-        with self._reachable():
+        with reachable():
             await self._client.rpush(_AUDIT, encode(entry))
 
     async def audit_log(self, limit: int) -> list[AuditEntry]:
-        with self._reachable():
+        with reachable():
             rows = await self._client.lrange(_AUDIT, -limit, -1)
         return [decode_audit(row) for row in rows]
 
     async def ping(self) -> None:
-        with self._reachable():
+        with reachable():
             await self._client.ping()
 
     async def close(self) -> None:
-        await self._client.aclose()
+        """Closes the backend only if it was opened for this store (``open``)."""
+        if self._owns:
+            await self._backend.close()

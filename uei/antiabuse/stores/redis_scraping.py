@@ -9,22 +9,19 @@ and the feature rows spread over the cluster. Everything on the request path rai
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, cast
-
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
 
 from uei.antiabuse.gcra import QuotaAnswer
 from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict
-from uei.antiabuse.stores.base import Checked, StoreUnavailable, event_kind
+from uei.antiabuse.stores.base import Checked, event_kind
+from uei.storage.backend import RedisBackend
 from uei.storage.connect import LuaScript
+from uei.storage.errors import reachable
 
 __all__ = ["RedisScrapingStore", "script", "text"]
 
@@ -73,8 +70,10 @@ class RedisScrapingStore:
 
     remote = True
 
-    def __init__(self, client: Redis | RedisCluster) -> None:
-        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
+    def __init__(self, backend: RedisBackend, *, owns: bool = False) -> None:
+        self._backend = backend
+        self._owns = owns  # opened for this store alone (``open``): closed with it
+        self._client: Any = cast(Any, backend.client)  # redis-py types Script for Redis only
         self._check = LuaScript(self._client, script("check"))
         self._record = LuaScript(self._client, script("record"))
         self._meter = LuaScript(self._client, script("gcra"))
@@ -87,13 +86,6 @@ class RedisScrapingStore:
         for key in keys:
             getattr(pipe, command)(key, *args)
         return list(await pipe.execute())
-
-    @contextlib.contextmanager
-    def _reachable(self) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"redis: {exc}") from exc
 
     async def _mark_active(self, bap: str, buckets: Iterable[str], keep_seconds: float) -> None:
         pipe = self._client.pipeline(transaction=False)
@@ -119,7 +111,7 @@ class RedisScrapingStore:
     ) -> Checked:
         sc = _sc(bap)
         bucket = _bucket(bap, search.at if search is not None else 0.0)
-        with self._reachable():
+        with reachable():
             allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
                 keys=[
                     f"{sc}:q:{rule}",
@@ -145,7 +137,7 @@ class RedisScrapingStore:
     async def meter(
         self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
     ) -> QuotaAnswer:
-        with self._reachable():
+        with reachable():
             allowed, remaining, retry, reset = await self._meter(
                 keys=[f"uei:sc:m:{{{key}}}"],
                 args=["" if now is None else repr(now), repr(interval), burst, cost],
@@ -163,7 +155,7 @@ class RedisScrapingStore:
         for message_id, event in events:
             keys += [f"{sc}:e:{event_kind(event)}:{message_id}", _bucket(bap, event.at)]
             args.append(encode_event(event))
-        with self._reachable():
+        with reachable():
             recorded, *fresh = await self._record(keys=keys, args=args)
             if fresh:
                 await self._mark_active(bap, fresh, keep_seconds)
@@ -171,7 +163,7 @@ class RedisScrapingStore:
 
     async def active(self, start: float, end: float) -> list[str]:
         hours = [_active_key(h) for h in _hours(start, end)]
-        with self._reachable():
+        with reachable():
             found = await self._each("smembers", hours)
         baps = {text(b) for members in found for b in members}
         # An hour overlapping the window may hold only events outside it: such a BAP reads
@@ -180,7 +172,7 @@ class RedisScrapingStore:
 
     async def events(self, bap: str, start: float, end: float) -> list[Event]:
         keys = [f"{_sc(bap)}:ev:{h}" for h in _hours(start, end)]
-        with self._reachable():
+        with reachable():
             pipe = self._client.pipeline(transaction=False)
             for key in keys:
                 pipe.lrange(key, 0, -1)
@@ -210,21 +202,21 @@ class RedisScrapingStore:
         if rows:
             pipe.zadd(_ROWS, {encode_verdict(r): r.window_end for r in rows})
         pipe.zremrangebyscore(_ROWS, "-inf", f"({rows_before!r}")
-        with self._reachable():
+        with reachable():
             await pipe.execute()
 
     async def verdict(self, bap: str) -> BapVerdict | None:
-        with self._reachable():
+        with reachable():
             raw = await self._client.get(f"{_sc(bap)}:v")
         return decode_verdict(raw) if raw is not None else None
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
-        with self._reachable():
+        with reachable():
             rows = await self._client.lrange(f"{_sc(bap)}:h", 0, limit - 1)
         return [decode_verdict(r) for r in rows]
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
-        with self._reachable():
+        with reachable():
             rows = await self._client.zrevrangebyscore(
                 _ROWS, "+inf", repr(since), start=0, num=limit
             )
@@ -232,7 +224,7 @@ class RedisScrapingStore:
 
     async def lease(self, name: str, owner: str, seconds: float, now: float) -> bool:
         key = f"uei:sc:lease:{name}"
-        with self._reachable():
+        with reachable():
             if await self._client.set(key, owner, nx=True, px=int(seconds * 1000)):
                 return True
             held = await self._client.get(key)

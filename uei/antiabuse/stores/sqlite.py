@@ -1,15 +1,14 @@
 """The embedded default: the anti-abuse tables in the service's SQLite file (WAL, synced).
 
-Calls run on one worker thread with their own connection, so the event loop never waits on
-the disk. Multi-row changes are single transactions.
+Calls run on the process's SQLite backend (``uei.storage.backend``: the one connection and
+worker thread, shared with the registry's tables), so the event loop never waits on the disk.
+Multi-row changes are single transactions.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from itertools import permutations
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +19,7 @@ from uei.antiabuse.gcra import QuotaAnswer, gcra
 from uei.antiabuse.ledger import AuditEntry, Case
 from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
 from uei.antiabuse.stores.sqlite_scraping import SCRAPING_SCHEMA, SqliteScrapingStore
-from uei.storage.files import private_file
+from uei.storage.backend import SqliteBackend
 
 __all__ = ["SqliteAbuseStore"]
 
@@ -42,28 +41,21 @@ CREATE TABLE IF NOT EXISTS abuse_audit (seq INTEGER PRIMARY KEY, entry BLOB NOT 
 """
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    private_file(path)  # before SQLite makes it with the umask's mode (-wal, -shm follow it)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    for companion in ("-wal", "-shm"):  # left by an earlier run, perhaps with another mode
-        private_file(path.with_name(path.name + companion), create=False)
-    db.execute("PRAGMA busy_timeout=5000")
-    db.executescript(_SCHEMA + SCRAPING_SCHEMA)
-    return db
-
-
 def _family(token: str) -> str:
     return token.partition(":")[0]
 
 
 class SqliteAbuseStore(SqliteScrapingStore):
     @classmethod
+    async def on(cls, backend: SqliteBackend, *, owns: bool = False) -> SqliteAbuseStore:
+        """The tables made if missing."""
+        await backend.run(lambda db: db.executescript(_SCHEMA + SCRAPING_SCHEMA))
+        return cls(backend, owns=owns)
+
+    @classmethod
     async def open(cls, path: Path) -> SqliteAbuseStore:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-abuse-sqlite")
-        db = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
-        return cls(db, executor)
+        """On a backend of its own, closed with the store (tools and tests)."""
+        return await cls.on(await SqliteBackend.open(path), owns=True)
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
@@ -86,16 +78,16 @@ class SqliteAbuseStore(SqliteScrapingStore):
             db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(audit),))
             return stored
 
-        return await self._run(self._transaction(write, durable=True))
+        return await self._write(write, durable=True)
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
 
-        def read() -> dict[str, Case]:
+        def read(db: sqlite3.Connection) -> dict[str, Case]:
             found: dict[str, Case] = {}
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                rows = self._db.execute(
+                rows = db.execute(
                     f"SELECT doc FROM abuse_cases WHERE case_id IN ({','.join('?' * len(chunk))})",  # noqa: S608 (placeholders only)
                     chunk,
                 )
@@ -119,15 +111,15 @@ class SqliteAbuseStore(SqliteScrapingStore):
             db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(audit),))
             return stored
 
-        return await self._run(self._transaction(write, durable=True))
+        return await self._write(write, durable=True)
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
 
-        def read() -> dict[str, list[str]]:
+        def read(db: sqlite3.Connection) -> dict[str, list[str]]:
             found: dict[str, list[str]] = {}
             for token in wanted:
-                rows = self._db.execute(
+                rows = db.execute(
                     "SELECT case_id FROM abuse_case_tokens WHERE token = ?", (token,)
                 ).fetchall()
                 if rows:
@@ -156,15 +148,15 @@ class SqliteAbuseStore(SqliteScrapingStore):
                         (seen_at, a, b, seen_at),
                     )
 
-        await self._run(self._transaction(write))
+        await self._write(write)
 
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
 
-        def read() -> dict[str, dict[str, float]]:
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, float]]:
             found: dict[str, dict[str, float]] = {}
             for token in wanted:
-                rows = self._db.execute(
+                rows = db.execute(
                     "SELECT b, seen FROM abuse_links WHERE a = ? ORDER BY seen DESC LIMIT ?",
                     (token, limit),
                 ).fetchall()
@@ -176,10 +168,10 @@ class SqliteAbuseStore(SqliteScrapingStore):
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
 
-        def read() -> dict[str, dict[str, int]]:
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
             found: dict[str, dict[str, int]] = {}
             for token in wanted:
-                rows = self._db.execute(
+                rows = db.execute(
                     "SELECT family, n FROM abuse_degrees WHERE token = ?", (token,)
                 ).fetchall()
                 if rows:
@@ -200,17 +192,17 @@ class SqliteAbuseStore(SqliteScrapingStore):
             )
             return answer
 
-        return await self._run(self._transaction(write))
+        return await self._write(write)
 
     async def audit(self, entry: AuditEntry) -> None:
         def write(db: sqlite3.Connection) -> None:
             db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(entry),))
 
-        await self._run(self._transaction(write))
+        await self._write(write)
 
     async def audit_log(self, limit: int) -> list[AuditEntry]:
-        def read() -> list[AuditEntry]:
-            rows = self._db.execute(
+        def read(db: sqlite3.Connection) -> list[AuditEntry]:
+            rows = db.execute(
                 "SELECT entry FROM abuse_audit ORDER BY seq DESC LIMIT ?", (limit,)
             ).fetchall()
             return [decode_audit(entry) for (entry,) in reversed(rows)]
@@ -218,8 +210,9 @@ class SqliteAbuseStore(SqliteScrapingStore):
         return await self._run(read)
 
     async def ping(self) -> None:
-        await self._run(lambda: self._db.execute("SELECT 1").fetchone())
+        await self._run(lambda db: db.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
-        await self._run(self._db.close)
-        self._executor.shutdown(wait=True)
+        """Closes the backend only if it was opened for this store (``open``)."""
+        if self._owns:
+            await self._backend.close()

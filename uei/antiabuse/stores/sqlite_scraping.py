@@ -1,18 +1,16 @@
 """Scraping protection's data in the service's SQLite file.
 
 One process owns the file, so the store's clock is this process's clock. A check (take,
-dedupe, record) is one transaction. Calls run on the file's one worker thread, not over a
+dedupe, record) is one transaction. Calls run on the backend's one worker thread, not over a
 network: callers wait for them to finish (``remote = False``). Quotas, events and verdicts
 ride on WAL's ``NORMAL`` sync: a power cut may lose the last of them, never corrupt the file.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import msgspec
@@ -21,7 +19,9 @@ from uei.antiabuse.gcra import QuotaAnswer, gcra
 from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict
-from uei.antiabuse.stores.base import Checked, StoreUnavailable, event_kind
+from uei.antiabuse.stores.base import Checked, event_kind
+from uei.storage.backend import SqliteBackend
+from uei.storage.errors import reachable
 
 __all__ = ["SCRAPING_SCHEMA", "SqliteScrapingStore"]
 
@@ -58,35 +58,20 @@ class SqliteScrapingStore:
 
     remote = False
 
-    def __init__(self, db: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self._db = db
-        self._executor = executor
+    def __init__(self, backend: SqliteBackend, *, owns: bool = False) -> None:
+        self._backend = backend
+        self._owns = owns  # opened for this store alone (``open``): closed with it
 
-    async def _run(self, fn: Callable[[], T]) -> T:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
-        except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk I/O...
-            raise StoreUnavailable(f"sqlite: {exc}") from exc
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with reachable():
+            return await self._backend.run(fn)
 
-    def _transaction(
-        self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False
-    ) -> Callable[[], T]:
-        """``durable``: synced to disk before the answer (ledger changes). Links, quotas,
-        events and the query audit ride on WAL's ``NORMAL`` sync: a power cut may lose the
-        last of them, never corrupt the file."""
-
-        def run() -> T:
-            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(self._db)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            return result
-
-        return run
+    async def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
+        """One transaction. ``durable``: synced to disk before the answer (ledger changes).
+        Links, quotas, events and the query audit ride on WAL's ``NORMAL`` sync: a power cut
+        may lose the last of them, never corrupt the file."""
+        with reachable():
+            return await self._backend.transaction(fn, durable=durable)
 
     @staticmethod
     def _insert_event(db: sqlite3.Connection, bap: str, message_id: str, event: Event) -> bool:
@@ -140,7 +125,7 @@ class SqliteScrapingStore:
                 self._insert_event(db, bap, message_id, search)
             return Checked(answer, False, at)
 
-        return await self._run(self._transaction(write))
+        return await self._write(write)
 
     async def meter(
         self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
@@ -157,7 +142,7 @@ class SqliteScrapingStore:
                 )
             return answer
 
-        return await self._run(self._transaction(write))
+        return await self._write(write)
 
     async def record(
         self, bap: str, events: Sequence[tuple[str, Event]], keep_seconds: float
@@ -165,11 +150,11 @@ class SqliteScrapingStore:
         def write(db: sqlite3.Connection) -> int:
             return sum(self._insert_event(db, bap, m, e) for m, e in events)
 
-        return await self._run(self._transaction(write))
+        return await self._write(write)
 
     async def active(self, start: float, end: float) -> list[str]:
-        def read() -> list[str]:
-            rows = self._db.execute(
+        def read(db: sqlite3.Connection) -> list[str]:
+            rows = db.execute(
                 "SELECT DISTINCT bap FROM scraping_events WHERE at >= ? AND at < ? ORDER BY bap",
                 (start, end),
             ).fetchall()
@@ -178,8 +163,8 @@ class SqliteScrapingStore:
         return await self._run(read)
 
     async def events(self, bap: str, start: float, end: float) -> list[Event]:
-        def read() -> list[Event]:
-            rows = self._db.execute(
+        def read(db: sqlite3.Connection) -> list[Event]:
+            rows = db.execute(
                 "SELECT doc FROM scraping_events WHERE bap = ? AND at >= ? AND at < ? ORDER BY at",
                 (bap, start, end),
             ).fetchall()
@@ -192,7 +177,7 @@ class SqliteScrapingStore:
             db.execute("DELETE FROM scraping_events WHERE at < ?", (before,))
             db.execute("DELETE FROM scraping_answers WHERE at < ?", (before,))
 
-        await self._run(self._transaction(write))
+        await self._write(write)
 
     async def save_pass(
         self,
@@ -218,15 +203,15 @@ class SqliteScrapingStore:
             )
             db.execute("DELETE FROM scraping_rows WHERE window_end < ?", (rows_before,))
 
-        await self._run(self._transaction(write))
+        await self._write(write)
 
     async def verdict(self, bap: str) -> BapVerdict | None:
         found = await self.verdict_history(bap, 1)
         return found[0] if found else None
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
-        def read() -> list[BapVerdict]:
-            rows = self._db.execute(
+        def read(db: sqlite3.Connection) -> list[BapVerdict]:
+            rows = db.execute(
                 "SELECT doc FROM scraping_verdicts WHERE bap = ? ORDER BY seq DESC LIMIT ?",
                 (bap, limit),
             ).fetchall()
@@ -235,8 +220,8 @@ class SqliteScrapingStore:
         return await self._run(read)
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
-        def read() -> list[FeatureRow]:
-            rows = self._db.execute(
+        def read(db: sqlite3.Connection) -> list[FeatureRow]:
+            rows = db.execute(
                 "SELECT doc FROM scraping_rows WHERE window_end >= ?"
                 " ORDER BY window_end DESC, bap LIMIT ?",
                 (since, limit),
@@ -258,4 +243,4 @@ class SqliteScrapingStore:
             )
             return True
 
-        return await self._run(self._transaction(write))
+        return await self._write(write)

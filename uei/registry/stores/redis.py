@@ -12,7 +12,6 @@ from importlib import resources
 from typing import Any, cast
 
 import msgspec
-from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
@@ -26,7 +25,9 @@ from uei.registry.stores.base import (
     decode_subscriber,
     encode,
 )
-from uei.storage.connect import LuaScript, ready, redis_client
+from uei.storage.backend import RedisBackend
+from uei.storage.connect import LuaScript
+from uei.storage.url import parse_store_url
 
 __all__ = ["RedisRegistryStore"]
 
@@ -59,21 +60,17 @@ async def _appendonly(server: str, reply: Awaitable[Any]) -> Durability:
 
 
 class RedisRegistryStore:
-    def __init__(self, client: Redis | RedisCluster) -> None:
-        self._client: Any = cast(Any, client)  # redis-py types Script for Redis only
+    def __init__(self, backend: RedisBackend, *, owns: bool = False) -> None:
+        self._backend = backend
+        self._owns = owns  # opened for this store alone (``open``): closed with it
+        self._client: Any = cast(Any, backend.client)  # redis-py types Script for Redis only
         self._save = LuaScript(self._client, _SAVE)
 
     @classmethod
-    async def open(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
-        """Connected, and on a cluster with the slot map known (see ``connect.ready``)."""
-        store = cls.from_url(url, timeout)
-        await ready(store._client)
-        return store
-
-    @classmethod
-    def from_url(cls, url: str, timeout: float = 2.0) -> RedisRegistryStore:
-        """Without connecting (see ``open``)."""
-        return cls(redis_client(url, timeout))
+    async def open(cls, url: str) -> RedisRegistryStore:
+        """On a backend of its own, closed with the store (tools and tests)."""
+        backend = await RedisBackend.open(parse_store_url(url))
+        return cls(backend, owns=True)
 
     async def load(self, subscriber_id: str) -> Subscriber | None:
         doc = await self._client.hget(_sub_key(subscriber_id), "doc")
@@ -147,4 +144,6 @@ class RedisRegistryStore:
         await self._client.ping()
 
     async def close(self) -> None:
-        await self._client.aclose()
+        """Closes the backend only if it was opened for this store (``open``)."""
+        if self._owns:
+            await self._backend.close()
