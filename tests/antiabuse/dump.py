@@ -7,22 +7,25 @@ from typing import Any
 
 import redis
 
+from uei.storage.url import StoreKind, parse_store_url
+
 __all__ = ["stored_text"]
 
 
 def stored_text(store_url: str) -> str:
     """Everything the store holds, as text."""
-    if store_url.startswith("sqlite:///"):
-        db = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    url = parse_store_url(store_url)
+    if url.path is not None:
+        db = sqlite3.connect(url.path)
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         rows = [repr(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
         db.close()
         return "\n".join(rows)
-    port = int(store_url.rsplit(":", 1)[1].split("/")[0])
+    assert url.redis_url is not None
     client: Any = (
-        redis.RedisCluster(host="127.0.0.1", port=port)
-        if store_url.startswith("redis+cluster")
-        else redis.Redis(port=port)
+        redis.RedisCluster.from_url(url.redis_url)
+        if url.kind is StoreKind.CLUSTER
+        else redis.Redis.from_url(url.redis_url)
     )
     out = []
     for key in client.scan_iter(count=1000):
