@@ -3,10 +3,10 @@
 with the resolver for that caller, refuses a replay where the route says ``once``, and leaves
 the verified caller on ``request.state.caller`` for the handler.
 
-The resolvers stay where the knowledge is: operators, subscribers and the subscriber named in
-the path in ``uei/registry/http/auth.py``; CPOs (the grant), relays and readers in
-``uei/app/auth.py``. The guard runs before the handler's parameters are decoded, so an unsigned
-or wrongly signed request learns nothing about its body or parameters.
+The resolvers stay where the knowledge is: operators, subscribers, the subscriber named in
+the path and the registrant in ``uei/registry/http/auth.py``; CPOs (the grant), relays and
+readers in ``uei/app/auth.py``. The guard runs before the handler's parameters are decoded, so
+an unsigned or wrongly signed request learns nothing about its body or parameters.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from uei.access import CALLER, ONCE, PENDING_KEYS, Caller
 from uei.app.auth import authenticate_bpp, authenticate_reader, authenticate_relay
 from uei.registry.http.auth import (
     authenticate_operator,
+    authenticate_registrant,
     authenticate_self,
     authenticate_subscriber,
 )
@@ -47,6 +48,10 @@ async def _subscriber_self(
     return await authenticate_self(request, subscriber_id, once=once, pending_ok=pending_ok)
 
 
+async def _registrant(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_registrant(request, once=once)
+
+
 async def _cpo(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
     return await authenticate_bpp(request, once=once)
 
@@ -63,12 +68,13 @@ _RESOLVERS: dict[Caller, Resolve] = {
     Caller.OPERATOR: _operator,
     Caller.SUBSCRIBER: _subscriber,
     Caller.SUBSCRIBER_SELF: _subscriber_self,
+    Caller.REGISTRANT: _registrant,
     Caller.CPO: _cpo,
     Caller.RELAY: _relay,
     Caller.READER: _reader,
 }
-"""Who each declared caller is, resolved; ``PUBLIC`` needs no one, and ``REGISTRANT`` (whose
-key a newcomer sends in the body) is still verified in its handler."""
+"""Who each declared caller is, resolved; ``PUBLIC`` needs no one. ``REGISTRANT`` reads the
+raw body (a newcomer's key is in it) and ``SUBSCRIBER_SELF`` the path's ``subscriber_id``."""
 
 
 def _litestars_own(handler: BaseRouteHandler) -> bool:

@@ -5,19 +5,24 @@ guard (``uei/app/guard.py``) picks the one a route declares."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import msgspec
 from litestar import Request
 from nacl.signing import VerifyKey
 
+from uei.errors import Forbidden, InvalidRequest
 from uei.registry.changelog import Actor
+from uei.registry.http.bodies import SubscribeBody
 from uei.registry.identity import operator_key
 from uei.registry.model import KeyState, Status
-from uei.registry.operations import SignedBy
+from uei.registry.operations import SignedBy, SubscribeRequest, subscribe_signing_key
 from uei.registry.policy import RegistryPolicy
 from uei.registry.service import Registry
 from uei.trust import (
     GATEWAY_HEADER,
+    KeyFormatError,
     KeyResolver,
     MalformedHeader,
     SignatureError,
@@ -29,9 +34,11 @@ from uei.trust import (
 )
 
 __all__ = [
+    "Registrant",
     "SelfOrOperator",
     "authenticate",
     "authenticate_operator",
+    "authenticate_registrant",
     "authenticate_self",
     "authenticate_subscriber",
     "registry_of",
@@ -40,6 +47,9 @@ __all__ = [
 SelfOrOperator = tuple[Actor, SignedBy | None]
 """Who signed a subscriber's own route: an operator (no ``SignedBy``), or the subscriber with
 the key it signed with (re-checked in the commit of any change it asks for)."""
+
+Registrant = tuple[SubscribeRequest, SignedBy]
+"""What a signed ``/subscribe`` asks, and the key that signed it."""
 
 _NOT_REVOKED = frozenset(s for s in Status if s is not Status.REVOKED)
 
@@ -129,3 +139,46 @@ async def authenticate_self(
         return Actor.operator(params.subscriber_id), None
     signed_by = SignedBy(params.subscriber_id, params.unique_key_id, encode_key(used[-1]))
     return signed_by.actor, signed_by
+
+
+_AT = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+def _subscribe_body(raw: bytes) -> SubscribeBody:
+    """The body as the handler's own parameter decodes it (an empty one asks nothing new)."""
+    if not raw.strip():
+        return SubscribeBody()
+    try:  # as Litestar does: JSON first (too deep a nesting is app/errors.py's 400), then the type
+        decoded = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    try:
+        body = msgspec.convert(decoded, SubscribeBody | None, strict=False)
+    except msgspec.ValidationError as exc:
+        at = _AT.search(str(exc))
+        raise InvalidRequest(str(exc), (at.group(1) or None) if at else None) from None
+    return body or SubscribeBody()
+
+
+async def authenticate_registrant(request: Request[Any, Any, Any], *, once: bool) -> Registrant:
+    """The signer of its own registration: a newcomer with the signing key in its own body
+    (proof of possession), an existing subscriber with a valid key of its own."""
+    registry = registry_of(request)
+    resolved: list[Registrant] = []
+
+    async def resolve(sid: str, kid: str) -> VerifyKey:
+        req = _subscribe_body(await request.body()).resolve(sid)
+        registry.reserved.check(req)  # a 403 naming the field, before any key is looked at
+        existing = await registry.store.load(sid)
+        try:
+            public = subscribe_signing_key(existing, req, kid, registry.clock())
+        except Forbidden as exc:
+            raise UnknownKey(exc.message) from None
+        resolved.append((req, SignedBy(sid, kid, public)))
+        try:
+            return load_verify_key(public, "signing_public_key")
+        except KeyFormatError as exc:
+            raise InvalidRequest(str(exc), "signing_public_key") from None
+
+    await authenticate(request, resolve, once=once)
+    return resolved[0]

@@ -7,20 +7,12 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
-from nacl.signing import VerifyKey
 
 from uei.access import CALLER, ONCE, PENDING_KEYS, Caller
-from uei.errors import Forbidden, InvalidRequest
-from uei.registry.http.auth import SelfOrOperator, authenticate, registry_of
+from uei.registry.http.auth import Registrant, SelfOrOperator, registry_of
 from uei.registry.http.bodies import SubscribeBody
 from uei.registry.model import Attempt, Status
-from uei.registry.operations import SignedBy, SubscribeRequest, subscribe_signing_key
 from uei.registry.records import iso
-from uei.trust import (
-    KeyFormatError,
-    UnknownKey,
-    load_verify_key,
-)
 
 __all__ = ["challenges", "revoke_own_key", "subscribe"]
 
@@ -46,26 +38,10 @@ async def subscribe(
     possession), an existing one with a valid key of its own. Adds a key (it is challenged
     before it is valid), changes the URL, adds a role. An empty body re-sends the challenge
     for pending keys. Answers the subscriber's status, e.g. ``UNDER_SUBSCRIPTION``."""
-    registry = registry_of(request)
-    resolved: list[tuple[SubscribeRequest, SignedBy]] = []
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        req = (data or SubscribeBody()).resolve(sid)
-        registry.reserved.check(req)  # a 403 naming the field, before any key is looked at
-        existing = await registry.store.load(sid)
-        try:
-            public = subscribe_signing_key(existing, req, kid, registry.clock())
-        except Forbidden as exc:
-            raise UnknownKey(exc.message) from None
-        resolved.append((req, SignedBy(sid, kid, public)))
-        try:
-            return load_verify_key(public, "signing_public_key")
-        except KeyFormatError as exc:
-            raise InvalidRequest(str(exc), "signing_public_key") from None
-
-    await authenticate(request, resolve, once=True)
-    req, signed_by = resolved[0]
-    saved = await registry.subscribe(req, signed_by)
+    # ``data`` documents the body in the schema; the guard resolved the same bytes
+    registrant: Registrant = request.state.caller
+    req, signed_by = registrant
+    saved = await registry_of(request).subscribe(req, signed_by)
     return SubscribeAnswer(status=saved.status.value)
 
 
