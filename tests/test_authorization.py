@@ -25,10 +25,13 @@ from typing import Any, Literal
 
 import httpx
 import pytest
+from litestar import get
 from litestar.routes import HTTPRoute
 
 from tests.antiabuse.beckn import forwarded, search_body
 from uei.access import CALLER, ONCE
+from uei.access import Caller as Declared
+from uei.app.guard import undeclared
 from uei.beckn import ErrorCode
 from uei.registry.model import ParticipantType
 from uei.trust import KeySet, body_digest, generate_key_set, sign_header
@@ -576,6 +579,20 @@ async def test_the_table_is_what_the_routes_declare(h: Harness) -> None:
                 )
     table = {key: (route.who, route.once) for key, route in ROUTES.items()}
     assert declared == table
+
+
+async def test_a_route_that_declares_nothing_is_named() -> None:
+    """What the app checks at start (it refuses to start with any): the handler's name."""
+
+    @get("/undeclared", sync_to_thread=False)
+    def undeclared_route() -> None:
+        return None
+
+    @get("/declared", sync_to_thread=False, opt={CALLER: Declared.PUBLIC})
+    def declared_route() -> None:
+        return None
+
+    assert undeclared([undeclared_route, declared_route]) == ["undeclared_route"]
 
 
 # --- public routes --------------------------------------------------------------------------
