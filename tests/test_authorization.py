@@ -2,10 +2,12 @@
 
 ``ROUTES`` below says, for every (method, path) the app serves, who may call it and whether it
 changes state or spends quota (then a replayed signature must be refused). The first test
-fails when the app has a route the table does not name (or the other way round), so a route
-cannot be added without deciding who may call it. Every protected route is then attacked the
-same ways: unsigned, forged, altered after signing, expired, dated in the future, signed by an
-unknown, a suspended or a revoked participant, replayed, and called by the wrong role.
+fails when the app has a route the table does not name (or the other way round), the second
+when a route's own declaration (its ``opt``, which the app's one guard enforces) says other
+than its row, so a route cannot be added without deciding who may call it. Every protected
+route is then attacked the same ways: unsigned, forged, altered after signing, expired, dated
+in the future, signed by an unknown, a suspended or a revoked participant, replayed, and
+called by the wrong role.
 
 One app (SQLite, background work off) serves the whole module; each test enrols its own
 participants, so tests do not see each other's state.
@@ -23,9 +25,13 @@ from typing import Any, Literal
 
 import httpx
 import pytest
+from litestar import get
 from litestar.routes import HTTPRoute
 
 from tests.antiabuse.beckn import forwarded, search_body
+from uei.access import CALLER, ONCE
+from uei.access import Caller as Declared
+from uei.app.guard import undeclared
 from uei.beckn import ErrorCode
 from uei.registry.model import ParticipantType
 from uei.trust import KeySet, body_digest, generate_key_set, sign_header
@@ -555,6 +561,38 @@ async def test_every_route_of_the_app_is_in_the_table(h: Harness) -> None:
     )
     gone = sorted(ROUTES.keys() - served)
     assert not gone, f"ROUTES names routes the app no longer serves: {gone}; remove them"
+
+
+async def test_the_table_is_what_the_routes_declare(h: Harness) -> None:
+    """Each route's own ``opt`` (``uei/access.py``), which the app's one guard enforces, says
+    the same as its row: who may call it, and whether a replay is refused. A route without a
+    declaration fails here (and the app refuses to start)."""
+    declared: dict[tuple[str, str], tuple[str | None, bool]] = {}
+    for route in h.app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            if (method, route.path) in ROUTES:
+                declared[(method, route.path)] = (
+                    handler.opt.get(CALLER),
+                    handler.opt.get(ONCE, False),
+                )
+    table = {key: (route.who, route.once) for key, route in ROUTES.items()}
+    assert declared == table
+
+
+async def test_a_route_that_declares_nothing_is_named() -> None:
+    """What the app checks at start (it refuses to start with any): the handler's name."""
+
+    @get("/undeclared", sync_to_thread=False)
+    def undeclared_route() -> None:
+        return None
+
+    @get("/declared", sync_to_thread=False, opt={CALLER: Declared.PUBLIC})
+    def declared_route() -> None:
+        return None
+
+    assert undeclared([undeclared_route, declared_route]) == ["undeclared_route"]
 
 
 # --- public routes --------------------------------------------------------------------------

@@ -160,19 +160,6 @@ OPERATIONS: dict[str, Op] = {
     "GET /abuse/baps/{bap_id}": Op(Signer.OPERATOR, responses=None),
 }
 
-CHECKED_BEFORE_THE_SIGNATURE = {
-    "POST /subscribe",
-    "POST /v2.0/lookup",
-    "GET /admin/subscribers",
-    "POST /admin/subscribers/{subscriber_id}/allow",
-    "POST /admin/subscribers/{subscriber_id}/approve",
-    "POST /admin/subscribers/{subscriber_id}/{action}",
-    "POST /admin/subscribers/{subscriber_id}/grants/{service}/{change}",
-}
-"""Registry routes that verify the signature in the handler, after Litestar has decoded the
-body and parameters: an unsigned caller can also get a 400 about them. (The abuse routes
-verify it in a guard, before anything is decoded: only 401s.)"""
-
 HARD_CHECKS: list[CheckFunction] = [not_a_server_error]
 RESPONSE_CHECKS: list[CheckFunction] = [
     status_code_conformance,
@@ -405,9 +392,9 @@ def test_no_server_error_and_every_refusal_is_a_nack(
         if wrong is not None:
             problems.append(f"not a Beckn NACK ({wrong})\n  {exchange.describe()}")
     assert not problems, _report(label, problems, len(exchanges))
-    if not signed:  # a protected operation tells an unsigned caller nothing more
-        allowed = {400, 401} if label in CHECKED_BEFORE_THE_SIGNATURE else {401}
-        assert {e.response.status_code for e in exchanges} <= allowed, label
+    if not signed:  # a protected operation tells an unsigned caller nothing more: the app's
+        # one guard verifies the signature before any body or parameter is decoded
+        assert {e.response.status_code for e in exchanges} <= {401}, label
 
 
 @pytest.mark.parametrize(("label", "signed"), _params("responses"))

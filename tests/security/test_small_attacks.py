@@ -77,10 +77,10 @@ def errors_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 async def test_deeply_nested_json_is_a_400_nack_not_a_500(
     h: Harness, cpo: Caller, caplog: pytest.LogCaptureFixture, shape: str, path: str
 ) -> None:
-    """``/lookup`` is open and ``/subscribe`` decodes before it verifies; ``/abuse/events``
-    is decoded after its guard, so it is sent signed by a caller who is allowed in."""
+    """``/lookup`` is open; ``/subscribe`` and ``/abuse/events`` are decoded after the app's
+    guard, so they are sent signed by a caller who is allowed in (a CPO's own /subscribe)."""
     body = DEEP[shape]
-    if path == "/abuse/events":
+    if path != "/lookup":
         answer = await cpo.send(path, body)
     else:
         answer = await h.client.post(
@@ -92,12 +92,13 @@ async def test_deeply_nested_json_is_a_400_nack_not_a_500(
 
 
 @pytest.mark.parametrize("shape", sorted(DEEP))
+@pytest.mark.parametrize("path", ["/subscribe", "/abuse/events"])
 async def test_deeply_nested_json_unsigned_is_refused_by_the_guard(
-    h: Harness, caplog: pytest.LogCaptureFixture, shape: str
+    h: Harness, caplog: pytest.LogCaptureFixture, shape: str, path: str
 ) -> None:
     """Unsigned, a signed route answers 401 before it parses anything."""
     answer = await h.client.post(
-        "/abuse/events", content=DEEP[shape], headers={"Content-Type": "application/json"}
+        path, content=DEEP[shape], headers={"Content-Type": "application/json"}
     )
     nack(answer, 401)
     assert errors_logged(caplog) == []

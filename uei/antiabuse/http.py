@@ -1,22 +1,21 @@
 """The non-payer protection API: every route signed by a CPO the policy admits.
 
 Handlers decode, turn identifiers into tokens (the raw values go no further), call the
-service and encode. The composition root hands in, on ``app.state.abuse``, an ``AbuseApi``:
-the service, the network secret, and how to authenticate a CPO (the registry's resolver and
-the policy's ``access``: granted BPPs only, or any subscribed BPP).
+service and encode. Every route declares ``Caller.CPO``: the app's guard verifies, before the
+body is decoded, that a CPO the policy admits signed it (granted BPPs only, or any subscribed
+BPP) and leaves its id on ``request.state.caller``. The composition root hands in, on
+``app.state.abuse``, an ``AbuseApi``: the service and the network secret.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from litestar import Request, Response, Router, post
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
+from uei.access import CALLER, ONCE, Caller
 from uei.antiabuse.bodies import (
     ActionBody,
     CaseAnswer,
@@ -37,33 +36,20 @@ from uei.antiabuse.times import timestamp
 from uei.beckn import ack_body
 from uei.errors import InvalidRequest
 
-__all__ = ["ROUTER", "AbuseApi", "Authenticate"]
+__all__ = ["ROUTER", "AbuseApi"]
 
-Authenticate = Callable[[Request[Any, Any, Any]], Awaitable[str]]
-"""Verify the request's Beckn signature (refusing replays); return the BPP that signed it if
-the policy admits it to this API, or raise ``uei.trust.SignatureError`` (not a subscribed BPP) or
-a refusal (403: a BPP without the grant)."""
+_CPO = {CALLER: Caller.CPO, ONCE: True}
 
 
 @dataclass(frozen=True, slots=True)
 class AbuseApi:
     defaulters: Defaulters
     secret: bytes
-    authenticate: Authenticate
 
 
 def _api(request: Request[Any, Any, Any]) -> AbuseApi:
     api: AbuseApi = request.app.state.abuse
     return api
-
-
-async def _signed_by_cpo(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Before the body is decoded: who signed it (a guard runs before the handler's
-    parameters, so an unsigned or wrongly signed request learns nothing about the body)."""
-    request = cast("Request[Any, Any, Any]", connection)
-    request.state.caller = await _api(request).authenticate(request)
 
 
 def _caller(request: Request[Any, Any, Any]) -> str:
@@ -82,6 +68,7 @@ def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
     "/defaulters/report",
     tags=["defaulters"],
     summary="Report an unpaid session",
+    opt=_CPO,
 )
 async def report(
     request: Request[Any, Any, Any], data: JSONBody[ReportBody]
@@ -104,7 +91,13 @@ async def report(
     return Response(_case_answer(api, case), status_code=201 if created else 200)
 
 
-@post("/observations", status_code=200, tags=["defaulters"], summary="Link identifiers")
+@post(
+    "/observations",
+    status_code=200,
+    tags=["defaulters"],
+    summary="Link identifiers",
+    opt=_CPO,
+)
 async def observations(
     request: Request[Any, Any, Any], data: JSONBody[ObservationBody]
 ) -> Response[bytes]:
@@ -123,7 +116,13 @@ async def observations(
     return Response(ack_body(), media_type="application/json")
 
 
-@post("/status", status_code=200, tags=["defaulters"], summary="Ask for a user's status")
+@post(
+    "/status",
+    status_code=200,
+    tags=["defaulters"],
+    summary="Ask for a user's status",
+    opt=_CPO,
+)
 async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) -> StatusAnswer:
     """Signed by a CPO, before a post-paid session: the identifiers the user presents now (at
     most 8, at most 2 of one kind) -> ``allow``, ``prepaid_only`` or ``block``, a score in
@@ -167,6 +166,7 @@ async def _act(
     status_code=200,
     tags=["defaulters"],
     summary="Mark a debt paid",
+    opt=_CPO,
 )
 async def settle(
     request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
@@ -181,6 +181,7 @@ async def settle(
     status_code=200,
     tags=["defaulters"],
     summary="Withdraw a report",
+    opt=_CPO,
 )
 async def withdraw(
     request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
@@ -195,6 +196,7 @@ async def withdraw(
     status_code=200,
     tags=["defaulters"],
     summary="Dispute a case",
+    opt=_CPO,
 )
 async def dispute(
     request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[DisputeBody]
@@ -217,6 +219,7 @@ async def dispute(
     status_code=200,
     tags=["defaulters"],
     summary="Resolve a dispute",
+    opt=_CPO,
 )
 async def resolve(
     request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ResolveBody]
@@ -229,5 +232,4 @@ async def resolve(
 ROUTER = Router(
     "/abuse",
     route_handlers=[report, observations, status, settle, withdraw, dispute, resolve],
-    guards=[_signed_by_cpo],
 )

@@ -1,6 +1,7 @@
 """Who may call the routes that join the domains: the callers of the anti-abuse APIs (CPOs,
 relays, readers), each a registry participant whose signature is verified with
-``uei.registry.http.auth.authenticate``; and the replay guard every route shares."""
+``uei.registry.http.auth.authenticate`` (the app's guard, ``uei/app/guard.py``, picks the one
+a route declares); and the replay guard every route shares."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class DegradingReplayGuard:
 
 
 async def _authenticate_as(
-    request: Request[Any, Any, Any], types: frozenset[ParticipantType], what: str
+    request: Request[Any, Any, Any], types: frozenset[ParticipantType], what: str, *, once: bool
 ) -> str:
     """The SUBSCRIBED participant of one of ``types`` that signed this request (replays
     refused). Anyone else, even another subscribed participant, gets a 401 saying so."""
@@ -75,7 +76,7 @@ async def _authenticate_as(
             raise UnknownKey(f"{sid} is not a subscribed {what}")
         return registry.view.verify_key(sid, kid, registry.clock())
 
-    params = await authenticate(request, resolve, once=True)
+    params = await authenticate(request, resolve, once=once)
     return params.subscriber_id
 
 
@@ -83,11 +84,11 @@ DEFAULTERS = "defaulters"
 """The grant for the non-payer API (``uei admin grant SUBSCRIBER_ID defaulters``)."""
 
 
-async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
+async def authenticate_bpp(request: Request[Any, Any, Any], *, once: bool) -> str:
     """A CPO: the callers of non-payer protection. A subscribed BPP that signed the request
     (else 401), and with ``defaulters.access: granted`` one an operator granted ``defaulters``
     (else 403: a signed request by a BPP without the grant)."""
-    bpp = await _authenticate_as(request, _BPP, "BPP")
+    bpp = await _authenticate_as(request, _BPP, "BPP", once=once)
     holder: PolicyHolder = request.app.state.policy
     policy: DefaultersPolicy = holder.current.defaulters
     if policy.access is Access.GRANTED:
@@ -101,11 +102,11 @@ async def authenticate_bpp(request: Request[Any, Any, Any]) -> str:
     return bpp
 
 
-async def authenticate_relay(request: Request[Any, Any, Any]) -> Relay:
+async def authenticate_relay(request: Request[Any, Any, Any], *, once: bool) -> Relay:
     """A BG or a BPP on the search path: the callers of quota checks and event uploads, and
     whether it is a gateway (a granted BG role: trusted to name the BAP) or a BPP (which
     must forward the BAP's own signed request)."""
-    subscriber_id = await _authenticate_as(request, _RELAY, "BG or BPP")
+    subscriber_id = await _authenticate_as(request, _RELAY, "BG or BPP", once=once)
     sub = registry_of(request).view.subscriber(subscriber_id)
     gateway = sub is not None and any(r.type is ParticipantType.BG for r in sub.roles)
     return Relay(subscriber_id, gateway)
@@ -131,7 +132,7 @@ def bap_verifier(registry: Registry) -> Verifier:
     )
 
 
-async def authenticate_reader(request: Request[Any, Any, Any]) -> Reader:
+async def authenticate_reader(request: Request[Any, Any, Any], *, once: bool) -> Reader:
     """An operator (key in ``UEI_OPERATORS``) or any SUBSCRIBED participant: readers of
     verdicts, who may then see their own or, for operators, everyone's."""
     registry = registry_of(request)
@@ -145,7 +146,7 @@ async def authenticate_reader(request: Request[Any, Any, Any]) -> Reader:
             return operator_key(operators, sid, kid)
         return registry.view.verify_key(sid, kid, registry.clock())
 
-    params = await authenticate(request, resolve, once=False)
+    params = await authenticate(request, resolve, once=once)
     return Reader(params.subscriber_id, operator)
 
 

@@ -10,10 +10,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.openapi import OpenAPIConfig
+from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
 
+from uei.access import CALLER, Caller
 from uei.antiabuse.defaulters import Defaulters
 from uei.antiabuse.http import ROUTER as ABUSE_ROUTER
 from uei.antiabuse.http import AbuseApi
@@ -25,16 +28,10 @@ from uei.antiabuse.scraping.relays import RelayMeter
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import ScrapingStore, abuse_store
-from uei.app.auth import (
-    DegradingReplayGuard,
-    authenticate_bpp,
-    authenticate_reader,
-    authenticate_relay,
-    bap_verifier,
-    is_subscribed_bap,
-)
+from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.deadline import body_deadline
 from uei.app.errors import answer, exception_handlers
+from uei.app.guard import authorize, undeclared
 from uei.app.health import healthz, readyz
 from uei.app.observe import metrics, observe
 from uei.app.openapi import StrictBodies, document_refusals
@@ -176,7 +173,6 @@ def create_app(
             app.state.abuse = AbuseApi(
                 Defaulters(abuse, lambda: holder.current.defaulters, clock),
                 secret,
-                authenticate_bpp,
             )
             quotas = Quotas(
                 abuse,
@@ -190,8 +186,6 @@ def create_app(
                 relays=RelayMeter(quotas),
                 store=abuse,
                 secret=secret,
-                authenticate_relay=authenticate_relay,
-                authenticate_reader=authenticate_reader,
                 is_bap=lambda bap: is_subscribed_bap(registry, bap),
                 bap_verifier=lambda: bap_verifier(registry),
             )
@@ -232,6 +226,7 @@ def create_app(
     app = Litestar(
         route_handlers=ROUTES,
         exception_handlers=exception_handlers,
+        guards=[authorize],  # who may call each route: its opt (uei/access.py)
         lifespan=[lifespan],
         middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
         plugins=[StrictBodies()],
@@ -240,6 +235,10 @@ def create_app(
             title="UEI registry and abuse protection",
             version="0.1.0",
             path="/schema",
+            # the documents are public: the one guard reads this like any route's opt
+            openapi_router=Router(
+                "/schema", route_handlers=[], include_in_schema=False, opt={CALLER: Caller.PUBLIC}
+            ),
             use_handler_docstrings=True,
             description="Subscriber registry and abuse protection for the UEI Beckn network. "
             "Every response carries a `Signature` header: a Beckn signature by the registry "
@@ -251,6 +250,18 @@ def create_app(
         # listens (the test suite's scan for raw identifiers among them)
         logging_config=None,
     )
+    handlers = [
+        handler
+        for route in app.routes
+        for handler in (
+            route.route_handlers if isinstance(route, HTTPRoute) else [route.route_handler]
+        )
+    ]
+    missing = undeclared(handlers)
+    if missing:
+        raise ImproperlyConfiguredException(
+            f"routes without opt={{'caller': ...}} (uei/access.py): {', '.join(missing)}"
+        )
     document_refusals(app.openapi_schema)
     app.state.settings = settings
     app.state.policy = holder

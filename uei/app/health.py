@@ -9,6 +9,8 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
 
+from uei.access import CALLER, Caller
+
 __all__ = ["Health", "healthz", "readyz"]
 
 
@@ -17,7 +19,13 @@ class Health(msgspec.Struct, omit_defaults=True):
     detail: str = ""
 
 
-@get("/healthz", tags=["operations"], summary="Liveness probe (no I/O)", sync_to_thread=False)
+@get(
+    "/healthz",
+    tags=["operations"],
+    summary="Liveness probe (no I/O)",
+    sync_to_thread=False,
+    opt={CALLER: Caller.PUBLIC},
+)
 def healthz() -> Health:
     """The process is up and serving. Does no I/O; see ``/readyz`` for dependencies."""
     return Health(status="ok")
@@ -27,6 +35,7 @@ def healthz() -> Health:
     "/readyz",
     tags=["operations"],
     summary="Readiness: store reachable, view describing the store",
+    opt={CALLER: Caller.PUBLIC},
     responses={
         503: ResponseSpec(
             Health, description="a store is unreachable, or the view is being rebuilt"

@@ -20,6 +20,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from uei.access import CALLER, Caller
 from uei.app.metrics import LATENCY, REQUESTS
 
 __all__ = ["JsonFormatter", "log_config", "metrics", "observe", "request_id"]
@@ -79,6 +80,7 @@ def observe(app: ASGIApp) -> ASGIApp:
     tags=["operations"],
     summary="Prometheus metrics",
     sync_to_thread=False,
+    opt={CALLER: Caller.PUBLIC},
     include_in_schema=True,
     media_type=MediaType.TEXT,
 )

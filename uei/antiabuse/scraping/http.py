@@ -3,16 +3,18 @@ for operators and BAPs.
 
 Handlers decode, call the core, encode. The composition root hands in, on
 ``app.state.scraping``, a ``ScrapingApi``: the services, the network secret (for user
-references) and how to authenticate callers, check a BAP's own signature and know a BAP (the
-registry's, handed in: this package never imports the registry). Every relay's call is first
-metered against its own rule (``relays.py``), then bound to the BAP it speaks for
-(``binding.py``: a gateway's word, or the BAP's signed request a BPP forwards).
+references) and how to check a BAP's own signature and know a BAP (the registry's, handed in:
+this package never imports the registry). Each route declares its caller (``Caller.RELAY``,
+``Caller.READER``); the app's guard verifies it and leaves a ``Relay`` or a ``Reader`` on
+``request.state.caller``. Every relay's call is first metered against its own rule
+(``relays.py``), then bound to the BAP it speaks for (``binding.py``: a gateway's word, or the
+BAP's signed request a BPP forwards).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -22,6 +24,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
+from uei.access import CALLER, ONCE, Caller
 from uei.antiabuse.identity import user_token
 from uei.antiabuse.scraping.binding import BoundEvent, Relay, bind_check, bind_event
 from uei.antiabuse.scraping.events import Event, Search
@@ -54,11 +57,6 @@ class ScrapingApi:
     relays: RelayMeter
     store: ScrapingStore
     secret: bytes
-    authenticate_relay: Callable[[Request[Any, Any, Any]], Awaitable[Relay]]
-    """The SUBSCRIBED BG or BPP that signed the request (replays refused), and which it is;
-    or a 401."""
-    authenticate_reader: Callable[[Request[Any, Any, Any]], Awaitable[Reader]]
-    """An operator or a SUBSCRIBED participant that signed the request, or a 401."""
     is_bap: Callable[[str], bool]
     """Whether a subscriber id is a SUBSCRIBED BAP."""
     bap_verifier: Callable[[], Verifier]
@@ -71,16 +69,17 @@ def _api(request: Request[Any, Any, Any]) -> ScrapingApi:
     return api
 
 
-async def _signed_by_relay(
+_RELAY = {CALLER: Caller.RELAY, ONCE: True}
+
+
+async def _within_its_rule(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Before the body is decoded: a BG or BPP on the search path signed it, and is within
-    its own rule (one unit a call; a malformed body is metered too)."""
+    """Before the body is decoded, after the app's guard verified the relay: it is within its
+    own rule (one unit a call; a malformed body is metered too)."""
     request = cast("Request[Any, Any, Any]", connection)
-    api = _api(request)
-    caller = await api.authenticate_relay(request)
-    request.state.caller = caller
-    await _metered(api, caller, 1)
+    caller: Relay = request.state.caller
+    await _metered(_api(request), caller, 1)
 
 
 def _user(api: ScrapingApi, bap: str, ref: str | None) -> str:
@@ -123,7 +122,8 @@ async def _metered(api: ScrapingApi, caller: Relay, cost: int) -> None:
     status_code=200,
     tags=["scraping"],
     summary="May this BAP take this action now?",
-    guards=[_signed_by_relay],
+    guards=[_within_its_rule],
+    opt=_RELAY,
 )
 async def quota_check(
     request: Request[Any, Any, Any], data: JSONBody[CheckBody]
@@ -216,7 +216,8 @@ def _keyed(bound: BoundEvent) -> tuple[str, Event]:
     status_code=200,
     tags=["scraping"],
     summary="Report searches and what followed them",
-    guards=[_signed_by_relay],
+    guards=[_within_its_rule],
+    opt=_RELAY,
 )
 async def events(request: Request[Any, Any, Any], data: JSONBody[EventsBody]) -> EventsAnswer:
     """Signed by a BG or BPP: a batch (at most 1000) of ``search``, ``select``, ``init``,
@@ -253,6 +254,7 @@ async def events(request: Request[Any, Any, Any], data: JSONBody[EventsBody]) ->
     "/baps/{bap_id:str}",
     tags=["scraping"],
     summary="A BAP's scraping verdict, features and history",
+    opt={CALLER: Caller.READER},
 )
 async def bap_report(request: Request[Any, Any, Any], bap_id: FromPath[str]) -> BapReport:
     """Signed by an operator, or by that BAP itself (any other caller gets a 403): the latest
@@ -260,7 +262,7 @@ async def bap_report(request: Request[Any, Any, Any], bap_id: FromPath[str]) -> 
     the network's typical range, every feature), earlier verdicts, and the quota rules that
     apply to it now."""
     api = _api(request)
-    reader = await api.authenticate_reader(request)
+    reader: Reader = request.state.caller
     if not reader.operator and reader.subscriber_id != bap_id:
         raise Forbidden("only operators and the BAP itself may read its verdicts", "bap_id")
     history = await api.store.verdict_history(bap_id, api.quotas.scraping().history)

@@ -1,1 +1,1 @@
-"""The registry's HTTP layer: decode, authenticate, call the service, encode."""
+"""The registry's HTTP layer: decode, call the service, encode; its callers' resolvers (auth.py)."""

@@ -7,11 +7,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from nacl.signing import VerifyKey
 
+from uei.access import CALLER, ONCE, Caller
 from uei.registry.changelog import Actor
-from uei.registry.http.auth import authenticate, registry_of
-from uei.registry.identity import operator_key
+from uei.registry.http.auth import registry_of
 from uei.registry.model import ParticipantType, RoleGrant, Status
 from uei.registry.operations import SUBSCRIBER_ID
 from uei.registry.records import iso
@@ -31,13 +30,15 @@ Grant = Literal["defaulters"]
 GrantChange = Literal["grant", "revoke"]
 
 
-async def _operator(request: Request[Any, Any, Any], *, once: bool) -> Actor:
-    operators = request.app.state.operators
+_READ = {CALLER: Caller.OPERATOR}
+_WRITE = {CALLER: Caller.OPERATOR, ONCE: True}
+"""Every route here is an operator's; the app's guard verifies it and leaves the ``Actor`` on
+``request.state.caller``."""
 
-    async def resolve(operator_id: str, kid: str) -> VerifyKey:
-        return operator_key(operators, operator_id, kid)
 
-    return Actor.operator((await authenticate(request, resolve, once=once)).subscriber_id)
+def _operator(request: Request[Any, Any, Any]) -> Actor:
+    operator: Actor = request.state.caller
+    return operator
 
 
 class RoleSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -96,7 +97,7 @@ class StatusAnswer(msgspec.Struct):
     status: str
 
 
-@get("/admin/subscribers", tags=["admin"], summary="List and filter subscribers")
+@get("/admin/subscribers", tags=["admin"], summary="List and filter subscribers", opt=_READ)
 async def admin_list(
     request: Request[Any, Any, Any],
     status: FromQuery[Status | None] = None,
@@ -105,7 +106,6 @@ async def admin_list(
 ) -> list[SubscriberSummary]:
     """Every subscriber whatever its status (filter by ``status``, ``type``, ``domain``).
     Signed by an operator key named in ``UEI_OPERATORS``."""
-    await _operator(request, once=False)
     out = []
     for sub in sorted(registry_of(request).view.subscribers(), key=lambda s: s.subscriber_id):
         if status is not None and sub.status is not status:
@@ -136,6 +136,7 @@ async def admin_list(
     "/admin/subscribers/{subscriber_id:str}/allow",
     status_code=200,
     tags=["admin"],
+    opt=_WRITE,
     summary="Put a subscriber_id on the allowlist",
 )
 async def admin_allow(
@@ -145,7 +146,7 @@ async def admin_allow(
 ) -> StatusAnswer:
     """With ``onboarding: allowlist``, only allowed subscriber ids may subscribe, and only in
     the roles their entry names. Allowing an existing subscriber names more roles."""
-    operator = await _operator(request, once=True)
+    operator = _operator(request)
     grants = [role.grant() for role in data.roles]
     sub = await registry_of(request).allow(subscriber_id, grants, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
@@ -155,6 +156,7 @@ async def admin_allow(
     "/admin/subscribers/{subscriber_id:str}/approve",
     status_code=200,
     tags=["admin"],
+    opt=_WRITE,
     summary="Approve a subscriber and its pending roles",
 )
 async def admin_approve(
@@ -165,7 +167,7 @@ async def admin_approve(
     """Grant what waits: the subscriber (``require_approval``) and its pending roles; a role
     of ``approve_types`` (a gateway) only when ``role`` names it. Recorded in the change log
     with the operator's id."""
-    operator = await _operator(request, once=True)
+    operator = _operator(request)
     role = data.role.grant() if data is not None and data.role is not None else None
     sub = await registry_of(request).operator_action(subscriber_id, "approve", operator, role)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
@@ -175,6 +177,7 @@ async def admin_approve(
     "/admin/subscribers/{subscriber_id:str}/{action:str}",
     status_code=200,
     tags=["admin"],
+    opt=_WRITE,
     summary="suspend, reinstate or revoke a subscriber",
 )
 async def admin_action(
@@ -185,7 +188,7 @@ async def admin_action(
 ) -> StatusAnswer:
     """A lifecycle transition, recorded in the change log with the operator's id. Impossible
     transitions are refused (409) naming the current state."""
-    operator = await _operator(request, once=True)
+    operator = _operator(request)
     sub = await registry_of(request).operator_action(subscriber_id, action, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
@@ -194,13 +197,14 @@ async def admin_action(
     "/admin/subscribers/{subscriber_id:str}/keys/{unique_key_id:str}/revoke",
     status_code=200,
     tags=["admin"],
+    opt=_WRITE,
     summary="Revoke one key",
 )
 async def admin_revoke_key(
     request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
 ) -> StatusAnswer:
     """The key disappears from every lookup at once (every replica within one second)."""
-    operator = await _operator(request, once=True)
+    operator = _operator(request)
     sub = await registry_of(request).revoke_key(subscriber_id, unique_key_id, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
@@ -209,6 +213,7 @@ async def admin_revoke_key(
     "/admin/subscribers/{subscriber_id:str}/grants/{service:str}/{change:str}",
     status_code=200,
     tags=["admin"],
+    opt=_WRITE,
     summary="Grant a service to a subscriber, or revoke the grant",
 )
 async def admin_grant(
@@ -221,7 +226,7 @@ async def admin_grant(
     """``grant`` or ``revoke`` ``defaulters`` (the non-payer API, with ``defaulters.access:
     granted``): recorded in the change log with the operator's id; every replica follows it
     within a second."""
-    operator = await _operator(request, once=True)
+    operator = _operator(request)
     sub = await registry_of(request).change_grant(
         subscriber_id, service, operator, granted=change == "grant"
     )

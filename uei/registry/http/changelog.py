@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, get
 from litestar.params import QueryParameter
 
+from uei.access import CALLER, Caller
 from uei.registry.changelog import GENESIS, LogEntry
 from uei.registry.http.auth import registry_of
 from uei.trust import sign_site_verification
@@ -31,7 +32,12 @@ def head_message(seq: int, hash_: str) -> str:
     return f"{seq}:{hash_}"
 
 
-@get("/log", tags=["lookup"], summary="The change log after a sequence number")
+@get(
+    "/log",
+    tags=["lookup"],
+    summary="The change log after a sequence number",
+    opt={CALLER: Caller.PUBLIC},
+)
 async def change_log(
     request: Request[Any, Any, Any],
     after: Annotated[

@@ -9,10 +9,10 @@ from litestar import Request, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
-from nacl.signing import VerifyKey
 
+from uei.access import CALLER, Caller
 from uei.errors import Gone, InvalidRequest, NotFound, UeiError
-from uei.registry.http.auth import authenticate, registry_of
+from uei.registry.http.auth import registry_of
 from uei.registry.http.bodies import LookupBody
 from uei.registry.metrics import LOOKUPS
 from uei.registry.records import LookupRecord
@@ -121,6 +121,7 @@ _PAGE_TOKEN = QueryParameter(description="X-Next-Page-Token of the last page")
     tags=["lookup"],
     summary="Look up subscribers' keys",
     responses=_PAGE_DOC,
+    opt={CALLER: Caller.PUBLIC},
 )
 async def lookup(
     request: Request[Any, Any, Any],
@@ -141,6 +142,7 @@ async def lookup(
     tags=["lookup"],
     summary="Look up keys (ONDC, signed)",
     responses=_PAGE_DOC,
+    opt={CALLER: Caller.SUBSCRIBER},
 )
 async def lookup_v2(
     request: Request[Any, Any, Any],
@@ -149,12 +151,6 @@ async def lookup_v2(
     page_token: Annotated[str | None, _PAGE_TOKEN] = None,
 ) -> ASGIApp:
     """The same filters and answer as ``/lookup``; the caller must sign as a subscriber."""
-    registry = registry_of(request)
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        return registry.verify_key(sid, kid)
-
-    await authenticate(request, resolve, once=False)
     return _page(request, data, page_size, page_token)
 
 
@@ -169,6 +165,7 @@ def _if_none_match(request: Request[Any, Any, Any]) -> bytes | None:
     "/lookup/{subscriber_id:str}/{unique_key_id:str}",
     tags=["lookup"],
     summary="One key, for signature verifiers (cacheable)",
+    opt={CALLER: Caller.PUBLIC},
     responses={
         200: ResponseSpec(LookupRecord, description="the key's record"),
         304: ResponseSpec(None, description="If-None-Match matched the ETag"),
@@ -211,6 +208,7 @@ class WellKnown(msgspec.Struct):
     tags=["lookup"],
     summary="The registry's own keys",
     sync_to_thread=False,
+    opt={CALLER: Caller.PUBLIC},
 )
 def well_known(request: Request[Any, Any, Any]) -> WellKnown:
     """The key the registry signs responses and challenges with, and encrypts challenges with."""

@@ -7,22 +7,12 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
-from nacl.signing import VerifyKey
 
-from uei.errors import Forbidden, InvalidRequest
-from uei.registry.changelog import Actor
-from uei.registry.http.auth import authenticate, registry_of
+from uei.access import CALLER, ONCE, PENDING_KEYS, Caller
+from uei.registry.http.auth import Registrant, SelfOrOperator, registry_of
 from uei.registry.http.bodies import SubscribeBody
-from uei.registry.identity import operator_key
-from uei.registry.model import Attempt, KeyState, Status
-from uei.registry.operations import SignedBy, SubscribeRequest, subscribe_signing_key
+from uei.registry.model import Attempt, Status
 from uei.registry.records import iso
-from uei.trust import (
-    KeyFormatError,
-    UnknownKey,
-    encode_key,
-    load_verify_key,
-)
 
 __all__ = ["challenges", "revoke_own_key", "subscribe"]
 
@@ -34,7 +24,13 @@ class SubscribeAnswer(msgspec.Struct):
     status: str
 
 
-@post("/subscribe", status_code=200, tags=["onboarding"], summary="Register, add a key or role")
+@post(
+    "/subscribe",
+    status_code=200,
+    tags=["onboarding"],
+    summary="Register, add a key or role",
+    opt={CALLER: Caller.REGISTRANT, ONCE: True},
+)
 async def subscribe(
     request: Request[Any, Any, Any], data: JSONBody[SubscribeBody | None] = None
 ) -> SubscribeAnswer:
@@ -42,26 +38,10 @@ async def subscribe(
     possession), an existing one with a valid key of its own. Adds a key (it is challenged
     before it is valid), changes the URL, adds a role. An empty body re-sends the challenge
     for pending keys. Answers the subscriber's status, e.g. ``UNDER_SUBSCRIPTION``."""
-    registry = registry_of(request)
-    resolved: list[tuple[SubscribeRequest, SignedBy]] = []
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        req = (data or SubscribeBody()).resolve(sid)
-        registry.reserved.check(req)  # a 403 naming the field, before any key is looked at
-        existing = await registry.store.load(sid)
-        try:
-            public = subscribe_signing_key(existing, req, kid, registry.clock())
-        except Forbidden as exc:
-            raise UnknownKey(exc.message) from None
-        resolved.append((req, SignedBy(sid, kid, public)))
-        try:
-            return load_verify_key(public, "signing_public_key")
-        except KeyFormatError as exc:
-            raise InvalidRequest(str(exc), "signing_public_key") from None
-
-    await authenticate(request, resolve, once=True)
-    req, signed_by = resolved[0]
-    saved = await registry.subscribe(req, signed_by)
+    # ``data`` documents the body in the schema; the guard resolved the same bytes
+    registrant: Registrant = request.state.caller
+    req, signed_by = registrant
+    saved = await registry_of(request).subscribe(req, signed_by)
     return SubscribeAnswer(status=saved.status.value)
 
 
@@ -96,49 +76,17 @@ def _attempt(a: Attempt) -> AttemptView:
     return AttemptView(a.number, iso(a.at), a.unique_key_id, a.outcome, a.http_status, a.error)
 
 
-async def _subscriber_or_operator(
-    request: Request[Any, Any, Any], subscriber_id: str, *, once: bool, pending_ok: bool
-) -> tuple[Actor, SignedBy | None]:
-    """Who signed: an operator (no ``SignedBy``), or the subscriber itself with the key it
-    signed with (re-checked in the commit of any change it asks for)."""
-    registry = registry_of(request)
-    operators = request.app.state.operators
-    operator = False
-    used: list[VerifyKey] = []
-
-    async def resolve(sid: str, kid: str) -> VerifyKey:
-        nonlocal operator
-        if (sid, kid) in operators:
-            operator = True
-            return operator_key(operators, sid, kid)
-        if sid != subscriber_id:
-            raise UnknownKey(f"{sid} may not act for {subscriber_id}")
-        sub = registry.view.subscriber(sid) or await registry.store.load(sid)
-        key = sub.key(kid) if sub else None
-        if key is not None and pending_ok and key.state is KeyState.PENDING:
-            used.append(load_verify_key(key.signing_public_key))
-        else:
-            used.append(registry.view.verify_key(sid, kid, registry.clock(), _NOT_REVOKED))
-        return used[-1]
-
-    params = await authenticate(request, resolve, once=once)
-    if operator:
-        return Actor.operator(params.subscriber_id), None
-    signed_by = SignedBy(params.subscriber_id, params.unique_key_id, encode_key(used[-1]))
-    return signed_by.actor, signed_by
-
-
 @get(
     "/subscribers/{subscriber_id:str}/challenges",
     tags=["onboarding"],
     summary="The on_subscribe attempts and their outcomes",
+    opt={CALLER: Caller.SUBSCRIBER_SELF, PENDING_KEYS: True},
 )
 async def challenges(
     request: Request[Any, Any, Any], subscriber_id: FromPath[str]
 ) -> ChallengeHistory:
     """Every recent attempt (time, HTTP status, outcome, error) and each key's state. Signed
     by that subscriber (with any of its keys, pending ones too) or by an operator."""
-    await _subscriber_or_operator(request, subscriber_id, once=False, pending_ok=True)
     sub = await registry_of(request).challenges(subscriber_id)
     return ChallengeHistory(
         subscriber_id=sub.subscriber_id,
@@ -163,14 +111,14 @@ async def challenges(
     status_code=200,
     tags=["onboarding"],
     summary="A subscriber revokes one of its keys",
+    opt={CALLER: Caller.SUBSCRIBER_SELF, ONCE: True},
 )
 async def revoke_own_key(
     request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
 ) -> SubscribeAnswer:
     """Signed with a valid key of the subscriber. A key cannot revoke itself while it is the
     only valid key."""
-    actor, signed_by = await _subscriber_or_operator(
-        request, subscriber_id, once=True, pending_ok=False
-    )
+    caller: SelfOrOperator = request.state.caller
+    actor, signed_by = caller
     saved = await registry_of(request).revoke_key(subscriber_id, unique_key_id, actor, signed_by)
     return SubscribeAnswer(status=saved.status.value)

@@ -1,0 +1,42 @@
+"""Who may call a route: what each route declares in Litestar's per-route ``opt``.
+
+Every route handler says ``opt={"caller": Caller.X}``, and ``"once": True`` when it changes
+state or spends quota (a replayed signature is then refused). ``uei/app/guard.py`` reads the
+declaration, verifies the signature once and puts the verified caller on ``request.state``;
+``tests/test_authorization.py`` checks its table against the same declarations. Imports
+nothing of the project, so both domains declare their routes with it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["CALLER", "ONCE", "PENDING_KEYS", "Caller"]
+
+
+class Caller(StrEnum):
+    PUBLIC = "public"
+    """Anyone, unsigned."""
+    OPERATOR = "operator"
+    """An operator key in ``UEI_OPERATORS``."""
+    SUBSCRIBER = "subscriber"
+    """Any SUBSCRIBED participant."""
+    SUBSCRIBER_SELF = "subscriber-self"
+    """The subscriber named in the path (any status but REVOKED), or an operator."""
+    REGISTRANT = "registrant"
+    """The signer itself, of its own registration (``/subscribe``: the key comes from the
+    body for a newcomer)."""
+    CPO = "cpo"
+    """A SUBSCRIBED BPP the policy admits to the non-payer API (``defaulters.access``)."""
+    RELAY = "relay"
+    """A SUBSCRIBED BG, or a SUBSCRIBED BPP forwarding the BAP's signed request."""
+    READER = "reader"
+    """An operator or any SUBSCRIBED participant; the handler limits a participant to its own."""
+
+
+CALLER = "caller"
+"""The ``opt`` key naming the route's ``Caller``."""
+ONCE = "once"
+"""The ``opt`` key saying the route refuses a replayed signature (default: it does not)."""
+PENDING_KEYS = "pending_keys"
+"""The ``opt`` key letting ``SUBSCRIBER_SELF`` sign with a key still being challenged."""

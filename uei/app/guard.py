@@ -1,0 +1,105 @@
+"""The one authorization guard: every route declares who may call it in its ``opt``
+(``uei/access.py``); this guard reads the declaration, verifies the request's signature once
+with the resolver for that caller, refuses a replay where the route says ``once``, and leaves
+the verified caller on ``request.state.caller`` for the handler.
+
+The resolvers stay where the knowledge is: operators, subscribers, the subscriber named in
+the path and the registrant in ``uei/registry/http/auth.py``; CPOs (the grant), relays and
+readers in ``uei/app/auth.py``. The guard runs before the handler's parameters are decoded, so
+an unsigned or wrongly signed request learns nothing about its body or parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, cast
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
+
+from uei.access import CALLER, ONCE, PENDING_KEYS, Caller
+from uei.app.auth import authenticate_bpp, authenticate_reader, authenticate_relay
+from uei.registry.http.auth import (
+    authenticate_operator,
+    authenticate_registrant,
+    authenticate_self,
+    authenticate_subscriber,
+)
+
+__all__ = ["authorize", "undeclared"]
+
+Resolve = Callable[[Request[Any, Any, Any], Mapping[str, Any], bool], Awaitable[object]]
+
+
+async def _operator(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_operator(request, once=once)
+
+
+async def _subscriber(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_subscriber(request, once=once)
+
+
+async def _subscriber_self(
+    request: Request[Any, Any, Any], opt: Mapping[str, Any], once: bool
+) -> object:
+    subscriber_id: str = request.path_params["subscriber_id"]
+    pending_ok = bool(opt.get(PENDING_KEYS, False))
+    return await authenticate_self(request, subscriber_id, once=once, pending_ok=pending_ok)
+
+
+async def _registrant(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_registrant(request, once=once)
+
+
+async def _cpo(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_bpp(request, once=once)
+
+
+async def _relay(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_relay(request, once=once)
+
+
+async def _reader(request: Request[Any, Any, Any], _: Mapping[str, Any], once: bool) -> object:
+    return await authenticate_reader(request, once=once)
+
+
+_RESOLVERS: dict[Caller, Resolve] = {
+    Caller.OPERATOR: _operator,
+    Caller.SUBSCRIBER: _subscriber,
+    Caller.SUBSCRIBER_SELF: _subscriber_self,
+    Caller.REGISTRANT: _registrant,
+    Caller.CPO: _cpo,
+    Caller.RELAY: _relay,
+    Caller.READER: _reader,
+}
+"""Who each declared caller is, resolved; ``PUBLIC`` needs no one. ``REGISTRANT`` reads the
+raw body (a newcomer's key is in it) and ``SUBSCRIBER_SELF`` the path's ``subscriber_id``."""
+
+
+def _litestars_own(handler: BaseRouteHandler) -> bool:
+    """The OPTIONS answer Litestar adds to every path (its ``Allow`` header): public."""
+    return isinstance(handler, HTTPRouteHandler) and handler.http_methods == {"OPTIONS"}
+
+
+def undeclared(handlers: Sequence[BaseRouteHandler]) -> list[str]:
+    """The handlers that do not say who may call them (the app refuses to start with any)."""
+    return [
+        h.handler_name
+        for h in handlers
+        if not isinstance(h.opt.get(CALLER), Caller) and not _litestars_own(h)
+    ]
+
+
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The guard on every route of the app."""
+    opt = handler.opt
+    if CALLER not in opt and _litestars_own(handler):
+        return
+    resolve = _RESOLVERS.get(Caller(opt[CALLER]))
+    if resolve is None:
+        return
+    request = cast("Request[Any, Any, Any]", connection)
+    request.state.caller = await resolve(request, opt, bool(opt.get(ONCE, False)))
