@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 from litestar import Litestar, Router
 from litestar.exceptions import ImproperlyConfiguredException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
@@ -67,7 +68,7 @@ MAX_BODY_BYTES = 1024 * 1024
 """The largest request body the service reads; past it, a 413 NACK before anything is decoded
 or stored. A full batch of 1000 ordinary events is about 170 KB."""
 
-ROUTES: list[ControllerRouterHandler] = [
+_ROUTES: list[ControllerRouterHandler] = [
     healthz,
     readyz,
     metrics,
@@ -88,6 +89,19 @@ ROUTES: list[ControllerRouterHandler] = [
     ABUSE_ROUTER,
     SCRAPING_ROUTER,
 ]
+
+
+def _is_public(route: ControllerRouterHandler) -> bool:
+    return isinstance(route, HTTPRouteHandler) and route.opt.get(CALLER) is Caller.PUBLIC
+
+
+def _routes() -> list[ControllerRouterHandler]:
+    """Every route behind the one guard but the public ones (the key path, lookups, health),
+    which pay nothing for it. A route's opt decides its side; ``create_app`` checks it."""
+    guarded = Router(
+        "/", route_handlers=[r for r in _ROUTES if not _is_public(r)], guards=[authorize]
+    )
+    return [*(r for r in _ROUTES if _is_public(r)), guarded]
 
 
 async def _every(interval: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
@@ -224,9 +238,8 @@ def create_app(
                 await backend.close()  # once: the stores built on it never close it
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=_routes(),
         exception_handlers=exception_handlers,
-        guards=[authorize],  # who may call each route: its opt (uei/access.py)
         lifespan=[lifespan],
         middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
         plugins=[StrictBodies()],
@@ -261,6 +274,17 @@ def create_app(
     if missing:
         raise ImproperlyConfiguredException(
             f"routes without opt={{'caller': ...}} (uei/access.py): {', '.join(missing)}"
+        )
+    unguarded = [
+        h.handler_name
+        for h in handlers
+        if isinstance(h.opt.get(CALLER), Caller)
+        and h.opt[CALLER] is not Caller.PUBLIC
+        and authorize not in h.resolve_guards()
+    ]
+    if unguarded:
+        raise ImproperlyConfiguredException(
+            f"routes declaring a caller but not behind the guard: {', '.join(unguarded)}"
         )
     document_refusals(app.openapi_schema)
     app.state.settings = settings
