@@ -25,13 +25,13 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from litestar import get
+from litestar import Litestar, Router, get
 from litestar.routes import HTTPRoute
 
 from tests.antiabuse.beckn import forwarded, search_body
 from uei.access import CALLER, ONCE
 from uei.access import Caller as Declared
-from uei.app.guard import undeclared
+from uei.app.guard import authorize, undeclared, unguarded
 from uei.beckn import ErrorCode
 from uei.registry.model import ParticipantType
 from uei.trust import KeySet, body_digest, generate_key_set, sign_header
@@ -593,6 +593,29 @@ async def test_a_route_that_declares_nothing_is_named() -> None:
         return None
 
     assert undeclared([undeclared_route, declared_route]) == ["undeclared_route"]
+
+
+async def test_a_protected_route_outside_the_guard_is_named() -> None:
+    """What the app checks at start: a route declaring a caller must sit behind the guard
+    (public routes skip it, so a protected one placed among them would answer anyone)."""
+
+    @get("/exposed", sync_to_thread=False, opt={CALLER: Declared.OPERATOR})
+    def exposed_route() -> None:
+        return None
+
+    @get("/guarded", sync_to_thread=False, opt={CALLER: Declared.OPERATOR})
+    def guarded_route() -> None:
+        return None
+
+    @get("/open", sync_to_thread=False, opt={CALLER: Declared.PUBLIC})
+    def open_route() -> None:
+        return None
+
+    app = Litestar(
+        [exposed_route, open_route, Router("/", route_handlers=[guarded_route], guards=[authorize])]
+    )
+    handlers = [h for route in app.routes for h in getattr(route, "route_handlers", [])]
+    assert unguarded(handlers) == ["exposed_route"]
 
 
 # --- public routes --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from uei.antiabuse.stores import ScrapingStore, abuse_store
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.deadline import body_deadline
 from uei.app.errors import answer, exception_handlers
-from uei.app.guard import authorize, undeclared
+from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
 from uei.app.observe import metrics, observe
 from uei.app.openapi import StrictBodies, document_refusals
@@ -275,16 +275,10 @@ def create_app(
         raise ImproperlyConfiguredException(
             f"routes without opt={{'caller': ...}} (uei/access.py): {', '.join(missing)}"
         )
-    unguarded = [
-        h.handler_name
-        for h in handlers
-        if isinstance(h.opt.get(CALLER), Caller)
-        and h.opt[CALLER] is not Caller.PUBLIC
-        and authorize not in h.resolve_guards()
-    ]
-    if unguarded:
+    exposed = unguarded(handlers)
+    if exposed:
         raise ImproperlyConfiguredException(
-            f"routes declaring a caller but not behind the guard: {', '.join(unguarded)}"
+            f"routes declaring a caller but not behind the guard: {', '.join(exposed)}"
         )
     document_refusals(app.openapi_schema)
     app.state.settings = settings

@@ -27,7 +27,7 @@ from uei.registry.http.auth import (
     authenticate_subscriber,
 )
 
-__all__ = ["authorize", "undeclared"]
+__all__ = ["authorize", "undeclared", "unguarded"]
 
 Resolve = Callable[[Request[Any, Any, Any], Mapping[str, Any], bool], Awaitable[object]]
 
@@ -88,6 +88,18 @@ def undeclared(handlers: Sequence[BaseRouteHandler]) -> list[str]:
         h.handler_name
         for h in handlers
         if not isinstance(h.opt.get(CALLER), Caller) and not _litestars_own(h)
+    ]
+
+
+def unguarded(handlers: Sequence[BaseRouteHandler]) -> list[str]:
+    """The handlers that declare a caller other than the public but that the guard does not
+    wrap (the app refuses to start with any: such a route would answer anyone)."""
+    return [
+        h.handler_name
+        for h in handlers
+        if isinstance(h.opt.get(CALLER), Caller)
+        and h.opt[CALLER] is not Caller.PUBLIC
+        and authorize not in h.resolve_guards()
     ]
 
 
