@@ -3,12 +3,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from uei.registry.model import ParticipantType
+from uei_testing.callers import Caller
+from uei_testing.factories import Participant
+from uei_testing.harness import Harness, running
 from uei_testing.redis_servers import (
     BINARIES,
     RedisCluster,
@@ -192,3 +196,30 @@ def no_raw_identifier_anywhere(tmp_path_factory: pytest.TempPathFactory) -> Iter
             data = path.read_bytes()
             found += [f"{path}: {raw}" for raw in RAW_IDENTIFIERS if raw.encode() in data]
     assert not found, "raw identifiers stored or logged:\n" + "\n".join(found[:20])
+
+
+# --- the app on SQLite with a BAP, and its callers (tests define their own `h` to override) --
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as harness:
+        await harness.enrol(Participant("app.example", type=ParticipantType.BAP))
+        yield harness
+
+
+@pytest.fixture
+async def cpo(h: Harness) -> Caller:
+    """A CPO (BPP, granted defaulters): may call non-payer protection."""
+    participant = Participant("cpo.example", type=ParticipantType.BPP)
+    await h.enrol(participant)
+    await h.grant(participant)
+    return Caller(h, participant)
+
+
+@pytest.fixture
+async def bg(h: Harness) -> Caller:
+    """A gateway: uploads its log of searches (a BPP's events carry each BAP's request)."""
+    participant = Participant("bg.example", type=ParticipantType.BG)
+    await h.enrol(participant)
+    return Caller(h, participant)

@@ -16,19 +16,13 @@ arrives in a single read still reaches the app: the app's handling is what count
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from uei.antiabuse.stores import Store
-from uei.registry.model import ParticipantType
-from uei.trust import sign_header
-from uei_testing.factories import Participant
-from uei_testing.harness import Harness, running
+from uei_testing.callers import Caller, iso, nack
+from uei_testing.harness import Harness
 
 pytestmark = pytest.mark.anyio
 
@@ -40,83 +34,6 @@ MAX_QUERY_IDENTIFIERS = 8
 """Per status query, at most 2 of one kind (tests/security/test_defaulters_abuse.py)."""
 MAX_EVENTS = 1000
 GPS = {"gps": "12.971600,77.594600", "radius_km": 5}
-
-
-def iso(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
-
-
-def nack(response: httpx.Response, status: int) -> dict[str, Any]:
-    """The refusal's ``error``, after checking it is a Beckn NACK with ``status``."""
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"].startswith("application/"), response.headers
-    body = response.json()
-    assert body["message"] == {"ack": {"status": "NACK"}}, body
-    error: dict[str, Any] = body["error"]
-    assert isinstance(error["code"], str), error
-    assert error["code"].isdigit(), error
-    assert isinstance(error["message"], str), error
-    assert error["message"].strip(), error
-    return error
-
-
-class Caller:
-    """A SUBSCRIBED participant signing its requests (the harness moves the clock for each)."""
-
-    def __init__(self, h: Harness, participant: Participant) -> None:
-        self.h, self.p = h, participant
-
-    async def send(self, path: str, body: bytes) -> httpx.Response:
-        return await self.h.signed("POST", path, self.p.keys, self.p.subscriber_id, body)
-
-    async def post(self, path: str, doc: Any) -> httpx.Response:
-        return await self.send(path, json.dumps(doc).encode())
-
-    async def stream(self, path: str, body: bytes, chunk: int = 64 * 1024) -> httpx.Response:
-        """``body`` signed, but sent in chunks without a Content-Length (chunked transfer),
-        so only the bytes actually received can tell the app how large it is."""
-        self.h.clock.advance(1)
-        header = sign_header(
-            body,
-            self.p.keys.signing_key,
-            subscriber_id=self.p.subscriber_id,
-            unique_key_id=self.p.keys.unique_key_id,
-            created=int(self.h.clock()),
-        )
-
-        async def chunks() -> AsyncIterator[bytes]:
-            for start in range(0, len(body), chunk):
-                yield body[start : start + chunk]
-
-        return await self.h.client.post(
-            path,
-            content=chunks(),
-            headers={"Authorization": header, "Content-Type": "application/json"},
-        )
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as harness:
-        await harness.enrol(Participant("app.example", type=ParticipantType.BAP))
-        yield harness
-
-
-@pytest.fixture
-async def cpo(h: Harness) -> Caller:
-    """A CPO (BPP, granted defaulters): may call non-payer protection."""
-    participant = Participant("cpo.example", type=ParticipantType.BPP)
-    await h.enrol(participant)
-    await h.grant(participant)
-    return Caller(h, participant)
-
-
-@pytest.fixture
-async def bg(h: Harness) -> Caller:
-    """A gateway: uploads its log of searches (a BPP's events carry each BAP's request)."""
-    participant = Participant("bg.example", type=ParticipantType.BG)
-    await h.enrol(participant)
-    return Caller(h, participant)
 
 
 def store_of(h: Harness) -> Store:

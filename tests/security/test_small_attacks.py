@@ -12,7 +12,7 @@ import socket
 import sqlite3
 import stat
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from tests.registry.service_process import ServiceProcess
-from tests.test_limits import Caller, iso, nack
 from uei.antiabuse.secret import create_secret_file
 from uei.antiabuse.stores import Store
 from uei.app.cli import main
@@ -28,35 +27,11 @@ from uei.app.factory import create_app
 from uei.app.policy import PolicyError
 from uei.app.settings import Settings
 from uei.registry.identity import ConfigError, load_key_file
-from uei.registry.model import ParticipantType
 from uei.trust import KeySet, encode_key, generate_key_set, sign_header
-from uei_testing.factories import Participant
+from uei_testing.callers import Caller, iso, nack
 from uei_testing.harness import REPO, Harness, running
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as harness:
-        await harness.enrol(Participant("app.example", type=ParticipantType.BAP))
-        yield harness
-
-
-@pytest.fixture
-async def cpo(h: Harness) -> Caller:
-    participant = Participant("cpo.example", type=ParticipantType.BPP)
-    await h.enrol(participant)
-    await h.grant(participant)
-    return Caller(h, participant)
-
-
-@pytest.fixture
-async def gateway(h: Harness) -> Caller:
-    """A gateway (BG): its event uploads are trusted."""
-    participant = Participant("bg.example", type=ParticipantType.BG)
-    await h.enrol(participant)
-    return Caller(h, participant)
 
 
 # --- 1. JSON nested 100,000 deep ------------------------------------------------------------
@@ -230,21 +205,21 @@ async def all_events(h: Harness) -> list[Any]:
     [YEAR_1, YEAR_9999, "8 days ago", "6 minutes ahead"],
 )
 async def test_an_event_time_far_from_the_clock_refuses_the_batch_naming_the_event(
-    h: Harness, gateway: Caller, when: str
+    h: Harness, bg: Caller, when: str
 ) -> None:
     offsets = {"8 days ago": -8 * DAY, "6 minutes ahead": 360.0}
     stamp = at(h, offsets[when]) if when in offsets else when
     batch = [search("m-good", at(h, -60)), search("m-bad", stamp)]
-    error = nack(await gateway.post("/abuse/events", {"events": batch}), 400)
+    error = nack(await bg.post("/abuse/events", {"events": batch}), 400)
     assert error["path"] == "events[1].at"
     assert "events[1].at" in error["message"]
     assert await all_events(h) == []
 
 
-async def test_event_times_within_the_bounds_are_recorded(h: Harness, gateway: Caller) -> None:
+async def test_event_times_within_the_bounds_are_recorded(h: Harness, bg: Caller) -> None:
     """A gateway uploading six days of late logs, or a clock four minutes fast."""
     batch = [search("m-late", at(h, -6 * DAY)), search("m-fast", at(h, 240.0))]
-    answer = await gateway.post("/abuse/events", {"events": batch})
+    answer = await bg.post("/abuse/events", {"events": batch})
     assert answer.status_code == 200, answer.text
     assert len(await all_events(h)) == 2
 
