@@ -43,9 +43,10 @@ from typing import Any
 
 import httpx
 
+from uei.antiabuse.quotas.rules import QuotaAction, QuotasPolicy
+from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas
 from uei.antiabuse.scraping.events import Search
-from uei.antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPolicy
-from uei.antiabuse.scraping.quotas import QuotaDecisionPath, Quotas
+from uei.antiabuse.scraping.policy import ScrapingPolicy
 from uei.antiabuse.secret import create_secret_file
 from uei.antiabuse.stores.redis import RedisAbuseStore
 from uei.antiabuse.stores.redis_scraping import script

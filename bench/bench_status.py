@@ -51,10 +51,10 @@ import httpx
 import msgspec
 import redis
 
-from uei.antiabuse.defaulters import Defaulters, Purpose
+from uei.antiabuse.defaulters.ledger import DAY, Case, CaseStatus, Standing, standing
+from uei.antiabuse.defaulters.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
+from uei.antiabuse.defaulters.service import Defaulters, Purpose
 from uei.antiabuse.identity import Kind, token
-from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
-from uei.antiabuse.policy import MAX_OF_ONE_KIND, DefaultersPolicy, QueryQuota
 from uei.antiabuse.secret import create_secret_file, load_network_secret
 from uei.antiabuse.stores import AbuseStore, open_abuse_store
 from uei.antiabuse.stores.base import encode

@@ -63,7 +63,7 @@ from bench.population import (
     generate,
     population_options,
 )
-from uei.antiabuse.policy import DefaultersPolicy
+from uei.antiabuse.defaulters.policy import DefaultersPolicy
 from uei.antiabuse.secret import create_secret_file
 from uei.app.factory import create_app
 from uei.app.policy import load_policies

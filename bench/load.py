@@ -1024,7 +1024,7 @@ async def quota_rates(url: str, seconds: float, tasks: int, baps: int) -> tuple[
     """(raw gcra.lua run, in-process Quotas.check run) over one redis-py client, as in
     bench_quota: same tasks, BAPs in turn, every message id distinct."""
     from bench.bench_quota import POLICY, SCRAPING, drive, in_process, raw_gcra
-    from uei.antiabuse.scraping.quotas import Quotas
+    from uei.antiabuse.quotas.service import Quotas
     from uei.antiabuse.stores.redis import RedisAbuseStore
     from uei.storage.backend import RedisBackend
     from uei.storage.connect import redis_client

@@ -44,8 +44,8 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
+from uei.antiabuse.defaulters.policy import DefaultersPolicy
 from uei.antiabuse.identity import IdentifierError, Kind, family_named, normalise
-from uei.antiabuse.policy import DefaultersPolicy
 
 __all__ = [
     "CPOS",

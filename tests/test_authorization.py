@@ -749,8 +749,9 @@ async def test_the_wrong_role_is_refused(
 async def test_a_cpo_cannot_close_another_cpos_case(
     world: World, action: str, extra: dict[str, str]
 ) -> None:
-    """Only the creditor settles, withdraws or resolves (403, uei/antiabuse/ledger.py ``act``);
-    any CPO may dispute, which is what makes a case resolvable."""
+    """Only the creditor settles, withdraws or resolves (403,
+    uei/antiabuse/defaulters/ledger.py ``act``); any CPO may dispute, which is what makes a case
+    resolvable."""
     creditor, other = await world.enrol("CPO"), await world.enrol("CPO")
     case_id, identifiers = await world.case_of(creditor)
     if action == "resolve":

@@ -1,4 +1,4 @@
-"""Verdicts from hand-built evidence (uei/antiabuse/defaulter_verdict.py): DESIGN 6.2's linking
+"""Verdicts from hand-built evidence (uei/antiabuse/defaulters/verdict.py): DESIGN 6.2's linking
 rules."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from uei.antiabuse.defaulter_verdict import (
+from uei.antiabuse.defaulters.ledger import DAY, Case, CaseStatus
+from uei.antiabuse.defaulters.policy import DefaultersPolicy, Verdict
+from uei.antiabuse.defaulters.verdict import (
     Decision,
     Evidence,
     Reason,
@@ -22,8 +24,6 @@ from uei.antiabuse.defaulter_verdict import (
     reach,
 )
 from uei.antiabuse.identity import Family
-from uei.antiabuse.ledger import DAY, Case, CaseStatus
-from uei.antiabuse.policy import DefaultersPolicy, Verdict
 
 NOW = 2_000 * DAY
 POLICY = DefaultersPolicy()

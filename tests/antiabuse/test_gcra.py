@@ -1,4 +1,4 @@
-"""GCRA (uei/antiabuse/gcra.py) against an independent leaky-bucket model.
+"""GCRA (uei/antiabuse/quotas/gcra.py) against an independent leaky-bucket model.
 
 Times and intervals are multiples of 1/4 second so that every sum is exact in binary floating
 point and the model can be compared with ``==``.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from uei.antiabuse.gcra import QuotaAnswer, gcra
+from uei.antiabuse.quotas.gcra import QuotaAnswer, gcra
 
 QUARTER = 0.25
 FEW = settings(max_examples=200, deadline=None)

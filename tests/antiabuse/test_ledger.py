@@ -1,5 +1,5 @@
-"""The defaulter ledger's pure core (uei/antiabuse/ledger.py): who may change a case, and when a
-case counts towards a verdict."""
+"""The defaulter ledger's pure core (uei/antiabuse/defaulters/ledger.py): who may change a
+case, and when a case counts towards a verdict."""
 
 from __future__ import annotations
 
@@ -18,8 +18,17 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from uei.antiabuse.ledger import DAY, Action, Case, CaseStatus, Standing, act, cap, standing
-from uei.antiabuse.policy import DefaultersPolicy, DisputePolicy, Verdict
+from uei.antiabuse.defaulters.ledger import (
+    DAY,
+    Action,
+    Case,
+    CaseStatus,
+    Standing,
+    act,
+    cap,
+    standing,
+)
+from uei.antiabuse.defaulters.policy import DefaultersPolicy, DisputePolicy, Verdict
 from uei.errors import Forbidden, InvalidTransition
 
 CREDITOR = "cpo.creditor.example"

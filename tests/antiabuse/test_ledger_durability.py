@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import backend_params
 from tests.registry.service_process import ServiceProcess
 from tests.registry.test_service_process import _env
-from uei.antiabuse.ledger import CaseStatus
+from uei.antiabuse.defaulters.ledger import CaseStatus
 from uei.antiabuse.stores import open_abuse_store
 from uei.registry.stores import open_store
 from uei.trust import sign_header

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from uei.antiabuse.scraping.policy import QuotaRule, RelayRules
+from uei.antiabuse.quotas.rules import QuotaRule, RelayRules
 from uei.app.policy import PolicyError, parse_policies
 
 

@@ -6,14 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uei.antiabuse.scraping.policy import (
-    Actions,
-    QuotaAction,
-    QuotaRule,
-    QuotasPolicy,
-    ScrapingAction,
-    SearchCost,
-)
+from uei.antiabuse.quotas.rules import QuotaAction, QuotaRule, QuotasPolicy, SearchCost
+from uei.antiabuse.scraping.policy import Actions, ScrapingAction
 from uei.app.policy import PolicyError, parse_policies
 
 radii = st.floats(0.01, 500, allow_nan=False)

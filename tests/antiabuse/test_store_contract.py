@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from uei.antiabuse.ledger import AuditEntry, Case, CaseStatus
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.stores import AbuseStore, CaseConflict, open_abuse_store
 
 pytestmark = pytest.mark.anyio

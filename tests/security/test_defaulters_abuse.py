@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from uei.antiabuse.defaulters.ledger import CaseStatus
 from uei.antiabuse.identity import Kind, token
-from uei.antiabuse.ledger import CaseStatus
 from uei.antiabuse.stores import Store
 from uei.registry.model import ParticipantType
 from uei.trust import sign_header

@@ -13,8 +13,7 @@ from litestar import Request
 from nacl.signing import VerifyKey
 from redis.exceptions import RedisError
 
-from uei.antiabuse.outage import Outage
-from uei.antiabuse.policy import Access, DefaultersPolicy
+from uei.antiabuse.defaulters.policy import Access, DefaultersPolicy
 from uei.antiabuse.scraping.http import Reader, Relay
 from uei.app.reload import PolicyHolder
 from uei.errors import Forbidden
@@ -23,6 +22,7 @@ from uei.registry.identity import operator_key
 from uei.registry.model import ParticipantType, Status
 from uei.registry.policy import RegistryPolicy
 from uei.registry.service import Registry
+from uei.storage.outage import Outage
 from uei.trust import MemoryReplayGuard, ReplayGuard, UnknownKey, Verifier
 
 __all__ = [

@@ -18,14 +18,13 @@ from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
 
 from uei.access import CALLER, Caller
-from uei.antiabuse.defaulters import Defaulters
-from uei.antiabuse.http import ROUTER as ABUSE_ROUTER
-from uei.antiabuse.http import AbuseApi
-from uei.antiabuse.outage import Outage
+from uei.antiabuse.defaulters.http import ROUTER as ABUSE_ROUTER
+from uei.antiabuse.defaulters.http import AbuseApi
+from uei.antiabuse.defaulters.service import Defaulters
+from uei.antiabuse.quotas.relays import RelayMeter
+from uei.antiabuse.quotas.service import Quotas
 from uei.antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from uei.antiabuse.scraping.http import ScrapingApi
-from uei.antiabuse.scraping.quotas import Quotas
-from uei.antiabuse.scraping.relays import RelayMeter
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import ScrapingStore, abuse_store
@@ -59,6 +58,7 @@ from uei.registry.stores import registry_store
 from uei.registry.urls import Resolve, system_resolve
 from uei.storage.backend import open_backend
 from uei.storage.files import private_data_dir
+from uei.storage.outage import Outage
 
 __all__ = ["create_app"]
 

@@ -13,9 +13,11 @@ from typing import Any
 import msgspec
 import yaml
 
-from uei.antiabuse.policy import DefaultersPolicy
-from uei.antiabuse.scraping.policy import QuotasPolicy, ScrapingPolicy
+from uei.antiabuse.defaulters.policy import DefaultersPolicy
+from uei.antiabuse.quotas.rules import QuotasPolicy
+from uei.antiabuse.scraping.policy import ScrapingPolicy
 from uei.app.settings import Settings
+from uei.options import Options
 from uei.registry.policy import RegistryPolicy
 
 __all__ = [
@@ -28,7 +30,7 @@ __all__ = [
 ]
 
 
-class Policies(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class Policies(Options, frozen=True):
     version: int = 1
     registry: RegistryPolicy = RegistryPolicy()
     defaulters: DefaultersPolicy = DefaultersPolicy()

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import msgspec
 
+from uei.options import NonNegative, Options, Positive
 from uei.registry.model import ParticipantType
 
 __all__ = [
@@ -20,9 +21,6 @@ __all__ = [
     "Persistence",
     "RegistryPolicy",
 ]
-
-_Positive = Annotated[float, msgspec.Meta(gt=0)]
-_NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 
 
 class Onboarding(StrEnum):
@@ -44,7 +42,7 @@ class Persistence(StrEnum):
     """Refuse to start on a Redis that does not persist every write."""
 
 
-class KeyValidityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class KeyValidityPolicy(Options, frozen=True):
     max_days: Annotated[int, msgspec.Meta(ge=1)] = 730
     """Longest valid_from..valid_until a subscriber may ask for."""
     default_days: Annotated[int, msgspec.Meta(ge=1)] = 365
@@ -55,7 +53,7 @@ class KeyValidityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     """Keys one subscriber may have waiting for their challenge at once."""
 
 
-class LookupPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class LookupPolicy(Options, frozen=True):
     max_age_seconds: Annotated[int, msgspec.Meta(ge=0)] = 60
     """Cache-Control max-age on the key path."""
     page_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
@@ -64,10 +62,10 @@ class LookupPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """Most bytes of encoded lookup pages each replica keeps."""
 
 
-class ChallengePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    timeout_seconds: _Positive = 5.0
+class ChallengePolicy(Options, frozen=True):
+    timeout_seconds: Positive = 5.0
     """One on_subscribe attempt may take this long in all: connect, send and read."""
-    retry_after_seconds: list[_NonNegative] = msgspec.field(
+    retry_after_seconds: list[NonNegative] = msgspec.field(
         default_factory=lambda: [0.0, 10.0, 60.0, 300.0, 1800.0]
     )
     """Delay before each attempt, from the subscribe; its length is the number of attempts."""
@@ -79,19 +77,19 @@ class ChallengePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     """Whether subscriber URLs may resolve to private, loopback or link-local addresses."""
     max_concurrent: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 32
     """Attempts in flight at once on one replica (each subscriber's one at a time)."""
-    rechallenge_after_seconds: _NonNegative = 60.0
+    rechallenge_after_seconds: NonNegative = 60.0
     """An empty /subscribe restarts the schedule only this long after it last started."""
 
 
-class RegistryPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class RegistryPolicy(Options, frozen=True):
     onboarding: Onboarding = Onboarding.OPEN
     require_approval: bool = False
     """When true, passing the challenge waits for an operator's approve."""
     domains: list[str] = msgspec.field(default_factory=lambda: ["ev-charging:uei"])
     countries: list[str] = msgspec.field(default_factory=lambda: ["IND"])
-    max_skew_seconds: _NonNegative = 5.0
+    max_skew_seconds: NonNegative = 5.0
     """How far in the future a signature's created time may lie."""
-    max_signature_lifetime_seconds: _Positive = 3600.0
+    max_signature_lifetime_seconds: Positive = 3600.0
     """Longest validity (expires - created) a request signature may claim."""
     approve_types: list[ParticipantType] = msgspec.field(
         default_factory=lambda: [ParticipantType.BG]

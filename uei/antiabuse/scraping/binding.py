@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from uei.antiabuse.quotas.rules import QuotaAction
 from uei.antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.forwarded import Forwarded, agree, open_forwarded
-from uei.antiabuse.scraping.policy import QuotaAction
 from uei.antiabuse.scraping.query import Query, SearchQuery, query
 from uei.antiabuse.scraping.wire import CheckBody, EventType, WireEvent
 from uei.antiabuse.times import MAX_EVENT_AGE_SECONDS, checked, timestamp

@@ -26,11 +26,11 @@ from litestar.params import FromPath, JSONBody
 
 from uei.access import CALLER, ONCE, Caller
 from uei.antiabuse.identity import user_token
+from uei.antiabuse.quotas.relays import Metered, RelayMeter
+from uei.antiabuse.quotas.rules import QuotaAction, ResolvedRule
+from uei.antiabuse.quotas.service import CheckResult, Quotas, retry_key
 from uei.antiabuse.scraping.binding import BoundEvent, Relay, bind_check, bind_event
 from uei.antiabuse.scraping.events import Event, Search
-from uei.antiabuse.scraping.policy import QuotaAction, ResolvedRule
-from uei.antiabuse.scraping.quotas import CheckResult, Quotas, retry_key
-from uei.antiabuse.scraping.relays import Metered, RelayMeter
 from uei.antiabuse.scraping.wire import (
     BapReport,
     CheckAnswer,

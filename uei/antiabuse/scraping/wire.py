@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from uei.antiabuse.quotas.rules import QuotaAction
 from uei.antiabuse.scraping.forwarded import BapRequest
-from uei.antiabuse.scraping.policy import QuotaAction
 from uei.antiabuse.scraping.query import SearchQuery
 from uei.antiabuse.scraping.verdicts import BapVerdict
 

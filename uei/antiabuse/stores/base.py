@@ -20,8 +20,8 @@ from typing import Protocol
 
 import msgspec
 
-from uei.antiabuse.gcra import QuotaAnswer
-from uei.antiabuse.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.scraping.events import Event, Search
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow
 from uei.storage.errors import StoreUnavailable  # raised by every store (uei.storage wraps)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from uei.antiabuse.gcra import QuotaAnswer
-from uei.antiabuse.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
 from uei.antiabuse.stores.redis_scraping import RedisScrapingStore, script, text
 from uei.storage.backend import RedisBackend

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, cast
 
-from uei.antiabuse.gcra import QuotaAnswer
+from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict

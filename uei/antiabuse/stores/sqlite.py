@@ -15,8 +15,8 @@ from typing import TypeVar
 
 import msgspec
 
-from uei.antiabuse.gcra import QuotaAnswer, gcra
-from uei.antiabuse.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.quotas.gcra import QuotaAnswer, gcra
 from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
 from uei.antiabuse.stores.sqlite_scraping import SCRAPING_SCHEMA, SqliteScrapingStore
 from uei.storage.backend import SqliteBackend

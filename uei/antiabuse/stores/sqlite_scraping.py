@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import msgspec
 
-from uei.antiabuse.gcra import QuotaAnswer, gcra
+from uei.antiabuse.quotas.gcra import QuotaAnswer, gcra
 from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict

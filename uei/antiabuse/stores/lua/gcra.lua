@@ -1,4 +1,4 @@
--- GCRA on one key (see antiabuse/gcra.py for the same arithmetic in Python).
+-- GCRA on one key (see antiabuse/quotas/gcra.py for the same arithmetic in Python).
 -- KEYS[1] the stored theoretical arrival time
 -- ARGV[1] now in seconds, or '' for the store's own clock (TIME: one clock for every replica)
 -- ARGV[2] interval (seconds per unit), ARGV[3] burst, ARGV[4] cost

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import msgspec
 
+from uei.antiabuse.defaulters.ledger import DAY, Case, CaseStatus, Standing, cap, standing
+from uei.antiabuse.defaulters.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.identity import Family, family_named
-from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, cap, standing
-from uei.antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 
 __all__ = [
     "Decision",

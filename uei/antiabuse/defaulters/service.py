@@ -19,7 +19,9 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.defaulter_verdict import (
+from uei.antiabuse.defaulters.ledger import DAY, Action, AuditEntry, Case, act
+from uei.antiabuse.defaulters.policy import DefaultersPolicy, OnStoreError, Verdict
+from uei.antiabuse.defaulters.verdict import (
     Decision,
     Evidence,
     decide,
@@ -27,9 +29,6 @@ from uei.antiabuse.defaulter_verdict import (
     usable,
     without_evidence,
 )
-from uei.antiabuse.ledger import DAY, Action, AuditEntry, Case, act
-from uei.antiabuse.outage import Outage
-from uei.antiabuse.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.stores import AbuseStore, CaseConflict, StoreUnavailable
 from uei.antiabuse.times import checked
 from uei.errors import (
@@ -40,6 +39,7 @@ from uei.errors import (
     RateLimited,
     Unavailable,
 )
+from uei.storage.outage import Outage
 
 __all__ = ["RETRY_AFTER_OUTAGE", "Answer", "Context", "DecisionPath", "Defaulters", "Purpose"]
 

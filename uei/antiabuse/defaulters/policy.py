@@ -11,6 +11,7 @@ from typing import Annotated
 import msgspec
 
 from uei.antiabuse.identity import Family
+from uei.options import Days, Options, Unit
 
 __all__ = [
     "MAX_CASE_EXPIRY_DAYS",
@@ -32,8 +33,6 @@ MAX_QUERY_IDENTIFIERS = 8
 MAX_OF_ONE_KIND = 2
 """Identifiers of one kind (phone, upi_vpa, vehicle, ...) one status query may present."""
 
-_Unit = Annotated[float, msgspec.Meta(ge=0, le=1)]
-_Days = Annotated[float, msgspec.Meta(ge=0)]
 
 MAX_CASE_EXPIRY_DAYS = 3 * 365 + 1
 """The longest ``case_expiry_days`` a policy may set: three years, India's limitation period
@@ -74,18 +73,18 @@ class OnStoreError(StrEnum):
     ``deny-on-error``."""
 
 
-class Strengths(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class Strengths(Options, frozen=True):
     """How much a match on each family says that two people are one (0 = nothing, 1 = proof).
 
     Families: ``vehicle`` is a VIN or chassis number, ``credential`` an RFID card or OCPP idTag.
     """
 
-    phone: _Unit = 0.5
-    upi_vpa: _Unit = 1.0
-    vehicle: _Unit = 0.7
-    credential: _Unit = 0.95
-    battery: _Unit = 0.9
-    device: _Unit = 0.6
+    phone: Unit = 0.5
+    upi_vpa: Unit = 1.0
+    vehicle: Unit = 0.7
+    credential: Unit = 0.95
+    battery: Unit = 0.9
+    device: Unit = 0.6
 
     def by_family(self) -> dict[Family, float]:
         """The strengths as a table (a family's name looks its strength up too)."""
@@ -102,14 +101,14 @@ class Strengths(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
         return self.by_family()[family]
 
 
-class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    block: _Unit = 0.9
+class Thresholds(Options, frozen=True):
+    block: Unit = 0.9
     """Score from evidence that never passes through a phone number needed for ``block``."""
-    prepaid_only: _Unit = 0.35
+    prepaid_only: Unit = 0.35
     """Score needed for ``prepaid_only``."""
 
 
-class DisputeQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class DisputeQuota(Options, frozen=True):
     limit: Annotated[int, msgspec.Meta(ge=1)] = 20
     """Disputes one CPO may file per window (refused ones count too: each is a question
     about a case's identifiers)."""
@@ -120,15 +119,15 @@ class DisputeQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
         return self.window_seconds / self.limit
 
 
-class DisputePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class DisputePolicy(Options, frozen=True):
     cap: Verdict = Verdict.PREPAID_ONLY
     """The strictest verdict a disputed case can support."""
-    expire_days: _Days = 30
+    expire_days: Days = 30
     """A dispute the creditor leaves unresolved this long ends the case's effect."""
     quota: DisputeQuota = DisputeQuota()
 
 
-class QueryQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class QueryQuota(Options, frozen=True):
     """Counted in identifiers presented, not queries: a query with 8 identifiers costs 8."""
 
     per_hour: Annotated[float, msgspec.Meta(gt=0)] = 600
@@ -142,7 +141,7 @@ class QueryQuota(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
         return 3600.0 / self.per_hour
 
 
-class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class DefaultersPolicy(Options, frozen=True):
     access: Access = Access.GRANTED
     """Who may report, observe, query and act on cases."""
     strength: Strengths = Strengths()
@@ -152,14 +151,14 @@ class DefaultersPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
     fanout_limit: Annotated[int, msgspec.Meta(ge=1)] = 5
     """An identifier seen with more distinct people than this (a fleet vehicle, a shared
     device) counts for nothing, as a direct match or as a link."""
-    recycling_horizon_days: _Days = 90
+    recycling_horizon_days: Days = 90
     """A phone number is evidence about a person only this long after it was last seen with
     them: Indian numbers are reassigned about 90 days after disconnection."""
     max_hops: Annotated[int, msgspec.Meta(ge=0, le=4)] = 2
     """How many observed links evidence may cross (0: direct matches only)."""
     max_neighbours: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 200
     """Links read per identifier while following evidence (bounds the query's work)."""
-    notice_days: _Days = 7
+    notice_days: Days = 7
     """A case counts this long after the unpaid session (``occurred_at``), not before."""
     case_expiry_days: Annotated[float, msgspec.Meta(ge=0, le=MAX_CASE_EXPIRY_DAYS)] = 365
     """A case older than this (from ``occurred_at``) counts no more, and reports and

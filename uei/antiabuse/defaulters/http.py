@@ -16,7 +16,7 @@ from litestar import Request, Response, Router, post
 from litestar.params import FromPath, JSONBody
 
 from uei.access import CALLER, ONCE, Caller
-from uei.antiabuse.bodies import (
+from uei.antiabuse.defaulters.bodies import (
     ActionBody,
     CaseAnswer,
     DisputeBody,
@@ -30,8 +30,8 @@ from uei.antiabuse.bodies import (
     paise,
     tokens_of,
 )
-from uei.antiabuse.defaulters import Defaulters
-from uei.antiabuse.ledger import Action, Case, standing
+from uei.antiabuse.defaulters.ledger import Action, Case, standing
+from uei.antiabuse.defaulters.service import Defaulters
 from uei.antiabuse.times import timestamp
 from uei.beckn import ack_body
 from uei.errors import InvalidRequest

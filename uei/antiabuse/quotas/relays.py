@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from uei.antiabuse.scraping.quotas import QuotaDecisionPath, Quotas, store_timeout
+from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas, store_timeout
 from uei.antiabuse.stores import StoreUnavailable
 
 log = logging.getLogger("uei.quotas")

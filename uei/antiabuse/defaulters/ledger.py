@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.policy import DefaultersPolicy, Verdict
+from uei.antiabuse.defaulters.policy import DefaultersPolicy, Verdict
 from uei.errors import Forbidden, InvalidTransition
 
 __all__ = [

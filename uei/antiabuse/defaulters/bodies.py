@@ -15,11 +15,11 @@ from typing import Annotated
 
 import msgspec
 
-from uei.antiabuse.defaulter_verdict import Reason, SettleWith
-from uei.antiabuse.defaulters import Context, Purpose
+from uei.antiabuse.defaulters.ledger import Standing
+from uei.antiabuse.defaulters.policy import MAX_OF_ONE_KIND, MAX_QUERY_IDENTIFIERS
+from uei.antiabuse.defaulters.service import Context, Purpose
+from uei.antiabuse.defaulters.verdict import Reason, SettleWith
 from uei.antiabuse.identity import FAMILIES, IdentifierError, Kind, token
-from uei.antiabuse.ledger import Standing
-from uei.antiabuse.policy import MAX_OF_ONE_KIND, MAX_QUERY_IDENTIFIERS
 from uei.errors import InvalidIdentifier, InvalidRequest
 
 __all__ = [

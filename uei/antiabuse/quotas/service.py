@@ -19,16 +19,10 @@ from enum import StrEnum
 
 import msgspec
 
-from uei.antiabuse.gcra import QuotaAnswer, gcra
+from uei.antiabuse.quotas.gcra import QuotaAnswer, gcra
+from uei.antiabuse.quotas.rules import FailureMode, QuotaAction, QuotaRule, QuotasPolicy
 from uei.antiabuse.scraping.events import Search
-from uei.antiabuse.scraping.policy import (
-    FailureMode,
-    QuotaAction,
-    QuotaRule,
-    QuotasPolicy,
-    ScrapingAction,
-    ScrapingPolicy,
-)
+from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.verdicts import BapVerdict
 from uei.antiabuse.stores import ScrapingStore, StoreUnavailable
 
