@@ -14,6 +14,7 @@ from nacl.signing import VerifyKey
 from redis.exceptions import RedisError
 
 from uei.antiabuse.defaulters.policy import Access, DefaultersPolicy
+from uei.antiabuse.quotas.http import QuotasApi
 from uei.antiabuse.scraping.http import Reader, Relay
 from uei.app.reload import PolicyHolder
 from uei.errors import Forbidden
@@ -105,10 +106,14 @@ async def authenticate_bpp(request: Request[Any, Any, Any], *, once: bool) -> st
 async def authenticate_relay(request: Request[Any, Any, Any], *, once: bool) -> Relay:
     """A BG or a BPP on the search path: the callers of quota checks and event uploads, and
     whether it is a gateway (a granted BG role: trusted to name the BAP) or a BPP (which
-    must forward the BAP's own signed request)."""
+    must forward the BAP's own signed request), its call metered against its own rule."""
     subscriber_id = await _authenticate_as(request, _RELAY, "BG or BPP", once=once)
     sub = registry_of(request).view.subscriber(subscriber_id)
     gateway = sub is not None and any(r.type is ParticipantType.BG for r in sub.roles)
+    # every call a relay makes is metered against its own rule before anything else of it
+    # happens (a malformed body too): over it, a 429 and no BAP's quota is touched
+    api: QuotasApi = request.app.state.quotas
+    await api.relays.charge(subscriber_id, gateway)
     return Relay(subscriber_id, gateway)
 
 

@@ -21,6 +21,7 @@ from uei.access import CALLER, Caller
 from uei.antiabuse.defaulters.http import ROUTER as ABUSE_ROUTER
 from uei.antiabuse.defaulters.http import AbuseApi
 from uei.antiabuse.defaulters.service import Defaulters
+from uei.antiabuse.quotas.http import QuotasApi
 from uei.antiabuse.quotas.relays import RelayMeter
 from uei.antiabuse.quotas.service import Quotas
 from uei.antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
@@ -30,6 +31,7 @@ from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import ScrapingStore, abuse_store
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.deadline import body_deadline
+from uei.app.dependencies import DEPENDENCIES
 from uei.app.errors import answer, exception_handlers
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
@@ -195,14 +197,15 @@ def create_app(
                 clock,
                 store_clock=clock is time.time,
             )
-            app.state.scraping = ScrapingApi(
+            search_path = QuotasApi(
                 quotas=quotas,
                 relays=RelayMeter(quotas),
-                store=abuse,
                 secret=secret,
                 is_bap=lambda bap: is_subscribed_bap(registry, bap),
                 bap_verifier=lambda: bap_verifier(registry),
             )
+            app.state.quotas = search_path
+            app.state.scraping = ScrapingApi(search_path, abuse)
             try:
                 app.state.persistence = judge_persistence(
                     await store.durability(), policies.registry.persistence
@@ -239,6 +242,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=_routes(),
+        dependencies=DEPENDENCIES,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],

@@ -3,8 +3,9 @@
 Handlers decode, turn identifiers into tokens (the raw values go no further), call the
 service and encode. Every route declares ``Caller.CPO``: the app's guard verifies, before the
 body is decoded, that a CPO the policy admits signed it (granted BPPs only, or any subscribed
-BPP) and leaves its id on ``request.state.caller``. The composition root hands in, on
-``app.state.abuse``, an ``AbuseApi``: the service and the network secret.
+BPP) and leaves its id on ``request.state.caller``. Each handler is handed ``abuse``, an
+``AbuseApi`` (the service and the network secret), by the app's dependencies
+(``uei/app/dependencies.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, Router, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from uei.access import CALLER, ONCE, Caller
@@ -47,20 +49,15 @@ class AbuseApi:
     secret: bytes
 
 
-def _api(request: Request[Any, Any, Any]) -> AbuseApi:
-    api: AbuseApi = request.app.state.abuse
-    return api
-
-
 def _caller(request: Request[Any, Any, Any]) -> str:
     caller: str = request.state.caller
     return caller
 
 
-def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
-    policy = api.defaulters.policy()
+def _case_answer(abuse: AbuseApi, case: Case) -> CaseAnswer:
+    policy = abuse.defaulters.policy()
     return CaseAnswer(
-        case.case_id, case.status.value, standing(case, api.defaulters.clock(), policy)
+        case.case_id, case.status.value, standing(case, abuse.defaulters.clock(), policy)
     )
 
 
@@ -71,16 +68,15 @@ def _case_answer(api: AbuseApi, case: Case) -> CaseAnswer:
     opt=_CPO,
 )
 async def report(
-    request: Request[Any, Any, Any], data: JSONBody[ReportBody]
+    request: Request[Any, Any, Any], abuse: NamedDependency[AbuseApi], data: JSONBody[ReportBody]
 ) -> Response[CaseAnswer]:
     """Signed by the creditor CPO. Idempotent on (CPO, ``session_ref``): a retry answers the
     same case (200) instead of creating one (201); the same ref with other details is a 409.
     The case counts once the policy's notice period has passed since ``occurred_at``. While
     the store does not answer: 503 with ``Retry-After`` (a retry is safe)."""
-    api = _api(request)
     creditor = _caller(request)
-    tokens = tokens_of(api.secret, data.identifiers, creditor)
-    case, created = await api.defaulters.report(
+    tokens = tokens_of(abuse.secret, data.identifiers, creditor)
+    case, created = await abuse.defaulters.report(
         creditor,
         data.session_ref,
         paise(data.amount),
@@ -88,7 +84,7 @@ async def report(
         timestamp(data.occurred_at, "occurred_at"),
         tokens,
     )
-    return Response(_case_answer(api, case), status_code=201 if created else 200)
+    return Response(_case_answer(abuse, case), status_code=201 if created else 200)
 
 
 @post(
@@ -99,18 +95,19 @@ async def report(
     opt=_CPO,
 )
 async def observations(
-    request: Request[Any, Any, Any], data: JSONBody[ObservationBody]
+    request: Request[Any, Any, Any],
+    abuse: NamedDependency[AbuseApi],
+    data: JSONBody[ObservationBody],
 ) -> Response[bytes]:
     """Signed by a CPO: these identifiers were seen together (at registration, at a session).
     Evidence about a person flows along such links. Answers a Beckn ACK."""
-    api = _api(request)
     reporter = _caller(request)
-    tokens = tokens_of(api.secret, data.identifiers, reporter)
+    tokens = tokens_of(abuse.secret, data.identifiers, reporter)
     if len(tokens) < 2:
         raise InvalidRequest(
             "an observation links two or more different identifiers", "identifiers"
         )
-    await api.defaulters.observe(
+    await abuse.defaulters.observe(
         reporter, tokens, timestamp(data.observed_at, "observed_at"), data.context
     )
     return Response(ack_body(), media_type="application/json")
@@ -123,7 +120,9 @@ async def observations(
     summary="Ask for a user's status",
     opt=_CPO,
 )
-async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) -> StatusAnswer:
+async def status(
+    request: Request[Any, Any, Any], abuse: NamedDependency[AbuseApi], data: JSONBody[StatusBody]
+) -> StatusAnswer:
     """Signed by a CPO, before a post-paid session: the identifiers the user presents now (at
     most 8, at most 2 of one kind) -> ``allow``, ``prepaid_only`` or ``block``, a score in
     [0, 1] and the reasons (which kinds matched, directly or over links, how strongly; the
@@ -131,11 +130,10 @@ async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) ->
     them). Never another CPO's customer identifiers. Each CPO's quota counts identifiers
     (429 with ``Retry-After``); every query is audited. ``path`` says how the answer was
     reached: ``store``, or the policy's ``on_store_error`` when the store did not answer."""
-    api = _api(request)
     asker = _caller(request)
     check_presented(data.identifiers)
-    tokens = tokens_of(api.secret, data.identifiers, asker)
-    answer = await api.defaulters.status(asker, tokens, data.purpose, len(data.identifiers))
+    tokens = tokens_of(abuse.secret, data.identifiers, asker)
+    answer = await abuse.defaulters.status(asker, tokens, data.purpose, len(data.identifiers))
     d = answer.decision
     return StatusAnswer(
         verdict=answer.enforced.value,
@@ -153,12 +151,15 @@ async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) ->
 
 
 async def _act(
-    request: Request[Any, Any, Any], case_id: str, body: ActionBody | ResolveBody, action: Action
+    abuse: NamedDependency[AbuseApi],
+    request: Request[Any, Any, Any],
+    case_id: str,
+    body: ActionBody | ResolveBody,
+    action: Action,
 ) -> CaseAnswer:
     check_target(case_id, body)
-    api = _api(request)
     actor = _caller(request)
-    return _case_answer(api, await api.defaulters.act(actor, case_id, action, body.request_id))
+    return _case_answer(abuse, await abuse.defaulters.act(actor, case_id, action, body.request_id))
 
 
 @post(
@@ -169,11 +170,14 @@ async def _act(
     opt=_CPO,
 )
 async def settle(
-    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
+    request: Request[Any, Any, Any],
+    abuse: NamedDependency[AbuseApi],
+    case_id: FromPath[str],
+    data: JSONBody[ActionBody],
 ) -> CaseAnswer:
     """Signed by the creditor: the user paid. The case stops counting at once. The body
     names the case (``case_id``, as in the path) and carries a unique ``request_id``."""
-    return await _act(request, case_id, data, Action.SETTLE)
+    return await _act(abuse, request, case_id, data, Action.SETTLE)
 
 
 @post(
@@ -184,11 +188,14 @@ async def settle(
     opt=_CPO,
 )
 async def withdraw(
-    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ActionBody]
+    request: Request[Any, Any, Any],
+    abuse: NamedDependency[AbuseApi],
+    case_id: FromPath[str],
+    data: JSONBody[ActionBody],
 ) -> CaseAnswer:
     """Signed by the creditor: the report was a mistake. The case stops counting at once.
     The body names the case (``case_id``) and carries a unique ``request_id``."""
-    return await _act(request, case_id, data, Action.WITHDRAW)
+    return await _act(abuse, request, case_id, data, Action.WITHDRAW)
 
 
 @post(
@@ -199,19 +206,21 @@ async def withdraw(
     opt=_CPO,
 )
 async def dispute(
-    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[DisputeBody]
+    request: Request[Any, Any, Any],
+    abuse: NamedDependency[AbuseApi],
+    case_id: FromPath[str],
+    data: JSONBody[DisputeBody],
 ) -> CaseAnswer:
     """Signed by any CPO, for the user in front of it: ``identifiers`` that user presents now
     (one must be named in the case, else 403). The case then supports at most the policy's
     dispute cap until the creditor resolves it, and stops counting if it never does. Each
     CPO's disputes are rate limited (``dispute.quota``: 429) and audited."""
     check_target(case_id, data)
-    api = _api(request)
     actor = _caller(request)
     check_presented(data.identifiers)
-    tokens = tokens_of(api.secret, data.identifiers, actor)
-    case = await api.defaulters.dispute(actor, case_id, tokens, data.request_id)
-    return _case_answer(api, case)
+    tokens = tokens_of(abuse.secret, data.identifiers, actor)
+    case = await abuse.defaulters.dispute(actor, case_id, tokens, data.request_id)
+    return _case_answer(abuse, case)
 
 
 @post(
@@ -222,11 +231,14 @@ async def dispute(
     opt=_CPO,
 )
 async def resolve(
-    request: Request[Any, Any, Any], case_id: FromPath[str], data: JSONBody[ResolveBody]
+    request: Request[Any, Any, Any],
+    abuse: NamedDependency[AbuseApi],
+    case_id: FromPath[str],
+    data: JSONBody[ResolveBody],
 ) -> CaseAnswer:
     """Signed by the creditor: ``confirmed`` (the debt stands) or ``cancelled`` (void)."""
     action = Action.CONFIRM if data.outcome == "confirmed" else Action.CANCEL
-    return await _act(request, case_id, data, action)
+    return await _act(abuse, request, case_id, data, action)
 
 
 ROUTER = Router(

@@ -16,6 +16,7 @@ import msgspec
 
 from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas, store_timeout
 from uei.antiabuse.stores import StoreUnavailable
+from uei.errors import QuotaState, RateLimited
 
 log = logging.getLogger("uei.quotas")
 
@@ -88,6 +89,21 @@ class RelayMeter:
             path=path,
             over=not answer.allowed,
         )
+
+    async def charge(self, relay: str, gateway: bool, cost: int = 1) -> None:
+        """Take ``cost`` from the relay's own rule, or refuse the call (``RateLimited``: a 429
+        quota-exceeded problem with the relay's rule in its headers) and nothing else of it
+        happens."""
+        metered = await self.take(relay, gateway=gateway, cost=cost)
+        if not metered.allowed:
+            quota = QuotaState(
+                metered.rule,
+                metered.limit,
+                metered.window_seconds,
+                metered.remaining,
+                metered.reset_seconds,
+            )
+            raise RateLimited(metered.reason, metered.retry_after, quota)
 
     def _say_shadowed(self, relay: str, rule: str) -> None:
         """What a shadow rule would have done, once a minute per relay."""

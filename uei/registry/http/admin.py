@@ -6,14 +6,15 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from uei.access import CALLER, ONCE, Caller
 from uei.registry.changelog import Actor
-from uei.registry.http.auth import registry_of
 from uei.registry.model import ParticipantType, RoleGrant, Status
 from uei.registry.operations import SUBSCRIBER_ID
 from uei.registry.records import iso
+from uei.registry.service import Registry
 
 __all__ = [
     "admin_action",
@@ -100,6 +101,7 @@ class StatusAnswer(msgspec.Struct):
 @get("/admin/subscribers", tags=["admin"], summary="List and filter subscribers", opt=_READ)
 async def admin_list(
     request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
     status: FromQuery[Status | None] = None,
     type: FromQuery[str | None] = None,
     domain: FromQuery[str | None] = None,
@@ -107,7 +109,7 @@ async def admin_list(
     """Every subscriber whatever its status (filter by ``status``, ``type``, ``domain``).
     Signed by an operator key named in ``UEI_OPERATORS``."""
     out = []
-    for sub in sorted(registry_of(request).view.subscribers(), key=lambda s: s.subscriber_id):
+    for sub in sorted(registry.view.subscribers(), key=lambda s: s.subscriber_id):
         if status is not None and sub.status is not status:
             continue
         if type is not None and all(r.type.value != type for r in sub.roles):
@@ -141,6 +143,7 @@ async def admin_list(
 )
 async def admin_allow(
     request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
     subscriber_id: Annotated[str, _SUBSCRIBER_ID],
     data: JSONBody[AllowBody],
 ) -> StatusAnswer:
@@ -148,7 +151,7 @@ async def admin_allow(
     the roles their entry names. Allowing an existing subscriber names more roles."""
     operator = _operator(request)
     grants = [role.grant() for role in data.roles]
-    sub = await registry_of(request).allow(subscriber_id, grants, operator)
+    sub = await registry.allow(subscriber_id, grants, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -161,6 +164,7 @@ async def admin_allow(
 )
 async def admin_approve(
     request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
     subscriber_id: FromPath[str],
     data: JSONBody[ApproveBody | None] = None,
 ) -> StatusAnswer:
@@ -169,7 +173,7 @@ async def admin_approve(
     with the operator's id."""
     operator = _operator(request)
     role = data.role.grant() if data is not None and data.role is not None else None
-    sub = await registry_of(request).operator_action(subscriber_id, "approve", operator, role)
+    sub = await registry.operator_action(subscriber_id, "approve", operator, role)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -182,6 +186,7 @@ async def admin_approve(
 )
 async def admin_action(
     request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
     subscriber_id: FromPath[str],
     action: FromPath[Action],
     data: JSONBody[RequestIdBody | None] = None,
@@ -189,7 +194,7 @@ async def admin_action(
     """A lifecycle transition, recorded in the change log with the operator's id. Impossible
     transitions are refused (409) naming the current state."""
     operator = _operator(request)
-    sub = await registry_of(request).operator_action(subscriber_id, action, operator)
+    sub = await registry.operator_action(subscriber_id, action, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -201,11 +206,14 @@ async def admin_action(
     summary="Revoke one key",
 )
 async def admin_revoke_key(
-    request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
+    subscriber_id: FromPath[str],
+    unique_key_id: FromPath[str],
 ) -> StatusAnswer:
     """The key disappears from every lookup at once (every replica within one second)."""
     operator = _operator(request)
-    sub = await registry_of(request).revoke_key(subscriber_id, unique_key_id, operator)
+    sub = await registry.revoke_key(subscriber_id, unique_key_id, operator)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -218,6 +226,7 @@ async def admin_revoke_key(
 )
 async def admin_grant(
     request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
     subscriber_id: FromPath[str],
     service: FromPath[Grant],
     change: FromPath[GrantChange],
@@ -227,7 +236,5 @@ async def admin_grant(
     granted``): recorded in the change log with the operator's id; every replica follows it
     within a second."""
     operator = _operator(request)
-    sub = await registry_of(request).change_grant(
-        subscriber_id, service, operator, granted=change == "grant"
-    )
+    sub = await registry.change_grant(subscriber_id, service, operator, granted=change == "grant")
     return StatusAnswer(sub.subscriber_id, sub.status.value)

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from uei.access import CALLER, Caller
 from uei.registry.changelog import GENESIS, LogEntry
-from uei.registry.http.auth import registry_of
+from uei.registry.service import Registry
 from uei.trust import sign_site_verification
 
 __all__ = ["LogPage", "change_log", "head_message"]
@@ -40,6 +41,7 @@ def head_message(seq: int, hash_: str) -> str:
 )
 async def change_log(
     request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
     after: Annotated[
         int,
         QueryParameter(ge=0, le=2**53 - 1, description="last sequence number already seen"),
@@ -48,7 +50,6 @@ async def change_log(
 ) -> LogPage:
     """Entries after ``after`` (each: seq, at, subscriber, key, action, old and new status,
     actor, prev_hash, hash) and the signed head. ``uei log verify`` checks the whole chain."""
-    registry = registry_of(request)
     entries = await registry.store.log_after(after, limit)
     head = await registry.store.head()
     seq, hash_ = (head.seq, head.hash) if head else (0, GENESIS)

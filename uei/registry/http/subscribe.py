@@ -6,13 +6,15 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from uei.access import CALLER, ONCE, PENDING_KEYS, Caller
-from uei.registry.http.auth import Registrant, SelfOrOperator, registry_of
+from uei.registry.http.auth import Registrant, SelfOrOperator
 from uei.registry.http.bodies import SubscribeBody
 from uei.registry.model import Attempt, Status
 from uei.registry.records import iso
+from uei.registry.service import Registry
 
 __all__ = ["challenges", "revoke_own_key", "subscribe"]
 
@@ -32,7 +34,9 @@ class SubscribeAnswer(msgspec.Struct):
     opt={CALLER: Caller.REGISTRANT, ONCE: True},
 )
 async def subscribe(
-    request: Request[Any, Any, Any], data: JSONBody[SubscribeBody | None] = None
+    request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
+    data: JSONBody[SubscribeBody | None] = None,
 ) -> SubscribeAnswer:
     """Signed by the subscriber: a new one with the signing key in its own body (proof of
     possession), an existing one with a valid key of its own. Adds a key (it is challenged
@@ -41,7 +45,7 @@ async def subscribe(
     # ``data`` documents the body in the schema; the guard resolved the same bytes
     registrant: Registrant = request.state.caller
     req, signed_by = registrant
-    saved = await registry_of(request).subscribe(req, signed_by)
+    saved = await registry.subscribe(req, signed_by)
     return SubscribeAnswer(status=saved.status.value)
 
 
@@ -83,11 +87,13 @@ def _attempt(a: Attempt) -> AttemptView:
     opt={CALLER: Caller.SUBSCRIBER_SELF, PENDING_KEYS: True},
 )
 async def challenges(
-    request: Request[Any, Any, Any], subscriber_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
+    subscriber_id: FromPath[str],
 ) -> ChallengeHistory:
     """Every recent attempt (time, HTTP status, outcome, error) and each key's state. Signed
     by that subscriber (with any of its keys, pending ones too) or by an operator."""
-    sub = await registry_of(request).challenges(subscriber_id)
+    sub = await registry.challenges(subscriber_id)
     return ChallengeHistory(
         subscriber_id=sub.subscriber_id,
         status=sub.status.value,
@@ -114,11 +120,14 @@ async def challenges(
     opt={CALLER: Caller.SUBSCRIBER_SELF, ONCE: True},
 )
 async def revoke_own_key(
-    request: Request[Any, Any, Any], subscriber_id: FromPath[str], unique_key_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    registry: NamedDependency[Registry],
+    subscriber_id: FromPath[str],
+    unique_key_id: FromPath[str],
 ) -> SubscribeAnswer:
     """Signed with a valid key of the subscriber. A key cannot revoke itself while it is the
     only valid key."""
     caller: SelfOrOperator = request.state.caller
     actor, signed_by = caller
-    saved = await registry_of(request).revoke_key(subscriber_id, unique_key_id, actor, signed_by)
+    saved = await registry.revoke_key(subscriber_id, unique_key_id, actor, signed_by)
     return SubscribeAnswer(status=saved.status.value)

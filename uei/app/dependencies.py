@@ -1,0 +1,46 @@
+"""What route handlers are handed (Litestar ``Provide``): each domain's API by the name its
+handlers declare, typed, so that "go to definition" leads from a handler to the service.
+
+The lifespan builds the services once the store is open and leaves them on the app's state;
+these providers are the only readers of that state for handlers. The key path and the lookups
+read the registry off the app themselves: they are the hottest routes, and a dependency costs
+them a resolution per request.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from uei.antiabuse.defaulters.http import AbuseApi
+from uei.antiabuse.quotas.http import QuotasApi
+from uei.antiabuse.scraping.http import ScrapingApi
+from uei.registry.service import Registry
+
+__all__ = ["DEPENDENCIES"]
+
+
+def _registry(state: State) -> Registry:
+    return cast("Registry", state.registry)
+
+
+def _abuse(state: State) -> AbuseApi:
+    return cast("AbuseApi", state.abuse)
+
+
+def _quotas(state: State) -> QuotasApi:
+    return cast("QuotasApi", state.quotas)
+
+
+def _scraping(state: State) -> ScrapingApi:
+    return cast("ScrapingApi", state.scraping)
+
+
+DEPENDENCIES = {
+    "registry": Provide(_registry, sync_to_thread=False),
+    "abuse": Provide(_abuse, sync_to_thread=False),
+    "quotas": Provide(_quotas, sync_to_thread=False),
+    "scraping": Provide(_scraping, sync_to_thread=False),
+}
