@@ -9,7 +9,7 @@ for BAPs taken in turn from one set, so the mix of allowed and refused decisions
 
 (a) ceiling: ``gcra.lua`` alone through the redis-py asyncio client (``register_script``,
     EVALSHA), ``--concurrency`` tasks in a tight loop;
-(b) in process: ``Quotas.check`` with a ``RedisAbuseStore`` on that same client, the default
+(b) in process: ``Quotas.check`` with a ``RedisQuotas`` on that same client, the default
     ``QuotasPolicy`` and ``ScrapingPolicy``, the store's clock: the verdict cache, the rule,
     and ``check.lua`` (GCRA, message-id dedupe, the search recorded); same concurrency,
     every message id distinct;
@@ -48,13 +48,12 @@ from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import ScrapingPolicy
 from uei.antiabuse.secret import create_secret_file
-from uei.antiabuse.stores.redis import RedisAbuseStore
-from uei.antiabuse.stores.redis_scraping import script
+from uei.antiabuse.stores import abuse_stores
 from uei.registry.identity import save_key_file
 from uei.registry.model import ParticipantType
 from uei.registry.stores import open_store
 from uei.storage.backend import RedisBackend
-from uei.storage.connect import redis_client
+from uei.storage.connect import lua_source, redis_client
 from uei.storage.url import StoreKind
 from uei.trust import KeySet, generate_key_set, sign_header
 from uei_testing.factories import Participant, enrol
@@ -122,7 +121,7 @@ async def drive(decide: Decide, *, tasks: int, seconds: float, baps: int) -> Run
 
 def raw_gcra(client: Any, baps: int) -> Decide:
     """``gcra.lua`` on one key per BAP (its own keys, not the service's), the time passed in."""
-    gcra = client.register_script(script("gcra"))
+    gcra = client.register_script(lua_source("uei.antiabuse.stores", "gcra", "take"))
     keys = [f"uei:bench:{{{bap_id(i)}}}:q" for i in range(baps)]
     interval, burst = repr(RULE.rule.interval), RULE.rule.limit
 
@@ -256,8 +255,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 async def measure(args: argparse.Namespace, redis_url: str, tmp: Path) -> list[Best]:
     client = redis_client(redis_url)
-    store = RedisAbuseStore(RedisBackend(StoreKind.REDIS, client), owns=True)  # under (a), (b)
-    quotas = Quotas(store, lambda: POLICY, lambda: SCRAPING, time.time, store_clock=True)
+    store = await abuse_stores(RedisBackend(StoreKind.REDIS, client), owns=True)  # under (a), (b)
+    quotas = Quotas(
+        store.quotas, store.verdicts, lambda: POLICY, lambda: SCRAPING, time.time, store_clock=True
+    )
     process: subprocess.Popen[bytes] | None = None
     http_clients: list[httpx.AsyncClient] = []
     try:

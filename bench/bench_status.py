@@ -56,16 +56,15 @@ from uei.antiabuse.defaulters.policy import MAX_OF_ONE_KIND, DefaultersPolicy, Q
 from uei.antiabuse.defaulters.service import Defaulters, Purpose
 from uei.antiabuse.identity import Kind, token
 from uei.antiabuse.secret import create_secret_file, load_network_secret
-from uei.antiabuse.stores import AbuseStore, open_abuse_store
-from uei.antiabuse.stores.base import encode
-from uei.antiabuse.stores.redis import (
+from uei.antiabuse.stores import AbuseStores, open_abuse_stores
+from uei.antiabuse.stores.codec import encode
+from uei.antiabuse.stores.redis_defaulters import (
     _REFS,
     _adjacency_key,
     _case_key,
     _degree_key,
     _index_key,
 )
-from uei.antiabuse.stores.sqlite import SqliteAbuseStore
 from uei.app.factory import create_app
 from uei.app.settings import Settings
 from uei.registry.identity import save_key_file
@@ -340,7 +339,7 @@ def write_sqlite(path: Path, g: Graph) -> None:
     in one transaction."""
 
     async def create_tables() -> None:
-        await (await SqliteAbuseStore.open(path)).close()
+        await (await open_abuse_stores(f"sqlite:///{path}")).close()
 
     asyncio.run(create_tables())
     db = sqlite3.connect(path, isolation_level=None)
@@ -408,18 +407,18 @@ def write_redis(url: str, g: Graph) -> None:
     client.close()
 
 
-async def verify(store: AbuseStore, g: Graph, rng: random.Random) -> None:
+async def verify(store: AbuseStores, g: Graph, rng: random.Random) -> None:
     """What the store API reads back for a sample is what was generated."""
     sample = [*rng.sample(range(len(g.names)), min(300, len(g.names))), *g.fleet[:3]]
     names = [g.names[i] for i in sample]
-    degrees = await store.degrees(names)
-    neighbours = await store.neighbours(names, 10_000)
+    degrees = await store.graph.degrees(names)
+    neighbours = await store.graph.neighbours(names, 10_000)
     for i, name in zip(sample, names, strict=True):
         assert degrees.get(name, {}) == g.degree(i), name
         assert neighbours[name] == {g.names[b]: s for b, s in g.adjacency[i].items()}, name
     picked = rng.sample(g.cases, min(100, len(g.cases)))
-    loaded = await store.load_cases(c.case_id for c in picked)
-    by_token = await store.cases_for(t for c in picked for t in c.tokens)
+    loaded = await store.cases.load_cases(c.case_id for c in picked)
+    by_token = await store.cases.cases_for(t for c in picked for t in c.tokens)
     for case in picked:
         assert loaded[case.case_id] == case, case.case_id
         assert all(case.case_id in by_token[t] for t in case.tokens), case.case_id
@@ -476,22 +475,22 @@ def instrument(store: object, spent: dict[str, list[float]]) -> Callable[[], Non
 
 
 async def in_process(
-    store: AbuseStore, queries: Sequence[Query], warmup: Sequence[Query], now: float
+    store: AbuseStores, queries: Sequence[Query], warmup: Sequence[Query], now: float
 ) -> Measured:
     """Per query, timed: ``Defaulters.status``, then one ``degrees`` call (the ceiling: one
     store round trip). Then every query again with the store calls timed one by one."""
-    defaulters = Defaulters(store, lambda: POLICY, lambda: now)
+    defaulters = Defaulters(store.cases, store.graph, store.quotas, lambda: POLICY, lambda: now)
     purpose = Purpose.POSTPAID_SESSION
     for q in warmup:
         await defaulters.status(ASKER, q.tokens, purpose, len(q.tokens))
-        await store.degrees(q.tokens)
+        await store.graph.degrees(q.tokens)
     m = Measured()
     clock = time.perf_counter
     for q in queries:
         start = clock()
         answer = await defaulters.status(ASKER, q.tokens, purpose, len(q.tokens))
         middle = clock()
-        await store.degrees(q.tokens)
+        await store.graph.degrees(q.tokens)
         end = clock()
         m.status.append(middle - start)
         m.ceiling.append(end - middle)
@@ -651,7 +650,7 @@ def run_store(
     _frozen_gc()
 
     async def measure() -> Measured:
-        store: AbuseStore = await open_abuse_store(url)
+        store: AbuseStores = await open_abuse_stores(url)
         try:
             await verify(store, g, random.Random(seed))
             print(f"{name}: sample verified through the store API; measuring ...", file=sys.stderr)

@@ -62,7 +62,7 @@ from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict
 from uei.antiabuse.scraping.wire import MAX_EVENTS, BapReport
-from uei.antiabuse.stores import ScrapingStore
+from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
@@ -189,9 +189,9 @@ async def upload(h: Harness, gateway: Participant, traffic: Traffic, run: Run) -
             progress.update(1)
 
 
-async def read_verdict(h: Harness, bap: str, via: str, store: ScrapingStore) -> BapVerdict | None:
+async def read_verdict(h: Harness, bap: str, via: str, store: AbuseStores) -> BapVerdict | None:
     if via == "store":
-        return await store.verdict(bap)
+        return await store.verdicts.verdict(bap)
     answer = await h.as_operator("GET", f"/abuse/baps/{bap}")
     if answer.status_code != 200:
         raise click.ClickException(f"GET /abuse/baps/{bap}: {answer.status_code} {answer.text}")
@@ -200,13 +200,13 @@ async def read_verdict(h: Harness, bap: str, via: str, store: ScrapingStore) -> 
 
 async def score_day(h: Harness, traffic: Traffic, window: float, via: str, run: Run) -> None:
     """A pass at the end of every hour, then every BAP's verdict as the operator reads it."""
-    store: ScrapingStore = h.app.state.scraping.store
+    store: AbuseStores = h.app.state.stores
 
     def policy() -> ScrapingPolicy:
         found: ScrapingPolicy = h.app.state.policy.current.scraping
         return found
 
-    scorer = Scorer(store, policy, h.clock)
+    scorer = Scorer(store.events, store.verdicts, policy, h.clock)
     run.policy = policy()
     hours = math.ceil((traffic.end - traffic.start) / HOUR - 1e-9)
     scoring = reading = 0.0

@@ -1025,14 +1025,16 @@ async def quota_rates(url: str, seconds: float, tasks: int, baps: int) -> tuple[
     bench_quota: same tasks, BAPs in turn, every message id distinct."""
     from bench.bench_quota import POLICY, SCRAPING, drive, in_process, raw_gcra
     from uei.antiabuse.quotas.service import Quotas
-    from uei.antiabuse.stores.redis import RedisAbuseStore
+    from uei.antiabuse.stores import abuse_stores
     from uei.storage.backend import RedisBackend
     from uei.storage.connect import redis_client
     from uei.storage.url import StoreKind
 
     client = redis_client(url)
-    store = RedisAbuseStore(RedisBackend(StoreKind.REDIS, client), owns=True)
-    quotas = Quotas(store, lambda: POLICY, lambda: SCRAPING, time.time, store_clock=True)
+    store = await abuse_stores(RedisBackend(StoreKind.REDIS, client), owns=True)
+    quotas = Quotas(
+        store.quotas, store.verdicts, lambda: POLICY, lambda: SCRAPING, time.time, store_clock=True
+    )
     try:
         raw, ours = raw_gcra(client, baps), in_process(quotas)
         await drive(raw, tasks=tasks, seconds=0.5, baps=baps)

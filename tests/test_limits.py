@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from uei.antiabuse.stores import Store
+from uei.antiabuse.stores import AbuseStores
 from uei_testing.callers import Caller, iso, nack
 from uei_testing.harness import Harness
 
@@ -36,8 +36,8 @@ MAX_EVENTS = 1000
 GPS = {"gps": "12.971600,77.594600", "radius_km": 5}
 
 
-def store_of(h: Harness) -> Store:
-    store: Store = h.app.state.scraping.store
+def store_of(h: Harness) -> AbuseStores:
+    store: AbuseStores = h.app.state.stores
     return store
 
 
@@ -78,7 +78,7 @@ def padded(doc: Any, size: int = TWO_MB) -> bytes:
 
 
 async def recorded_events(h: Harness) -> int:
-    return len(await store_of(h).events("app.example", h.clock() - 7200, h.clock() + 1))
+    return len(await store_of(h).events.events("app.example", h.clock() - 7200, h.clock() + 1))
 
 
 # --- body size ------------------------------------------------------------------------------

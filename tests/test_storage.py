@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from uei.antiabuse.stores import abuse_store
+from uei.antiabuse.stores import abuse_stores
 from uei.app import factory
 from uei.app.settings import Settings
 from uei.registry.identity import ConfigError
@@ -56,9 +56,9 @@ async def test_both_domains_share_one_sqlite_connection_and_thread(tmp_path: Pat
     before = workers()
     backend = await SqliteBackend.open(tmp_path / "uei.db")
     try:
-        registry, abuse = await registry_store(backend), await abuse_store(backend)
+        registry, abuse = await registry_store(backend), await abuse_stores(backend)
         assert await registry.first_use("sig", 2_000_000_000, 1_790_000_000.0)
-        assert (await abuse.take("k", 1_790_000_000.0, 1.0, 2)).allowed
+        assert (await abuse.quotas.take("k", interval=1.0, burst=2, now=1_790_000_000.0)).allowed
         await registry.close()  # built on the backend: leaves it open
         await abuse.close()
         assert await registry.head() is None
@@ -81,6 +81,6 @@ async def test_the_app_opens_one_backend(
         state = h.app.state
         assert len(opened) == 1
         assert state.registry.store._backend is opened[0]
-        assert state.abuse.defaulters.store._backend is opened[0]
+        assert state.stores.backend is opened[0]
         await state.registry.store.ping()
     assert len(opened) == 1

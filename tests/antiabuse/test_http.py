@@ -200,7 +200,7 @@ async def test_a_dispute_caps_the_case_until_the_creditor_resolves_it(
     assert confirmed.json()["status"] == "open"
     assert (await two.status(ids(upi_vpa=VPA)))["verdict"] == "block"
     assert (await two.dispute(case_id, ids(upi_vpa=VPA))).status_code == 409
-    audit = await h.app.state.abuse.defaulters.store.audit_log(20)
+    audit = await h.app.state.stores.cases.audit_log(20)
     disputes = [a for a in audit if a.action == "dispute"]
     assert [(a.actor, a.before, a.after) for a in disputes] == [(two.id, "open", "disputed")]
     assert disputes[0].tokens
@@ -279,9 +279,9 @@ async def test_a_bad_identifier_is_named_and_nothing_is_stored(
         assert error["path"] == path
         assert words in error["message"]
         assert "9876543210" not in error["message"]
-    abuse = h.app.state.abuse.defaulters.store
-    assert await abuse.audit_log(10) == []
-    assert await abuse.neighbours([f"phone:{'0' * 64}"], 5) == {f"phone:{'0' * 64}": {}}
+    abuse = h.app.state.stores
+    assert await abuse.cases.audit_log(10) == []
+    assert await abuse.graph.neighbours([f"phone:{'0' * 64}"], 5) == {f"phone:{'0' * 64}": {}}
 
 
 @pytest.mark.parametrize(
@@ -305,7 +305,7 @@ async def test_a_bad_report_is_refused_by_field(
     answer = await one.report("s-1", ids(upi_vpa=VPA), **change)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"].get("path") == path
-    assert await h.app.state.abuse.defaulters.store.audit_log(10) == []
+    assert await h.app.state.stores.cases.audit_log(10) == []
 
 
 async def test_only_subscribed_bpps_may_call(h: Harness, one: Cpo) -> None:
@@ -346,7 +346,7 @@ async def test_status_queries_are_rate_limited_and_audited(store_url: str, tmp_p
         assert 30 < int(answers[2].headers["retry-after"]) <= 40
         h.clock.advance(40)
         assert (await one.ask(four)).status_code == 200
-        audit = await h.app.state.abuse.defaulters.store.audit_log(10)
+        audit = await h.app.state.stores.cases.audit_log(10)
         assert [(a.action, a.actor, a.purpose) for a in audit] == [
             ("status", one.id, "postpaid_session"),
             ("status", one.id, "postpaid_session"),
@@ -364,7 +364,7 @@ async def test_shadow_mode_records_without_enforcing(store_url: str, tmp_path: P
         answer = await two.status(ids(upi_vpa=VPA))
         assert (answer["verdict"], answer["shadow_verdict"]) == ("allow", "block")
         assert answer["settle_with"] == [{"creditor": one.id, "case_id": case_id}]
-        audit = await h.app.state.abuse.defaulters.store.audit_log(1)
+        audit = await h.app.state.stores.cases.audit_log(1)
         assert (audit[0].verdict, audit[0].note) == ("block", "shadow")
 
 

@@ -16,7 +16,7 @@ from tests.conftest import backend_params
 from tests.registry.service_process import ServiceProcess
 from tests.registry.test_service_process import _env
 from uei.antiabuse.defaulters.ledger import CaseStatus
-from uei.antiabuse.stores import open_abuse_store
+from uei.antiabuse.stores import open_abuse_stores
 from uei.registry.stores import open_store
 from uei.trust import sign_header
 from uei_testing.factories import Participant, enrol
@@ -86,8 +86,8 @@ def test_sigkill_after_acknowledged_report_and_settle_loses_nothing(
         service.stop()
 
         async def stored() -> CaseStatus:
-            store = await open_abuse_store(url)
-            case = (await store.load_cases([case_id]))[case_id]
+            store = await open_abuse_stores(url)
+            case = (await store.cases.load_cases([case_id]))[case_id]
             await store.close()
             return case.status
 

@@ -16,7 +16,7 @@ from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
-from uei.antiabuse.stores import Store
+from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
@@ -96,8 +96,8 @@ async def bg(h: Harness) -> Relay:
     return Relay(h, await participant(h, "bg.example", ParticipantType.BG))
 
 
-def store_of(h: Harness) -> Store:
-    store: Store = h.app.state.scraping.store
+def store_of(h: Harness) -> AbuseStores:
+    store: AbuseStores = h.app.state.stores
     return store
 
 
@@ -134,7 +134,7 @@ async def test_the_same_message_id_counts_once(h: Harness, bg: Relay) -> None:
     assert (first["remaining"], first["duplicate"]) == (2, False)
     assert (again["remaining"], again["duplicate"], again["decision"]) == (2, True, "allow")
     assert (await bg.check("m2")).json()["remaining"] == 1
-    searches = await store_of(h).events("app.example", h.clock() - 7200, h.clock() + 1)
+    searches = await store_of(h).events.events("app.example", h.clock() - 7200, h.clock() + 1)
     assert len(searches) == 2
 
 
@@ -145,7 +145,7 @@ async def test_an_old_message_id_on_a_new_request_is_a_new_check(h: Harness, bg:
     assert (moved.json()["duplicate"], moved.json()["remaining"]) == (False, 1)
     select = await bg.check("m1", action="select")
     assert (select.json()["duplicate"], select.json()["rule"]) == (False, "select.default")
-    assert len(await store_of(h).events("app.example", h.clock() - 7200, h.clock() + 1)) == 2
+    assert len(await store_of(h).events.events("app.example", h.clock() - 7200, h.clock() + 1)) == 2
 
 
 async def test_a_wide_search_costs_more(h: Harness, bg: Relay) -> None:
@@ -240,7 +240,7 @@ async def test_events_are_recorded_once_on_event_time(h: Harness, bg: Relay) -> 
     await bg.check("m2")
     logged = await bg.post("/abuse/events", {"events": [wire("search", "m2", h.clock())]})
     assert logged.json()["recorded"] == 0
-    found = await store_of(h).events("app.example", t - 1, h.clock() + 1)
+    found = await store_of(h).events.events("app.example", t - 1, h.clock() + 1)
     assert [e.at for e in found][:3] == [t, t + 5, t + 9]
     assert len(found) == 4
 
@@ -260,7 +260,7 @@ async def test_a_batch_with_one_bad_event_is_refused_whole(h: Harness, bg: Relay
     answer = await bg.post("/abuse/events", {"events": [naive]})
     assert answer.status_code == 400
     assert answer.json()["error"]["path"] == "events[0].at"
-    assert await store_of(h).events("app.example", h.clock() - 7200, h.clock() + 1) == []
+    assert await store_of(h).events.events("app.example", h.clock() - 7200, h.clock() + 1) == []
     too_many = [wire("search", f"m{i}", t) for i in range(1001)]
     assert (await bg.post("/abuse/events", {"events": too_many})).status_code == 400
 
@@ -285,22 +285,24 @@ def verdict(
 
 async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
     store = store_of(h)
-    await store.save_pass([verdict(h, ScrapingAction.FLAG, ScrapingAction.COARSEN)], [], 5, 0)
+    await store.verdicts.save_pass(
+        [verdict(h, ScrapingAction.FLAG, ScrapingAction.COARSEN)], [], 5, 0
+    )
     h.clock.advance(2)  # past the verdict cache
     answer = (await bg.check("m1")).json()
     assert (answer["verdict"], answer["coarsen"], answer["decision"]) == ("coarsen", True, "allow")
     assert "lattice_regularity 0.99 (network 0.05..0.41)" in answer["reasons"][0]
-    await store.save_pass([verdict(h, ScrapingAction.THROTTLE)], [], 5, 0)
+    await store.verdicts.save_pass([verdict(h, ScrapingAction.THROTTLE)], [], 5, 0)
     h.clock.advance(2)
     throttled = await bg.check("m2")
     assert throttled.headers["RateLimit-Policy"] == '"search.default";q=1;w=30'  # 3 * 0.34
-    await store.save_pass(
+    await store.verdicts.save_pass(
         [verdict(h, ScrapingAction.FLAG, shadow=(ScrapingAction.BLOCK,))], [], 5, 0
     )
     h.clock.advance(60)
     shadowed = (await bg.check("m3")).json()
     assert (shadowed["decision"], shadowed["shadow_verdict"]) == ("allow", "block")
-    await store.save_pass([verdict(h, ScrapingAction.BLOCK)], [], 5, 0)
+    await store.verdicts.save_pass([verdict(h, ScrapingAction.BLOCK)], [], 5, 0)
     h.clock.advance(2)
     blocked = await bg.check("m4")
     assert blocked.status_code == 429
@@ -308,14 +310,14 @@ async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
     assert blocked.json()["error"]["code"] == "50002"
     assert int(blocked.headers["Retry-After"]) >= 60
     # the search is still recorded, so the next pass sees whether the BAP stopped
-    assert len(await store.events("app.example", h.clock() - 7200, h.clock() + 1)) == 4
+    assert len(await store.events.events("app.example", h.clock() - 7200, h.clock() + 1)) == 4
 
 
 async def test_a_bap_report_is_for_operators_and_that_bap(h: Harness, bg: Relay) -> None:
     app = Participant("app.example", type=ParticipantType.BAP)
     assert (await h.as_operator("GET", "/abuse/baps/app.example")).json()["verdict"] is None
-    await store_of(h).save_pass([verdict(h, ScrapingAction.FLAG)], [], 5, 0)
-    await store_of(h).save_pass([verdict(h, ScrapingAction.COARSEN)], [], 5, 0)
+    await store_of(h).verdicts.save_pass([verdict(h, ScrapingAction.FLAG)], [], 5, 0)
+    await store_of(h).verdicts.save_pass([verdict(h, ScrapingAction.COARSEN)], [], 5, 0)
     report = (await h.as_operator("GET", "/abuse/baps/app.example")).json()
     assert report["verdict"]["actions"] == ["coarsen"]
     assert [v["actions"] for v in report["history"]] == [["flag"]]
@@ -394,7 +396,8 @@ async def test_user_references_are_never_stored_raw(
         event = wire("select", "m1", h.clock(), user_ref=refs[1])
         assert (await bg.post("/abuse/events", {"events": [event]})).json()["recorded"] == 1
         users = {
-            e.user for e in await store_of(h).events("app.example", h.clock() - 60, h.clock() + 1)
+            e.user
+            for e in await store_of(h).events.events("app.example", h.clock() - 60, h.clock() + 1)
         }
         stored = stored_text(store_url)
     assert len(users) == 2

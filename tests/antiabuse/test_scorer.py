@@ -17,7 +17,7 @@ from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.features import FEATURES
 from uei.antiabuse.scraping.policy import ActionBand, Actions, ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer, units_of, verdict_for
-from uei.antiabuse.stores import Store, open_abuse_store
+from uei.antiabuse.stores import AbuseStores, open_abuse_stores
 from uei.app.cli import cli
 from uei_testing.traffic import Traffic, events_by_bap, generate
 
@@ -122,23 +122,23 @@ def traffic() -> Traffic:
 
 
 @pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    opened = await open_abuse_store(store_url)
+async def store(store_url: str) -> AsyncIterator[AbuseStores]:
+    opened = await open_abuse_stores(store_url)
     yield opened
     await opened.close()
 
 
-async def load(store: Store, traffic: Traffic) -> None:
+async def load(store: AbuseStores, traffic: Traffic) -> None:
     for bap, events in events_by_bap(traffic.events).items():
-        await store.record(bap, [(f"m{i}", e) for i, e in enumerate(events)], 86_400.0 * 30)
+        await store.events.record(bap, [(f"m{i}", e) for i, e in enumerate(events)], 86_400.0 * 30)
 
 
 @pytest.mark.anyio
 async def test_a_pass_scores_scrapers_above_every_honest_app(
-    store: Store, traffic: Traffic
+    store: AbuseStores, traffic: Traffic
 ) -> None:
     await load(store, traffic)
-    scorer = Scorer(store, lambda: POLICY, lambda: traffic.end)
+    scorer = Scorer(store.events, store.verdicts, lambda: POLICY, lambda: traffic.end)
     first = await scorer.run(traffic.end - 3600)
     verdicts = {v.bap_id: v for v in await scorer.run()}
     assert first
@@ -157,9 +157,9 @@ async def test_a_pass_scores_scrapers_above_every_honest_app(
     assert hidden.top[0].name == "user"
     # what the check path reads, and what the next fit learns from
     some = next(iter(scrapers))
-    assert await store.verdict(some) == verdicts[some]
-    assert len(await store.verdict_history(some, 10)) == 2
-    assert len(await store.training_rows(0.0, 10_000)) >= 2 * len(verdicts)
+    assert await store.verdicts.verdict(some) == verdicts[some]
+    assert len(await store.verdicts.verdict_history(some, 10)) == 2
+    assert len(await store.verdicts.training_rows(0.0, 10_000)) >= 2 * len(verdicts)
 
 
 def test_uei_abuse_score_runs_a_pass_on_the_configured_store(
@@ -170,7 +170,7 @@ def test_uei_abuse_score_runs_a_pass_on_the_configured_store(
     url = f"sqlite:///{tmp_path / 'uei.db'}"
 
     async def prepare() -> None:
-        store = await open_abuse_store(url)
+        store = await open_abuse_stores(url)
         await load(store, traffic)
         await store.close()
 

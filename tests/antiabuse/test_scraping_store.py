@@ -11,7 +11,7 @@ import pytest
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
-from uei.antiabuse.stores import Store, open_abuse_store
+from uei.antiabuse.stores import AbuseStores, open_abuse_stores
 
 pytestmark = pytest.mark.anyio
 
@@ -20,8 +20,8 @@ KEEP = 7200.0
 
 
 @pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    opened = await open_abuse_store(store_url)
+async def store(store_url: str) -> AsyncIterator[AbuseStores]:
+    opened = await open_abuse_stores(store_url)
     yield opened
     await opened.close()
 
@@ -31,7 +31,7 @@ def search(at: float, lat: float = 12.97, user: str = "") -> Search:
 
 
 async def check(
-    store: Store,
+    store: AbuseStores,
     message_id: str,
     *,
     bap: str = "bap.example",
@@ -41,7 +41,7 @@ async def check(
     cost: int = 1,
     at: float = NOW,
 ) -> tuple[bool, int, bool]:
-    checked = await store.check(
+    checked = await store.quotas.check(
         bap,
         "search.default",
         message_id,
@@ -56,7 +56,7 @@ async def check(
     return checked.answer.allowed, checked.answer.remaining, checked.duplicate
 
 
-async def test_check_takes_quota_and_a_retried_message_id_costs_nothing(store: Store) -> None:
+async def test_check_takes_quota_and_a_retried_message_id_costs_nothing(store: AbuseStores) -> None:
     assert await check(store, "m1") == (True, 2, False)
     assert await check(store, "m1") == (True, 2, True)  # the first answer, nothing taken
     assert await check(store, "m2") == (True, 1, False)
@@ -70,23 +70,23 @@ async def test_check_takes_quota_and_a_retried_message_id_costs_nothing(store: S
     assert (await check(store, "m6b", now=NOW + 40.0, cost=2))[0]
 
 
-async def test_check_records_each_search_once_on_event_time(store: Store) -> None:
+async def test_check_records_each_search_once_on_event_time(store: AbuseStores) -> None:
     await check(store, "m1", at=NOW - 100)
     await check(store, "m1", at=NOW - 100)
     await check(store, "m2", at=NOW - 50)
     await check(store, "m3", at=NOW - 5000)  # another hour bucket
-    found = await store.events("bap.example", NOW - 3600, NOW)
+    found = await store.events.events("bap.example", NOW - 3600, NOW)
     assert [e.at for e in found] == [NOW - 100, NOW - 50]
     assert all(isinstance(e, Search) for e in found)
-    assert await store.active(NOW - 3600, NOW) == ["bap.example"]
-    assert len(await store.events("bap.example", NOW - 7200, NOW)) == 3
-    assert await store.active(NOW + 7200, NOW + 10800) == []
+    assert await store.events.active(NOW - 3600, NOW) == ["bap.example"]
+    assert len(await store.events.events("bap.example", NOW - 7200, NOW)) == 3
+    assert await store.events.active(NOW + 7200, NOW + 10800) == []
 
 
-async def test_store_clock_decides_when_no_time_is_handed_in(store: Store) -> None:
+async def test_store_clock_decides_when_no_time_is_handed_in(store: AbuseStores) -> None:
     answers = [await check(store, f"m{i}", now=None, burst=2, interval=3600.0) for i in range(3)]
     assert [a[0] for a in answers] == [True, True, False]
-    checked = await store.check(
+    checked = await store.quotas.check(
         "bap.example",
         "search.default",
         "m9",
@@ -101,58 +101,63 @@ async def test_store_clock_decides_when_no_time_is_handed_in(store: Store) -> No
     assert checked.answer.retry_after > 3000
 
 
-async def test_concurrent_checks_never_exceed_the_burst(store: Store) -> None:
+async def test_concurrent_checks_never_exceed_the_burst(store: AbuseStores) -> None:
     answers = await asyncio.gather(
         *(check(store, f"m{i}", burst=5, interval=60.0) for i in range(20))
     )
     assert sum(a[0] for a in answers) == 5
 
 
-async def test_bap_quotas_are_independent(store: Store) -> None:
+async def test_bap_quotas_are_independent(store: AbuseStores) -> None:
     assert (await check(store, "m1", burst=1))[0]
     assert not (await check(store, "m2", burst=1))[0]
     assert (await check(store, "m2", bap="other.example", burst=1))[0]
 
 
-async def test_a_meter_is_gcra_on_one_key_and_every_call_counts(store: Store) -> None:
+async def test_a_meter_is_gcra_on_one_key_and_every_call_counts(store: AbuseStores) -> None:
     """A relay's own calls: no dedupe, nothing recorded, refusals take nothing."""
     taken = [
-        (await store.meter("bg.example", interval=10.0, burst=3, cost=1, now=NOW)).allowed
+        (await store.quotas.take("bg.example", interval=10.0, burst=3, cost=1, now=NOW)).allowed
         for _ in range(4)
     ]
     assert taken == [True, True, True, False]
-    refused = await store.meter("bg.example", interval=10.0, burst=3, cost=1, now=NOW)
+    refused = await store.quotas.take("bg.example", interval=10.0, burst=3, cost=1, now=NOW)
     assert (refused.remaining, refused.retry_after) == (0, 10.0)
-    assert (await store.meter("bg.example", interval=10.0, burst=3, cost=1, now=NOW + 10)).allowed
+    assert (
+        await store.quotas.take("bg.example", interval=10.0, burst=3, cost=1, now=NOW + 10)
+    ).allowed
     # another key, and the same id's BAP quota, are apart
-    assert (await store.meter("bpp.example", interval=10.0, burst=3, cost=3, now=NOW)).allowed
+    assert (await store.quotas.take("bpp.example", interval=10.0, burst=3, cost=3, now=NOW)).allowed
     assert await check(store, "m1", bap="bg.example") == (True, 2, False)
-    assert await store.events("bg.example", NOW - 1, NOW + 1) == [search(NOW)]
+    assert await store.events.events("bg.example", NOW - 1, NOW + 1) == [search(NOW)]
 
 
-async def test_a_meter_uses_the_store_clock_when_no_time_is_handed_in(store: Store) -> None:
-    first = await store.meter("bg.example", interval=3600.0, burst=1, cost=1)
-    second = await store.meter("bg.example", interval=3600.0, burst=1, cost=1)
+async def test_a_meter_uses_the_store_clock_when_no_time_is_handed_in(store: AbuseStores) -> None:
+    first = await store.quotas.take("bg.example", interval=3600.0, burst=1, cost=1)
+    second = await store.quotas.take("bg.example", interval=3600.0, burst=1, cost=1)
     assert (first.allowed, second.allowed) == (True, False)
     assert 3500 < second.retry_after <= 3600
 
 
-async def test_concurrent_meters_never_exceed_the_burst(store: Store) -> None:
+async def test_concurrent_meters_never_exceed_the_burst(store: AbuseStores) -> None:
     answers = await asyncio.gather(
-        *(store.meter("bg.example", interval=60.0, burst=5, cost=1) for _ in range(20))
+        *(store.quotas.take("bg.example", interval=60.0, burst=5, cost=1) for _ in range(20))
     )
     assert sum(a.allowed for a in answers) == 5
 
 
-async def test_events_are_recorded_once_per_kind_and_message(store: Store) -> None:
+async def test_events_are_recorded_once_per_kind_and_message(store: AbuseStores) -> None:
     select = Funnel(at=NOW - 10, kind=FunnelKind.SELECT, bpp_id="cpo.example", location_id="L1")
     confirm = Funnel(at=NOW - 5, kind=FunnelKind.CONFIRM, bpp_id="cpo.example", location_id="L1")
-    assert await store.record("bap.example", [("t1", select), ("t1", confirm)], KEEP) == 2
-    assert await store.record("bap.example", [("t1", select), ("s1", search(NOW - 20))], KEEP) == 1
+    assert await store.events.record("bap.example", [("t1", select), ("t1", confirm)], KEEP) == 2
+    assert (
+        await store.events.record("bap.example", [("t1", select), ("s1", search(NOW - 20))], KEEP)
+        == 1
+    )
     # a search checked before is not recorded again when a gateway uploads its log
     await check(store, "s2", at=NOW - 30)
-    assert await store.record("bap.example", [("s2", search(NOW - 30))], KEEP) == 0
-    found = await store.events("bap.example", NOW - 3600, NOW)
+    assert await store.events.record("bap.example", [("s2", search(NOW - 30))], KEEP) == 0
+    found = await store.events.events("bap.example", NOW - 3600, NOW)
     assert [type(e).__name__ for e in found] == ["Search", "Search", "Funnel", "Funnel"]
     assert found[2] == select
 
@@ -172,27 +177,29 @@ def verdict(bap: str, score: float, at: float) -> BapVerdict:
     )
 
 
-async def test_verdicts_keep_the_latest_and_a_bounded_history(store: Store) -> None:
-    assert await store.verdict("bap.example") is None
+async def test_verdicts_keep_the_latest_and_a_bounded_history(store: AbuseStores) -> None:
+    assert await store.verdicts.verdict("bap.example") is None
     for i in range(4):
-        await store.save_pass([verdict("bap.example", i / 10, NOW + i)], [], 3, 0.0)
-    latest = await store.verdict("bap.example")
+        await store.verdicts.save_pass([verdict("bap.example", i / 10, NOW + i)], [], 3, 0.0)
+    latest = await store.verdicts.verdict("bap.example")
     assert latest == verdict("bap.example", 0.3, NOW + 3)
-    history = await store.verdict_history("bap.example", 10)
+    history = await store.verdicts.verdict_history("bap.example", 10)
     assert [v.score for v in history] == [0.3, 0.2, 0.1]
-    assert await store.verdict("other.example") is None
+    assert await store.verdicts.verdict("other.example") is None
 
 
-async def test_training_rows_are_read_newest_first_and_old_ones_forgotten(store: Store) -> None:
+async def test_training_rows_are_read_newest_first_and_old_ones_forgotten(
+    store: AbuseStores,
+) -> None:
     rows = [FeatureRow(f"bap{i % 3}", NOW + i * 300, [float(i), 1.0]) for i in range(9)]
-    await store.save_pass([], rows, 3, 0.0)
-    got = await store.training_rows(NOW + 900, 4)
+    await store.verdicts.save_pass([], rows, 3, 0.0)
+    got = await store.verdicts.training_rows(NOW + 900, 4)
     assert [r.window_end for r in got] == [NOW + 2400, NOW + 2100, NOW + 1800, NOW + 1500]
-    await store.save_pass([], [], 3, NOW + 1500)
-    assert [r.values[0] for r in await store.training_rows(0.0, 100)] == [8, 7, 6, 5]
+    await store.verdicts.save_pass([], [], 3, NOW + 1500)
+    assert [r.values[0] for r in await store.verdicts.training_rows(0.0, 100)] == [8, 7, 6, 5]
 
 
-async def test_a_lease_has_one_holder_until_it_lapses(store: Store) -> None:
-    assert await store.lease("score", "a", 60.0, NOW)
-    assert not await store.lease("score", "b", 60.0, NOW + 1)
-    assert await store.lease("score", "a", 60.0, NOW + 2)  # the holder renews
+async def test_a_lease_has_one_holder_until_it_lapses(store: AbuseStores) -> None:
+    assert await store.verdicts.lease("score", "a", 60.0, NOW)
+    assert not await store.verdicts.lease("score", "b", 60.0, NOW + 1)
+    assert await store.verdicts.lease("score", "a", 60.0, NOW + 2)  # the holder renews

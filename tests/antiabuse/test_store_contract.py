@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
-from uei.antiabuse.stores import AbuseStore, CaseConflict, open_abuse_store
+from uei.antiabuse.stores import AbuseStores, CaseConflict, open_abuse_stores
 
 pytestmark = pytest.mark.anyio
 
@@ -18,8 +18,8 @@ NOW = 1_790_000_000.0
 
 
 @pytest.fixture
-async def store(store_url: str) -> AsyncIterator[AbuseStore]:
-    opened = await open_abuse_store(store_url)
+async def store(store_url: str) -> AsyncIterator[AbuseStores]:
+    opened = await open_abuse_stores(store_url)
     yield opened
     await opened.close()
 
@@ -46,99 +46,110 @@ def entry(action: str, case_id: str | None = None) -> AuditEntry:
     return AuditEntry(at=NOW, actor="cpo.example", action=action, case_id=case_id)
 
 
-async def test_a_case_is_stored_once_per_creditor_and_session_ref(store: AbuseStore) -> None:
-    first = await store.create_case(case(), entry("report", "c1"))
+async def test_a_case_is_stored_once_per_creditor_and_session_ref(store: AbuseStores) -> None:
+    first = await store.cases.create_case(case(), entry("report", "c1"))
     assert first.version == 1
-    again = await store.create_case(case("c2"), entry("report", "c2"))
+    again = await store.cases.create_case(case("c2"), entry("report", "c2"))
     assert again == first
-    other_cpo = await store.create_case(case("c3", creditor="cpo-two.example"), entry("report"))
+    other_cpo = await store.cases.create_case(
+        case("c3", creditor="cpo-two.example"), entry("report")
+    )
     assert other_cpo.case_id == "c3"
-    assert set(await store.load_cases(["c1", "c2", "c3", "nope"])) == {"c1", "c3"}
-    assert await store.cases_for(["phone:p1", "upi_vpa:v1", "phone:none"]) == {
+    assert set(await store.cases.load_cases(["c1", "c2", "c3", "nope"])) == {"c1", "c3"}
+    assert await store.cases.cases_for(["phone:p1", "upi_vpa:v1", "phone:none"]) == {
         "phone:p1": ["c1", "c3"],
         "upi_vpa:v1": ["c1", "c3"],
     }
-    audited = await store.audit_log(10)
+    audited = await store.cases.audit_log(10)
     assert [(a.action, a.case_id) for a in audited] == [("report", "c1"), ("report", None)]
 
 
-async def test_concurrent_reports_of_one_session_make_one_case(store: AbuseStore) -> None:
+async def test_concurrent_reports_of_one_session_make_one_case(store: AbuseStores) -> None:
     made = await asyncio.gather(
-        *(store.create_case(case(f"c{i}"), entry("report", f"c{i}")) for i in range(8))
+        *(store.cases.create_case(case(f"c{i}"), entry("report", f"c{i}")) for i in range(8))
     )
     assert len({m.case_id for m in made}) == 1
-    assert len(await store.audit_log(100)) == 1
-    assert await store.cases_for(["phone:p1"]) == {"phone:p1": [made[0].case_id]}
+    assert len(await store.cases.audit_log(100)) == 1
+    assert await store.cases.cases_for(["phone:p1"]) == {"phone:p1": [made[0].case_id]}
 
 
-async def test_save_refuses_a_stale_version_and_writes_nothing(store: AbuseStore) -> None:
-    stored = await store.create_case(case(), entry("report", "c1"))
+async def test_save_refuses_a_stale_version_and_writes_nothing(store: AbuseStores) -> None:
+    stored = await store.cases.create_case(case(), entry("report", "c1"))
     settled = msgspec.structs.replace(stored, status=CaseStatus.SETTLED)
-    saved = await store.save_case(settled, entry("settle", "c1"))
+    saved = await store.cases.save_case(settled, entry("settle", "c1"))
     assert saved.version == 2
     with pytest.raises(CaseConflict):
-        await store.save_case(
+        await store.cases.save_case(
             msgspec.structs.replace(stored, status=CaseStatus.WITHDRAWN), entry("withdraw", "c1")
         )
-    assert (await store.load_cases(["c1"]))["c1"] == saved
-    assert [a.action for a in await store.audit_log(10)] == ["report", "settle"]
+    assert (await store.cases.load_cases(["c1"]))["c1"] == saved
+    assert [a.action for a in await store.cases.audit_log(10)] == ["report", "settle"]
 
 
-async def test_links_grow_and_only_move_forward_in_time(store: AbuseStore) -> None:
-    await store.link(["phone:p1", "upi_vpa:v1", "vehicle:x"], NOW - 100)
-    await store.link(["phone:p1", "upi_vpa:v1"], NOW - 500)  # older news changes nothing
-    await store.link(["phone:p1", "upi_vpa:v2", "phone:p1"], NOW)
-    found = await store.neighbours(["phone:p1", "vehicle:x", "device:none"], 10)
+async def test_links_grow_and_only_move_forward_in_time(store: AbuseStores) -> None:
+    await store.graph.link(["phone:p1", "upi_vpa:v1", "vehicle:x"], NOW - 100)
+    await store.graph.link(["phone:p1", "upi_vpa:v1"], NOW - 500)  # older news changes nothing
+    await store.graph.link(["phone:p1", "upi_vpa:v2", "phone:p1"], NOW)
+    found = await store.graph.neighbours(["phone:p1", "vehicle:x", "device:none"], 10)
     assert found == {
         "phone:p1": {"upi_vpa:v1": NOW - 100, "vehicle:x": NOW - 100, "upi_vpa:v2": NOW},
         "vehicle:x": {"phone:p1": NOW - 100, "upi_vpa:v1": NOW - 100},
         "device:none": {},
     }
-    assert await store.degrees(["phone:p1", "upi_vpa:v2", "device:none"]) == {
+    assert await store.graph.degrees(["phone:p1", "upi_vpa:v2", "device:none"]) == {
         "phone:p1": {"upi_vpa": 2, "vehicle": 1},
         "upi_vpa:v2": {"phone": 1},
     }
 
 
-async def test_a_link_retried_after_a_partial_write_completes_it(store: AbuseStore) -> None:
-    await store.link(["phone:p1", "upi_vpa:v1"], NOW)
-    await store.link(["phone:p1", "upi_vpa:v1", "vehicle:x"], NOW)
-    await store.link(["phone:p1", "upi_vpa:v1", "vehicle:x"], NOW)
-    assert await store.degrees(["phone:p1", "vehicle:x"]) == {
+async def test_a_link_retried_after_a_partial_write_completes_it(store: AbuseStores) -> None:
+    await store.graph.link(["phone:p1", "upi_vpa:v1"], NOW)
+    await store.graph.link(["phone:p1", "upi_vpa:v1", "vehicle:x"], NOW)
+    await store.graph.link(["phone:p1", "upi_vpa:v1", "vehicle:x"], NOW)
+    assert await store.graph.degrees(["phone:p1", "vehicle:x"]) == {
         "phone:p1": {"upi_vpa": 1, "vehicle": 1},
         "vehicle:x": {"phone": 1, "upi_vpa": 1},
     }
 
 
-async def test_neighbours_keep_the_most_recent_when_limited(store: AbuseStore) -> None:
+async def test_neighbours_keep_the_most_recent_when_limited(store: AbuseStores) -> None:
     for i in range(6):
-        await store.link(["vehicle:fleet", f"phone:d{i}"], NOW + i)
-    found = await store.neighbours(["vehicle:fleet"], 3)
+        await store.graph.link(["vehicle:fleet", f"phone:d{i}"], NOW + i)
+    found = await store.graph.neighbours(["vehicle:fleet"], 3)
     assert found == {
         "vehicle:fleet": {"phone:d5": NOW + 5, "phone:d4": NOW + 4, "phone:d3": NOW + 3}
     }
-    assert await store.degrees(["vehicle:fleet"]) == {"vehicle:fleet": {"phone": 6}}
+    assert await store.graph.degrees(["vehicle:fleet"]) == {"vehicle:fleet": {"phone": 6}}
 
 
-async def test_quota_follows_gcra_and_keys_are_independent(store: AbuseStore) -> None:
+async def test_quota_follows_gcra_and_keys_are_independent(store: AbuseStores) -> None:
     interval, burst = 10.0, 3
-    answers = [await store.take("status:a", NOW, interval, burst) for _ in range(4)]
+    answers = [
+        await store.quotas.take("status:a", interval=interval, burst=burst, now=NOW)
+        for _ in range(4)
+    ]
     assert [a.allowed for a in answers] == [True, True, True, False]
     assert [a.remaining for a in answers[:3]] == [2, 1, 0]
     assert answers[3].retry_after == pytest.approx(interval)
-    assert (await store.take("status:b", NOW, interval, burst)).allowed
-    assert not (await store.take("status:a", NOW + 9.9, interval, burst)).allowed
-    assert (await store.take("status:a", NOW + 10.0, interval, burst)).allowed
+    assert (await store.quotas.take("status:b", interval=interval, burst=burst, now=NOW)).allowed
+    assert not (
+        await store.quotas.take("status:a", interval=interval, burst=burst, now=NOW + 9.9)
+    ).allowed
+    assert (
+        await store.quotas.take("status:a", interval=interval, burst=burst, now=NOW + 10.0)
+    ).allowed
 
 
-async def test_concurrent_takes_never_exceed_the_burst(store: AbuseStore) -> None:
-    answers = await asyncio.gather(*(store.take("k", NOW, 60.0, 5) for _ in range(20)))
+async def test_concurrent_takes_never_exceed_the_burst(store: AbuseStores) -> None:
+    answers = await asyncio.gather(
+        *(store.quotas.take("k", interval=60.0, burst=5, now=NOW) for _ in range(20))
+    )
     assert sum(a.allowed for a in answers) == 5
 
 
-async def test_audit_log_keeps_order_and_fields(store: AbuseStore) -> None:
+async def test_audit_log_keeps_order_and_fields(store: AbuseStores) -> None:
     for i in range(5):
-        await store.audit(
+        await store.cases.audit(
             AuditEntry(
                 at=NOW + i,
                 actor="cpo",
@@ -149,18 +160,18 @@ async def test_audit_log_keeps_order_and_fields(store: AbuseStore) -> None:
                 tokens=(f"phone:p{i}",),
             )
         )
-    last = await store.audit_log(2)
+    last = await store.cases.audit_log(2)
     assert [a.tokens for a in last] == [("phone:p3",), ("phone:p4",)]
     assert last[0].purpose == "postpaid_session"
 
 
-async def test_data_survives_reopening(store_url: str, store: AbuseStore) -> None:
-    await store.create_case(case(), entry("report", "c1"))
-    await store.link(["phone:p1", "upi_vpa:v1"], NOW)
-    again = await open_abuse_store(store_url)
+async def test_data_survives_reopening(store_url: str, store: AbuseStores) -> None:
+    await store.cases.create_case(case(), entry("report", "c1"))
+    await store.graph.link(["phone:p1", "upi_vpa:v1"], NOW)
+    again = await open_abuse_stores(store_url)
     try:
-        assert set(await again.load_cases(["c1"])) == {"c1"}
-        assert await again.neighbours(["phone:p1"], 5) == {"phone:p1": {"upi_vpa:v1": NOW}}
+        assert set(await again.cases.load_cases(["c1"])) == {"c1"}
+        assert await again.graph.neighbours(["phone:p1"], 5) == {"phone:p1": {"upi_vpa:v1": NOW}}
     finally:
         await again.close()
 
@@ -170,9 +181,9 @@ async def test_sqlite_file_can_be_shared_with_the_registry(tmp_path: Path) -> No
     from uei.registry.stores import open_store
 
     url = f"sqlite:///{tmp_path / 'uei.db'}"
-    registry, abuse = await open_store(url), await open_abuse_store(url)
+    registry, abuse = await open_store(url), await open_abuse_stores(url)
     try:
-        await abuse.create_case(case(), entry("report", "c1"))
+        await abuse.cases.create_case(case(), entry("report", "c1"))
         assert await registry.head() is None
         assert await registry.first_use("sig", int(NOW) + 10, NOW)
     finally:

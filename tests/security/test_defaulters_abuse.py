@@ -21,7 +21,7 @@ import pytest
 
 from uei.antiabuse.defaulters.ledger import CaseStatus
 from uei.antiabuse.identity import Kind, token
-from uei.antiabuse.stores import Store
+from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
 from uei.trust import sign_header
 from uei_testing.factories import Participant
@@ -116,8 +116,8 @@ async def case_of(creditor: Cpo, ref: str, identifiers: list[dict[str, str]]) ->
     return case_id
 
 
-def store_of(h: Harness) -> Store:
-    store: Store = h.app.state.abuse.defaulters.store
+def store_of(h: Harness) -> AbuseStores:
+    store: AbuseStores = h.app.state.stores
     return store
 
 
@@ -128,8 +128,8 @@ def tok(h: Harness, kind: Kind, raw: str) -> str:
 async def nothing_known_of(h: Harness, *tokens: str) -> None:
     """No case names these tokens and no link touches them."""
     store = store_of(h)
-    assert await store.cases_for(tokens) == {}
-    assert await store.neighbours(tokens, 10) == {t: {} for t in tokens}
+    assert await store.cases.cases_for(tokens) == {}
+    assert await store.graph.neighbours(tokens, 10) == {t: {} for t in tokens}
 
 
 @contextlib.contextmanager
@@ -164,7 +164,7 @@ async def test_a_bpp_without_the_grant_can_neither_report_observe_query_nor_act(
     case_id = await case_of(creditor, "s-1", ids(("upi_vpa", VPA)))
     h.clock.advance(8 * DAY)
     intruder = await cpo(h, "free-bpp.example", granted=False)
-    audit = await store_of(h).audit_log(100)
+    audit = await store_of(h).cases.audit_log(100)
     theirs = ids(("upi_vpa", OTHER_VPA), ("phone", PHONES[1]))
 
     async def every_call() -> list[httpx.Response]:
@@ -181,9 +181,9 @@ async def test_a_bpp_without_the_grant_can_neither_report_observe_query_nor_act(
     for refused in await every_call():
         nack(refused, 403, None, "free-bpp.example has no defaulters grant")
         assert "uei admin grant free-bpp.example defaulters" in refused.text
-    assert await store_of(h).audit_log(100) == audit
+    assert await store_of(h).cases.audit_log(100) == audit
     await nothing_known_of(h, tok(h, Kind.UPI_VPA, OTHER_VPA), tok(h, Kind.PHONE, PHONES[1]))
-    case = (await store_of(h).load_cases([case_id]))[case_id]
+    case = (await store_of(h).cases.load_cases([case_id]))[case_id]
     assert (case.status, case.version) == (CaseStatus.OPEN, 1)
 
     await h.grant(intruder.p)  # the operator vets the CPO: uei admin grant ... defaulters
@@ -191,10 +191,10 @@ async def test_a_bpp_without_the_grant_can_neither_report_observe_query_nor_act(
     assert (await intruder.report("s-9", theirs)).status_code == 201
 
     await h.revoke_grant(intruder.p)  # uei admin revoke-grant ... defaulters
-    audit = await store_of(h).audit_log(100)
+    audit = await store_of(h).cases.audit_log(100)
     for refused in await every_call():
         nack(refused, 403, None, "has no defaulters grant")
-    assert await store_of(h).audit_log(100) == audit
+    assert await store_of(h).cases.audit_log(100) == audit
 
 
 async def test_subscribed_bpp_access_admits_any_bpp_and_still_no_one_else(
@@ -248,7 +248,7 @@ async def test_a_query_cannot_carry_a_list_of_numbers(tmp_path: Path) -> None:
             ("rfid", "04A29BC177"), ("ocpp_id_tag", "TAG0001"), ("rfid", "04A29BC178")
         )
         nack(await one.ask(credentials), 400, "identifiers[2]", "(credential)")
-        assert await store_of(h).audit_log(10) == []
+        assert await store_of(h).cases.audit_log(10) == []
         # nothing was spent: a full query of 8 still fits the burst of 8
         full = await one.ask(nine[:8])
         assert (full.status_code, full.json()["path"]) == (200, "store"), full.text
@@ -280,7 +280,7 @@ async def test_the_query_quota_counts_identifiers_not_queries(tmp_path: Path) ->
         assert 0 < int(refused.headers["retry-after"]) <= 450  # one identifier every 450 s
         # another CPO's quota is its own
         assert (await two.ask(ids(("battery_id", "BAT-0002")))).status_code == 200
-        audit = [(a.actor, a.action, a.note) for a in await store_of(h).audit_log(10)]
+        audit = [(a.actor, a.action, a.note) for a in await store_of(h).cases.audit_log(10)]
         assert audit[-2] == (one.id, "status_refused", "1 identifiers")
         h.clock.advance(450)
         assert (await one.ask(ids(("battery_id", "BAT-0002")))).status_code == 200
@@ -294,7 +294,7 @@ async def test_a_case_action_acts_only_on_the_case_its_signed_body_names(h: Harn
     first = await case_of(creditor, "s-1", ids(("upi_vpa", VPA)))
     second = await case_of(creditor, "s-2", ids(("upi_vpa", OTHER_VPA)))
     store = store_of(h)
-    audit = await store.audit_log(100)
+    audit = await store.cases.audit_log(100)
     # the signed body names the first case; the path the second
     raw = json.dumps({"case_id": first, "request_id": "r-1"}).encode()
     h.clock.advance(1)
@@ -310,9 +310,9 @@ async def test_a_case_action_acts_only_on_the_case_its_signed_body_names(h: Harn
     for missing in ({"request_id": "r-2"}, {"case_id": second}, {}):
         refused = await creditor.post(f"/abuse/defaulters/{second}/settle", missing)
         assert refused.status_code == 400, refused.text
-    cases = await store.load_cases([first, second])
+    cases = await store.cases.load_cases([first, second])
     assert {(c.status, c.version) for c in cases.values()} == {(CaseStatus.OPEN, 1)}
-    assert await store.audit_log(100) == audit
+    assert await store.cases.audit_log(100) == audit
 
 
 async def test_two_actions_by_one_cpo_in_the_same_second_both_succeed(h: Harness) -> None:
@@ -331,7 +331,7 @@ async def test_two_actions_by_one_cpo_in_the_same_second_both_succeed(h: Harness
         (200, "settled"),
         (200, "withdrawn"),
     ]
-    audit = [(a.action, a.case_id, a.request_id) for a in await store_of(h).audit_log(2)]
+    audit = [(a.action, a.case_id, a.request_id) for a in await store_of(h).cases.audit_log(2)]
     assert audit == [("settle", first, f"r-{first}"), ("withdraw", second, f"r-{second}")]
 
 
@@ -346,9 +346,9 @@ async def test_a_cpo_cannot_dispute_a_stranger_s_case(h: Harness) -> None:
         nack(await other.act(case_id, "dispute", **body), 400, "identifiers", words)
     stranger = await other.act(case_id, "dispute", identifiers=ids(("upi_vpa", OTHER_VPA)))
     nack(stranger, 403, "identifiers", "none of the identifiers presented is named")
-    case = (await store.load_cases([case_id]))[case_id]
+    case = (await store.cases.load_cases([case_id]))[case_id]
     assert (case.status, case.version) == (CaseStatus.OPEN, 1)
-    refused = (await store.audit_log(1))[0]
+    refused = (await store.cases.audit_log(1))[0]
     assert (refused.action, refused.actor, refused.note) == (
         "dispute_refused",
         other.id,
@@ -356,7 +356,7 @@ async def test_a_cpo_cannot_dispute_a_stranger_s_case(h: Harness) -> None:
     )
     shown = await other.act(case_id, "dispute", identifiers=ids(("phone", PHONES[0])))
     assert shown.json()["status"] == "disputed", shown.text
-    done = (await store.audit_log(1))[0]
+    done = (await store.cases.audit_log(1))[0]
     assert (done.action, done.actor, done.tokens) == (
         "dispute",
         other.id,
@@ -379,9 +379,9 @@ async def test_disputes_beyond_the_cpo_s_quota_are_refused(tmp_path: Path) -> No
         assert [a.status_code for a in answers] == [403, 200, 429], answers[-1].text
         assert answers[2].json()["error"]["code"] == "50001"
         assert int(answers[2].headers["retry-after"]) > 3600
-        stored = await store_of(h).load_cases(cases[1:])
+        stored = await store_of(h).cases.load_cases(cases[1:])
         assert {c.status for c in stored.values()} == {CaseStatus.OPEN}
-        assert (await store_of(h).audit_log(1))[0].note == "quota"
+        assert (await store_of(h).cases.audit_log(1))[0].note == "quota"
         # the creditor's own quota is untouched: it may still dispute (a mistaken report)
         own = await creditor.act(cases[2], "dispute", identifiers=ids(("upi_vpa", vpas[2])))
         assert own.status_code == 200, own.text

@@ -23,7 +23,7 @@ import pytest
 
 from tests.antiabuse.beckn import forwarded, request_body, search_body
 from uei.antiabuse.scraping.events import Funnel, Search
-from uei.antiabuse.stores import Store
+from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
 from uei.trust import generate_key_set
 from uei_testing.factories import Participant
@@ -89,8 +89,8 @@ class World:
     serial: int = 0
 
     @property
-    def store(self) -> Store:
-        store: Store = self.h.app.state.scraping.store
+    def store(self) -> AbuseStores:
+        store: AbuseStores = self.h.app.state.stores
         return store
 
     def fresh(self) -> str:
@@ -110,7 +110,10 @@ class World:
         return answer
 
     async def events(self) -> list[Any]:
-        return await self.store.events("app.example", self.h.clock() - 86_400, self.h.clock() + 1)
+        found = await self.store.events.events(
+            "app.example", self.h.clock() - 86_400, self.h.clock() + 1
+        )
+        return list(found)
 
 
 def remaining(answer: httpx.Response) -> int:

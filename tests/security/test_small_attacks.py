@@ -21,7 +21,7 @@ import pytest
 
 from tests.registry.service_process import ServiceProcess
 from uei.antiabuse.secret import create_secret_file
-from uei.antiabuse.stores import Store
+from uei.antiabuse.stores import AbuseStores
 from uei.app.cli import main
 from uei.app.factory import create_app
 from uei.app.policy import PolicyError
@@ -196,8 +196,8 @@ def search(message_id: str, when: str) -> dict[str, Any]:
 
 
 async def all_events(h: Harness) -> list[Any]:
-    store: Store = h.app.state.scraping.store
-    return list(await store.events("app.example", -1e13, 1e13))
+    store: AbuseStores = h.app.state.stores
+    return list(await store.events.events("app.example", -1e13, 1e13))
 
 
 @pytest.mark.parametrize(

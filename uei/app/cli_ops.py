@@ -322,7 +322,7 @@ def abuse_score(at: float | None) -> None:
 
     from uei.antiabuse.scraping.scorer import Scorer
     from uei.antiabuse.scraping.verdicts import BapVerdict
-    from uei.antiabuse.stores import open_abuse_store
+    from uei.antiabuse.stores import open_abuse_stores
 
     settings = Settings.from_env(os.environ)
     try:
@@ -331,7 +331,7 @@ def abuse_score(at: float | None) -> None:
         raise click.ClickException(str(exc)) from None
 
     async def run() -> list[BapVerdict]:
-        store = await open_abuse_store(settings.store)
+        stores = await open_abuse_stores(settings.store)
         try:
             with click.progressbar(length=1, label="reading BAPs", file=sys.stderr) as bar:
 
@@ -339,9 +339,10 @@ def abuse_score(at: float | None) -> None:
                     bar.length = total
                     bar.update(done - bar.pos)
 
-                return await Scorer(store, lambda: scraping, time.time).run(at, progress)
+                scorer = Scorer(stores.events, stores.verdicts, lambda: scraping, time.time)
+                return await scorer.run(at, progress)
         finally:
-            await store.close()
+            await stores.close()
 
     verdicts = asyncio.run(run())
     if not verdicts:

@@ -28,7 +28,7 @@ from uei.antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from uei.antiabuse.scraping.http import ScrapingApi
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
-from uei.antiabuse.stores import ScrapingStore, abuse_store
+from uei.antiabuse.stores import VerdictStore, abuse_stores
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
@@ -123,7 +123,7 @@ async def _every(interval: float, what: str, step: Callable[[], Awaitable[object
         await asyncio.sleep(max(0.0, started + interval - loop.time()))
 
 
-async def _score(scorer: Scorer, store: ScrapingStore, clock: Callable[[], float]) -> None:
+async def _score(scorer: Scorer, store: VerdictStore, clock: Callable[[], float]) -> None:
     """Score the network on the policy's schedule, one replica per period (a store lease),
     until cancelled. Scoring works off the request path; checks read what it stores."""
     owner = secrets.token_hex(8)
@@ -171,7 +171,7 @@ def create_app(
         backend = await open_backend(settings.store_url)  # the process's one client or connection
         try:
             store = await registry_store(backend)
-            abuse = await abuse_store(backend)
+            abuse = await abuse_stores(backend)
         except BaseException:
             await backend.close()
             raise
@@ -185,13 +185,21 @@ def create_app(
                 identity.record(policies.registry.domains, policies.registry.countries[0], clock()),
             )
             app.state.registry = registry
+            app.state.stores = abuse  # every anti-abuse store (tools and tests read them)
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
             app.state.abuse = AbuseApi(
-                Defaulters(abuse, lambda: holder.current.defaulters, clock),
+                Defaulters(
+                    abuse.cases,
+                    abuse.graph,
+                    abuse.quotas,
+                    lambda: holder.current.defaulters,
+                    clock,
+                ),
                 secret,
             )
             quotas = Quotas(
-                abuse,
+                abuse.quotas,
+                abuse.verdicts,
                 lambda: holder.current.quotas,
                 lambda: holder.current.scraping,
                 clock,
@@ -205,14 +213,16 @@ def create_app(
                 bap_verifier=lambda: bap_verifier(registry),
             )
             app.state.quotas = search_path
-            app.state.scraping = ScrapingApi(search_path, abuse)
+            app.state.scraping = ScrapingApi(search_path, abuse.events, abuse.verdicts)
             try:
                 app.state.persistence = judge_persistence(
                     await store.durability(), policies.registry.persistence
                 )
                 await registry.sync()
                 interval = settings.follow_interval
-                scorer = Scorer(abuse, lambda: holder.current.scraping, clock)
+                scorer = Scorer(
+                    abuse.events, abuse.verdicts, lambda: holder.current.scraping, clock
+                )
                 app.state.scorer = scorer
                 tasks = (
                     [
@@ -222,7 +232,7 @@ def create_app(
                         asyncio.create_task(
                             _every(interval, "starting challenges", registry.start_challenges)
                         ),
-                        asyncio.create_task(_score(scorer, abuse, clock)),
+                        asyncio.create_task(_score(scorer, abuse.verdicts, clock)),
                         asyncio.create_task(_every(WATCH_SECONDS, "watching the policy", watch)),
                     ]
                     if background

@@ -50,8 +50,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     policy, and the detail says which and why the new file was refused."""
     state = request.app.state
     try:
-        await state.registry.store.ping()
-        await state.abuse.defaulters.store.ping()
+        await state.registry.store.ping()  # one backend holds every store
     except Exception as exc:  # any store failure means not ready
         return Response(Health("unavailable", f"store: {type(exc).__name__}"), status_code=503)
     ready, detail = state.registry.follower.readiness()

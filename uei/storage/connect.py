@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError, ResponseError
 
-__all__ = ["LuaScript", "ready", "redis_client"]
+__all__ = ["LuaScript", "each", "lua_source", "ready", "redis_client", "text"]
 
 log = logging.getLogger("uei.redis")
 
@@ -53,3 +54,26 @@ class LuaScript:
             if "No matching script" not in str(exc):
                 raise
         return await self._client.eval(self._source, len(keys), *keys, *args)
+
+
+def lua_source(package: str, *names: str) -> str:
+    """The Lua files ``lua/<name>.lua`` of ``package``, joined in order: a library of local
+    functions (e.g. ``gcra``) first, then the script that calls them."""
+    folder = resources.files(package).joinpath("lua")
+    return "\n".join(folder.joinpath(f"{name}.lua").read_text() for name in names)
+
+
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def each(
+    client: Redis | RedisCluster, command: str, keys: Sequence[str], *args: Any
+) -> list[Any]:
+    """One ``command`` per key, pipelined (split per node on a cluster)."""
+    if not keys:
+        return []
+    pipe = cast(Any, client).pipeline(transaction=False)
+    for key in keys:
+        getattr(pipe, command)(key, *args)
+    return list(await pipe.execute())

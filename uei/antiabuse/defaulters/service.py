@@ -29,7 +29,7 @@ from uei.antiabuse.defaulters.verdict import (
     usable,
     without_evidence,
 )
-from uei.antiabuse.stores import AbuseStore, CaseConflict, StoreUnavailable
+from uei.antiabuse.stores import CaseConflict, CaseStore, GraphStore, QuotaStore, StoreUnavailable
 from uei.antiabuse.times import checked
 from uei.errors import (
     Conflict,
@@ -80,7 +80,10 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True):
 
 @dataclass(frozen=True, slots=True)
 class Defaulters:
-    store: AbuseStore
+    cases: CaseStore
+    graph: GraphStore
+    quotas: QuotaStore
+    """The CPOs' query and dispute quotas."""
     policy: Callable[[], DefaultersPolicy]
     clock: Callable[[], float]
     outage: Outage = field(default_factory=lambda: Outage("the non-payer store", log))
@@ -145,11 +148,11 @@ class Defaulters:
             at=now, actor=creditor, action="report", case_id=case.case_id, after="open"
         )
         async with self._reaching_store():
-            stored = await self.store.create_case(case, audit)
+            stored = await self.cases.create_case(case, audit)
             if stored.case_id == case.case_id or stored.same_report(case):
                 # The identifiers of one session were seen together: link them (idempotent,
                 # so a retry of the report completes a link write an outage cut short).
-                await self.store.link(stored.tokens, stored.occurred_at)
+                await self.graph.link(stored.tokens, stored.occurred_at)
         if stored.case_id != case.case_id and not stored.same_report(case):
             raise Conflict("this session_ref was reported before with other details", "session_ref")
         return stored, stored.case_id == case.case_id
@@ -159,8 +162,8 @@ class Defaulters:
     ) -> None:
         self._check_time(observed_at, "observed_at", self.policy())
         async with self._reaching_store():
-            await self.store.link(tokens, observed_at)
-            await self.store.audit(
+            await self.graph.link(tokens, observed_at)
+            await self.cases.audit(
                 AuditEntry(
                     at=self.clock(),
                     actor=reporter,
@@ -171,7 +174,7 @@ class Defaulters:
             )
 
     async def case_for(self, case_id: str) -> Case:
-        found = (await self.store.load_cases([case_id])).get(case_id)
+        found = (await self.cases.load_cases([case_id])).get(case_id)
         if found is None:
             raise NotFound(f"no case {case_id}", "case_id")
         return found
@@ -190,7 +193,9 @@ class Defaulters:
         quota = self.policy().dispute.quota
         async with self._reaching_store():
             now = self.clock()
-            taken = await self.store.take(f"dispute:{actor}", now, quota.interval, quota.limit)
+            taken = await self.quotas.take(
+                f"dispute:{actor}", interval=quota.interval, burst=quota.limit, now=now
+            )
             refused = AuditEntry(
                 at=now,
                 actor=actor,
@@ -200,7 +205,7 @@ class Defaulters:
                 request_id=request_id,
             )
             if not taken.allowed:
-                await self.store.audit(msgspec.structs.replace(refused, note="quota"))
+                await self.cases.audit(msgspec.structs.replace(refused, note="quota"))
                 raise RateLimited(
                     f"dispute quota exceeded ({quota.limit} per {quota.window_seconds:g} s)",
                     taken.retry_after,
@@ -208,7 +213,7 @@ class Defaulters:
             try:
                 return await self._act(actor, case_id, Action.DISPUTE, request_id, presented)
             except Forbidden:
-                await self.store.audit(msgspec.structs.replace(refused, note="no identifier"))
+                await self.cases.audit(msgspec.structs.replace(refused, note="no identifier"))
                 raise
 
     async def _act(
@@ -235,7 +240,7 @@ class Defaulters:
                 request_id=request_id,
             )
             try:
-                return await self.store.save_case(changed, audit)
+                return await self.cases.save_case(changed, audit)
             except CaseConflict:
                 continue
 
@@ -243,14 +248,14 @@ class Defaulters:
         """What the stores hold around ``query``: links followed as far as a verdict may go,
         by the verdict's own rules, so nothing is read that could not count."""
         now = self.clock()
-        degrees = await self.store.degrees(query)
+        degrees = await self.graph.degrees(query)
         neighbours: dict[str, dict[str, float]] = {}
         frontier = [t for t in dict.fromkeys(query) if usable(t, degrees, policy)]
         for _ in range(policy.max_hops):
-            found = await self.store.neighbours(frontier, policy.max_neighbours)
+            found = await self.graph.neighbours(frontier, policy.max_neighbours)
             neighbours.update(found)
             fresh = {n for links in found.values() for n in links if n not in degrees}
-            degrees.update(await self.store.degrees(fresh))
+            degrees.update(await self.graph.degrees(fresh))
             frontier = sorted(
                 {
                     n
@@ -262,12 +267,12 @@ class Defaulters:
             if not frontier:
                 break
         reached = set(degrees) | set(neighbours) | set(query)
-        cases_by_token = await self.store.cases_for(reached)
-        cases = await self.store.load_cases(c for ids in cases_by_token.values() for c in ids)
+        cases_by_token = await self.cases.cases_for(reached)
+        cases = await self.cases.load_cases(c for ids in cases_by_token.values() for c in ids)
         # A phone number in a case counts only if recently seen with that case's person: its
         # links say when, so read them for phones that reach a case.
         phones = [t for t in cases_by_token if t.startswith("phone:") and t not in neighbours]
-        neighbours.update(await self.store.neighbours(phones, policy.max_neighbours))
+        neighbours.update(await self.graph.neighbours(phones, policy.max_neighbours))
         return Evidence(neighbours, degrees, cases_by_token, cases)
 
     async def status(
@@ -301,9 +306,11 @@ class Defaulters:
     ) -> Answer:
         now = self.clock()
         quota = policy.query_quota
-        granted = await self.store.take(f"status:{asker}", now, quota.interval, quota.burst, cost)
+        granted = await self.quotas.take(
+            f"status:{asker}", interval=quota.interval, burst=quota.burst, cost=cost, now=now
+        )
         if not granted.allowed:
-            await self.store.audit(
+            await self.cases.audit(
                 AuditEntry(
                     at=now,
                     actor=asker,
@@ -318,7 +325,7 @@ class Defaulters:
                 granted.retry_after,
             )
         decision = decide(tokens, await self.evidence(tokens, policy), policy, now)
-        await self.store.audit(
+        await self.cases.audit(
             AuditEntry(
                 at=now,
                 actor=asker,

@@ -65,8 +65,8 @@ class RelayMeter:
         path = QuotaDecisionPath.STORE
         try:
             async with asyncio.timeout(store_timeout(q.store, policy)):
-                answer = await q.store.meter(
-                    relay,
+                answer = await q.store.take(
+                    f"relay\x00{relay}",
                     interval=rule.interval,
                     burst=rule.limit,
                     cost=cost,

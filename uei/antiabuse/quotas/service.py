@@ -24,7 +24,7 @@ from uei.antiabuse.quotas.rules import FailureMode, QuotaAction, QuotaRule, Quot
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.verdicts import BapVerdict
-from uei.antiabuse.stores import ScrapingStore, StoreUnavailable
+from uei.antiabuse.stores import QuotaStore, StoreUnavailable, VerdictStore
 
 log = logging.getLogger("uei.quotas")
 
@@ -110,7 +110,7 @@ class LocalQuotas:
 class VerdictCache:
     """Each BAP's latest verdict, read from the store at most once per ``ttl`` per replica."""
 
-    store: ScrapingStore
+    store: VerdictStore
     clock: Callable[[], float]
     _seen: dict[str, tuple[float, BapVerdict | None]] = field(default_factory=dict)
 
@@ -130,7 +130,7 @@ class VerdictCache:
         return verdict
 
 
-def store_timeout(store: ScrapingStore, policy: QuotasPolicy) -> float | None:
+def store_timeout(store: QuotaStore, policy: QuotasPolicy) -> float | None:
     """How long a decision waits for ``store`` before its rule's failure mode: the policy's
     ``store_timeout_ms`` for a remote store; to the end for an embedded one, whose call runs on
     its own worker thread whatever the caller waits (a busy machine must not turn a quota
@@ -164,7 +164,9 @@ def _explain(verdict: BapVerdict) -> str:
 
 @dataclass
 class Quotas:
-    store: ScrapingStore
+    store: QuotaStore
+    verdict_store: VerdictStore
+    """Where scoring leaves each BAP's verdict (read through a per-replica cache)."""
     quotas: Callable[[], QuotasPolicy]
     scraping: Callable[[], ScrapingPolicy]
     clock: Callable[[], float]
@@ -177,7 +179,7 @@ class Quotas:
 
     def __post_init__(self) -> None:
         self.local = LocalQuotas(self.clock)
-        self.verdicts = VerdictCache(self.store, self.clock)
+        self.verdicts = VerdictCache(self.verdict_store, self.clock)
 
     def warn_unreachable(self, exc: Exception) -> None:
         """Say the store is failing, once per 10 s (not once per decision)."""

@@ -23,7 +23,7 @@ from uei.antiabuse.quotas.service import retry_key
 from uei.antiabuse.scraping.binding import BoundEvent, Relay, bind_event
 from uei.antiabuse.scraping.events import Event, Search
 from uei.antiabuse.scraping.wire import BapReport, EventsAnswer, EventsBody
-from uei.antiabuse.stores import ScrapingStore
+from uei.antiabuse.stores import EventStore, VerdictStore
 from uei.errors import Forbidden, NotFound
 
 __all__ = ["ROUTER", "Reader", "Relay", "ScrapingApi"]
@@ -38,7 +38,8 @@ class Reader(NamedTuple):
 class ScrapingApi:
     search_path: QuotasApi
     """The quota service, the relays' meter and how to know and verify a BAP."""
-    store: ScrapingStore
+    events: EventStore
+    verdicts: VerdictStore
 
 
 def _keyed(bound: BoundEvent) -> tuple[str, Event]:
@@ -85,7 +86,7 @@ async def events(
     keep = api.quotas.scraping().retention_seconds
     recorded = 0
     for bap, items in grouped.items():
-        recorded += await scraping.store.record(bap, items, keep)
+        recorded += await scraping.events.record(bap, items, keep)
     return EventsAnswer(received=len(data.events), recorded=recorded)
 
 
@@ -106,7 +107,7 @@ async def bap_report(
     reader: Reader = request.state.caller
     if not reader.operator and reader.subscriber_id != bap_id:
         raise Forbidden("only operators and the BAP itself may read its verdicts", "bap_id")
-    history = await scraping.store.verdict_history(bap_id, api.quotas.scraping().history)
+    history = await scraping.verdicts.verdict_history(bap_id, api.quotas.scraping().history)
     policy = api.quotas.quotas()
 
     def described(resolved: ResolvedRule) -> str:

@@ -17,7 +17,7 @@ from uei.antiabuse.scraping.events import Event, Funnel, Search, split
 from uei.antiabuse.scraping.features import FEATURES, features, network_context
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
-from uei.antiabuse.stores import ScrapingStore
+from uei.antiabuse.stores import EventStore, VerdictStore
 
 __all__ = ["Scorer", "Unit", "units_of", "verdict_for"]
 
@@ -110,7 +110,8 @@ def _describe(units: Sequence[Unit], start: float, end: float) -> list[list[floa
 
 @dataclass
 class Scorer:
-    store: ScrapingStore
+    events: EventStore
+    verdicts: VerdictStore
     policy: Callable[[], ScrapingPolicy]
     clock: Callable[[], float]
 
@@ -122,19 +123,19 @@ class Scorer:
         policy = self.policy()
         end = self.clock() if now is None else now
         start = end - policy.window_seconds
-        baps = await self.store.active(start, end)
+        baps = await self.events.active(start, end)
         units: list[Unit] = []
         for done, bap in enumerate(baps, 1):
-            events = await self.store.events(bap, start, end)
+            events = await self.events.events(bap, start, end)
             units += units_of(bap, events, policy.min_searches)
             if progress is not None:
                 progress(done, len(baps))
         if not units:
-            await self.store.prune(start)
+            await self.events.prune(start)
             return []
         rows = await asyncio.to_thread(_describe, units, start, end)
         horizon = end - policy.training_windows * max(policy.score_every_seconds, 300.0)
-        history = await self.store.training_rows(horizon, policy.max_training_rows)
+        history = await self.verdicts.training_rows(horizon, policy.max_training_rows)
         training = [r.values for r in history if r.window_end < end] + rows
         scored = await asyncio.to_thread(
             score_windows,
@@ -157,6 +158,6 @@ class Scorer:
             FeatureRow(u.key, end, [v if math.isfinite(v) else 0.0 for v in row])
             for u, row in zip(units, rows, strict=True)
         ]
-        await self.store.save_pass(verdicts, feature_rows, policy.history, horizon)
-        await self.store.prune(start)
+        await self.verdicts.save_pass(verdicts, feature_rows, policy.history, horizon)
+        await self.events.prune(start)
         return verdicts

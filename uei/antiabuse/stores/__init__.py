@@ -1,22 +1,27 @@
-"""The anti-abuse stores: narrow protocols, SQLite and Redis (standalone or Cluster)."""
+"""The anti-abuse stores: five small protocols, each with a SQLite and a Redis class."""
 
-from uei.antiabuse.stores.base import (
-    AbuseStore,
+from uei.antiabuse.stores.factory import AbuseStores, abuse_stores, open_abuse_stores
+from uei.antiabuse.stores.protocols import (
     CaseConflict,
+    CaseStore,
     Checked,
-    ScrapingStore,
-    Store,
-    StoreUnavailable,
+    EventStore,
+    GraphStore,
+    QuotaStore,
+    VerdictStore,
 )
-from uei.antiabuse.stores.factory import abuse_store, open_abuse_store
+from uei.storage.errors import StoreUnavailable
 
 __all__ = [
-    "AbuseStore",
+    "AbuseStores",
     "CaseConflict",
+    "CaseStore",
     "Checked",
-    "ScrapingStore",
-    "Store",
+    "EventStore",
+    "GraphStore",
+    "QuotaStore",
     "StoreUnavailable",
-    "abuse_store",
-    "open_abuse_store",
+    "VerdictStore",
+    "abuse_stores",
+    "open_abuse_stores",
 ]

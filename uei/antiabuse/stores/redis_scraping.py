@@ -1,4 +1,4 @@
-"""Scraping protection's data on Redis and Redis Cluster.
+"""Scraping protection's events and verdicts on Redis and Redis Cluster.
 
 Each BAP's keys share its hash tag (``uei:sc:{bap}:...``): its quota, the answers kept for
 retried message ids, event dedupe keys and the event-time buckets of its events, so a check
@@ -11,39 +11,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from importlib import resources
-from typing import Any, cast
+from typing import Any
 
-from uei.antiabuse.quotas.gcra import QuotaAnswer
-from uei.antiabuse.scraping.events import Event, Search, decode_event, encode_event
+from uei.antiabuse.scraping.events import Event, decode_event, encode_event
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow, decode_row, decode_verdict
 from uei.antiabuse.scraping.verdicts import encode as encode_verdict
-from uei.antiabuse.stores.base import Checked, event_kind
+from uei.antiabuse.stores.codec import event_kind
+from uei.antiabuse.stores.redis_base import RedisKeys
 from uei.storage.backend import RedisBackend
-from uei.storage.connect import LuaScript
+from uei.storage.connect import each, text
 from uei.storage.errors import reachable
 
-__all__ = ["RedisScrapingStore", "script", "text"]
-
-
-def script(name: str) -> str:
-    return resources.files("uei.antiabuse.stores").joinpath(f"lua/{name}.lua").read_text()
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+__all__ = ["RedisEvents", "RedisVerdicts", "bap_tag", "event_bucket", "mark_active"]
 
 
 _HOUR = 3600
 
 
-def _sc(bap: str) -> str:
+def bap_tag(bap: str) -> str:
     """Every key of one BAP's scraping data shares its tag: one slot, atomic scripts."""
     return f"uei:sc:{{{bap}}}"
 
 
-def _bucket(bap: str, at: float) -> str:
-    return f"{_sc(bap)}:ev:{int(at // _HOUR)}"
+def event_bucket(bap: str, at: float) -> str:
+    return f"{bap_tag(bap)}:ev:{int(at // _HOUR)}"
 
 
 def _active_key(hour: int) -> str:
@@ -65,113 +56,51 @@ def _hours(start: float, end: float) -> range:
 _ROWS = "uei:sc:rows"
 
 
-class RedisScrapingStore:
-    """Scraping protection's data on Redis; ``RedisAbuseStore`` adds the ledger and graph."""
+async def mark_active(client: Any, bap: str, buckets: Iterable[str], keep_seconds: float) -> None:
+    """Index the BAP as active in the hours of ``buckets`` (event-time buckets it started)."""
+    pipe = client.pipeline(transaction=False)
+    for key in buckets:
+        hour = int(text(key).rpartition(":")[2])
+        pipe.sadd(_active_key(hour), bap)
+        pipe.pexpire(_active_key(hour), int(keep_seconds * 1000) + _HOUR * 1000)
+    await pipe.execute()
 
-    remote = True
 
-    def __init__(self, backend: RedisBackend, *, owns: bool = False) -> None:
-        self._backend = backend
-        self._owns = owns  # opened for this store alone (``open``): closed with it
-        self._client: Any = cast(Any, backend.client)  # redis-py types Script for Redis only
-        self._check = LuaScript(self._client, script("check"))
-        self._record = LuaScript(self._client, script("record"))
-        self._meter = LuaScript(self._client, script("gcra"))
+class RedisEvents(RedisKeys):
+    """``EventStore``: each BAP's events in hourly event-time buckets under its tag."""
 
-    async def _each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
-        """One read per key, pipelined (split per node on a cluster)."""
-        if not keys:
-            return []
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            getattr(pipe, command)(key, *args)
-        return list(await pipe.execute())
-
-    async def _mark_active(self, bap: str, buckets: Iterable[str], keep_seconds: float) -> None:
-        pipe = self._client.pipeline(transaction=False)
-        for key in buckets:
-            hour = int(text(key).rpartition(":")[2])
-            pipe.sadd(_active_key(hour), bap)
-            pipe.pexpire(_active_key(hour), int(keep_seconds * 1000) + _HOUR * 1000)
-        await pipe.execute()
-
-    async def check(
-        self,
-        bap: str,
-        rule: str,
-        message_id: str,
-        *,
-        interval: float,
-        burst: int,
-        cost: int,
-        search: Search | None,
-        answer_seconds: float,
-        keep_seconds: float,
-        now: float | None = None,
-    ) -> Checked:
-        sc = _sc(bap)
-        bucket = _bucket(bap, search.at if search is not None else 0.0)
-        with reachable():
-            allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
-                keys=[
-                    f"{sc}:q:{rule}",
-                    f"{sc}:c:{message_id}",
-                    f"{sc}:e:search:{message_id}",
-                    bucket,
-                ],
-                args=[
-                    "" if now is None else repr(now),
-                    repr(interval),
-                    burst,
-                    cost,
-                    int(answer_seconds * 1000),
-                    encode_event(search) if search is not None else "",
-                    int(keep_seconds * 1000),
-                ],
-            )
-            if fresh:
-                await self._mark_active(bap, [bucket], keep_seconds)
-        answer = QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
-        return Checked(answer, bool(duplicate), float(at))
-
-    async def meter(
-        self, key: str, *, interval: float, burst: int, cost: int, now: float | None = None
-    ) -> QuotaAnswer:
-        with reachable():
-            allowed, remaining, retry, reset = await self._meter(
-                keys=[f"uei:sc:m:{{{key}}}"],
-                args=["" if now is None else repr(now), repr(interval), burst, cost],
-            )
-        return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
+    def __init__(self, backend: RedisBackend) -> None:
+        super().__init__(backend)
+        self._record = self._script("record")
 
     async def record(
         self, bap: str, events: Sequence[tuple[str, Event]], keep_seconds: float
     ) -> int:
         if not events:
             return 0
-        sc = _sc(bap)
+        sc = bap_tag(bap)
         keys: list[str] = []
         args: list[Any] = [int(keep_seconds * 1000)]
         for message_id, event in events:
-            keys += [f"{sc}:e:{event_kind(event)}:{message_id}", _bucket(bap, event.at)]
+            keys += [f"{sc}:e:{event_kind(event)}:{message_id}", event_bucket(bap, event.at)]
             args.append(encode_event(event))
         with reachable():
             recorded, *fresh = await self._record(keys=keys, args=args)
             if fresh:
-                await self._mark_active(bap, fresh, keep_seconds)
+                await mark_active(self._client, bap, fresh, keep_seconds)
         return int(recorded)
 
     async def active(self, start: float, end: float) -> list[str]:
         hours = [_active_key(h) for h in _hours(start, end)]
         with reachable():
-            found = await self._each("smembers", hours)
+            found = await each(self._client, "smembers", hours)
         baps = {text(b) for members in found for b in members}
         # An hour overlapping the window may hold only events outside it: such a BAP reads
         # no events and is not scored.
         return sorted(baps)
 
     async def events(self, bap: str, start: float, end: float) -> list[Event]:
-        keys = [f"{_sc(bap)}:ev:{h}" for h in _hours(start, end)]
+        keys = [f"{bap_tag(bap)}:ev:{h}" for h in _hours(start, end)]
         with reachable():
             pipe = self._client.pipeline(transaction=False)
             for key in keys:
@@ -186,6 +115,10 @@ class RedisScrapingStore:
     async def prune(self, before: float) -> None:
         """Events, answers and dedupe keys expire by themselves."""
 
+
+class RedisVerdicts(RedisKeys):
+    """``VerdictStore``."""
+
     async def save_pass(
         self,
         verdicts: Sequence[BapVerdict],
@@ -196,9 +129,9 @@ class RedisScrapingStore:
         pipe = self._client.pipeline(transaction=False)
         for v in verdicts:
             blob = encode_verdict(v)
-            pipe.set(f"{_sc(v.bap_id)}:v", blob)
-            pipe.lpush(f"{_sc(v.bap_id)}:h", blob)
-            pipe.ltrim(f"{_sc(v.bap_id)}:h", 0, history - 1)
+            pipe.set(f"{bap_tag(v.bap_id)}:v", blob)
+            pipe.lpush(f"{bap_tag(v.bap_id)}:h", blob)
+            pipe.ltrim(f"{bap_tag(v.bap_id)}:h", 0, history - 1)
         if rows:
             pipe.zadd(_ROWS, {encode_verdict(r): r.window_end for r in rows})
         pipe.zremrangebyscore(_ROWS, "-inf", f"({rows_before!r}")
@@ -207,12 +140,12 @@ class RedisScrapingStore:
 
     async def verdict(self, bap: str) -> BapVerdict | None:
         with reachable():
-            raw = await self._client.get(f"{_sc(bap)}:v")
+            raw = await self._client.get(f"{bap_tag(bap)}:v")
         return decode_verdict(raw) if raw is not None else None
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
         with reachable():
-            rows = await self._client.lrange(f"{_sc(bap)}:h", 0, limit - 1)
+            rows = await self._client.lrange(f"{bap_tag(bap)}:h", 0, limit - 1)
         return [decode_verdict(r) for r in rows]
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:

@@ -1,61 +1,27 @@
-"""The embedded default: the anti-abuse tables in the service's SQLite file (WAL, synced).
-
-Calls run on the process's SQLite backend (``uei.storage.backend``: the one connection and
-worker thread, shared with the registry's tables), so the event loop never waits on the disk.
-Multi-row changes are single transactions.
-"""
+"""The defaulter ledger and the identity graph in the service's SQLite file."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import permutations
-from pathlib import Path
-from typing import TypeVar
 
 import msgspec
 
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case
-from uei.antiabuse.quotas.gcra import QuotaAnswer, gcra
-from uei.antiabuse.stores.base import CaseConflict, decode_audit, decode_case, encode
-from uei.antiabuse.stores.sqlite_scraping import SCRAPING_SCHEMA, SqliteScrapingStore
-from uei.storage.backend import SqliteBackend
+from uei.antiabuse.stores.codec import decode_audit, decode_case, encode
+from uei.antiabuse.stores.protocols import CaseConflict
+from uei.antiabuse.stores.sqlite_base import SqliteTables
 
-__all__ = ["SqliteAbuseStore"]
-
-T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS abuse_cases (
-    case_id TEXT PRIMARY KEY, creditor TEXT NOT NULL, session_ref TEXT NOT NULL,
-    version INTEGER NOT NULL, doc BLOB NOT NULL, UNIQUE (creditor, session_ref));
-CREATE TABLE IF NOT EXISTS abuse_case_tokens (
-    token TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (token, case_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS abuse_links (
-    a TEXT NOT NULL, b TEXT NOT NULL, seen REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS abuse_degrees (
-    token TEXT NOT NULL, family TEXT NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY (token, family)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS abuse_quota (key TEXT PRIMARY KEY, tat REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS abuse_audit (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
-"""
+__all__ = ["SqliteCases", "SqliteGraph"]
 
 
 def _family(token: str) -> str:
     return token.partition(":")[0]
 
 
-class SqliteAbuseStore(SqliteScrapingStore):
-    @classmethod
-    async def on(cls, backend: SqliteBackend, *, owns: bool = False) -> SqliteAbuseStore:
-        """The tables made if missing."""
-        await backend.run(lambda db: db.executescript(_SCHEMA + SCRAPING_SCHEMA))
-        return cls(backend, owns=owns)
-
-    @classmethod
-    async def open(cls, path: Path) -> SqliteAbuseStore:
-        """On a backend of its own, closed with the store (tools and tests)."""
-        return await cls.on(await SqliteBackend.open(path), owns=True)
+class SqliteCases(SqliteTables):
+    """``CaseStore``: cases, the token index and the audit."""
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
@@ -128,6 +94,25 @@ class SqliteAbuseStore(SqliteScrapingStore):
 
         return await self._run(read)
 
+    async def audit(self, entry: AuditEntry) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(entry),))
+
+        await self._write(write)
+
+    async def audit_log(self, limit: int) -> list[AuditEntry]:
+        def read(db: sqlite3.Connection) -> list[AuditEntry]:
+            rows = db.execute(
+                "SELECT entry FROM abuse_audit ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+            return [decode_audit(entry) for (entry,) in reversed(rows)]
+
+        return await self._run(read)
+
+
+class SqliteGraph(SqliteTables):
+    """``GraphStore``: links between tokens and each token's degree per family."""
+
     async def link(self, tokens: Sequence[str], seen_at: float) -> None:
         distinct = list(dict.fromkeys(tokens))
 
@@ -179,40 +164,3 @@ class SqliteAbuseStore(SqliteScrapingStore):
             return found
 
         return await self._run(read)
-
-    async def take(
-        self, key: str, now: float, interval: float, burst: int, cost: int = 1
-    ) -> QuotaAnswer:
-        def write(db: sqlite3.Connection) -> QuotaAnswer:
-            row = db.execute("SELECT tat FROM abuse_quota WHERE key = ?", (key,)).fetchone()
-            answer, tat = gcra(row[0] if row else None, now, interval, burst, cost)
-            db.execute(
-                "INSERT INTO abuse_quota VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = ?",
-                (key, tat, tat),
-            )
-            return answer
-
-        return await self._write(write)
-
-    async def audit(self, entry: AuditEntry) -> None:
-        def write(db: sqlite3.Connection) -> None:
-            db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(entry),))
-
-        await self._write(write)
-
-    async def audit_log(self, limit: int) -> list[AuditEntry]:
-        def read(db: sqlite3.Connection) -> list[AuditEntry]:
-            rows = db.execute(
-                "SELECT entry FROM abuse_audit ORDER BY seq DESC LIMIT ?", (limit,)
-            ).fetchall()
-            return [decode_audit(entry) for (entry,) in reversed(rows)]
-
-        return await self._run(read)
-
-    async def ping(self) -> None:
-        await self._run(lambda db: db.execute("SELECT 1").fetchone())
-
-    async def close(self) -> None:
-        """Closes the backend only if it was opened for this store (``open``)."""
-        if self._owns:
-            await self._backend.close()

@@ -1,0 +1,76 @@
+"""Quota buckets and BAP checks on Redis and Redis Cluster.
+
+A BAP's buckets, the answers kept for its retried message ids and its event buckets share its
+hash tag, so a check (take, dedupe, record the search) is one atomic script on one node. Every
+other bucket (a relay's, a CPO's query or dispute quota) has its own tag.
+"""
+
+from __future__ import annotations
+
+from uei.antiabuse.quotas.gcra import QuotaAnswer
+from uei.antiabuse.scraping.events import Search, encode_event
+from uei.antiabuse.stores.protocols import Checked
+from uei.antiabuse.stores.redis_base import RedisKeys
+from uei.antiabuse.stores.redis_scraping import bap_tag, event_bucket, mark_active
+from uei.storage.backend import RedisBackend
+from uei.storage.errors import reachable
+
+__all__ = ["RedisQuotas"]
+
+
+class RedisQuotas(RedisKeys):
+    """``QuotaStore``."""
+
+    def __init__(self, backend: RedisBackend) -> None:
+        super().__init__(backend)
+        self._check = self._script("gcra", "check")
+        self._take = self._script("gcra", "take")
+
+    async def check(
+        self,
+        bap: str,
+        rule: str,
+        message_id: str,
+        *,
+        interval: float,
+        burst: int,
+        cost: int,
+        search: Search | None,
+        answer_seconds: float,
+        keep_seconds: float,
+        now: float | None = None,
+    ) -> Checked:
+        sc = bap_tag(bap)
+        bucket = event_bucket(bap, search.at if search is not None else 0.0)
+        with reachable():
+            allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
+                keys=[
+                    f"{sc}:q:{rule}",
+                    f"{sc}:c:{message_id}",
+                    f"{sc}:e:search:{message_id}",
+                    bucket,
+                ],
+                args=[
+                    "" if now is None else repr(now),
+                    repr(interval),
+                    burst,
+                    cost,
+                    int(answer_seconds * 1000),
+                    encode_event(search) if search is not None else "",
+                    int(keep_seconds * 1000),
+                ],
+            )
+            if fresh:
+                await mark_active(self._client, bap, [bucket], keep_seconds)
+        answer = QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
+        return Checked(answer, bool(duplicate), float(at))
+
+    async def take(
+        self, key: str, *, interval: float, burst: int, cost: int = 1, now: float | None = None
+    ) -> QuotaAnswer:
+        with reachable():
+            allowed, remaining, retry, reset = await self._take(
+                keys=[f"uei:q:{{{key}}}"],
+                args=["" if now is None else repr(now), repr(interval), burst, cost],
+            )
+        return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
