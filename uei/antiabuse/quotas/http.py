@@ -22,8 +22,8 @@ from litestar.params import JSONBody
 
 from uei.access import CALLER, ONCE, Caller
 from uei.antiabuse.identity import user_token
-from uei.antiabuse.quotas.relays import Metered, RelayMeter
-from uei.antiabuse.quotas.service import CheckResult, Quotas
+from uei.antiabuse.quotas.relays import RelayMeter
+from uei.antiabuse.quotas.service import Quotas, RuleStanding
 from uei.antiabuse.scraping.binding import Relay, bind_check
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.wire import CheckAnswer, CheckBody
@@ -61,7 +61,7 @@ def _structured(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def ratelimit_headers(result: CheckResult | Metered) -> dict[str, str]:
+def ratelimit_headers(result: RuleStanding) -> dict[str, str]:
     """IETF httpapi ratelimit-headers: the rule as applied, and where the caller stands."""
     name = _structured(result.rule)
     headers = {

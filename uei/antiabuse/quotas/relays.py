@@ -12,9 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-import msgspec
-
-from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas, store_timeout
+from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas, RuleStanding, store_timeout
 from uei.antiabuse.stores import StoreUnavailable
 from uei.errors import QuotaState, RateLimited
 
@@ -23,19 +21,10 @@ log = logging.getLogger("uei.quotas")
 __all__ = ["Metered", "RelayMeter"]
 
 
-class Metered(msgspec.Struct, frozen=True, kw_only=True):
-    """A relay's standing under its own rule after this call."""
+class Metered(RuleStanding, frozen=True, kw_only=True):
+    """A relay's standing under its own rule (``relay.gateway``, ``relay.bpp`` or
+    ``relay.<subscriber>``) after this call."""
 
-    allowed: bool
-    rule: str
-    """``relay.gateway``, ``relay.bpp`` or ``relay.<subscriber>``."""
-    limit: int
-    window_seconds: float
-    remaining: int
-    reset_seconds: float
-    retry_after: float
-    cost: int
-    path: QuotaDecisionPath
     over: bool
     """The rule refused (allowed anyway if it is in shadow)."""
 

@@ -50,10 +50,13 @@ class QuotaDecisionPath(StrEnum):
     DENY_ON_ERROR = "deny-on-error"
 
 
-class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
+class RuleStanding(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a caller stands under one rule after a decision (what the ratelimit headers say)."""
+
     allowed: bool
     """What the caller should do."""
     rule: str
+    """The rule's name: ``<action>.<tier>``, ``relay.gateway``..."""
     limit: int
     """Units per window under the rule as applied (after any throttle)."""
     window_seconds: float
@@ -62,6 +65,11 @@ class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
     retry_after: float
     cost: int
     path: QuotaDecisionPath
+
+
+class CheckResult(RuleStanding, frozen=True, kw_only=True):
+    """A BAP's quota check."""
+
     duplicate: bool
     verdict: ScrapingAction | None
     """The strongest scraping action applied to this BAP, if any."""
