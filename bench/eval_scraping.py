@@ -57,7 +57,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
-from bench.eval_defaulters import store_url_for
+from bench.store import store_url_for
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict
