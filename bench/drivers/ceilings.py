@@ -12,7 +12,7 @@ def verify_rates(seconds: float) -> tuple[float, float]:
     """(raw PyNaCl verify/s, uei.trust.Verifier.verify/s) on one core, a quota-check body."""
     from nacl.signing import SigningKey, VerifyKey
 
-    from bench.bench_trust import rate
+    from bench.drivers.trust import rate
     from uei.trust import Verifier, body_digest, parse_header, sign_header, signing_string
     from uei.trust.encoding import b64decode
 
@@ -56,7 +56,8 @@ def verify_rates(seconds: float) -> tuple[float, float]:
 async def quota_rates(url: str, seconds: float, tasks: int, baps: int) -> tuple[Any, Any]:
     """(raw gcra.lua run, in-process Quotas.check run) over one redis-py client, as in
     bench_quota: same tasks, BAPs in turn, every message id distinct."""
-    from bench.bench_quota import POLICY, SCRAPING, drive, in_process, raw_gcra
+    from bench.client.decisions import drive
+    from bench.drivers.quota_paths import POLICY, SCRAPING, in_process, raw_gcra
     from uei.antiabuse.scraping.quotas import Quotas
     from uei.antiabuse.stores.redis import RedisAbuseStore
     from uei.storage.backend import RedisBackend
