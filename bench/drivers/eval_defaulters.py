@@ -46,6 +46,7 @@ from bench.generators.population import (
     population_options,
 )
 from bench.reports.defaulters import figures
+from bench.store import store_option
 from uei.antiabuse.policy import DefaultersPolicy
 from uei.app.policy import load_policies
 
@@ -66,13 +67,7 @@ def command_line(config: Config, store: str, policies: Path | None) -> str:
 
 @click.command()
 @population_options
-@click.option(
-    "--store",
-    type=click.Choice(["sqlite", "redis"]),
-    default="sqlite",
-    show_default=True,
-    help="The service's store: SQLite in a temporary directory, or a real redis-server.",
-)
+@store_option
 @click.option(
     "--policies",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -47,6 +47,7 @@ import click
 
 from bench.drivers.scraping_replay import replay
 from bench.reports.scraping import figures, ist
+from bench.store import store_option
 from uei_testing.traffic import (
     APPS,
     IST,
@@ -79,13 +80,7 @@ def command_line(
     show_default=True,
     help="Hours of traffic from 2026-11-02 00:00 IST; one scoring pass at the end of each.",
 )
-@click.option(
-    "--store",
-    type=click.Choice(["sqlite", "redis"]),
-    default="sqlite",
-    show_default=True,
-    help="The service's store: SQLite in a temporary directory, or a real redis-server.",
-)
+@store_option
 @click.option(
     "--window-hours",
     type=click.FloatRange(min=0.25, max=168),

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from bench.local import REPO
+from bench.progress import say
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.identity import save_key_file
 from uei.registry.stores.redis import RedisRegistryStore
@@ -99,7 +100,7 @@ def main() -> None:
         sys.exit("bench_lookup needs wrk: apt-get install wrk")
 
     with tempfile.TemporaryDirectory() as tmp, RedisServer() as redis:
-        print(f"seeding {args.subscribers} subscribers into redis ...", file=sys.stderr)
+        say(f"seeding {args.subscribers} subscribers into redis ...")
         sid, kid = asyncio.run(seed(redis.url, args.subscribers))
         keys = Path(tmp) / "registry-keys.json"
         save_key_file(keys, generate_key_set(), "registry.uei")
@@ -131,6 +132,7 @@ def main() -> None:
                 ("GET /lookup/{id}/{kid}", path, None),
                 ("POST /lookup (subscriber_id+ukId)", "/lookup", lookup_body),
             ]:
+                say(f"{name}: bare, ours, ours at 2 connections ({args.seconds:g} s each) ...")
                 base = wrk(
                     f"http://127.0.0.1:{bare_port}{url}", args.seconds, args.connections, body
                 )

@@ -50,6 +50,7 @@ from bench.drivers.quota_paths import (
 from bench.local import REPO
 from bench.progress import say
 from bench.reports.quota import Best, report
+from bench.serve_process import stop
 from uei.antiabuse.scraping.quotas import Quotas
 from uei.antiabuse.secret import create_secret_file
 from uei.antiabuse.stores.redis import RedisAbuseStore
@@ -59,15 +60,6 @@ from uei.storage.connect import redis_client
 from uei.storage.url import StoreKind
 from uei.trust import generate_key_set
 from uei_testing.redis_servers import RedisServer
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 async def measure(args: argparse.Namespace, redis_url: str, tmp: Path) -> list[Best]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 
 from bench.client.decisions import Decide
-from bench.local import REPO
+from bench.serve_process import start_serve_app
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import QuotaAction, QuotasPolicy, ScrapingPolicy
 from uei.antiabuse.scraping.quotas import QuotaDecisionPath, Quotas
@@ -87,14 +86,7 @@ def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]
     """The registry app under uvicorn (``bench.serve_app``); polled until it answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.serve_app", "uei", str(port)],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
+    process = start_serve_app("uei", port, env, log)
     deadline = time.monotonic() + 60
     while True:
         try:

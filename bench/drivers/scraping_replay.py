@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ from typing import Any
 import click
 import msgspec
 
+from bench.progress import bar
 from bench.store import store_url_for
 from uei.antiabuse.scraping.policy import ScrapingPolicy
 from uei.antiabuse.scraping.scorer import Scorer
@@ -40,6 +40,10 @@ SEARCH_LIMIT = 10_000_000
 does the uploading gateway's own relay rule (one unit per event)."""
 
 _reports = msgspec.json.Decoder(BapReport)
+
+
+_COMPACT: dict[str, Any] = {"show_pos": True, "width": 30}
+"""How the replay's bars show: position and ETA in 30 columns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,24 +106,14 @@ def batches(events: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[di
         yield events[i : i + size]
 
 
-def bar(length: int, label: str, steps: int = 1) -> Any:
-    return click.progressbar(
-        length=length,
-        label=label,
-        file=sys.stderr,
-        show_pos=True,
-        show_eta=True,
-        width=30,
-        update_min_steps=max(1, steps),
-    )
-
-
 async def upload(h: Harness, gateway: Participant, traffic: Traffic, run: Run) -> None:
     """Every event, in time order, in signed batches of ``MAX_EVENTS``; the clock at each batch's
     last event (the harness moves it one more second per request)."""
     encoder = msgspec.json.Encoder()
     total = math.ceil(len(traffic.events) / MAX_EVENTS)
-    with bar(total, "uploading events", total // 200) as progress:
+    with bar(
+        total, "uploading events", **_COMPACT, update_min_steps=max(1, total // 200)
+    ) as progress:
         for batch in batches(traffic.events, MAX_EVENTS):
             last = parse_at(batch[-1]["at"])
             h.clock.now = max(h.clock.now, last)
@@ -158,7 +152,7 @@ async def score_day(h: Harness, traffic: Traffic, window: float, via: str, run: 
     run.policy = policy()
     hours = math.ceil((traffic.end - traffic.start) / HOUR - 1e-9)
     scoring = reading = 0.0
-    with bar(hours, "scoring hourly") as progress:
+    with bar(hours, "scoring hourly", **_COMPACT) as progress:
         for hour in range(hours):
             end = traffic.start + (hour + 1) * HOUR
             h.clock.now = end

@@ -30,7 +30,6 @@ import gc
 import json
 import os
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -44,6 +43,7 @@ from bench.drivers.status_paths import Measured, http_asgi, http_uvicorn, in_pro
 from bench.generators.graph import POLICY, Graph, generate
 from bench.generators.graph_stores import verify, write_redis, write_sqlite
 from bench.generators.status_queries import Query, make_queries
+from bench.progress import say
 from bench.reports.status import StoreRun, _describe, _versions, report
 from uei.antiabuse.secret import create_secret_file, load_network_secret
 from uei.antiabuse.stores import AbuseStore, open_abuse_store
@@ -71,7 +71,7 @@ def run_store(
     tmp: Path,
     seed: int,
 ) -> StoreRun:
-    print(f"{name}: building ...", file=sys.stderr)
+    say(f"{name}: building ...")
     start = time.perf_counter()
     size = build()
     build_seconds = time.perf_counter() - start
@@ -81,7 +81,7 @@ def run_store(
         store: AbuseStore = await open_abuse_store(url)
         try:
             await verify(store, g, random.Random(seed))
-            print(f"{name}: sample verified through the store API; measuring ...", file=sys.stderr)
+            say(f"{name}: sample verified through the store API; measuring ...")
             return await in_process(store, queries, warmup, g.now)
         finally:
             await store.close()
@@ -90,10 +90,10 @@ def run_store(
     run = StoreRun(name, build_seconds, size, asyncio.run(measure()))
     env = {**env, "UEI_STORE": url}
     if http in ("asgi", "both"):
-        print(f"{name}: HTTP through the app (ASGI) ...", file=sys.stderr)
+        say(f"{name}: HTTP through the app (ASGI) ...")
         run.http["asgi"] = asyncio.run(http_asgi(env, queries, warmup, g.now))
     if http in ("uvicorn", "both"):
-        print(f"{name}: HTTP through uvicorn ...", file=sys.stderr)
+        say(f"{name}: HTTP through uvicorn ...")
         run.http["uvicorn"] = http_uvicorn(env, queries, warmup, tmp / f"uvicorn-{name}.log")
     run.load = (load, os.getloadavg()[0])
     return run

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +16,7 @@ import httpx
 
 from bench.generators.graph import ASKER, POLICY
 from bench.generators.status_queries import Query
+from bench.serve_process import start_serve_app, stop
 from uei.antiabuse.defaulters import Defaulters, Purpose
 from uei.antiabuse.stores import AbuseStore
 from uei.app.factory import create_app
@@ -160,13 +158,7 @@ def http_uvicorn(
     asyncio.run(enrolled())
     logging.getLogger("httpx").setLevel(logging.WARNING)
     port = free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.serve_app", "uei", str(port)],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_serve_app("uei", port, env, log)
     latencies: list[float] = []
     verdicts: list[str] = []
     try:
@@ -193,6 +185,5 @@ def http_uvicorn(
                     latencies.append(elapsed)
                     verdicts.append(answer.json()["verdict"])
     finally:
-        process.terminate()
-        process.wait()
+        stop(process)
     return latencies, verdicts

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import permutations
-from typing import Any
 
-import click
-
+from bench.progress import bar as progress_bar
 from uei.antiabuse.identity import Kind
 from uei.antiabuse.ledger import DAY, Case, CaseStatus, Standing, standing
 from uei.antiabuse.policy import DefaultersPolicy, QueryQuota
@@ -140,7 +137,7 @@ def generate(target: int, secret: bytes, seed: int, now: float) -> Graph:
     old_phones: list[int] = []
     """Phones of people last seen long before the recycling horizon: reassignable."""
     horizon = POLICY.horizon_seconds
-    with _bar(target, "generating the graph") as bar:
+    with progress_bar(target, "generating the graph") as bar:
         while len(g.meta) < target - fleets:
             before = len(g.meta)
             seen = now - rng.uniform(3600, 400 * DAY)
@@ -173,7 +170,7 @@ def generate(target: int, secret: bytes, seed: int, now: float) -> Graph:
                 presented = [t for t in g.people[person] if g.meta[t][0] in (CREDENTIAL, PHONE)]
                 g.link([vehicle, *presented[:2]], now - rng.uniform(0, 60 * DAY))
             bar.update(1)
-    with _bar(len(g.meta), "keying tokens") as bar:
+    with progress_bar(len(g.meta), "keying tokens") as bar:
         for start in range(0, len(g.meta), 10_000):
             chunk = g.meta[start : start + 10_000]
             g.names.extend(keyed(secret, f, s) for f, s in chunk)
@@ -220,7 +217,3 @@ def _add_cases(g: Graph, rng: random.Random) -> None:
             g.link(presented, occurred)  # a report links the identifiers of its session
             if standing(case, now, POLICY) is Standing.COUNTS:
                 g.counting.add(person)
-
-
-def _bar(length: int, label: str) -> Any:
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_eta=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 import msgspec
 import redis
 
-from bench.generators.graph import Graph, _bar
+from bench.generators.graph import Graph
+from bench.progress import bar as progress_bar
 from uei.antiabuse.stores import AbuseStore
 from uei.antiabuse.stores.base import encode
 from uei.antiabuse.stores.redis import (
@@ -40,7 +41,7 @@ def write_sqlite(path: Path, g: Graph) -> None:
     order = sorted(range(len(g.names)), key=g.names.__getitem__)
     links: list[tuple[str, str, float]] = []
     degrees: list[tuple[str, str, int]] = []
-    with _bar(len(order), "sqlite: links and degrees") as bar:
+    with progress_bar(len(order), "sqlite: links and degrees") as bar:
         for n, a in enumerate(order, 1):
             adjacent = g.adjacency[a]
             if adjacent:
@@ -78,7 +79,7 @@ def write_redis(url: str, g: Graph) -> None:
     hash tag), written through pipelines."""
     client = redis.Redis.from_url(url)
     pipe = client.pipeline(transaction=False)
-    with _bar(len(g.names), "redis: links and degrees") as bar:
+    with progress_bar(len(g.names), "redis: links and degrees") as bar:
         for a, name in enumerate(g.names):
             adjacent = g.adjacency[a]
             if adjacent:

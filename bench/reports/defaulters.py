@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from bench.drivers.defaulters_replay import Answer, Replay
 from bench.generators.population import (
@@ -15,18 +14,16 @@ from bench.generators.population import (
     Population,
     Report,
 )
+from bench.reports.figures import Figures
+from bench.reports.ratios import fraction, ratio
 from uei.antiabuse.policy import DefaultersPolicy
 
 TARGET_PRECISION = 0.995
 TARGET_STRONG_RECALL = 0.90
 
 
-def ratio(n: int, d: int) -> float:
-    return n / d if d else float("nan")
-
-
 def fmt(n: int, d: int) -> str:
-    return f"{ratio(n, d):.4f} ({n}/{d})" if d else "n/a (0/0)"
+    return fraction(n, d, 4)
 
 
 def strong_families(policy: DefaultersPolicy) -> list[str]:
@@ -36,20 +33,6 @@ def strong_families(policy: DefaultersPolicy) -> list[str]:
 
 def phone_only_block(a: Answer) -> bool:
     return a.verdict == "block" and (not a.reasons or all(k == "phone" for k, _, _ in a.reasons))
-
-
-@dataclass
-class Figures:
-    lines: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    def say(self, line: str = "") -> None:
-        self.lines.append(line)
-
-    def target(self, name: str, ok: bool, shown: str) -> None:
-        self.say(f"  {'PASS' if ok else 'FAIL'}  {name}: {shown}")
-        if not ok:
-            self.failed.append(name)
 
 
 def _pattern(a: Answer) -> str:

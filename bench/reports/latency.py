@@ -6,12 +6,17 @@ import math
 from collections.abc import Sequence
 
 
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The ``q`` quantile of sorted, non-empty ``ordered`` by nearest rank."""
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+
+
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:
     """Nearest-rank percentiles, in milliseconds."""
     ordered = sorted(seconds)
 
     def at(q: float) -> float:
-        return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+        return nearest_rank(ordered, q)
 
     return {
         "p50": at(0.50) * 1000,

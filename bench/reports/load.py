@@ -13,6 +13,7 @@ from typing import Any
 from bench.client.run import Result
 from bench.generators.participants import Member
 from bench.mix import GET_KEY, KINDS, OK, POST_LOOKUP, QUOTA, REFUSED, SIGNED
+from bench.reports.latency import nearest_rank
 
 TARGET_KEY, TARGET_POST, TARGET_P99_MS = 0.85, 0.60, 5.0
 TARGET_VERIFY, TARGET_QUOTA = 0.80, 0.50
@@ -29,7 +30,7 @@ class Phase:
 def _at(ordered: Sequence[float], q: float) -> float:
     if not ordered:
         return math.nan
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))] * 1000
+    return nearest_rank(ordered, q) * 1000
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -13,6 +13,8 @@ import numpy.typing as npt
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from bench.drivers.scraping_replay import Run, Sample
+from bench.reports.figures import Figures as Lines
+from bench.reports.ratios import fraction, ratio
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei_testing.traffic import (
     HOUR,
@@ -35,18 +37,9 @@ TOP_FEATURES = 4
 F64 = npt.NDArray[np.float64]
 
 
-@dataclass
-class Figures:
-    lines: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    def say(self, line: str = "") -> None:
-        self.lines.append(line)
-
-    def target(self, name: str, ok: bool, shown: str) -> None:
-        self.say(f"  {'met    ' if ok else 'NOT MET'}  {name}: {shown}")
-        if not ok:
-            self.failed.append(name)
+class Figures(Lines):
+    MET = "met    "
+    MISSED = "NOT MET"
 
 
 def auc(labels: Sequence[bool], scores: Sequence[float]) -> float:
@@ -55,12 +48,8 @@ def auc(labels: Sequence[bool], scores: Sequence[float]) -> float:
     return float(roc_auc_score(np.asarray(labels), np.asarray(scores, dtype=np.float64)))
 
 
-def ratio(n: int, d: int) -> float:
-    return n / d if d else float("nan")
-
-
 def fmt(n: int, d: int) -> str:
-    return f"{ratio(n, d):.3f} ({n}/{d})" if d else "n/a (0/0)"
+    return fraction(n, d, 3)
 
 
 def ist(traffic: Traffic, hour: int) -> str:
