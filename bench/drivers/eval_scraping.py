@@ -3,7 +3,7 @@
     python -m bench.eval_scraping [--seed 7] [--scale 1.0] [--hours 24] [--store sqlite|redis]
                                   [--window-hours 6] [--verdicts api|store]
 
-Generates a day of EV-charging search traffic with its ground truth (uei_testing/traffic.py), starts
+Generates a day of EV-charging search traffic with its ground truth (uei_testing/traffic/), starts
 the real app in-process (the Litestar app over ``httpx.ASGITransport``, its lifespan, the real
 store: SQLite in a temporary directory, or a real redis-server with ``--store redis``) with an
 injected clock and background work off, enrols every BAP of the traffic and one gateway (BG,
@@ -71,7 +71,7 @@ def command_line(
     type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
-    help="Multiplies the honest apps' volumes and the sweep rates (uei_testing/traffic.py).",
+    help="Multiplies the honest apps' volumes and the sweep rates (uei_testing/traffic/).",
 )
 @click.option(
     "--hours",
@@ -103,7 +103,7 @@ def main(seed: int, scale: float, hours: float, store: str, window_hours: float,
     measure the scraping verdicts against the ground truth (docs/architecture.md, Numbers).
 
     \b
-    1. Generates the traffic (uei_testing/traffic.py, deterministic for --seed): 31 honest apps
+    1. Generates the traffic (uei_testing/traffic/, deterministic for --seed): 31 honest apps
        (commuter, map, fleet, telematics), 6 sweepers, 6 pollers, 8 low-and-slow scrapers and
        3 real apps hiding a scraping user, over --hours from 2026-11-02 00:00 IST.
     2. Starts the real app in-process (SQLite in a temporary directory, or a real redis-server

@@ -25,7 +25,7 @@ from uei_testing.traffic import (
 )
 
 CLASSES = ("sweeper", "poller", "low_and_slow", "hidden")
-"""The scraper labels of uei_testing/traffic.py, in the order the tables show them."""
+"""The scraper labels of uei_testing/traffic/, in the order the tables show them."""
 FALSE_POSITIVES = 0.01
 """The honest false-positive rate the recall targets are measured at."""
 TARGET_AUC = 0.98
