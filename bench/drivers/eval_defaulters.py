@@ -3,15 +3,15 @@
     python -m bench.eval_defaulters [--users 3000] [--seed 7] [--store sqlite|redis]
                                     [--policies policies.yaml] [population options]
 
-Generates the population (bench/generators/population.py), starts the real app in-process
-(the Litestar app over ``httpx.ASGITransport``, its lifespan, the real store: SQLite in a
-temporary directory, or a real redis-server with ``--store redis``), enrols the CPOs as
-SUBSCRIBED BPPs granted the non-payer API (``defaulters``) and replays every event in time
-order with real Beckn signatures: registrations and sessions (``/abuse/observations``), unpaid sessions (``/abuse/defaulters/report``), payments
-(``.../settle``) and the status query before every post-paid session (``/abuse/status``).
-The app's clock is the simulation's: it jumps to each event's time (and moves at least one
-second per request, so no two signatures are alike), which plays months of history in
-minutes: notice periods, recycled numbers, expired cases.
+Generates the population (bench/generators/population.py), starts the real app in-process (the
+Litestar app over ``httpx.ASGITransport``, its lifespan, the real store: SQLite in a temporary
+directory, or a real redis-server with ``--store redis``), enrols the CPOs as SUBSCRIBED BPPs
+granted the non-payer API (``defaulters``) and replays every event in time order with real Beckn
+signatures: registrations and sessions (``/abuse/observations``), unpaid sessions
+(``/abuse/defaulters/report``), payments (``.../settle``) and the status query before every
+post-paid session (``/abuse/status``). The app's clock is the simulation's: it jumps to each event's
+time (and moves at least one second per request, so no two signatures are alike), which plays months
+of history in minutes: notice periods, recycled numbers, expired cases.
 
 Prints precision and recall of ``block`` and of ``block or prepaid_only`` against the ground
 truth (does the person asking have a case that counts now?), recall for defaulters who reuse a
