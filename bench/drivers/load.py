@@ -22,8 +22,11 @@ What runs (all on this machine, over loopback):
   ~40 ms for the client's delayed ACK (uvicorn issue #3149): capacity becomes ~23 requests/s
   per connection whatever the CPU. The default launcher is uvicorn's own supervisor on a
   socket made with ``IPPROTO_TCP``; ``--launcher uvicorn`` runs the stock command line;
-- the bare ceiling: a Litestar app returning the bytes the service answered for one key
-  (``bench.serve_app``), under the same launcher, uvicorn settings and worker count;
+- the bare ceilings (``bench.serve_app``), under the same launcher, uvicorn settings and worker
+  count: for the lookups, a Litestar app returning the bytes the service answered; on Redis,
+  for the quota check, a handler verifying the request's signature and running one EVALSHA
+  of the GCRA script, and for the status query, one verify and the status path's minimum of
+  store round trips (4);
 - the load: ``--drivers`` separate client processes, asyncio HTTP/1.1 on keep-alive
   connections (``--concurrency`` in all), spread evenly over the server's workers (workers
   sharing a port accept in bursts: one often takes a whole pool of connections, so the
@@ -41,9 +44,11 @@ unpaid session). A 429 from the quota check or the status query is a refusal the
 promises (counted apart); any other answer outside the route's, a broken connection or a
 timeout is an error.
 
-Phases: a warm-up; the key path alone and ``POST /lookup`` alone, the bare app and the
-service taking turns ``--rounds`` times (``--seconds`` split between the rounds, the best
-round of each kept): the ratios of docs/architecture.md (Numbers); the mix at
+Phases: a warm-up; each hot path alone (the key path, ``POST /lookup``, and on Redis the
+quota check and the status query), the bare app and the service taking turns ``--rounds``
+times (``--seconds`` split between the rounds, the best round of each kept): the ratios of
+docs/architecture.md (Numbers); then each path alone, open loop, at half the service's
+rate for it, on the ceiling and on the service (the tails at the same rate); the mix at
 ``--concurrency`` connections,
 back to back (closed loop: the peak); the mix at half that peak rate on a fixed schedule
 (open loop, latency from the moment each request left; requests that left over 1 ms late
@@ -54,17 +59,19 @@ in-process ``Quotas.check`` over one connection (bench_quota's code).
 Each phase also reads from /proc the CPU used by the workers, redis-server, the clients and
 the rest of the machine (well above 0.1 core: something else competed with the run).
 ``--profile DIR`` runs ``py-spy`` on the workers under load in each phase and prints the
-hottest frames. Progress goes to stderr, the tables to stdout. A run takes about 6 x
-``--seconds`` plus 30 s.
-Targets (docs/architecture.md, Numbers): key path >= 90% of bare, POST /lookup >= 75% of
-bare, p99 under 5 ms at half of peak load; verification >= 80% of raw PyNaCl; quota decision
->= 50% of raw Lua.
+hottest frames. Progress goes to stderr, the tables to stdout. A run takes about 12 x
+``--seconds`` plus 30 s on Redis.
+Targets (docs/architecture.md, Numbers): key path >= 90% of its ceiling, POST /lookup >= 75%,
+quota check >= 70%, status >= 50%; each path's p99 at most 2x its ceiling's at the same
+rate; on SQLite the status p99 at peak at most 4x the key path's; verification >= 80% of raw
+PyNaCl; the in-process quota decision >= 50% of raw Lua.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import tempfile
 import time
@@ -80,7 +87,7 @@ from bench.drivers.ceilings import quota_rates, verify_rates
 from bench.generators.participants import _roles, enrol_all, people, population
 from bench.load import Server
 from bench.local import REPO
-from bench.mix import GET_KEY, MIX, PEOPLE, POST_LOOKUP
+from bench.mix import GET_KEY, MIX, PEOPLE, POST_LOOKUP, QUOTA, STATUS
 from bench.profiler import PY_SPY, Profiler
 from bench.progress import say
 from bench.reports.load import Phase, report, rows
@@ -112,6 +119,19 @@ def plans_for(
         )
         for i in range(drivers)
     ]
+
+
+def public_keys(members: Sequence[Any]) -> dict[str, dict[str, str]]:
+    """subscriber id -> key id -> base64 public key: what the signed ceilings verify with."""
+    from nacl.signing import SigningKey
+
+    from uei.trust.encoding import b64encode
+
+    keys: dict[str, dict[str, str]] = {}
+    for m in members:
+        public = bytes(SigningKey(m.seed).verify_key)
+        keys.setdefault(m.subscriber_id, {})[m.unique_key_id] = b64encode(public)
+    return keys
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -261,14 +281,13 @@ def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | No
             raise RuntimeError(f"the service does not answer lookups: {one.text} {many.text}")
         (tmp / "one.json").write_bytes(one.content)
         (tmp / "many.json").write_bytes(many.content)
-        say(f"starting the bare Litestar app: uvicorn, {args.workers} worker(s) ...")
+        bare_env = {"BENCH_RECORD": str(tmp / "one.json"), "BENCH_RECORDS": str(tmp / "many.json")}
+        if args.store == "redis":
+            (tmp / "keys.json").write_text(json.dumps(public_keys(members)))
+            bare_env |= {"BENCH_KEYS": str(tmp / "keys.json"), "BENCH_REDIS": store_url}
+        say(f"starting the bare Litestar app (the ceilings): uvicorn, {args.workers} worker(s) ...")
         bare = Server(
-            "bare",
-            "bench.serve_app:bare_app",
-            args.workers,
-            {"BENCH_RECORD": str(tmp / "one.json"), "BENCH_RECORDS": str(tmp / "many.json")},
-            tmp / "bare.log",
-            stock,
+            "bare", "bench.serve_app:bare_app", args.workers, bare_env, tmp / "bare.log", stock
         )
         say(f"starting {args.drivers} driver process(es) ...")
         drivers = Drivers(args.drivers, members, users)
@@ -319,17 +338,36 @@ def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | No
 
         say(f"isolated endpoints, bare and service in turn, {args.rounds} round(s) ...")
         servers = {"bare": bare, "ours": ours}
-        for key, weights in (("get", {GET_KEY: 1.0}), ("post", {POST_LOOKUP: 1.0})):
+        paths = {"get": GET_KEY, "post": POST_LOOKUP}
+        if args.store == "redis":
+            paths |= {"quota": QUOTA, "status": STATUS}
+        for key, kind in paths.items():
+            weights = {kind: 1.0}
+            # signed requests are prepared (signed) before the clock starts: no more than a
+            # few times what the service can answer
+            expected = guess if kind in (GET_KEY, POST_LOOKUP) else 6000 * round_seconds
             runs: dict[str, list[Phase]] = {"bare": [], "ours": []}
             for turn in range(args.rounds):
                 order = ("bare", "ours") if turn % 2 == 0 else ("ours", "bare")
                 for which in order:
                     name = f"{which}-{key}-{turn + 1}"
                     runs[which].append(
-                        phase(name, servers[which], weights, guess, seconds=round_seconds)
+                        phase(name, servers[which], weights, expected, seconds=round_seconds)
                     )
             for which, done in runs.items():
                 phases[f"{which}-{key}"] = max(done, key=lambda p: rows(p.result)[-1].rate)
+        say("each path alone, open loop at half the service's rate, ceiling and service ...")
+        for key, kind in paths.items():
+            rate = rows(phases[f"ours-{key}"].result)[-1].rate / 2
+            for which in ("bare", "ours"):
+                phases[f"{which}-{key}-half"] = phase(
+                    f"{which}-{key}-half",
+                    servers[which],
+                    {kind: 1.0},
+                    rate * round_seconds * 1.1,
+                    rate=rate,
+                    seconds=round_seconds,
+                )
         bare.stop()
         bare_rate = rows(phases["bare-get"].result)[-1].rate
         say("the mix at full concurrency (peak) ...")
