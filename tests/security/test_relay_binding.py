@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -540,3 +541,29 @@ async def test_every_relay_is_metered_gateways_too(tmp_path: Path) -> None:
     assert [c.status_code for c in checks] == [200, 200, 429]
     assert checks[0].headers["RateLimit-Policy"] == f'"search.default";q={LIMIT};w=3600'
     assert checks[2].headers["RateLimit-Policy"] == '"relay.gateway";q=2;w=3600'
+
+
+@pytest.mark.parametrize(("shared", "admitted"), [(False, 2), (True, 4)])
+async def test_a_relays_rule_is_each_replicas_share_unless_shared_in_the_store(
+    tmp_path: Path, shared: bool, admitted: int
+) -> None:
+    """``relays.shared: false`` (shipped): each of 2 replicas admits half the rule on its own,
+    with nothing in the store; ``true``: one bucket in the store holds the whole rule."""
+    relays = {"gateway": {"limit": 4, "window_seconds": WINDOW}, "shared": shared}
+    quotas = QUOTAS | {"relays": relays, "replicas": 2}
+    db = tmp_path / "uei.db"
+    async with running(f"sqlite:///{db}", tmp_path, quotas=quotas) as h:
+        await h.enrol(_bap("app.example"))
+        bg = Participant("bg.example", type=ParticipantType.BG, url="https://bg.example/beckn")
+        await h.enrol(bg)
+        gateway = Caller(h, bg)
+        checks = [
+            await gateway.check(
+                {"bap_id": "app.example", "action": "search", "message_id": f"m{i}", "search": GPS}
+            )
+            for i in range(5)
+        ]
+    assert [c.status_code for c in checks] == [200] * admitted + [429] * (5 - admitted)
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM quota_buckets")]
+    assert any(k.startswith("relay\x00") for k in keys) is shared

@@ -1,9 +1,12 @@
 """Each relay's own calls, metered: no BG or BPP can flood the service, whichever BAPs it names.
 
 The relay's rule (``quotas.relays``: its override, or its type's) is GCRA on one key per relay
-subscriber id, on the store's clock, shared by every replica, taken before anything else the
-call does, so a relay over its rule touches no BAP's quota. When the store does not answer in
-time the rule's ``on_store_error`` decides, as for a BAP's rule.
+subscriber id, taken before anything else the call does, so a relay over its rule touches no
+BAP's quota. By default each replica meters its share (the rule divided by
+``quotas.replicas``) in process: a flood guard needs no store round trip, and the replicas
+together admit at most the rule. With ``relays.shared: true`` the bucket is one in the store,
+on the store's clock, shared by every replica (one more round trip per call); when the store
+does not answer in time the rule's ``on_store_error`` decides, as for a BAP's rule.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from uei.antiabuse.quotas.gcra import QuotaAnswer
+from uei.antiabuse.quotas.rules import QuotaRule
 from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas, RuleStanding, store_timeout
 from uei.antiabuse.stores import StoreUnavailable
 from uei.errors import QuotaState, RateLimited
@@ -34,7 +39,11 @@ class Metered(RuleStanding, frozen=True, kw_only=True):
             f"relay quota {self.rule}: {self.limit} per {self.window_seconds:g} s for this "
             "caller's own calls"
             + (f" (this call costs {self.cost})" if self.cost > 1 else "")
-            + ("" if self.path is QuotaDecisionPath.STORE else f"; decided {self.path.value}")
+            + (
+                ""
+                if self.path in (QuotaDecisionPath.STORE, QuotaDecisionPath.REPLICA)
+                else f"; decided {self.path.value}"
+            )
         )
 
 
@@ -51,19 +60,12 @@ class RelayMeter:
         resolved = policy.relays.rule_for(relay, gateway=gateway)
         rule = resolved.rule
         cost = max(1, min(cost, rule.limit))  # a batch larger than the burst costs the burst
-        path = QuotaDecisionPath.STORE
-        try:
-            async with asyncio.timeout(store_timeout(q.store, policy)):
-                answer = await q.store.take(
-                    f"relay\x00{relay}",
-                    interval=rule.interval,
-                    burst=rule.limit,
-                    cost=cost,
-                    now=None if q.store_clock else q.clock(),
-                )
-        except (StoreUnavailable, TimeoutError) as exc:
-            q.warn_unreachable(exc)
-            path, answer = q.local.fallback(f"relay\x00{relay}", rule, policy.replicas, cost)
+        key = f"relay\x00{relay}"
+        if not policy.relays.shared:
+            path = QuotaDecisionPath.REPLICA
+            answer = q.local.take(key, rule, policy.replicas, cost)
+        else:
+            path, answer = await self._shared(key, rule, cost)
         if not answer.allowed and rule.shadow:
             self._say_shadowed(relay, resolved.name)
         return Metered(
@@ -78,6 +80,25 @@ class RelayMeter:
             path=path,
             over=not answer.allowed,
         )
+
+    async def _shared(
+        self, key: str, rule: QuotaRule, cost: int
+    ) -> tuple[QuotaDecisionPath, QuotaAnswer]:
+        q = self.quotas
+        policy = q.quotas()
+        try:
+            async with asyncio.timeout(store_timeout(q.store, policy)):
+                answer = await q.store.take(
+                    key,
+                    interval=rule.interval,
+                    burst=rule.limit,
+                    cost=cost,
+                    now=None if q.store_clock else q.clock(),
+                )
+        except (StoreUnavailable, TimeoutError) as exc:
+            q.warn_unreachable(exc)
+            return q.local.fallback(key, rule, policy.replicas, cost)
+        return QuotaDecisionPath.STORE, answer
 
     async def charge(self, relay: str, gateway: bool, cost: int = 1) -> None:
         """Take ``cost`` from the relay's own rule, or refuse the call (``RateLimited``: a 429

@@ -114,6 +114,10 @@ class RelayRules(Options, frozen=True):
     """Each BPP (forwarding its BAPs' own signed requests)."""
     overrides: dict[str, QuotaRule] = msgspec.field(default_factory=dict)
     """Relay subscriber id -> its own rule, instead of its type's."""
+    shared: bool = False
+    """``false``: each replica meters its share of a relay's rule (``limit / replicas``) in
+    process, with no store round trip; ``true``: one bucket in the store for every replica
+    (one more round trip on every relay call; ``on_store_error`` when it does not answer)."""
 
     def rule_for(self, relay: str, *, gateway: bool) -> ResolvedRule:
         """``relay.<subscriber>`` (an override), else ``relay.gateway`` or ``relay.bpp``."""

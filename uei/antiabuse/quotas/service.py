@@ -44,6 +44,8 @@ class QuotaDecisionPath(StrEnum):
 
     STORE = "store"
     """The shared store decided (every replica agrees)."""
+    REPLICA = "replica"
+    """This replica decided on its share of the rule, by design (a relay's own meter)."""
     LOCAL = "local"
     """The store did not answer: this replica's share of the rule decided."""
     ALLOW_ON_ERROR = "allow-on-error"
