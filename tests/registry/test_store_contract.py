@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from tests.registry.conftest import StoreOpener
-from uei.registry.changelog import Actor, Draft, LogEntry, chain, verify_chain
+from uei.registry.changelog import CHALLENGE, Actor, Draft, LogEntry, chain, verify_chain
 from uei.registry.model import Status, Subscriber
 from uei.registry.stores import ConflictReason, RegistryStore, SaveConflict
 
@@ -267,3 +267,28 @@ async def test_commit_key_claims_and_no_entries(store: RegistryStore) -> None:
     assert entries == []
     assert await store.head() == head
     assert saved.version == 1
+
+
+async def test_commit_gives_the_chain_hashes_main_gave(store: RegistryStore) -> None:
+    """Known answers, computed by ``changelog.chain`` before the store chained the log: the
+    hashes every store writes are byte for byte the ones ``uei log verify`` always checked."""
+    drafts = [
+        Draft(
+            "cpo.example",
+            "subscribe",
+            Actor.subscriber("cpo.example"),
+            None,
+            "UNDER_SUBSCRIPTION",
+            "k1",
+        ),
+        Draft(
+            "cpo.example", "challenge_passed", CHALLENGE, "UNDER_SUBSCRIPTION", "SUBSCRIBED", "k1"
+        ),
+    ]
+    _, entries = await store.commit(_sub("cpo.example"), drafts, 1_790_000_000.25, ["k1"])
+    assert [(e.seq, e.hash) for e in entries] == [
+        (1, "4b79cba4d4417c31029e9c5b2b7456b58520b2a3870d11d15ccc84fde097e01a"),
+        (2, "dfbf357a91909b65642fd2c524616b68fbe6630987d59711335219944fdf2fda"),
+    ]
+    assert entries[0].prev_hash == "0" * 64
+    assert entries[1].prev_hash == entries[0].hash
