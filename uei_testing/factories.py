@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from uei.registry.changelog import Actor, chain
+from uei.registry.changelog import Actor
 from uei.registry.model import Attempt, AttemptOutcome, ParticipantType
 from uei.registry.operations import (
     SignedBy,
@@ -65,4 +65,4 @@ async def enrol(
     for service in grants:
         granted = change_grant(subscriber, service, now, Actor.operator("ops"), granted=True)
         subscriber, drafts = granted.subscriber, drafts + granted.drafts
-    await store.save(subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)
+    await store.commit(subscriber, drafts, now, out.claim_key_ids)

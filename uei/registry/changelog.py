@@ -22,6 +22,7 @@ __all__ = [
     "Draft",
     "LogEntry",
     "chain",
+    "chain_parts",
     "verify_chain",
 ]
 
@@ -139,6 +140,44 @@ def chain(head: LogEntry | None, drafts: Iterable[Draft], at: float) -> list[Log
         entries.append(msgspec.structs.replace(entry, hash=digest))
         prev = digest
     return entries
+
+
+def _entry(draft: Draft, seq: int, at: float, prev_hash: str, digest: str) -> LogEntry:
+    return LogEntry(
+        seq=seq,
+        at=at,
+        subscriber_id=draft.subscriber_id,
+        unique_key_id=draft.unique_key_id,
+        action=draft.action,
+        old_status=draft.old_status,
+        new_status=draft.new_status,
+        actor=draft.actor,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+def chain_parts(draft: Draft, at: float) -> tuple[bytes, bytes]:
+    """The bytes of ``draft``'s entry around the parts only the log's head decides, for a
+    store that chains in its own language (the Redis append script):
+
+    - ``hashed``: the hashed JSON after its sequence number, so that
+      ``hash = BLAKE2b-256(prev_hash || b"[" || str(seq) || hashed)``;
+    - ``stored``: the stored JSON between the sequence number and the hashes, so that the entry
+      is ``b'{"seq":' || str(seq) || stored || b',"prev_hash":"' || prev_hash ||
+      b'","hash":"' || hash || b'"}'``, exactly what ``msgspec.json.encode`` gives.
+    """
+    entry = _entry(draft, 0, at, "", "")
+    hashed = msgspec.json.encode(_fields(entry))
+    stored = msgspec.json.encode(entry)
+    hashed_head, stored_head, stored_tail = b"[0", b'{"seq":0', b',"prev_hash":"","hash":""}'
+    if not (
+        hashed.startswith(hashed_head)
+        and stored.startswith(stored_head)
+        and stored.endswith(stored_tail)
+    ):
+        raise AssertionError("the log entry's JSON layout changed: update chain_parts")
+    return hashed[len(hashed_head) :], stored[len(stored_head) : -len(stored_tail)]
 
 
 def verify_chain(entries: Sequence[LogEntry], prev: LogEntry | None = None) -> None:

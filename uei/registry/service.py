@@ -1,8 +1,11 @@
 """The registry service: store, view, policy and challenger, with no HTTP in sight.
 
 Every change goes through ``_commit``: read the subscriber from the store, decide (a pure
-function from ``operations``), chain the log entries, save atomically; on a version or log
-conflict (another replica was faster) read again and decide again.
+function from ``operations``), commit atomically. The store chains the log entries onto its
+own head inside that step, so commits of different subscribers never conflict; the commit
+is refused only when this subscriber changed since it was read (another request or replica
+changed it first). Then ``_commit`` reads again and decides again at once, a bounded number
+of times: a revoked key or a new status refuses the retry itself.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from nacl.signing import VerifyKey
 
 from uei.errors import Conflict, NotFound, UeiError
 from uei.registry.challenger import Challenger
-from uei.registry.changelog import Actor, LogEntry, chain
+from uei.registry.changelog import Actor, LogEntry
 from uei.registry.follower import Follower
 from uei.registry.lifecycle import Event
+from uei.registry.metrics import COMMITS
 from uei.registry.model import AttemptOutcome, KeyState, RoleGrant, Subscriber
 from uei.registry.operations import (
     NOTHING_RESERVED,
@@ -95,20 +99,22 @@ class Registry:
         for _ in range(_MAX_COMMIT_TRIES):
             existing = await self.store.load(subscriber_id)
             outcome = decide(existing)
-            entries: list[LogEntry] = []
-            if outcome.drafts:
-                entries = chain(await self.store.head(), outcome.drafts, self.clock())
             try:
-                saved = await self.store.save(outcome.subscriber, entries, outcome.claim_key_ids)
+                saved, entries = await self.store.commit(
+                    outcome.subscriber, outcome.drafts, self.clock(), outcome.claim_key_ids
+                )
             except SaveConflict as conflict:
                 if conflict.reason is ConflictReason.KEY:
                     raise Conflict(
                         f"unique_key_id {conflict.key_id} belongs to another subscriber",
                         "unique_key_id",
                     ) from None
-                continue
+                COMMITS.labels("retried").inc()
+                continue  # this subscriber changed meanwhile: read it again, decide again
+            COMMITS.labels("saved").inc()
             self.view.put(saved)
             return saved, entries
+        COMMITS.labels("refused").inc()
         raise Conflict("the registry is busy with concurrent changes to this subscriber; retry")
 
     async def subscribe(self, req: SubscribeRequest, signed_by: SignedBy) -> Subscriber:

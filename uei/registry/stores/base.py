@@ -1,9 +1,12 @@
 """The registry's store protocol: documents per subscriber, the change log, key ownership.
 
-A store moves bytes and keeps one promise: ``save`` is atomic. It writes the subscriber, appends
-the log entries and claims key ids together, or raises ``SaveConflict`` and writes nothing,
-when the subscriber changed since it was read, the log grew since its head was read, or a key
-id belongs to someone else.
+A store moves bytes and keeps one promise: a write is atomic. ``commit`` (the service's write)
+writes the subscriber, appends its changes to the log and claims key ids together, or raises
+``SaveConflict`` and writes nothing, when the subscriber changed since it was read or a key id
+belongs to someone else. The store itself gives the changes their sequence numbers and chain
+hashes after the head it holds at that moment, so two writers of different subscribers never
+conflict on the log. ``save`` is the older write of entries chained by the caller, with a
+compare-and-set on the log's length too (tools that build a log themselves).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Protocol
 
 import msgspec
 
-from uei.registry.changelog import LogEntry
+from uei.registry.changelog import Draft, LogEntry
 from uei.registry.model import Subscriber
 
 __all__ = [
@@ -35,7 +38,8 @@ class ConflictReason(StrEnum):
     VERSION = "version"
     """The subscriber changed since it was read."""
     LOG = "log"
-    """The change log grew since its head was read."""
+    """The change log grew since its head was read (``save`` only: ``commit`` chains onto
+    whatever head the store holds)."""
     KEY = "key"
     """A key id belongs to another subscriber (``SaveConflict.key_id``)."""
 
@@ -71,6 +75,19 @@ class RegistryStore(Protocol):
     async def head(self) -> LogEntry | None: ...
 
     async def log_after(self, seq: int, limit: int) -> list[LogEntry]: ...
+
+    async def commit(
+        self,
+        subscriber: Subscriber,
+        drafts: Sequence[Draft],
+        at: float,
+        claim_key_ids: Sequence[str],
+    ) -> tuple[Subscriber, list[LogEntry]]:
+        """Store ``subscriber`` if the stored version is still ``subscriber.version``, and
+        append ``drafts`` to the log at ``at``, chained (``changelog.chain``) onto the head the
+        store holds inside the same atomic step. Returns the subscriber as stored (version + 1)
+        and the entries as appended."""
+        ...
 
     async def save(
         self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]

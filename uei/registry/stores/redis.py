@@ -1,8 +1,11 @@
 """Redis and Redis Cluster: several stateless replicas share one registry.
 
 Every registry key carries the ``{uei:reg}`` hash tag, so the atomic save (one Lua script,
-shipped in ``lua/``) runs on one node of a cluster. The registry is small and every change
-appends to the one global log anyway; the anti-abuse data is what spreads across slots.
+shipped in ``lua/``) runs on one node of a cluster. ``commit`` chains the log in that script:
+``lua/blake2b.lua`` computes the chain hash (BLAKE2b-256, which Redis does not offer) from the
+head the log holds as the script runs, so concurrent commits never conflict on the head.
+The registry is small and every change appends to the one global log anyway; the anti-abuse
+data is what spreads across slots.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import msgspec
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
-from uei.registry.changelog import LogEntry
+from uei.registry.changelog import Draft, LogEntry, chain_parts
 from uei.registry.model import Subscriber
 from uei.registry.stores.base import (
     ConflictReason,
@@ -35,7 +38,11 @@ _TAG = "{uei:reg}"
 _LOG = f"{_TAG}:log"
 _OWNERS = f"{_TAG}:owners"
 _SUBS = f"{_TAG}:subs"
-_SAVE = resources.files("uei.registry.stores").joinpath("lua/save_subscriber.lua").read_text()
+_LUA = resources.files("uei.registry.stores").joinpath("lua")
+_SAVE = _LUA.joinpath("save_subscriber.lua").read_text()
+_COMMIT = (
+    _LUA.joinpath("blake2b.lua").read_text() + _LUA.joinpath("commit_subscriber.lua").read_text()
+)
 
 
 def _sub_key(subscriber_id: str) -> str:
@@ -65,6 +72,7 @@ class RedisRegistryStore:
         self._owns = owns  # opened for this store alone (``open``): closed with it
         self._client: Any = cast(Any, backend.client)  # redis-py types Script for Redis only
         self._save = LuaScript(self._client, _SAVE)
+        self._commit = LuaScript(self._client, _COMMIT)
 
     @classmethod
     async def open(cls, url: str) -> RedisRegistryStore:
@@ -97,6 +105,33 @@ class RedisRegistryStore:
     async def log_after(self, seq: int, limit: int) -> list[LogEntry]:
         rows = await self._client.lrange(_LOG, seq, seq + limit - 1)
         return [decode_entry(row) for row in rows]
+
+    async def commit(
+        self,
+        subscriber: Subscriber,
+        drafts: Sequence[Draft],
+        at: float,
+        claim_key_ids: Sequence[str],
+    ) -> tuple[Subscriber, list[LogEntry]]:
+        stored = msgspec.structs.replace(subscriber, version=subscriber.version + 1)
+        sid = subscriber.subscriber_id
+        parts = [part for draft in drafts for part in chain_parts(draft, at)]
+        result = await self._commit(
+            keys=[_sub_key(sid), _LOG, _OWNERS, _SUBS],
+            args=[
+                sid,
+                subscriber.version,
+                stored.version,
+                encode(stored),
+                len(drafts),
+                *parts,
+                *claim_key_ids,
+            ],
+        )
+        if not isinstance(result, list):
+            answer = result.decode() if isinstance(result, bytes) else str(result)
+            raise _conflict(answer)
+        return stored, [decode_entry(entry) for entry in result[1:]]
 
     async def save(
         self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import msgspec
 
-from uei.registry.changelog import LogEntry
+from uei.registry.changelog import Draft, LogEntry, chain
 from uei.registry.model import Subscriber
 from uei.registry.stores.base import (
     ConflictReason,
@@ -103,34 +103,65 @@ class SqliteRegistryStore:
 
         return await self._run(read)
 
+    @staticmethod
+    def _check_version(db: sqlite3.Connection, subscriber: Subscriber) -> None:
+        """``SaveConflict`` unless the stored version is still ``subscriber.version``."""
+        row = db.execute(
+            "SELECT version FROM subscribers WHERE subscriber_id = ?", (subscriber.subscriber_id,)
+        ).fetchone()
+        if (row[0] if row else 0) != subscriber.version:
+            raise SaveConflict(ConflictReason.VERSION)
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, stored: Subscriber, claim_key_ids: Sequence[str]) -> None:
+        """``stored`` written, its key ids claimed; or ``SaveConflict`` (the transaction rolls
+        back)."""
+        sid = stored.subscriber_id
+        for kid in claim_key_ids:
+            owner = db.execute(
+                "SELECT subscriber_id FROM key_owners WHERE unique_key_id = ?", (kid,)
+            ).fetchone()
+            if owner is not None and owner[0] != sid:
+                raise SaveConflict(ConflictReason.KEY, kid)
+            db.execute("INSERT OR IGNORE INTO key_owners VALUES (?, ?)", (kid, sid))
+        db.execute(
+            "INSERT INTO subscribers VALUES (?, ?, ?) ON CONFLICT(subscriber_id) "
+            "DO UPDATE SET version = excluded.version, doc = excluded.doc",
+            (sid, stored.version, encode(stored)),
+        )
+
+    async def commit(
+        self,
+        subscriber: Subscriber,
+        drafts: Sequence[Draft],
+        at: float,
+        claim_key_ids: Sequence[str],
+    ) -> tuple[Subscriber, list[LogEntry]]:
+        stored = msgspec.structs.replace(subscriber, version=subscriber.version + 1)
+
+        def write(db: sqlite3.Connection) -> list[LogEntry]:
+            self._check_version(db, subscriber)
+            self._write(db, stored, claim_key_ids)
+            # chained in the transaction, onto the head it holds: no other writer between
+            entries = chain(self._head(db), drafts, at) if drafts else []
+            db.executemany("INSERT INTO log VALUES (?, ?)", [(e.seq, encode(e)) for e in entries])
+            return entries
+
+        entries = await self._backend.transaction(write, durable=True)
+        return stored, entries
+
     async def save(
         self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]
     ) -> Subscriber:
         stored = msgspec.structs.replace(subscriber, version=subscriber.version + 1)
-        sid = subscriber.subscriber_id
 
         def write(db: sqlite3.Connection) -> None:
-            row = db.execute(
-                "SELECT version FROM subscribers WHERE subscriber_id = ?", (sid,)
-            ).fetchone()
-            if (row[0] if row else 0) != subscriber.version:
-                raise SaveConflict(ConflictReason.VERSION)
+            self._check_version(db, subscriber)
             if entries:
                 last = db.execute("SELECT MAX(seq) FROM log").fetchone()[0] or 0
                 if last != entries[0].seq - 1:
                     raise SaveConflict(ConflictReason.LOG)
-            for kid in claim_key_ids:
-                owner = db.execute(
-                    "SELECT subscriber_id FROM key_owners WHERE unique_key_id = ?", (kid,)
-                ).fetchone()
-                if owner is not None and owner[0] != sid:
-                    raise SaveConflict(ConflictReason.KEY, kid)
-                db.execute("INSERT OR IGNORE INTO key_owners VALUES (?, ?)", (kid, sid))
-            db.execute(
-                "INSERT INTO subscribers VALUES (?, ?, ?) ON CONFLICT(subscriber_id) "
-                "DO UPDATE SET version = excluded.version, doc = excluded.doc",
-                (sid, stored.version, encode(stored)),
-            )
+            self._write(db, stored, claim_key_ids)
             db.executemany("INSERT INTO log VALUES (?, ?)", [(e.seq, encode(e)) for e in entries])
 
         await self._backend.transaction(write, durable=True)
