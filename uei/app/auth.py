@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Request
 from nacl.signing import VerifyKey
-from redis.exceptions import RedisError
 
 from uei.antiabuse.defaulters.policy import Access, DefaultersPolicy
 from uei.antiabuse.quotas.http import QuotasApi
@@ -23,6 +22,7 @@ from uei.registry.identity import operator_key
 from uei.registry.model import ParticipantType, Status
 from uei.registry.policy import RegistryPolicy
 from uei.registry.service import Registry
+from uei.storage.errors import StoreUnavailable
 from uei.storage.outage import Outage
 from uei.trust import MemoryReplayGuard, ReplayGuard, UnknownKey, Verifier
 
@@ -55,7 +55,7 @@ class DegradingReplayGuard:
         try:
             async with asyncio.timeout(self._timeout):
                 first = await self._shared.first_use(signature, expires, now)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (StoreUnavailable, TimeoutError) as exc:
             self._outage.failed(exc, now, "using this replica's own until it answers")
             return await self._local.first_use(signature, expires, now)
         self._outage.answered(now)

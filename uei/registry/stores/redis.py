@@ -30,6 +30,7 @@ from uei.registry.stores.base import (
 )
 from uei.storage.backend import RedisBackend
 from uei.storage.connect import LuaScript
+from uei.storage.errors import reachable_methods
 from uei.storage.url import parse_store_url
 
 __all__ = ["RedisRegistryStore"]
@@ -66,6 +67,7 @@ async def _appendonly(server: str, reply: Awaitable[Any]) -> Durability:
     return Durability(server, value == "yes", f"appendonly {value}")
 
 
+@reachable_methods
 class RedisRegistryStore:
     def __init__(self, backend: RedisBackend, *, owns: bool = False) -> None:
         self._backend = backend

@@ -24,6 +24,7 @@ from uei.registry.stores.base import (
     encode,
 )
 from uei.storage.backend import SqliteBackend
+from uei.storage.errors import reachable_methods
 
 __all__ = ["SqliteRegistryStore"]
 
@@ -40,6 +41,7 @@ CREATE INDEX IF NOT EXISTS replay_expires ON replay (expires);
 """
 
 
+@reachable_methods
 class SqliteRegistryStore:
     """The registry's tables on the process's SQLite backend (its one connection and thread)."""
 
