@@ -575,7 +575,7 @@ async def test_the_table_is_what_the_routes_declare(h: Harness) -> None:
             if (method, route.path) in ROUTES:
                 declared[(method, route.path)] = (
                     handler.opt.get(CALLER),
-                    handler.opt.get(ONCE, False),
+                    bool(handler.opt.get(ONCE, False)),  # IN_STORE: refused in its store step
                 )
     table = {key: (route.who, route.once) for key, route in ROUTES.items()}
     assert declared == table

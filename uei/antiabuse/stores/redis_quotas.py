@@ -39,16 +39,18 @@ class RedisQuotas(RedisKeys):
         answer_seconds: float,
         keep_seconds: float,
         now: float | None = None,
+        replay: tuple[str, int] | None = None,
     ) -> Checked:
         sc = bap_tag(bap)
         bucket = event_bucket(bap, search.at if search is not None else 0.0)
         with reachable():
-            allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
+            allowed, remaining, retry, reset, at, duplicate, fresh, replayed = await self._check(
                 keys=[
                     f"{sc}:q:{rule}",
                     f"{sc}:c:{message_id}",
                     f"{sc}:e:search:{message_id}",
                     bucket,
+                    f"{sc}:seen:{replay[0] if replay else ''}",
                 ],
                 args=[
                     "" if now is None else repr(now),
@@ -58,12 +60,13 @@ class RedisQuotas(RedisKeys):
                     int(answer_seconds * 1000),
                     encode_event(search) if search is not None else "",
                     int(keep_seconds * 1000),
+                    str(replay[1]) if replay else "",
                 ],
             )
             if fresh:
                 await mark_active(self._client, bap, [bucket], keep_seconds)
         answer = QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
-        return Checked(answer, bool(duplicate), float(at))
+        return Checked(answer, bool(duplicate), float(at), bool(int(replayed)))
 
     async def take(
         self, key: str, *, interval: float, burst: int, cost: int = 1, now: float | None = None
