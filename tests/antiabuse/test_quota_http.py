@@ -18,6 +18,7 @@ from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
+from uei.trust import sign_header
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
 from uei_testing.redis_servers import RedisServer
@@ -368,6 +369,53 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recover
             assert (await h.client.get("/readyz")).status_code == 200
             back = await bg.check("m9")
             assert (back.status_code, back.json()["path"]) == (200, "store")
+
+
+@pytest.mark.redis
+async def test_a_replayed_check_is_refused_while_the_store_is_down(tmp_path: Path) -> None:
+    """The check marks its signature in its own store step; while the store does not answer,
+    this replica's own guard refuses a replay, of a check sent before the outage or during it."""
+    quotas = QUOTAS | {"store_timeout_ms": 200}
+    with RedisServer(aof=True) as server:
+        async with running(server.url, tmp_path, quotas=quotas) as h:
+            await participant(h, "app.example", ParticipantType.BAP)
+            bg = await participant(h, "bg.example", ParticipantType.BG)
+
+            def signed(message_id: str) -> tuple[bytes, dict[str, str]]:
+                h.clock.advance(1)
+                body = json.dumps(
+                    {"bap_id": "app.example", "action": "search", "message_id": message_id}
+                    | {"search": GPS}
+                ).encode()
+                header = sign_header(
+                    body,
+                    bg.keys.signing_key,
+                    subscriber_id=bg.subscriber_id,
+                    unique_key_id=bg.keys.unique_key_id,
+                    created=int(h.clock()),
+                )
+                return body, {"Authorization": header, "Content-Type": "application/json"}
+
+            async def send(request: tuple[bytes, dict[str, str]]) -> httpx.Response:
+                return await h.client.post(
+                    "/abuse/quota/check", content=request[0], headers=request[1]
+                )
+
+            before = signed("m-before")
+            assert (await send(before)).status_code == 200
+            assert (await send(before)).status_code == 401  # refused by the store's mark
+            server.kill()
+            try:
+                during = signed("m-during")
+                first = await send(during)
+                assert first.status_code == 200, first.text
+                assert first.json()["path"] == "local"
+                for replay in (during, before):
+                    refused = await send(replay)
+                    assert refused.status_code == 401, refused.text
+                    assert "replayed" in refused.json()["error"]["message"]
+            finally:
+                server.restart()
 
 
 async def test_the_embedded_store_is_awaited_not_raced(tmp_path: Path) -> None:
