@@ -3,8 +3,9 @@
 waits for at most one batch; an acknowledged durable write of a batch survives SIGKILL.
 
 Batches are counted, not timed: ``SqliteBackend.commits`` and the statements SQLite's trace
-callback saw. Concurrency is made by the event loop (writers queued in one loop turn, or
-while the worker is held on a ``threading.Event``), never by waiting on a clock.
+callback saw. Concurrency is made by holding the worker on a ``threading.Event`` while
+writers queue (each queued once its task has had one event-loop turn), never by waiting on a
+clock.
 """
 
 from __future__ import annotations
@@ -96,10 +97,12 @@ async def held(backend: SqliteBackend) -> AsyncIterator[None]:
 async def test_concurrent_transactions_share_one_commit(tmp_path: Path) -> None:
     async with backend_at(tmp_path / "uei.db") as backend:
         seen = await traced(backend)
-        results = await asyncio.gather(
-            *(backend.transaction(insert(n), durable=n == 3) for n in range(20))
-        )
-        assert results == list(range(20))
+        async with held(backend):
+            writes = asyncio.gather(
+                *(backend.transaction(insert(n), durable=n == 3) for n in range(20))
+            )
+            await turn()
+        assert await writes == list(range(20))
         assert await rows(backend) == list(range(20))
         assert backend.commits == 1
         assert seen.count("COMMIT") == 1
@@ -122,10 +125,13 @@ async def test_writers_queued_while_the_worker_is_busy_share_one_commit(tmp_path
 
 async def test_one_raising_member_rolls_back_only_itself(tmp_path: Path) -> None:
     async with backend_at(tmp_path / "uei.db") as backend:
-        results = await asyncio.gather(
-            *(backend.transaction(insert(n, fail=n == 2)) for n in range(5)),
-            return_exceptions=True,
-        )
+        async with held(backend):
+            writes = asyncio.gather(
+                *(backend.transaction(insert(n, fail=n == 2)) for n in range(5)),
+                return_exceptions=True,
+            )
+            await turn()
+        results = await writes
         assert results[:2] == [0, 1]
         assert results[3:] == [3, 4]
         assert isinstance(results[2], Boom)
@@ -144,12 +150,15 @@ async def test_a_member_that_ends_the_transaction_fails_alone(tmp_path: Path) ->
         raise Boom("abort")
 
     async with backend_at(tmp_path / "uei.db") as backend:
-        results = await asyncio.gather(
-            backend.transaction(insert(0)),
-            backend.transaction(abort),
-            backend.transaction(insert(2)),
-            return_exceptions=True,
-        )
+        async with held(backend):
+            writes = asyncio.gather(
+                backend.transaction(insert(0)),
+                backend.transaction(abort),
+                backend.transaction(insert(2)),
+                return_exceptions=True,
+            )
+            await turn()
+        results = await writes
         assert (results[0], results[2]) == (0, 2)
         assert isinstance(results[1], Boom)
         assert await rows(backend) == [0, 2]
@@ -160,9 +169,8 @@ async def test_a_read_waits_for_one_batch_not_every_queued_writer(tmp_path: Path
     async with backend_at(tmp_path / "uei.db", max_batch=4) as backend:
         async with held(backend):
             writes = asyncio.gather(*(backend.transaction(insert(n)) for n in range(10)))
-            await turn()  # the writers queue; their first batch goes to the worker next turn
-            await turn()
-            read = asyncio.ensure_future(rows(backend))  # behind that first batch only
+            await turn()  # the writers queue, and their drain behind the held worker
+            read = asyncio.ensure_future(rows(backend))  # behind the first batch only
             await turn()
         assert await read == [0, 1, 2, 3]
         assert await writes == list(range(10))
@@ -234,7 +242,10 @@ def test_any_mix_of_members_commits_exactly_the_ones_that_succeed(
             calls: list[Awaitable[int]] = [
                 backend.transaction(member(n, kind)) for n, kind in enumerate(kinds)
             ]
-            results = await asyncio.gather(*calls, return_exceptions=True)
+            async with held(backend):
+                writes = asyncio.gather(*calls, return_exceptions=True)
+                await turn()
+            results = await writes
             for n, (kind, result) in enumerate(zip(kinds, results, strict=True)):
                 if kind == "ok":
                     assert result == n

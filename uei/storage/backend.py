@@ -65,12 +65,13 @@ class _Lost(Exception):
 class SqliteBackend:
     """One SQLite file (WAL), one connection, one worker thread.
 
-    Group commit: transactions queued while the worker is busy (or within one event-loop turn)
-    run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of them, each in its
-    own ``SAVEPOINT``: one that raises rolls back only its own changes and its caller gets its
-    exception. ``synchronous=FULL`` for the batch if any member is durable. Each caller's
-    await returns after the ``COMMIT`` that holds its write. Reads (``run``) queue on the same
-    thread between batches: they see only committed data and wait for at most one batch.
+    Group commit: transactions queued while the worker is busy (with reads, or with the
+    batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
+    them, each in its own ``SAVEPOINT``: one that raises rolls back only its own changes and
+    its caller gets its exception. ``synchronous=FULL`` for the batch if any member is
+    durable. Each caller's await returns after the ``COMMIT`` that holds its write. Reads
+    (``run``) queue on the same thread between batches: they see only committed data and
+    wait for at most one batch.
     """
 
     kind = StoreKind.SQLITE
@@ -123,8 +124,8 @@ class SqliteBackend:
         with self._lock:
             self._queue.append(member)
             start, self._draining = not self._draining, True
-        if start:  # at the end of this loop turn: the turn's other writers join the batch
-            loop.call_soon(self._submit)
+        if start:  # the worker takes every member queued by the time it gets to it
+            self._submit()
         result: T = await member.future
         return result
 
@@ -147,7 +148,12 @@ class SqliteBackend:
         with self._lock:
             count = min(len(self._queue), self.max_batch)
             batch = [self._queue.popleft() for _ in range(count)]
-        self._commit([m for m in batch if not m.future.done()])  # done: its caller cancelled
+        live = [m for m in batch if not m.future.done()]  # done: its caller was cancelled
+        try:
+            self._commit(live)
+        except BaseException as error:  # not SQLite's: still, no caller waits forever
+            for member in live:
+                _settle(member, error, failed=True)
         with self._lock:
             if not self._queue:
                 self._draining = False
@@ -171,8 +177,7 @@ class SqliteBackend:
                 break
             outcomes.update(done)
             break
-        for member, (value, failed) in outcomes.items():
-            _settle(member, value, failed=failed)
+        _settle_all(outcomes)
 
     def _attempt(self, members: list[_Member]) -> dict[_Member, tuple[Any, bool]]:
         db = self._db
@@ -219,17 +224,28 @@ class SqliteBackend:
 
 def _settle(member: _Member, value: Any, *, failed: bool) -> None:
     """Hand a member's outcome to its caller's loop (from the worker thread)."""
+    _settle_all({member: (value, failed)})
 
-    def settle() -> None:
-        if member.future.done():  # its caller was cancelled
-            return
-        if failed:
-            member.future.set_exception(value)
-        else:
-            member.future.set_result(value)
 
-    with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
-        member.future.get_loop().call_soon_threadsafe(settle)
+def _settle_all(outcomes: dict[_Member, tuple[Any, bool]]) -> None:
+    """Hand a batch's outcomes (value, failed) to their callers' loops: one wake-up of each
+    loop for the whole batch (from the worker thread)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Member, Any, bool]]] = {}
+    for member, (value, failed) in outcomes.items():
+        by_loop.setdefault(member.future.get_loop(), []).append((member, value, failed))
+
+    def settle(settled: list[tuple[_Member, Any, bool]]) -> None:
+        for member, value, failed in settled:
+            if member.future.done():  # its caller was cancelled
+                continue
+            if failed:
+                member.future.set_exception(value)
+            else:
+                member.future.set_result(value)
+
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, settled)
 
 
 class RedisBackend:
