@@ -88,6 +88,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from uei.app.workers import serve_workers as serve_workers  # moved: `uei serve --workers`
+
 if TYPE_CHECKING:
     from litestar import Litestar
 
@@ -810,34 +812,6 @@ class CpuMeter:
                 part += " (" + " + ".join(f"{u / self.wall:.2f}" for u in self.each[name]) + ")"
             parts.append(part)
         return "CPU cores busy: " + ", ".join(parts)
-
-
-def serve_workers(app: str, port: int, workers: int) -> None:
-    """``uvicorn APP --factory --workers N``, but on a listening socket created with
-    ``IPPROTO_TCP``: uvicorn's own (``Config.bind_socket``) leaves ``proto`` at 0, accepted
-    connections inherit it, and asyncio then never sets ``TCP_NODELAY`` on them, so every
-    keep-alive answer after the first waits ~40 ms for the client's delayed ACK (uvicorn
-    issue #3149; one worker is not affected: asyncio binds that socket itself)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        app,
-        factory=True,
-        host=HOST,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="info",
-    )
-    if workers == 1:
-        uvicorn.Server(config).run()
-        return
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
 
 
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
