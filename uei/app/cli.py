@@ -6,14 +6,13 @@ Key arguments take the key text itself (base64 in any accepted encoding, or PEM)
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -299,12 +298,24 @@ request's headers are well under 2 KiB. Past it, a plain-text 400 before the app
     help="answer 503 to new requests while N connections and requests are open (bounds "
     "memory under a flood; idle connections count too)  [default: no limit]",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="worker processes sharing the port, each with its own app, store connection and "
+    "policy (SIGHUP reloads every one); N > 1 needs a Redis UEI_STORE (the SQLite file "
+    "serves one process). The socket is made so that answers go out at once (TCP_NODELAY), "
+    "which stock `uvicorn --workers` misses",
+)
 def serve(
     host: str,
     port: int,
     timeout_keep_alive: int,
     body_timeout: float | None,
     limit_concurrency: int | None,
+    workers: int,
 ) -> None:
     """Start the service (SQLite in ./.uei unless UEI_STORE says otherwise).
 
@@ -327,26 +338,36 @@ def serve(
     from uei.registry.persistence import require_persistence
     from uei.registry.policy import Persistence
 
-    os.umask(0o077)  # whatever this process writes is its owner's alone
+    os.umask(0o077)  # whatever this process writes is its owner's alone (workers inherit it)
+    if body_timeout is not None:  # workers build their app from the environment
+        os.environ["UEI_BODY_TIMEOUT"] = str(body_timeout)
     try:
         settings = Settings.from_env(os.environ)
-        if body_timeout is not None:
-            settings = dataclasses.replace(settings, body_timeout=body_timeout)
+        if workers > 1 and settings.embedded:
+            raise click.UsageError(
+                "--workers above 1 needs UEI_STORE=redis:// or redis+cluster://: the SQLite "
+                "file serves one process"
+            )
+        # built here even with workers: a bad setting or policy fails once, before they
+        # start, and first-run files (keys, secret) are made once, not raced for
         app = create_app(settings)
         if app.state.policy.current.registry.persistence is Persistence.REQUIRE:
             asyncio.run(require_persistence(settings.store))
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=log_config(),
-        access_log=False,
-        timeout_keep_alive=timeout_keep_alive,
-        limit_concurrency=limit_concurrency,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-    )
+    options: dict[str, Any] = {
+        "log_config": log_config(),
+        "access_log": False,
+        "timeout_keep_alive": timeout_keep_alive,
+        "limit_concurrency": limit_concurrency,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+    }
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    from uei.app.workers import APP, serve_workers
+
+    serve_workers(APP, port, workers, host=host, **options)
 
 
 cli.add_command(abuse)
