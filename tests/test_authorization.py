@@ -694,7 +694,7 @@ async def test_protected_routes_refuse(
     [pytest.param(m, p, id=_id(m, p)) for m, p, r in _protected() if not r.once],
 )
 async def test_read_only_routes_accept_repeats(world: World, method: str, path: str) -> None:
-    """DESIGN 5.1: real clients send identical signed reads in the same second."""
+    """Real clients send identical signed reads in the same second."""
     _, owner, url, body = await _request(world, method, path)
     header = world.header(body, owner)
     for _ in range(2):
