@@ -18,6 +18,7 @@ import click
 
 from uei import __version__
 from uei.app.cli_ops import abuse, admin, log_group, policies
+from uei.app.cli_participant import participant, request_command
 from uei.trust import (
     KeyFormatError,
     SignatureError,
@@ -373,7 +374,9 @@ def serve(
 cli.add_command(abuse)
 cli.add_command(admin)
 cli.add_command(log_group)
+cli.add_command(participant)
 cli.add_command(policies)
+cli.add_command(request_command)
 
 
 def main(argv: list[str] | None = None) -> None:
