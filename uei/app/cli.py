@@ -81,13 +81,22 @@ def keys() -> None:
 
 @keys.command("generate")
 @click.option("--key-id", help="unique_key_id to publish the keys under (default: a new UUID)")
-def keys_generate(key_id: str | None) -> None:
+@click.option(
+    "--subscriber-id",
+    help="also record who the keys are for, so that `uei request --key-file` and "
+    "`uei participant` need no --subscriber-id",
+)
+def keys_generate(key_id: str | None, subscriber_id: str | None) -> None:
     """Print a fresh Ed25519 signing pair and X25519 encryption pair as JSON (raw base64).
 
     The private signing key is the 32-byte seed (what beckn-onix reads; uei also accepts the
-    64-byte libsodium form and PKCS#8 wherever it takes a key).
+    64-byte libsodium form and PKCS#8 wherever it takes a key). The output holds private
+    keys: keep it out of version control.
     """
-    click.echo(json.dumps(generate_key_set(key_id).as_json_fields(), indent=2))
+    fields = generate_key_set(key_id).as_json_fields()
+    if subscriber_id is not None:
+        fields = {"subscriber_id": subscriber_id, **fields}
+    click.echo(json.dumps(fields, indent=2))
 
 
 @keys.command("secret")

@@ -167,16 +167,14 @@ def request_command(
         response = exc.response
         if include:
             _print_head(response.status_code, response.headers)
-        sys.stdout.buffer.write(response.content)
-        sys.stdout.flush()
-        click.echo(f"\nuei: NOT VERIFIED: {exc}", err=True)
+        _print_body(response.content)
+        click.echo(f"uei: NOT VERIFIED: {exc}", err=True)
         sys.exit(EXIT_UNVERIFIED)
     except httpx.HTTPError as exc:
         raise click.ClickException(f"cannot reach {base}: {exc}") from None
     if include:
         _print_head(answer.status, answer.headers)
-    sys.stdout.buffer.write(answer.body)
-    sys.stdout.flush()
+    _print_body(answer.body)
     proof = "signature valid" if answer.verified else "no body, nothing signed"
     registry = answer.headers.get("signature", "")
     who = ""
@@ -184,13 +182,21 @@ def request_command(
         params = parse_header(registry)
         who = f" ({params.subscriber_id}|{params.unique_key_id})"
     if answer.ok:
-        click.echo(f"\n{answer.status}: {proof}{who}", err=True)
+        click.echo(f"{answer.status}: {proof}{who}", err=True)
         return
     error = answer.error
     where = f" [{error['path']}]" if error.get("path") else ""
     message = error.get("message", "refused")
-    click.echo(f"\n{answer.status}: {message}{where}; {proof}{who}", err=True)
+    click.echo(f"{answer.status}: {message}{where}; {proof}{who}", err=True)
     sys.exit(EXIT_REFUSED)
+
+
+def _print_body(body: bytes) -> None:
+    """The answer's exact bytes; on a terminal, a line end after them."""
+    sys.stdout.buffer.write(body)
+    if sys.stdout.isatty() and not body.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
 
 
 def _print_head(status: int, headers: httpx.Headers) -> None:
@@ -300,6 +306,72 @@ class Responder:
 @click.group()
 def participant() -> None:
     """Tools for a participant (BAP, BPP, BG) onboarding onto the registry."""
+
+
+@participant.command("subscribe-body")
+@click.option(
+    "--keys",
+    "key_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_KEY_FILE_HELP,
+)
+@click.option(
+    "--subscriber-id",
+    help="who subscribes (default: the key file's subscriber_id)",
+)
+@click.option(
+    "--url",
+    "subscriber_url",
+    required=True,
+    help="your subscriber_url: the registry calls {url}/on_subscribe, e.g. the address "
+    "`uei participant serve` prints",
+)
+@click.option(
+    "--type",
+    "type_",
+    type=click.Choice(["BAP", "BPP", "BG"], case_sensitive=False),
+    required=True,
+    help="the role asked for: BAP (an app), BPP (a CPO), BG (a gateway)",
+)
+@click.option("--domain", default="ev-charging:uei", show_default=True)
+@click.option("--city", help="e.g. std:080")
+@click.option("--country", default="IND", show_default=True)
+def participant_subscribe_body(
+    key_file: Path,
+    subscriber_id: str | None,
+    subscriber_url: str,
+    type_: str,
+    domain: str,
+    city: str | None,
+    country: str,
+) -> None:
+    """Print the POST /subscribe body for the public halves of the keys in KEYS.
+
+    \b
+    uei participant subscribe-body --keys cpo-keys.json --url http://127.0.0.1:8001/beckn \\
+        --type BPP > subscribe.json
+    uei request POST http://127.0.0.1:8000/subscribe --body subscribe.json \\
+        --key-file cpo-keys.json
+
+    Only public keys go in the body; the request is signed with the private signing key
+    (proof of possession), and the registry then challenges the encryption key.
+    """
+    keys, named = _keys(key_file, "--keys")
+    sid = subscriber_id or named
+    if sid is None:
+        raise click.UsageError("--subscriber-id is required: the key file names no subscriber_id")
+    public = {k: v for k, v in keys.as_json_fields().items() if "private" not in k}
+    body = {
+        "subscriber_id": sid,
+        "subscriber_url": subscriber_url,
+        "type": type_.upper(),
+        "domain": domain,
+        **({"city": city} if city else {}),
+        "country": country,
+        **public,
+    }
+    click.echo(json.dumps(body))
 
 
 @participant.command("serve")
