@@ -340,6 +340,7 @@ def serve(
 
     import uvicorn
 
+    from uei.app.banner import creating
     from uei.app.factory import create_app
     from uei.app.observe import log_config
     from uei.app.policy import PolicyError
@@ -358,9 +359,14 @@ def serve(
                 "--workers above 1 needs UEI_STORE=redis:// or redis+cluster://: the SQLite "
                 "file serves one process"
             )
+        notice = creating(settings, data_dir_given="UEI_DATA_DIR" in os.environ)
+        if notice is not None:
+            click.echo(f"uei: {notice}", err=True)
         # built here even with workers: a bad setting or policy fails once, before they
         # start, and first-run files (keys, secret) are made once, not raced for
         app = create_app(settings)
+        if not settings.embedded:
+            asyncio.run(_reach(settings))
         if app.state.policy.current.registry.persistence is Persistence.REQUIRE:
             asyncio.run(require_persistence(settings.store))
     except (ConfigError, PolicyError) as exc:
@@ -378,6 +384,32 @@ def serve(
     from uei.app.workers import APP, serve_workers
 
     serve_workers(APP, port, workers, host=host, **options)
+
+
+async def _reach(settings: Any) -> None:
+    """Connect to the shared store once before serving: an unreachable one is one line
+    naming UEI_STORE, not a traceback from the first worker's start."""
+    from redis.exceptions import RedisError
+
+    from uei.app.banner import describe_store
+    from uei.registry.identity import ConfigError
+    from uei.storage.backend import RedisBackend, open_backend
+    from uei.storage.errors import StoreUnavailable
+
+    try:
+        backend = await open_backend(settings.store_url)
+        try:
+            if isinstance(backend, RedisBackend):
+                answered = backend.client.ping()
+                if not isinstance(answered, bool):  # redis-py types sync and async alike
+                    await answered
+        finally:
+            await backend.close()
+    except (RedisError, OSError, StoreUnavailable, TimeoutError) as exc:
+        raise ConfigError(
+            f"cannot reach the store UEI_STORE={describe_store(settings).split(' ', 1)[-1]}: "
+            f"{exc} (is it running, and is the address right?)"
+        ) from None
 
 
 cli.add_command(abuse)
