@@ -9,8 +9,10 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from uei.antiabuse.secret import create_secret_file
@@ -128,3 +130,32 @@ def test_key_files_in_the_working_tree_are_ignored(path: str) -> None:
         ["git", "check-ignore", "-q", path], cwd=REPO, check=False, capture_output=True
     )
     assert ignored.returncode == 0, f"{path} is not in .gitignore"
+
+
+def test_iso_times_and_an_access_log_on_request(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uei", "serve", "--port", str(port), "--access-log"],
+        cwd=tmp_path,
+        env=_env(UEI_DATA_DIR=str(tmp_path / "data")),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:
+            if "Uvicorn running on" in line:
+                break
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        for line in process.stderr:  # the access line follows the answer
+            if '"GET /healthz HTTP/1.1\\" 200' in line:
+                entry = json.loads(line)
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
+    assert entry["logger"] == "uvicorn.access"
+    assert entry["request_id"] != "-"
+    assert datetime.fromisoformat(entry["ts"]).tzinfo is not None
+    assert entry["ts"].endswith("Z")

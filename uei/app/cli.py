@@ -319,6 +319,20 @@ request's headers are well under 2 KiB. Past it, a plain-text 400 before the app
     "serves one process). The socket is made so that answers go out at once (TCP_NODELAY), "
     "which stock `uvicorn --workers` misses",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    envvar="UEI_LOG_LEVEL",
+    help="the least severe log lines written (env UEI_LOG_LEVEL)",
+)
+@click.option(
+    "--access-log",
+    is_flag=True,
+    envvar="UEI_ACCESS_LOG",
+    help="also log one line per request (client, method, path, status)  [env UEI_ACCESS_LOG]",
+)
 def serve(
     host: str,
     port: int,
@@ -326,6 +340,8 @@ def serve(
     body_timeout: float | None,
     limit_concurrency: int | None,
     workers: int,
+    log_level: str,
+    access_log: bool,
 ) -> None:
     """Start the service (SQLite in ./.uei unless UEI_STORE says otherwise).
 
@@ -372,8 +388,9 @@ def serve(
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     options: dict[str, Any] = {
-        "log_config": log_config(),
-        "access_log": False,
+        "log_config": log_config(log_level.upper(), access_log),
+        "log_level": log_level.lower(),
+        "access_log": access_log,
         "timeout_keep_alive": timeout_keep_alive,
         "limit_concurrency": limit_concurrency,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
