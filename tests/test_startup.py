@@ -159,3 +159,19 @@ def test_iso_times_and_an_access_log_on_request(tmp_path: Path) -> None:
     assert entry["request_id"] != "-"
     assert datetime.fromisoformat(entry["ts"]).tzinfo is not None
     assert entry["ts"].endswith("Z")
+
+
+def test_a_database_without_its_identity_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    start_and_stop(tmp_path, _env(UEI_DATA_DIR=str(data)))
+    (data / "registry-keys.json").unlink()  # lost, or a start from the wrong directory
+    failed = _serve_fails(tmp_path, UEI_DATA_DIR=str(data))
+    assert failed.returncode == 2
+    (line,) = failed.stderr.splitlines()
+    assert line == (
+        f"uei: error: the database {data / 'uei.db'} exists but the registry identity "
+        f"{data / 'registry-keys.json'} does not: refusing to make a new identity for an "
+        "existing registry (its participants trust the old key). Restore the key file, or name "
+        "it with UEI_REGISTRY_KEYS"
+    )
+    assert not (data / "registry-keys.json").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from uei.app.settings import Settings
+from uei.registry.identity import ConfigError
 
 __all__ = ["creating", "describe_store", "startup_lines"]
 
@@ -50,15 +51,24 @@ def startup_lines(settings: Settings, subscriber_id: str, unique_key_id: str) ->
 
 def creating(settings: Settings, data_dir_given: bool) -> str | None:
     """On the embedded store, what a start is about to create that does not exist yet (a
-    registry identity, a database), and where; None when both are there already."""
+    registry identity, a database), and where; None when both are there already. A database
+    without its registry's identity is refused (``ConfigError``): a new key would sign for a
+    registry whose participants trust another."""
     if not settings.embedded:
         return None
     new: list[str] = []
+    database = settings.store_url.path
     if settings.registry_keys is None:
         keys = settings.data_dir / "registry-keys.json"
         if not keys.exists():
+            if database is not None and database.exists():
+                raise ConfigError(
+                    f"the database {database.resolve()} exists but the registry identity "
+                    f"{keys.resolve()} does not: refusing to make a new identity for an existing "
+                    "registry (its participants trust the old key). Restore the key file, or "
+                    "name it with UEI_REGISTRY_KEYS"
+                )
             new.append(f"a new registry identity ({keys.resolve()})")
-    database = settings.store_url.path
     if database is not None and not database.exists():
         new.append(f"a new, empty database ({database.resolve()})")
     if not new:
