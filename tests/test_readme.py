@@ -19,7 +19,9 @@ from uei_testing.redis_servers import free_port
 
 pytestmark = pytest.mark.sqlite
 
-MARKER = re.compile(r"<!-- readme-test: (?P<name>[\w-]+) -->\n```sh\n(?P<body>.*?)\n```", re.S)
+MARKER = re.compile(
+    r"<!-- readme-test: (?P<name>[\w-]+) -->\n```(?:sh|python)\n(?P<body>.*?)\n```", re.S
+)
 
 
 def blocks() -> dict[str, str]:
@@ -27,16 +29,21 @@ def blocks() -> dict[str, str]:
 
 
 def test_the_readme_marks_its_runnable_blocks() -> None:
-    assert set(blocks()) == {"onboarding"}
+    assert set(blocks()) == {"onboarding", "client"}
 
 
 def test_onboarding_as_written(tmp_path: Path) -> None:
-    script = blocks()["onboarding"]
+    script, client = blocks()["onboarding"], blocks()["client"]
     registry, responder = free_port(), free_port()
     for old, new in (("8000", registry), ("8001", responder)):
         assert old in script
         script = script.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
         script = script.replace(f"--port {old}", f"--port {new}")
+    (tmp_path / "client.py").write_text(client.replace("127.0.0.1:8000", f"127.0.0.1:{registry}"))
+    # the Python example runs where the README says: before the block's last line (the kill)
+    head, last = script.rstrip().rsplit("\n", 1)
+    assert last.startswith("kill %1 %2")
+    script = f"{head}\n{sys.executable} client.py\n{last}\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith("UEI_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     # if a step fails, stop what the block started in the background
@@ -63,6 +70,8 @@ def test_onboarding_as_written(tmp_path: Path) -> None:
     assert "cpo.example: granted defaulters" in out
     assert '{"verdict":"allow"' in out
     assert '"status":"open","standing":"in_notice"}' in out
+    # the Python client's answer, verified (the case just reported is still in its notice)
+    assert "{'verdict': 'allow'" in out
     assert "on_subscribe responder listening on" in err
     assert err.count("signature valid (registry.uei|") >= 4
     assert "NOT VERIFIED" not in err
