@@ -152,7 +152,9 @@ def test_uei_request_against_uei_serve(tmp_path: Path) -> None:
         pinned = ("--registry-file", "other.json", "--body", "lookup.json")
         forged = uei("request", "POST", f"{service.url}/lookup", *pinned, cwd=tmp_path)
         assert forged.returncode == 3
-        assert "NOT VERIFIED" in forged.stderr
+        assert forged.stdout == ""
+        assert forged.stderr.startswith("uei: NOT VERIFIED: ")
+        assert "the unverified answer (200):\n[]" in forged.stderr
         # bad arguments are one line and exit 2
         bad = uei("request", "POST", "localhost:8000/lookup", cwd=tmp_path)
         assert bad.returncode == 2

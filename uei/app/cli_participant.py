@@ -125,8 +125,8 @@ def request_command(
     answer's body goes to standard output; one line on standard error says its status and
     whether the registry's Signature verified. Exit 0 for a verified success, 1 for a
     verified refusal (the NACK's message is on standard error), 3 when the answer's
-    signature is missing or does not verify (the answer is then not to be trusted), 2 for
-    bad arguments.
+    signature is missing or does not verify (the answer then goes to standard error only,
+    marked as unverified), 2 for bad arguments or a service that cannot be reached.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -164,11 +164,12 @@ def request_command(
     try:
         answer = asyncio.run(send())
     except UnverifiedAnswer as exc:
+        # nothing unverified goes to standard output, where a script would take it as said
         response = exc.response
-        if include:
-            _print_head(response.status_code, response.headers)
-        _print_body(response.content)
         click.echo(f"uei: NOT VERIFIED: {exc}", err=True)
+        click.echo(f"the unverified answer ({response.status_code}):", err=True)
+        sys.stderr.buffer.write(response.content + b"\n")
+        sys.stderr.flush()
         sys.exit(EXIT_UNVERIFIED)
     except httpx.HTTPError as exc:
         raise click.ClickException(f"cannot reach {base}: {exc}") from None
