@@ -30,6 +30,7 @@ from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import VerdictStore, abuse_stores
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
+from uei.app.banner import startup_lines
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
 from uei.app.errors import answer, exception_handlers
@@ -169,6 +170,8 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         policies = holder.current  # what the start reads once (see policies.yaml's header)
         backend = await open_backend(settings.store_url)  # the process's one client or connection
+        for line in startup_lines(settings, identity.subscriber_id, identity.keys.unique_key_id):
+            log.info("%s", line)
         try:
             store = await registry_store(backend)
             abuse = await abuse_stores(backend)
