@@ -33,6 +33,7 @@ from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.banner import startup_lines
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
+from uei.app.docs import assets_router, render_plugins
 from uei.app.errors import answer, exception_handlers
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
@@ -104,7 +105,7 @@ def _routes() -> list[ControllerRouterHandler]:
     guarded = Router(
         "/", route_handlers=[r for r in _ROUTES if not _is_public(r)], guards=[authorize]
     )
-    return [*(r for r in _ROUTES if _is_public(r)), guarded]
+    return [*(r for r in _ROUTES if _is_public(r)), assets_router(), guarded]
 
 
 async def _every(interval: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
@@ -269,6 +270,7 @@ def create_app(
             openapi_router=Router(
                 "/schema", route_handlers=[], include_in_schema=False, opt={CALLER: Caller.PUBLIC}
             ),
+            render_plugins=render_plugins(),  # offline: assets from the service itself
             use_handler_docstrings=True,
             description="Subscriber registry and abuse protection for the UEI Beckn network. "
             "Every response carries a `Signature` header: a Beckn signature by the registry "

@@ -1,0 +1,38 @@
+"""The API documents work offline: every script, style and icon the docs pages load is served
+by the service itself, from a package, and nothing points at a CDN."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from uei_testing.harness import Harness
+
+pytestmark = pytest.mark.anyio
+
+_LINKS = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""", re.I)
+
+
+@pytest.mark.parametrize("page", ["/schema", "/schema/swagger"])
+async def test_every_asset_of_the_docs_is_served_here(h: Harness, page: str) -> None:
+    answer = await h.client.get(page)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    links = _LINKS.findall(answer.text)
+    assert len(links) >= 3  # the bundle, the preset, the stylesheet (and the icon)
+    assert [u for u in links if "//" in u] == []  # nothing from elsewhere
+    kinds = set()
+    for url in links:
+        asset = await h.client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 100, url
+        kinds.add(asset.headers["content-type"].split(";")[0])
+        assert "signature" in asset.headers  # signed like every answer
+    assert {"text/javascript", "text/css"} <= kinds
+
+
+async def test_the_documents_name_no_cdn(h: Harness) -> None:
+    html = (await h.client.get("/schema")).text
+    for host in ("cdn.jsdelivr.net", "unpkg.com", "cdn.redoc.ly", "fonts.googleapis.com"):
+        assert host not in html
