@@ -36,3 +36,29 @@ async def test_the_documents_name_no_cdn(h: Harness) -> None:
     html = (await h.client.get("/schema")).text
     for host in ("cdn.jsdelivr.net", "unpkg.com", "cdn.redoc.ly", "fonts.googleapis.com"):
         assert host not in html
+
+
+async def test_the_schema_says_which_routes_need_a_beckn_signature(h: Harness) -> None:
+    spec = (await h.client.get("/schema/openapi.json")).json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["BecknSignature"]["name"] == "Authorization"
+    assert schemes["BecknGatewaySignature"]["name"] == "X-Gateway-Authorization"
+    operations = {
+        f"{method.upper()} {path}": op
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    unsigned = sorted(name for name, op in operations.items() if not op.get("security"))
+    assert unsigned == [
+        "GET /.well-known/uei-registry.json",
+        "GET /healthz",
+        "GET /log",
+        "GET /lookup/{subscriber_id}/{unique_key_id}",
+        "GET /metrics",
+        "GET /readyz",
+        "POST /lookup",
+    ]
+    assert operations["POST /abuse/status"]["security"] == [
+        {"BecknSignature": []},
+        {"BecknGatewaySignature": []},
+    ]

@@ -38,7 +38,7 @@ from uei.app.errors import answer, exception_handlers
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
 from uei.app.observe import metrics, observe
-from uei.app.openapi import StrictBodies, document_refusals
+from uei.app.openapi import StrictBodies, document_refusals, document_signatures
 from uei.app.reload import WATCH_SECONDS, PolicyHolder, reload_on_hangup
 from uei.app.settings import Settings
 from uei.app.signing import ResponseSigner
@@ -300,6 +300,7 @@ def create_app(
             f"routes declaring a caller but not behind the guard: {', '.join(exposed)}"
         )
     document_refusals(app.openapi_schema)
+    document_signatures(app.openapi_schema, app.routes)
     app.state.settings = settings
     app.state.policy = holder
     app.state.identity = identity
