@@ -62,3 +62,16 @@ async def test_the_schema_says_which_routes_need_a_beckn_signature(h: Harness) -
         {"BecknSignature": []},
         {"BecknGatewaySignature": []},
     ]
+
+
+async def test_no_structured_answer_is_documented_as_a_string(h: Harness) -> None:
+    spec = (await h.client.get("/schema/openapi.json")).json()
+    strings = [
+        f"{method.upper()} {path} {code}"
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        for code, answer in op.get("responses", {}).items()
+        for media_type, media in (answer.get("content") or {}).items()
+        if media_type.endswith("json") and media.get("schema", {}).get("type") == "string"
+    ]
+    assert strings == []

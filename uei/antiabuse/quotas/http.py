@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from uei.access import CALLER, IN_STORE, ONCE, Caller
@@ -81,6 +82,7 @@ def ratelimit_headers(result: RuleStanding) -> dict[str, str]:
     status_code=200,
     tags=["scraping"],
     summary="May this BAP take this action now?",
+    responses={200: ResponseSpec(CheckAnswer, description="allowed: the BAP may go on")},
     opt=CHECK,
 )
 async def quota_check(
