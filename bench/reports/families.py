@@ -135,6 +135,14 @@ def table(results: Results, split: dict[str, dict[str, tuple[int, ...]]]) -> lis
                 best = max(s.score for s in mine if s.truth.bap_id == bap and s.seed == seed)
                 style = next(s.truth.style for s in mine if s.truth.bap_id == bap)
                 lines.append(f"    {seed:>4} {bap:<30} {a.value:<9} {best:.3f}  {style}")
+        lines.append(
+            "  highest-scoring honest samples (family, seed, BAP, hour, score, style, reasons):"
+        )
+        for s in sorted((s for s in mine if not s.scraper), key=lambda s: -s.score)[:4]:
+            lines.append(
+                f"    {s.family:<9}{s.seed:>4} {s.truth.bap_id:<28}{s.hour:>5.0f}h "
+                f"{s.score:.3f}  {s.truth.style}; {', '.join(s.reasons) or '-'}"
+            )
         lines.append("  lowest-scoring scraper samples per class (seed, BAP, hour, score, style):")
         for c in classes:
             theirs = sorted((s for s in mine if s.truth.label == c), key=lambda s: s.score)[:2]

@@ -85,6 +85,10 @@ class ScrapingPolicy(Options, frozen=True):
     verdict_expiry_seconds: Annotated[float, msgspec.Meta(gt=0)] = 86_400.0
     """A verdict older than this is ignored (a BAP that went quiet is not judged on old
     behaviour when it comes back)."""
+    honest_select_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.03
+    """A BAP whose searches lead to selects at this rate or more, with no sub-population of
+    them known to convert below it, is never coarsened, throttled or blocked (at most
+    flagged), whatever its rhythm."""
     actions: Actions = Actions()
 
     @property
