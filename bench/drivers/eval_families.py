@@ -9,10 +9,9 @@ in process, with the shipped ``policies.yaml`` scraping section, a pass every ``
 hours once the first window is full (each pass's forest learns from the earlier passes'
 rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
-The split is decided here, before any held-out figure was looked at (``SPLIT``): the
-detector's rules were designed looking only at TUNING worlds; HELD OUT worlds are whole
-families never looked at while tuning (leave-one-family-out: ``corridor``, ``towns``) and
-unseen seeds of the tuning families.
+The split is declared here (``SPLIT``, with its history): the detector's rules were designed
+looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
+(leave-one-family-out: ``towns``, ``coast``) and unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
 only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
@@ -49,15 +48,22 @@ TUNING = "tuning"
 HELD_OUT = "held-out"
 
 SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
-    # Decided before any detector change was made, and never changed after. The one
-    # held-out day looked at before then is the untuned baseline of ``towns`` seed 1 (the
-    # first smoke run): it is left out of the held-out seeds below.
-    TUNING: {"metro": (1, 2, 3), "sprawl": (1, 2, 3)},
+    # How this split came to be, in order (never changed to suit a figure):
+    # 1. Decided before any detector change: TUNING metro and sprawl seeds 1-3; HELD OUT metro
+    #    and sprawl seeds 101-103, corridor seeds 1-4 and towns seeds 2-5 (towns seed 1 had
+    #    been seen once, untuned, in the first smoke run, so it was left out).
+    # 2. The first held-out run (after the rules were set on tuning worlds only) showed the
+    #    detector failing on corridor (head units taken for a lattice, a person widening the
+    #    radius taken for a poll). Both were fixed looking at corridor seed 1, so corridor
+    #    moved to TUNING, and its seeds 101-104 and a new family, coast (written after those
+    #    fixes, its numbers never looked at before it was first reported), are HELD OUT.
+    TUNING: {"metro": (1, 2, 3), "sprawl": (1, 2, 3), "corridor": (1, 2, 3, 4)},
     HELD_OUT: {
         "metro": (101, 102, 103),
         "sprawl": (101, 102, 103),
-        "corridor": (1, 2, 3, 4),
+        "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
+        "coast": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {

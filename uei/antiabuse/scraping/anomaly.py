@@ -104,7 +104,7 @@ def _hidden_lattice(f: dict[str, float]) -> float:
     # Centres on a regular lattice well beyond chance, over enough distinct nodes to be a grid
     # (or a strip of one: a slow sweep in raster order covers a few rows in a window) and not
     # a few points, whatever else the unit searches.
-    shape = _ramp(f["grid_nodes"], 9, 20)
+    shape = _ramp(f["grid_nodes"], 9, 20) * _ramp(f["grid_aligned"], 0.3, 0.6)
     evidence = _ramp(f["grid_z"], 6, 12) * _ramp(f["grid_searches"], 15, 50)
     return shape * evidence * _does_not_convert(f["grid_select_share"], f["grid_known"])
 
@@ -140,7 +140,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "lattice inside the traffic",
-        ("grid_z", "grid_searches", "grid_nodes", "grid_select_share"),
+        ("grid_z", "grid_searches", "grid_nodes", "grid_aligned", "grid_select_share"),
         _hidden_lattice,
     ),
     Signal(

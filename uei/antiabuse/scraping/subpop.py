@@ -14,8 +14,10 @@ BAP's searches among many. Two traits give it away:
   ((2 tolerance / step) squared of the searches). The result is a z-score, the excess share,
   the searches on the grid, and its rows and columns.
 - **repeats**: a poller queries the same few points (a site's own coordinates) over and over;
-  a person's phone rarely reports the same point to the metre three times in a few hours.
-  A spot is a centre (to about 10 m) searched ``SPOT_REPEATS`` times or more in the window.
+  a person's phone rarely reports the same point to the metre on three visits in a few hours.
+  A spot is a centre (to about 10 m) searched on ``SPOT_REPEATS`` separate visits or more in
+  the window (searches there less than ten minutes apart are one visit), or searched
+  ``_SPOT_SEARCHES`` times however close together.
 
 Conversion of a sub-population: with transaction ids, the share of its searches whose
 transaction reached a select; without them, the unit's own select rate when the
@@ -53,6 +55,9 @@ _TOLERANCES_KM = (0.006, 0.1)
 _MIN_GRID = 12
 SPOT_REPEATS = 3
 _SPOT_DEG = 1e-4
+_VISIT_GAP_S = 600.0
+_SPOT_SEARCHES = 8
+"""Or this many searches at one point, however close together (a fast poller)."""
 _WHOLE = 0.8
 """A sub-population of this share of the unit or more converts as the unit does."""
 _MIN_KNOWN = 10
@@ -66,6 +71,7 @@ SUBPOP_FEATURES: tuple[str, ...] = (
     "grid_rows",  # distinct rows and columns of nodes hit
     "grid_cols",
     "grid_nodes",  # distinct nodes hit
+    "grid_aligned",  # share of those nodes in a row or column with two more of them
     "grid_fill",  # distinct nodes / (distinct rows x distinct columns)
     "grid_step_km",  # the lattice's step (mean of the two axes)
     "grid_period_s",  # median gap between visits to the same node (0 without revisits)
@@ -162,6 +168,19 @@ def _refit(v: F64, step: float, offset: float) -> tuple[float, float]:
     return float(slope), float(intercept) % float(slope)
 
 
+def _aligned(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> float:
+    """Share of distinct nodes that share their row or their column with at least two other
+    distinct nodes: a lattice's (or a strip of it) all do; points spaced evenly along a road
+    (a car refreshing as it drives) each sit in a row and a column of their own."""
+    nodes = np.unique(np.column_stack((rows, cols)), axis=0)
+    if nodes.shape[0] == 0:
+        return 0.0
+    _, r_inv, r_n = np.unique(nodes[:, 0], return_inverse=True, return_counts=True)
+    _, c_inv, c_n = np.unique(nodes[:, 1], return_inverse=True, return_counts=True)
+    aligned = (r_n[r_inv] >= 3) | (c_n[c_inv] >= 3)
+    return float(np.count_nonzero(aligned)) / int(nodes.shape[0])
+
+
 def _coarsest(v: F64, step: float, offset: float) -> tuple[float, float]:
     """The coarsest multiple of ``step`` whose nodes still hold (nearly) all of ``v``."""
     for _ in range(4):
@@ -237,9 +256,18 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     keys = (np.round(lat / _SPOT_DEG).astype(np.int64) * 4_000_000) + np.round(
         lon / _SPOT_DEG
     ).astype(np.int64)
+    # a visit is a run of searches at the key with no gap over _VISIT_GAP_S (a person widening
+    # the radius three times in a minute is one visit, not a poll)
+    by_key = np.lexsort((at, keys))
+    k_sorted, t_sorted = keys[by_key], at[by_key]
+    new_visit = np.ones(n, dtype=bool)
+    new_visit[1:] = (k_sorted[1:] != k_sorted[:-1]) | (np.diff(t_sorted) > _VISIT_GAP_S)
+    _, first = np.unique(k_sorted, return_index=True)
+    visits = np.add.reduceat(new_visit.astype(np.int64), first)
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    spot = counts[inverse] >= SPOT_REPEATS
-    spots = int(np.count_nonzero(counts >= SPOT_REPEATS))
+    repeated = (visits >= SPOT_REPEATS) | (counts >= _SPOT_SEARCHES)
+    spot = repeated[inverse]
+    spots = int(np.count_nonzero(repeated))
     if spots:
         share = float(np.count_nonzero(spot)) / n
         out["spot_searches"] = float(np.count_nonzero(spot))
@@ -320,6 +348,7 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     out["grid_cols"] = float(np.unique(cols).size)
     distinct = int(np.unique(nodes).size)
     out["grid_nodes"] = float(distinct)
+    out["grid_aligned"] = _aligned(rows, cols)
     out["grid_fill"] = min(1.0, distinct / (out["grid_rows"] * out["grid_cols"]))
     out["grid_step_km"] = (sy + sx) / 2
     out["grid_period_s"] = _revisit_period(nodes, at[on])
