@@ -456,4 +456,4 @@ async def test_transaction_ids_tie_bookings_and_verdicts_say_why(
     assert reason.startswith("200 searches")
     assert "10x10 lattice of 2.0 km" in reason
     assert "0 of them led to a select" in reason
-    assert "coarsen" in report["actions"]
+    assert "coarsen" in report["actions"] + report["shadow_actions"]

@@ -2,8 +2,9 @@
 evaluation of the scraping scores that cannot be tuned to one world.
 
 Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``)
-with its own cities, apps, habits and scrapers, and ``generate(seed, start, hours) -> World``; they share
-only the container and a few draws (``world.py``). See each module for what it holds.
+with its own cities, apps, habits and scrapers, and ``generate(seed, start, hours) ->
+World``; they share only the container and a few draws (``world.py``). See each module for
+what it holds.
 """
 
 from collections.abc import Callable
