@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,8 @@ import pytest
 
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
-from uei.antiabuse.scraping.policy import ScrapingAction
+from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
@@ -454,3 +457,51 @@ async def test_user_references_are_never_stored_raw(
     for ref in refs:
         assert ref not in stored
         assert ref not in caplog.text
+
+
+async def test_transaction_ids_tie_bookings_and_verdicts_say_why(
+    h: Harness, bg: Relay, store_url: str
+) -> None:
+    """A gateway reports transaction ids: the store keeps only their digest, a pass finds the
+    app's hidden lattice that never books, and the BAP's report says so in words."""
+    end = h.clock()
+    start = end - 6 * 3600
+    events: list[dict[str, Any]] = []
+    rng = random.Random(5)
+    for i in range(400):  # people, a few of whom book
+        t = start + i * 50
+        lat, lon = rng.gauss(12.95, 0.03), rng.gauss(77.55, 0.03)
+        txn = f"raw-transaction-{i}"
+        search = {"gps": f"{lat:.6f},{lon:.6f}", "radius_km": 5}
+        events.append(wire("search", f"p{i}", t, search=search, transaction_id=txn))
+        if i % 5 == 0:
+            events.append(wire("select", f"p{i}", t + 30, transaction_id=txn))
+    dlon = 2.0 / (111.32 * math.cos(math.radians(12.9)))
+    for i in range(200):  # and a 10x10 sweep among them, never booking
+        r, c = divmod(i % 100, 10)
+        search = {"gps": f"{12.8 + r * 2.0 / 110.574:.6f},{77.4 + c * dlon:.6f}", "radius_km": 3}
+        events.append(
+            wire(
+                "search",
+                f"s{i}",
+                start + i * 100 + 7,
+                search=search,
+                transaction_id=f"raw-sweep-{i}",
+            )
+        )
+    for i in range(0, len(events), 500):
+        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
+        assert answer.status_code == 200, answer.text
+    stored = await store_of(h).events.events("app.example", start - 1, end + 1)
+    assert len(stored) == len(events)
+    assert all(len(e.txn) == 12 for e in stored)  # a digest, never the id
+    assert "raw-transaction" not in stored_text(store_url)
+    policy = ScrapingPolicy(window_seconds=6 * 3600.0)
+    store = store_of(h)
+    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+    report = (await h.as_operator("GET", "/abuse/baps/app.example")).json()["verdict"]
+    (reason,) = [r for r in report["reasons"] if "lattice" in r]
+    assert reason.startswith("200 searches")
+    assert "10x10 lattice of 2.0 km" in reason
+    assert "0 of them led to a select" in reason
+    assert "coarsen" in report["actions"] + report["shadow_actions"]
