@@ -269,6 +269,10 @@ async def test_a_batch_with_one_bad_event_is_refused_whole(h: Harness, bg: Relay
     assert (await bg.post("/abuse/events", {"events": too_many})).status_code == 400
 
 
+PAST_CACHE = ScrapingPolicy().verdict_cache_seconds + 1
+"""Seconds after which a replica reads a BAP's verdict again."""
+
+
 def verdict(
     h: Harness, *actions: ScrapingAction, shadow: tuple[ScrapingAction, ...] = ()
 ) -> BapVerdict:
@@ -292,12 +296,12 @@ async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
     await store.verdicts.save_pass(
         [verdict(h, ScrapingAction.FLAG, ScrapingAction.COARSEN)], [], 5, 0
     )
-    h.clock.advance(2)  # past the verdict cache
+    h.clock.advance(PAST_CACHE)  # past the verdict cache
     answer = (await bg.check("m1")).json()
     assert (answer["verdict"], answer["coarsen"], answer["decision"]) == ("coarsen", True, "allow")
     assert "lattice_regularity 0.99 (network 0.05..0.41)" in answer["reasons"][0]
     await store.verdicts.save_pass([verdict(h, ScrapingAction.THROTTLE)], [], 5, 0)
-    h.clock.advance(2)
+    h.clock.advance(PAST_CACHE)
     throttled = await bg.check("m2")
     assert throttled.headers["RateLimit-Policy"] == '"search.default";q=1;w=30'  # 3 * 0.34
     await store.verdicts.save_pass(
@@ -307,7 +311,7 @@ async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
     shadowed = (await bg.check("m3")).json()
     assert (shadowed["decision"], shadowed["shadow_verdict"]) == ("allow", "block")
     await store.verdicts.save_pass([verdict(h, ScrapingAction.BLOCK)], [], 5, 0)
-    h.clock.advance(2)
+    h.clock.advance(PAST_CACHE)
     blocked = await bg.check("m4")
     assert blocked.status_code == 429
     assert blocked.json()["type"].endswith("#abnormal-usage-detected")

@@ -88,7 +88,7 @@ class ScrapingPolicy(Options, frozen=True):
     """The forest's random seed: the same events always give the same scores."""
     history: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 48
     """Verdicts kept per BAP."""
-    verdict_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    verdict_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 10.0
     """How long a replica reuses a BAP's verdict before reading it again."""
     verdict_expiry_seconds: Annotated[float, msgspec.Meta(gt=0)] = 86_400.0
     """A verdict older than this is ignored (a BAP that went quiet is not judged on old
