@@ -165,6 +165,48 @@ async def test_audit_log_keeps_order_and_fields(store: AbuseStores) -> None:
     assert last[0].purpose == "postpaid_session"
 
 
+async def test_audit_pages_go_back_from_the_newest_by_seq(store: AbuseStores) -> None:
+    assert await store.cases.audit_page(None, 10) == []
+    for i in range(7):
+        await store.cases.audit(AuditEntry(at=NOW + i, actor=f"cpo{i % 2}", action="status"))
+    first = await store.cases.audit_page(None, 3)
+    assert [(seq, e.at) for seq, e in first] == [(7, NOW + 6), (6, NOW + 5), (5, NOW + 4)]
+    second = await store.cases.audit_page(first[-1][0], 3)
+    assert [seq for seq, _ in second] == [4, 3, 2]
+    assert [seq for seq, _ in await store.cases.audit_page(second[-1][0], 3)] == [1]
+    assert await store.cases.audit_page(1, 3) == []
+    assert [seq for seq, _ in await store.cases.audit_page(100, 2)] == [7, 6]
+    # case changes are audited in the same sequence
+    await store.cases.create_case(case(), entry("report", "c1"))
+    assert [(s, e.action) for s, e in await store.cases.audit_page(None, 1)] == [(8, "report")]
+
+
+async def test_disputed_cases_are_listed_oldest_dispute_first(store: AbuseStores) -> None:
+    assert await store.cases.disputed(10) == []
+    stored = [
+        await store.cases.create_case(case(f"c{i}", f"s-{i}"), entry("report", f"c{i}"))
+        for i in range(4)
+    ]
+    for i in (2, 0, 1):  # disputed in this order
+        await store.cases.save_case(
+            msgspec.structs.replace(
+                stored[i], status=CaseStatus.DISPUTED, disputed_at=NOW + 10 * (3 - i)
+            ),
+            entry("dispute", f"c{i}"),
+        )
+    found = await store.cases.disputed(10)
+    assert [c.case_id for c in found] == ["c2", "c1", "c0"]
+    assert all(c.status is CaseStatus.DISPUTED for c in found)
+    assert [c.case_id for c in await store.cases.disputed(2)] == ["c2", "c1"]
+    # resolving a dispute takes the case off the list; a confirmed one is open again
+    c1 = (await store.cases.load_cases(["c1"]))["c1"]
+    await store.cases.save_case(
+        msgspec.structs.replace(c1, status=CaseStatus.OPEN, dispute_confirmed=True),
+        entry("confirm", "c1"),
+    )
+    assert [c.case_id for c in await store.cases.disputed(10)] == ["c2", "c0"]
+
+
 async def test_data_survives_reopening(store_url: str, store: AbuseStores) -> None:
     await store.cases.create_case(case(), entry("report", "c1"))
     await store.graph.link(["phone:p1", "upi_vpa:v1"], NOW)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.stores.codec import decode_audit, decode_case, encode
 from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.redis_base import RedisKeys
@@ -27,6 +27,9 @@ __all__ = ["RedisCases", "RedisGraph"]
 _TAG = "{uei:ab}"
 _REFS = f"{_TAG}:refs"
 _AUDIT = f"{_TAG}:audit"
+_DISPUTED = f"{_TAG}:disputed"
+"""Disputed case ids scored by when they were disputed (kept by ``save_case``, the only
+write that changes a status)."""
 
 
 def _case_key(case_id: str) -> str:
@@ -76,9 +79,19 @@ class RedisCases(RedisKeys):
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
+        disputed = (
+            repr(float(case.disputed_at or 0.0)) if case.status is CaseStatus.DISPUTED else ""
+        )
         answer = await self._save(
-            keys=[_case_key(case.case_id), _AUDIT],
-            args=[case.version, stored.version, encode(stored), encode(audit)],
+            keys=[_case_key(case.case_id), _AUDIT, _DISPUTED],
+            args=[
+                case.version,
+                stored.version,
+                encode(stored),
+                encode(audit),
+                case.case_id,
+                disputed,
+            ],
         )
         if text(answer) != "ok":
             raise CaseConflict(case.case_id)
@@ -97,6 +110,20 @@ class RedisCases(RedisKeys):
     async def audit_log(self, limit: int) -> list[AuditEntry]:
         rows = await self._client.lrange(_AUDIT, -limit, -1)
         return [decode_audit(row) for row in rows]
+
+    async def audit_page(self, before: int | None, limit: int) -> list[tuple[int, AuditEntry]]:
+        # the list only grows at its tail (RPUSH, never trimmed): entry seq is index + 1
+        end = int(await self._client.llen(_AUDIT))
+        if before is not None:
+            end = min(end, before - 1)
+        start = max(0, end - limit)
+        rows = await self._client.lrange(_AUDIT, start, end - 1) if end > 0 else []
+        return [(start + i + 1, decode_audit(row)) for i, row in reversed(list(enumerate(rows)))]
+
+    async def disputed(self, limit: int) -> list[Case]:
+        ids = [text(i) for i in await self._client.zrange(_DISPUTED, 0, limit - 1)]
+        found = await self.load_cases(ids)
+        return [found[i] for i in ids if i in found]
 
 
 @reachable_methods
