@@ -24,6 +24,8 @@ from uei.antiabuse.defaulters.service import Defaulters
 from uei.antiabuse.quotas.http import QuotasApi
 from uei.antiabuse.quotas.relays import RelayMeter
 from uei.antiabuse.quotas.service import Quotas
+from uei.antiabuse.review import ROUTER as REVIEW_ROUTER
+from uei.antiabuse.review import ReviewApi
 from uei.antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from uei.antiabuse.scraping.http import ScrapingApi
 from uei.antiabuse.scraping.scorer import Scorer
@@ -92,6 +94,7 @@ _ROUTES: list[ControllerRouterHandler] = [
     admin_grant,
     ABUSE_ROUTER,
     SCRAPING_ROUTER,
+    REVIEW_ROUTER,
 ]
 
 
@@ -218,6 +221,9 @@ def create_app(
             )
             app.state.quotas = search_path
             app.state.scraping = ScrapingApi(search_path, abuse.events, abuse.verdicts)
+            app.state.review = ReviewApi(
+                abuse.cases, abuse.verdicts, lambda: holder.current.defaulters, clock
+            )
             try:
                 app.state.persistence = judge_persistence(
                     await store.durability(), policies.registry.persistence
