@@ -23,7 +23,7 @@ from uei.antiabuse.quotas.metrics import QUOTA_DECISIONS
 from uei.antiabuse.quotas.service import QuotaDecisionPath
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict
-from uei.registry.metrics import CHALLENGES
+from uei.registry.metrics import CHALLENGES, COMMITS
 from uei.registry.model import AttemptOutcome
 
 __all__ = [
@@ -121,6 +121,8 @@ def every_series() -> None:
     SCRAPING_VERDICTS.labels("none", "enforced")
     for attempt in AttemptOutcome:
         CHALLENGES.labels(attempt.value)
+    for committed in ("saved", "retried", "refused"):
+        COMMITS.labels(committed)
     for ran in ("ok", "failed"):
         SCORING_PASSES.labels(ran)
     for reloaded in ("ok", "failed"):
