@@ -69,7 +69,11 @@ def check(expr: str, series: dict[str, list[dict[str, str]]]) -> list[str]:
             have = series.get(name, [])
             if not any(label in labels for labels in have):
                 wrong.append(f"{name}: no label {label}")
-            elif op == "=" and label not in _OPEN and not any(labels.get(label) == wanted for labels in have):
+            elif (
+                op == "="
+                and label not in _OPEN
+                and not any(labels.get(label) == wanted for labels in have)
+            ):
                 wrong.append(f'{name}: no series with {label}="{wanted}"')
             elif op == "=~" and label not in _OPEN:
                 for value in wanted.split("|"):

@@ -9,8 +9,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.conftest import backend_params, backend_url
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.stores import AbuseStores, CaseConflict, open_abuse_stores
+from uei.antiabuse.stores.redis_defaulters import RedisCases
 
 pytestmark = pytest.mark.anyio
 
@@ -205,6 +207,42 @@ async def test_disputed_cases_are_listed_oldest_dispute_first(store: AbuseStores
         entry("confirm", "c1"),
     )
     assert [c.case_id for c in await store.cases.disputed(10)] == ["c2", "c0"]
+
+
+@pytest.mark.parametrize("backend", backend_params("redis", "cluster"))
+async def test_cases_disputed_before_the_index_existed_are_indexed_once(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> None:
+    """Redis only: SQLite finds disputed cases by an index on the case document itself."""
+    store_url = backend_url(request, backend, tmp_path)
+    store = await open_abuse_stores(store_url)
+    try:
+        await _indexed_once(store_url, store)
+    finally:
+        await store.close()
+
+
+async def _indexed_once(store_url: str, store: AbuseStores) -> None:
+    stored = [
+        await store.cases.create_case(case(f"c{i}", f"s-{i}"), entry("report", f"c{i}"))
+        for i in range(3)
+    ]
+    for i in (1, 2):
+        await store.cases.save_case(
+            msgspec.structs.replace(stored[i], status=CaseStatus.DISPUTED, disputed_at=NOW + i),
+            entry("dispute", f"c{i}"),
+        )
+    assert isinstance(store.cases, RedisCases)
+    client = store.cases._client
+    await client.delete("{uei:ab}:disputed", "{uei:ab}:disputed:indexed")  # as before
+    assert await store.cases.disputed(10) == []
+    again = await open_abuse_stores(store_url)
+    try:
+        assert [c.case_id for c in await again.cases.disputed(10)] == ["c1", "c2"]
+        assert isinstance(again.cases, RedisCases)
+        assert await again.cases.index_disputes() == 0  # done once
+    finally:
+        await again.close()
 
 
 async def test_data_survives_reopening(store_url: str, store: AbuseStores) -> None:

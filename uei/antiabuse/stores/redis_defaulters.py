@@ -30,6 +30,8 @@ _AUDIT = f"{_TAG}:audit"
 _DISPUTED = f"{_TAG}:disputed"
 """Disputed case ids scored by when they were disputed (kept by ``save_case``, the only
 write that changes a status)."""
+_DISPUTED_INDEXED = f"{_TAG}:disputed:indexed"
+"""Set once every case stored before the index existed has been put in it."""
 
 
 def _case_key(case_id: str) -> str:
@@ -56,6 +58,21 @@ class RedisCases(RedisKeys):
         super().__init__(backend)
         self._create = self._script("create_case")
         self._save = self._script("save_case")
+        self._index = self._script("index_dispute")
+
+    async def index_disputes(self) -> int:
+        """Backfill the index of disputed cases from the cases themselves, once per store
+        (cases stored before the index existed); returns how many were disputed. Each case is
+        indexed by its own atomic step, so concurrent case changes are never undone, and two
+        replicas starting at once do the same thing twice, harmlessly."""
+        if await self._client.exists(_DISPUTED_INDEXED):
+            return 0
+        ids = sorted({text(i) for i in await self._client.hvals(_REFS)})
+        found = 0
+        for case_id in ids:
+            found += int(await self._index(keys=[_case_key(case_id), _DISPUTED], args=[case_id]))
+        await self._client.set(_DISPUTED_INDEXED, "1")
+        return found
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
