@@ -3,6 +3,7 @@ audit trail, the dispute queue, BAPs ranked by scraping score; every refusal a N
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from tests.antiabuse.test_http import DAY, PHONE, RAW_FORMS, VIN, VPA, Cpo, case_of, cpo, ids, iso
+from uei.antiabuse.defaulters.ledger import AuditEntry
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei_testing.callers import nack
@@ -248,3 +250,30 @@ async def test_the_review_routes_are_documented(h: Harness) -> None:
     assert set(params) == {"since", "until", "actor", "action", "cursor", "page_size"}
     assert params["page_size"]["schema"]["maximum"] == 500
     assert params["page_size"]["schema"]["minimum"] == 1
+
+
+@pytest.mark.sqlite
+async def test_a_page_reads_a_bounded_slice_and_says_where_to_go_on(tmp_path: Path) -> None:
+    """A filter matching nothing recent reads at most 5000 entries per call, answers a short
+    page with a cursor, and the next page goes on from there; ``since`` stops the scan."""
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as h:
+        cases = h.app.state.stores.cases
+        now = h.clock()
+        await cases.audit(AuditEntry(at=now - 7200, actor="old.example", action="status"))
+        for start in range(0, 5100, 100):
+            await asyncio.gather(
+                *(
+                    cases.audit(AuditEntry(at=now + i, actor="busy.example", action="status"))
+                    for i in range(start, start + 100)
+                )
+            )
+        first = await ok(h, "/admin/audit", actor="old.example")
+        assert (first["entries"], first["scanned"]) == ([], 5000)
+        assert first["next_cursor"] == 5101 - 5000 + 1
+        second = await ok(h, "/admin/audit", actor="old.example", cursor=first["next_cursor"])
+        assert [e["actor"] for e in second["entries"]] == ["old.example"]
+        assert second["next_cursor"] is None
+        # since: the scan stops at the first entry older than it (give or take the skew)
+        recent = await ok(h, "/admin/audit", actor="old.example", since=iso(now + 5000))
+        assert (recent["entries"], recent["next_cursor"]) == ([], None)
+        assert recent["scanned"] < 200
