@@ -36,6 +36,8 @@ SCAN_LIMIT = 5000
 """The most audit entries one ``/admin/audit`` call reads to fill a page with entries its
 filters match; past it the page is answered short, with a cursor to go on from."""
 _CHUNK = 500
+MAX_CURSOR = 2**62
+"""Above any seq a store hands out (and within what SQLite's integers hold)."""
 SKEW_SECONDS = 60.0
 """Entries are appended in time order, give or take the replicas' clock skew: a scan going
 back stops once it reads entries this much older than ``since``."""
@@ -119,7 +121,9 @@ async def audit(
     until: FromQuery[datetime | None] = None,
     actor: FromQuery[str | None] = None,
     action: FromQuery[str | None] = None,
-    cursor: Annotated[int | None, Parameter(ge=1, description="a page's next_cursor")] = None,
+    cursor: Annotated[
+        int | None, Parameter(ge=1, le=MAX_CURSOR, description="a page's next_cursor")
+    ] = None,
     page_size: Annotated[int, _PAGE] = 100,
 ) -> AuditPage:
     """Signed by an operator key. Who asked what, why, and the verdict: every report,

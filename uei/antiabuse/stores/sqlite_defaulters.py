@@ -117,7 +117,7 @@ class SqliteCases(SqliteTables):
         def read(db: sqlite3.Connection) -> list[tuple[int, AuditEntry]]:
             rows = db.execute(
                 "SELECT seq, entry FROM abuse_audit WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-                (before if before is not None else 2**62, limit),
+                (min(before, 2**62) if before is not None else 2**62, limit),
             ).fetchall()
             return [(seq, decode_audit(entry)) for seq, entry in rows]
 
