@@ -412,6 +412,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/abuse/quota/check"): Route("relay", once=True, build=quota_check),
     ("POST", "/abuse/events"): Route("relay", once=True, build=events),
     ("GET", "/abuse/baps/{bap_id:str}"): Route("reader", once=False, build=own_bap),
+    ("GET", "/admin/audit"): Route("operator", once=False),
+    ("GET", "/admin/disputes"): Route("operator", once=False),
+    ("GET", "/admin/baps"): Route("operator", once=False),
 }
 
 OWNER: dict[Who, Kind] = {

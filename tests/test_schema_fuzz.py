@@ -158,6 +158,12 @@ OPERATIONS: dict[str, Op] = {
     "POST /abuse/events": Op(Signer.GATEWAY, requests=RELAYED),
     # an operator may read any BAP's report: signed, it never refuses
     "GET /abuse/baps/{bap_id}": Op(Signer.OPERATOR, responses=None),
+    "GET /admin/audit": Op(
+        Signer.OPERATOR,
+        requests="cross-field rule the schema does not state: until must be later than since",
+    ),
+    "GET /admin/disputes": Op(Signer.OPERATOR),
+    "GET /admin/baps": Op(Signer.OPERATOR),
 }
 
 HARD_CHECKS: list[CheckFunction] = [not_a_server_error]

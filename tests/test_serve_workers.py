@@ -211,3 +211,57 @@ def test_workers_above_one_refuse_sqlite(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "needs UEI_STORE=redis://" in result.stderr
+
+
+def _metrics(connection: http.client.HTTPConnection) -> str:
+    connection.request("GET", "/metrics")
+    answer = connection.getresponse()
+    body = answer.read().decode()
+    assert answer.status == 200, body
+    return body
+
+
+@pytest.mark.redis
+def test_metrics_sum_every_worker(tmp_path: Path) -> None:
+    """Each worker answers one /healthz; /metrics, whichever worker answers it, counts both
+    (prometheus-client's multiprocess mode, set up by ``uei serve --workers``), and shows no
+    ``_created`` series."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with serving(tmp_path, 2) as served, contextlib.ExitStack() as stack:
+        pids = served.workers()
+        connect = _answered_by(served, pids, stack)
+        first, _ = connect()
+        os.kill(first, signal.SIGSTOP)
+        try:
+            second, _ = connect()
+        finally:
+            os.kill(first, signal.SIGCONT)
+        assert {first, second} == set(pids)
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        stack.callback(connection.close)
+        text = _metrics(connection)
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+        key = (
+            "uei_http_requests_total",
+            (("method", "GET"), ("route", "/healthz"), ("status", "200")),
+        )
+        assert samples[key] == 2
+        assert not [name for name, _ in samples if name.endswith("_created")]
+        # the families of the whole service are there before their first event
+        names = {name for name, _ in samples}
+        for family in (
+            "uei_quota_decisions_total",
+            "uei_status_verdicts_total",
+            "uei_scraping_verdicts_total",
+            "uei_scoring_passes_total",
+            "uei_policy_reloads_total",
+            "uei_challenge_attempts_total",
+        ):
+            assert family in names, family
+        assert served.seen
+        assert any("multiprocess" in line for line in served.seen)

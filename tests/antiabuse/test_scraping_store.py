@@ -220,6 +220,27 @@ async def test_verdicts_keep_the_latest_and_a_bounded_history(store: AbuseStores
     assert await store.verdicts.verdict("other.example") is None
 
 
+async def test_ranked_gives_each_bap_s_latest_verdict_highest_score_first(
+    store: AbuseStores,
+) -> None:
+    assert await store.verdicts.ranked(10) == []
+    await store.verdicts.save_pass(
+        [verdict("a.example", 0.9, NOW), verdict("b.example", 0.2, NOW)], [], 3, 0.0
+    )
+    # a later pass lowers a's score and raises c's: the ranking follows the latest verdicts
+    await store.verdicts.save_pass(
+        [verdict("a.example", 0.1, NOW + 60), verdict("c.example", 0.7, NOW + 60)], [], 3, 0.0
+    )
+    ranked = await store.verdicts.ranked(10)
+    assert [(v.bap_id, v.score) for v in ranked] == [
+        ("c.example", 0.7),
+        ("b.example", 0.2),
+        ("a.example", 0.1),
+    ]
+    assert ranked[0] == verdict("c.example", 0.7, NOW + 60)
+    assert [v.bap_id for v in await store.verdicts.ranked(2)] == ["c.example", "b.example"]
+
+
 async def test_training_rows_are_read_newest_first_and_old_ones_forgotten(
     store: AbuseStores,
 ) -> None:

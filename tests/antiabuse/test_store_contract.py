@@ -9,8 +9,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.conftest import backend_params, backend_url
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.stores import AbuseStores, CaseConflict, open_abuse_stores
+from uei.antiabuse.stores.redis_defaulters import RedisCases
 
 pytestmark = pytest.mark.anyio
 
@@ -163,6 +165,84 @@ async def test_audit_log_keeps_order_and_fields(store: AbuseStores) -> None:
     last = await store.cases.audit_log(2)
     assert [a.tokens for a in last] == [("phone:p3",), ("phone:p4",)]
     assert last[0].purpose == "postpaid_session"
+
+
+async def test_audit_pages_go_back_from_the_newest_by_seq(store: AbuseStores) -> None:
+    assert await store.cases.audit_page(None, 10) == []
+    for i in range(7):
+        await store.cases.audit(AuditEntry(at=NOW + i, actor=f"cpo{i % 2}", action="status"))
+    first = await store.cases.audit_page(None, 3)
+    assert [(seq, e.at) for seq, e in first] == [(7, NOW + 6), (6, NOW + 5), (5, NOW + 4)]
+    second = await store.cases.audit_page(first[-1][0], 3)
+    assert [seq for seq, _ in second] == [4, 3, 2]
+    assert [seq for seq, _ in await store.cases.audit_page(second[-1][0], 3)] == [1]
+    assert await store.cases.audit_page(1, 3) == []
+    assert [seq for seq, _ in await store.cases.audit_page(100, 2)] == [7, 6]
+    # case changes are audited in the same sequence
+    await store.cases.create_case(case(), entry("report", "c1"))
+    assert [(s, e.action) for s, e in await store.cases.audit_page(None, 1)] == [(8, "report")]
+
+
+async def test_disputed_cases_are_listed_oldest_dispute_first(store: AbuseStores) -> None:
+    assert await store.cases.disputed(10) == []
+    stored = [
+        await store.cases.create_case(case(f"c{i}", f"s-{i}"), entry("report", f"c{i}"))
+        for i in range(4)
+    ]
+    for i in (2, 0, 1):  # disputed in this order
+        await store.cases.save_case(
+            msgspec.structs.replace(
+                stored[i], status=CaseStatus.DISPUTED, disputed_at=NOW + 10 * (3 - i)
+            ),
+            entry("dispute", f"c{i}"),
+        )
+    found = await store.cases.disputed(10)
+    assert [c.case_id for c in found] == ["c2", "c1", "c0"]
+    assert all(c.status is CaseStatus.DISPUTED for c in found)
+    assert [c.case_id for c in await store.cases.disputed(2)] == ["c2", "c1"]
+    # resolving a dispute takes the case off the list; a confirmed one is open again
+    c1 = (await store.cases.load_cases(["c1"]))["c1"]
+    await store.cases.save_case(
+        msgspec.structs.replace(c1, status=CaseStatus.OPEN, dispute_confirmed=True),
+        entry("confirm", "c1"),
+    )
+    assert [c.case_id for c in await store.cases.disputed(10)] == ["c2", "c0"]
+
+
+@pytest.mark.parametrize("backend", backend_params("redis", "cluster"))
+async def test_cases_disputed_before_the_index_existed_are_indexed_once(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> None:
+    """Redis only: SQLite finds disputed cases by an index on the case document itself."""
+    store_url = backend_url(request, backend, tmp_path)
+    store = await open_abuse_stores(store_url)
+    try:
+        await _indexed_once(store_url, store)
+    finally:
+        await store.close()
+
+
+async def _indexed_once(store_url: str, store: AbuseStores) -> None:
+    stored = [
+        await store.cases.create_case(case(f"c{i}", f"s-{i}"), entry("report", f"c{i}"))
+        for i in range(3)
+    ]
+    for i in (1, 2):
+        await store.cases.save_case(
+            msgspec.structs.replace(stored[i], status=CaseStatus.DISPUTED, disputed_at=NOW + i),
+            entry("dispute", f"c{i}"),
+        )
+    assert isinstance(store.cases, RedisCases)
+    client = store.cases._client
+    await client.delete("{uei:ab}:disputed", "{uei:ab}:disputed:indexed")  # as before
+    assert await store.cases.disputed(10) == []
+    again = await open_abuse_stores(store_url)
+    try:
+        assert [c.case_id for c in await again.cases.disputed(10)] == ["c1", "c2"]
+        assert isinstance(again.cases, RedisCases)
+        assert await again.cases.index_disputes() == 0  # done once
+    finally:
+        await again.close()
 
 
 async def test_data_survives_reopening(store_url: str, store: AbuseStores) -> None:

@@ -57,7 +57,7 @@ async def test_metrics_count_requests_and_lookups_by_route(h: Harness) -> None:
         - _sample(before, "uei_lookups_total", path="key", outcome="404")
         == 2
     )
-    assert _sample(after, "uei_http_request_seconds_count", route="/lookup") >= 1
+    assert _sample(after, "uei_http_request_duration_seconds_count", route="/lookup") >= 1
 
 
 def test_json_log_lines_carry_the_request_id() -> None:

@@ -16,6 +16,7 @@ from litestar.di import Provide
 
 from uei.antiabuse.defaulters.http import AbuseApi
 from uei.antiabuse.quotas.http import QuotasApi
+from uei.antiabuse.review import ReviewApi
 from uei.antiabuse.scraping.http import ScrapingApi
 from uei.registry.service import Registry
 
@@ -38,9 +39,14 @@ def _scraping(state: State) -> ScrapingApi:
     return cast("ScrapingApi", state.scraping)
 
 
+def _review(state: State) -> ReviewApi:
+    return cast("ReviewApi", state.review)
+
+
 DEPENDENCIES = {
     "registry": Provide(_registry, sync_to_thread=False),
     "abuse": Provide(_abuse, sync_to_thread=False),
     "quotas": Provide(_quotas, sync_to_thread=False),
     "scraping": Provide(_scraping, sync_to_thread=False),
+    "review": Provide(_review, sync_to_thread=False),
 }

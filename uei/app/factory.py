@@ -24,6 +24,8 @@ from uei.antiabuse.defaulters.service import Defaulters
 from uei.antiabuse.quotas.http import QuotasApi
 from uei.antiabuse.quotas.relays import RelayMeter
 from uei.antiabuse.quotas.service import Quotas
+from uei.antiabuse.review import ROUTER as REVIEW_ROUTER
+from uei.antiabuse.review import ReviewApi
 from uei.antiabuse.scraping.http import ROUTER as SCRAPING_ROUTER
 from uei.antiabuse.scraping.http import ScrapingApi
 from uei.antiabuse.scraping.scorer import Scorer
@@ -37,6 +39,7 @@ from uei.app.docs import assets_router, render_plugins
 from uei.app.errors import answer, exception_handlers
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
+from uei.app.metrics import every_series, timed_pass
 from uei.app.observe import metrics, observe
 from uei.app.openapi import StrictBodies, document_refusals, document_signatures
 from uei.app.reload import WATCH_SECONDS, PolicyHolder, reload_on_hangup
@@ -92,6 +95,7 @@ _ROUTES: list[ControllerRouterHandler] = [
     admin_grant,
     ABUSE_ROUTER,
     SCRAPING_ROUTER,
+    REVIEW_ROUTER,
 ]
 
 
@@ -134,7 +138,7 @@ async def _score(scorer: Scorer, store: VerdictStore, clock: Callable[[], float]
         if every > 0:
             try:
                 if await store.lease("score", owner, every * 0.9, clock()):
-                    verdicts = await scorer.run()
+                    verdicts = await timed_pass(scorer.run)
                     log.info("scoring pass: %d BAPs scored", len(verdicts))
             except Exception:  # the loop must survive a store outage
                 log.exception("scoring pass failed; retrying next period")
@@ -153,6 +157,7 @@ def create_app(
     ``app.state.policy.check()``), for deterministic tests; SIGHUP reloads the policy either way;
     ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
     private_data_dir(settings.data_dir)  # an existing one open to others is tightened
+    every_series()
     holder = PolicyHolder(settings, clock)
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
@@ -218,6 +223,9 @@ def create_app(
             )
             app.state.quotas = search_path
             app.state.scraping = ScrapingApi(search_path, abuse.events, abuse.verdicts)
+            app.state.review = ReviewApi(
+                abuse.cases, abuse.verdicts, lambda: holder.current.defaulters, clock
+            )
             try:
                 app.state.persistence = judge_persistence(
                     await store.durability(), policies.registry.persistence
@@ -228,6 +236,7 @@ def create_app(
                     abuse.events, abuse.verdicts, lambda: holder.current.scraping, clock
                 )
                 app.state.scorer = scorer
+                app.state.score = lambda: timed_pass(scorer.run)  # one measured pass
                 tasks = (
                     [
                         asyncio.create_task(

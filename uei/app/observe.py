@@ -10,6 +10,7 @@ import contextvars
 import itertools
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -19,12 +20,24 @@ from typing import Any
 from litestar import MediaType, Response, get
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from uei.access import CALLER, Caller
 from uei.app.metrics import LATENCY, REQUESTS
 
-__all__ = ["JsonFormatter", "log_config", "metrics", "observe", "request_id"]
+__all__ = ["JsonFormatter", "exposition", "log_config", "metrics", "observe", "request_id"]
+
+# a counter's start time is no series of its own: no `_created` beside each
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
@@ -86,8 +99,22 @@ def observe(app: ASGIApp) -> ASGIApp:
     media_type=MediaType.TEXT,
 )
 def metrics() -> Response[bytes]:
-    """Requests and latencies by route, lookups, challenge attempts by outcome."""
-    return Response(generate_latest(), media_type=_METRICS_TYPE)
+    """The whole service's metrics, summed over every worker process when several serve
+    (``uei serve --workers N``): requests and latencies by route, lookups, registry commits,
+    challenge attempts by outcome, quota decisions by outcome and path, status verdicts,
+    scraping verdicts by action (shadow apart), scoring passes, policy reloads."""
+    return Response(exposition(), media_type=_METRICS_TYPE)
+
+
+def exposition() -> bytes:
+    """The text exposition: this process's registry, or, when ``PROMETHEUS_MULTIPROC_DIR``
+    is set (prometheus-client's multiprocess mode), every process's values read from that
+    directory (a fresh collector per scrape, as prometheus-client advises)."""
+    if os.environ.get(MULTIPROC_DIR):
+        registry = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
 
 
 _METRICS_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from uei.app.metrics import RELOADS
 from uei.app.policy import Policies, PolicyError, decode_policies
 from uei.app.settings import Settings
 from uei.registry.records import iso
@@ -155,6 +156,7 @@ class PolicyHolder:
             kept = iso(self.loaded_at)
             log.error("policy reload failed: %s; keeping the policy loaded at %s", exc, kept)
             self.last_reload = Reload(ReloadOutcome.FAILED, at, str(exc))
+            RELOADS.labels(ReloadOutcome.FAILED.value).inc()
             return self.last_reload
         old = self.current
         changed = [f for f in Policies.__struct_fields__ if getattr(new, f) != getattr(old, f)]
@@ -162,6 +164,7 @@ class PolicyHolder:
         self.current, self.loaded_at = new, at  # one assignment: readers see old or new
         log.info("policy reloaded from %s: %s", self.path, detail)
         self.last_reload = Reload(ReloadOutcome.OK, at, detail)
+        RELOADS.labels(ReloadOutcome.OK.value).inc()
         return self.last_reload
 
 

@@ -11,20 +11,33 @@ Each worker is its own process: it builds its own app from the ``UEI_*`` environ
 policy file and takes SIGHUP itself. The supervisor passes SIGHUP on to every worker (each
 reloads in place, a bad file leaving that worker's last good policy) instead of uvicorn's
 default of restarting them all.
+
+Metrics: each worker counts in its own process, so with more than one, prometheus-client's
+multiprocess mode is on (``PROMETHEUS_MULTIPROC_DIR``): every worker writes its values to a
+file in that directory and ``/metrics``, whichever worker answers, sums them all. The
+supervisor sets it up before any worker starts: the directory given in the environment
+(emptied of the last run's files) or a private one of its own, removed when it stops.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
-__all__ = ["APP", "app_from_env", "listening_socket", "serve_workers"]
+__all__ = ["APP", "app_from_env", "listening_socket", "metrics_dir", "serve_workers"]
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 APP = "uei.app.workers:app_from_env"
 """What each worker imports (uvicorn's factory form)."""
@@ -55,6 +68,28 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+@contextlib.contextmanager
+def metrics_dir() -> Iterator[Path]:
+    """``PROMETHEUS_MULTIPROC_DIR`` for the workers about to start: the one set, emptied of
+    an earlier run's files (their counts would be added to this run's), or a new private
+    directory, removed on the way out."""
+    given = os.environ.get(MULTIPROC_DIR)
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+        yield path
+        return
+    path = Path(tempfile.mkdtemp(prefix="uei-metrics-"))
+    os.environ[MULTIPROC_DIR] = str(path)  # the workers inherit it
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROC_DIR, None)
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def serve_workers(
     app: str, port: int, workers: int, *, host: str = "127.0.0.1", **options: Any
 ) -> None:
@@ -80,11 +115,13 @@ def serve_workers(
         return
     sock = listening_socket(host, port)
     try:
-        shown = f"[{host}]" if ":" in host else host
-        logger.info(
-            f"Uvicorn running on http://{shown}:{sock.getsockname()[1]} with {workers} workers"
-            " (Press CTRL+C to quit)"
-        )
-        Supervisor(config, sockets=[sock]).run()
+        with metrics_dir() as metrics:
+            logger.info(f"Metrics of every worker summed at /metrics (multiprocess: {metrics})")
+            shown = f"[{host}]" if ":" in host else host
+            logger.info(
+                f"Uvicorn running on http://{shown}:{sock.getsockname()[1]} with {workers} workers"
+                " (Press CTRL+C to quit)"
+            )
+            Supervisor(config, sockets=[sock]).run()
     finally:
         sock.close()

@@ -29,6 +29,7 @@ import msgspec
 
 from uei.errors import InvalidRequest
 from uei.registry.identity import RegistryIdentity
+from uei.registry.metrics import CHALLENGES
 from uei.registry.model import Attempt, AttemptOutcome, Key, Subscriber
 from uei.registry.policy import ChallengePolicy, Networks
 from uei.registry.urls import Resolve, check_url, is_public, public_addresses, system_resolve
@@ -124,6 +125,7 @@ class Challenger:
                 None,
                 "the challenge could not be sent",
             )
+        CHALLENGES.labels(outcome.value).inc()
         return Attempt(number, started, key.unique_key_id, outcome, status, error)
 
     async def _exchange(

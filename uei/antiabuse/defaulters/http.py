@@ -34,6 +34,7 @@ from uei.antiabuse.defaulters.bodies import (
     tokens_of,
 )
 from uei.antiabuse.defaulters.ledger import Action, Case, standing
+from uei.antiabuse.defaulters.metrics import STATUS_VERDICTS
 from uei.antiabuse.defaulters.service import Defaulters
 from uei.antiabuse.times import timestamp
 from uei.beckn import Envelope, ack_body
@@ -137,6 +138,8 @@ async def status(
     tokens = tokens_of(abuse.secret, data.identifiers, asker)
     answer = await abuse.defaulters.status(asker, tokens, data.purpose, len(data.identifiers))
     d = answer.decision
+    shadow = "true" if answer.shadow else "false"
+    STATUS_VERDICTS.labels(d.verdict.value, shadow, answer.path.value).inc()
     return StatusAnswer(
         verdict=answer.enforced.value,
         score=d.score,

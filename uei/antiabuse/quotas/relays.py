@@ -16,8 +16,15 @@ import logging
 from dataclasses import dataclass, field
 
 from uei.antiabuse.quotas.gcra import QuotaAnswer
+from uei.antiabuse.quotas.metrics import QUOTA_DECISIONS
 from uei.antiabuse.quotas.rules import QuotaRule
-from uei.antiabuse.quotas.service import QuotaDecisionPath, Quotas, RuleStanding, store_timeout
+from uei.antiabuse.quotas.service import (
+    QuotaDecisionPath,
+    Quotas,
+    RuleStanding,
+    outcome_label,
+    store_timeout,
+)
 from uei.antiabuse.stores import StoreUnavailable
 from uei.errors import QuotaState, RateLimited
 
@@ -68,6 +75,9 @@ class RelayMeter:
             path, answer = await self._shared(key, rule, cost)
         if not answer.allowed and rule.shadow:
             self._say_shadowed(relay, resolved.name)
+        QUOTA_DECISIONS.labels(
+            outcome_label(answer.allowed, rule.shadow), path.value, "relay"
+        ).inc()
         return Metered(
             allowed=answer.allowed or rule.shadow,
             rule=resolved.name,

@@ -20,6 +20,7 @@ from enum import StrEnum
 import msgspec
 
 from uei.antiabuse.quotas.gcra import QuotaAnswer, gcra
+from uei.antiabuse.quotas.metrics import QUOTA_DECISIONS
 from uei.antiabuse.quotas.rules import FailureMode, QuotaAction, QuotaRule, QuotasPolicy
 from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
@@ -166,6 +167,19 @@ def _applied(rule: QuotaRule, verdict: BapVerdict | None) -> QuotaRule:
     return msgspec.structs.replace(rule, limit=limit)
 
 
+def outcome_label(
+    within: bool, shadow: bool, *, duplicate: bool = False, blocked: bool = False
+) -> str:
+    """A decision's ``outcome`` label (``uei_quota_decisions_total``)."""
+    if duplicate:
+        return "duplicate"
+    if blocked:
+        return "blocked"
+    if within:
+        return "allowed"
+    return "shadow" if shadow else "refused"
+
+
 def _explain(verdict: BapVerdict) -> str:
     top = ", ".join(
         f"{n.name} {n.value:.3g} (network {n.typical_low:.3g}..{n.typical_high:.3g})"
@@ -274,6 +288,8 @@ class Quotas:
         if verdict is not None and (actions or shadowed):
             reasons.append(_explain(verdict))
         allowed = (answer.allowed or rule.shadow) and not blocked
+        outcome = outcome_label(answer.allowed, rule.shadow, duplicate=duplicate, blocked=blocked)
+        QUOTA_DECISIONS.labels(outcome, path.value, "bap").inc()
         return CheckResult(
             allowed=allowed,
             rule=resolved.name,

@@ -55,8 +55,10 @@ async def abuse_stores(backend: Backend, *, owns: bool = False) -> AbuseStores:
             backend,
             owns,
         )
+    cases = RedisCases(backend)
+    await cases.index_disputes()  # once per store: cases from before the index existed
     return AbuseStores(
-        RedisCases(backend),
+        cases,
         RedisGraph(backend),
         RedisQuotas(backend),
         RedisEvents(backend),

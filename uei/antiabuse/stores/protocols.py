@@ -60,6 +60,15 @@ class CaseStore(Protocol):
         """The most recent ``limit`` audit entries, oldest first."""
         ...
 
+    async def audit_page(self, before: int | None, limit: int) -> list[tuple[int, AuditEntry]]:
+        """(seq, entry) of at most ``limit`` entries with ``seq < before`` (any, when None),
+        newest first. Seqs start at 1, grow by one per entry and are never reused."""
+        ...
+
+    async def disputed(self, limit: int) -> list[Case]:
+        """At most ``limit`` cases whose status is ``disputed``, the oldest dispute first."""
+        ...
+
 
 class GraphStore(Protocol):
     """Identifier tokens seen together. ``link`` only ever adds pairs or moves a pair's
@@ -171,6 +180,10 @@ class VerdictStore(Protocol):
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
         """The BAP's most recent verdicts, newest first."""
+        ...
+
+    async def ranked(self, limit: int) -> list[BapVerdict]:
+        """The latest verdict of at most ``limit`` BAPs, the highest score first."""
         ...
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.stores.codec import decode_audit, decode_case, encode
 from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.redis_base import RedisKeys
@@ -27,6 +27,11 @@ __all__ = ["RedisCases", "RedisGraph"]
 _TAG = "{uei:ab}"
 _REFS = f"{_TAG}:refs"
 _AUDIT = f"{_TAG}:audit"
+_DISPUTED = f"{_TAG}:disputed"
+"""Disputed case ids scored by when they were disputed (kept by ``save_case``, the only
+write that changes a status)."""
+_DISPUTED_INDEXED = f"{_TAG}:disputed:indexed"
+"""Set once every case stored before the index existed has been put in it."""
 
 
 def _case_key(case_id: str) -> str:
@@ -53,6 +58,21 @@ class RedisCases(RedisKeys):
         super().__init__(backend)
         self._create = self._script("create_case")
         self._save = self._script("save_case")
+        self._index = self._script("index_dispute")
+
+    async def index_disputes(self) -> int:
+        """Backfill the index of disputed cases from the cases themselves, once per store
+        (cases stored before the index existed); returns how many were disputed. Each case is
+        indexed by its own atomic step, so concurrent case changes are never undone, and two
+        replicas starting at once do the same thing twice, harmlessly."""
+        if await self._client.exists(_DISPUTED_INDEXED):
+            return 0
+        ids = sorted({text(i) for i in await self._client.hvals(_REFS)})
+        found = 0
+        for case_id in ids:
+            found += int(await self._index(keys=[_case_key(case_id), _DISPUTED], args=[case_id]))
+        await self._client.set(_DISPUTED_INDEXED, "1")
+        return found
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
@@ -76,9 +96,19 @@ class RedisCases(RedisKeys):
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
+        disputed = (
+            repr(float(case.disputed_at or 0.0)) if case.status is CaseStatus.DISPUTED else ""
+        )
         answer = await self._save(
-            keys=[_case_key(case.case_id), _AUDIT],
-            args=[case.version, stored.version, encode(stored), encode(audit)],
+            keys=[_case_key(case.case_id), _AUDIT, _DISPUTED],
+            args=[
+                case.version,
+                stored.version,
+                encode(stored),
+                encode(audit),
+                case.case_id,
+                disputed,
+            ],
         )
         if text(answer) != "ok":
             raise CaseConflict(case.case_id)
@@ -97,6 +127,20 @@ class RedisCases(RedisKeys):
     async def audit_log(self, limit: int) -> list[AuditEntry]:
         rows = await self._client.lrange(_AUDIT, -limit, -1)
         return [decode_audit(row) for row in rows]
+
+    async def audit_page(self, before: int | None, limit: int) -> list[tuple[int, AuditEntry]]:
+        # the list only grows at its tail (RPUSH, never trimmed): entry seq is index + 1
+        end = int(await self._client.llen(_AUDIT))
+        if before is not None:
+            end = min(end, before - 1)
+        start = max(0, end - limit)
+        rows = await self._client.lrange(_AUDIT, start, end - 1) if end > 0 else []
+        return [(start + i + 1, decode_audit(row)) for i, row in reversed(list(enumerate(rows)))]
+
+    async def disputed(self, limit: int) -> list[Case]:
+        ids = [text(i) for i in await self._client.zrange(_DISPUTED, 0, limit - 1)]
+        found = await self.load_cases(ids)
+        return [found[i] for i in ids if i in found]
 
 
 @reachable_methods

@@ -54,6 +54,8 @@ def _hours(start: float, end: float) -> range:
 
 
 _ROWS = "uei:sc:rows"
+_SCORES = "uei:sc:scores"
+"""Each BAP's latest score (a sorted set): operators' ranking of BAPs."""
 
 
 async def mark_active(client: Any, bap: str, buckets: Iterable[str], keep_seconds: float) -> None:
@@ -131,6 +133,7 @@ class RedisVerdicts(RedisKeys):
             pipe.set(f"{bap_tag(v.bap_id)}:v", blob)
             pipe.lpush(f"{bap_tag(v.bap_id)}:h", blob)
             pipe.ltrim(f"{bap_tag(v.bap_id)}:h", 0, history - 1)
+            pipe.zadd(_SCORES, {v.bap_id: v.score})
         if rows:
             pipe.zadd(_ROWS, {encode_verdict(r): r.window_end for r in rows})
         pipe.zremrangebyscore(_ROWS, "-inf", f"({rows_before!r}")
@@ -143,6 +146,13 @@ class RedisVerdicts(RedisKeys):
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
         rows = await self._client.lrange(f"{bap_tag(bap)}:h", 0, limit - 1)
         return [decode_verdict(r) for r in rows]
+
+    async def ranked(self, limit: int) -> list[BapVerdict]:
+        baps = [text(b) for b in await self._client.zrevrange(_SCORES, 0, limit - 1)]
+        found = await each(self._client, "get", [f"{bap_tag(b)}:v" for b in baps])
+        latest = [decode_verdict(raw) for raw in found if raw is not None]
+        latest.sort(key=lambda v: (-v.score, v.bap_id))
+        return latest
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
         rows = await self._client.zrevrangebyscore(_ROWS, "+inf", repr(since), start=0, num=limit)

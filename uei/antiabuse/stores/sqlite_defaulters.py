@@ -113,6 +113,28 @@ class SqliteCases(SqliteTables):
 
         return await self._run(read)
 
+    async def audit_page(self, before: int | None, limit: int) -> list[tuple[int, AuditEntry]]:
+        def read(db: sqlite3.Connection) -> list[tuple[int, AuditEntry]]:
+            rows = db.execute(
+                "SELECT seq, entry FROM abuse_audit WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                (min(before, 2**62) if before is not None else 2**62, limit),
+            ).fetchall()
+            return [(seq, decode_audit(entry)) for seq, entry in rows]
+
+        return await self._run(read)
+
+    async def disputed(self, limit: int) -> list[Case]:
+        def read(db: sqlite3.Connection) -> list[Case]:
+            rows = db.execute(
+                "SELECT doc FROM abuse_cases"
+                " WHERE json_extract(CAST(doc AS TEXT), '$.status') = 'disputed'"
+                " ORDER BY json_extract(CAST(doc AS TEXT), '$.disputed_at'), case_id LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [decode_case(doc) for (doc,) in rows]
+
+        return await self._run(read)
+
 
 class SqliteGraph(SqliteTables):
     """``GraphStore``: links between tokens and each token's degree per family."""

@@ -106,6 +106,18 @@ class SqliteVerdicts(SqliteTables):
 
         return await self._run(read)
 
+    async def ranked(self, limit: int) -> list[BapVerdict]:
+        def read(db: sqlite3.Connection) -> list[BapVerdict]:
+            rows = db.execute(
+                "SELECT doc FROM scraping_verdicts WHERE seq IN ("
+                " SELECT MAX(seq) FROM scraping_verdicts GROUP BY bap)"
+            ).fetchall()
+            latest = [decode_verdict(doc) for (doc,) in rows]
+            latest.sort(key=lambda v: (-v.score, v.bap_id))
+            return latest[:limit]
+
+        return await self._run(read)
+
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
         def read(db: sqlite3.Connection) -> list[FeatureRow]:
             rows = db.execute(

@@ -1,10 +1,17 @@
--- Store a changed case if its stored version is still the one read; atomic with its audit.
--- KEYS[1] case hash, KEYS[2] audit list
--- ARGV[1] expected version, ARGV[2] new version, ARGV[3] case doc, ARGV[4] audit entry
+-- Store a changed case if its stored version is still the one read; atomic with its audit
+-- and the index of disputed cases.
+-- KEYS[1] case hash, KEYS[2] audit list, KEYS[3] disputed cases (sorted set by disputed_at)
+-- ARGV[1] expected version, ARGV[2] new version, ARGV[3] case doc, ARGV[4] audit entry,
+-- ARGV[5] case id, ARGV[6] disputed_at when the new status is disputed, else ''
 local version = redis.call('HGET', KEYS[1], 'version')
 if version ~= ARGV[1] then
   return 'conflict'
 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'doc', ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[4])
+if ARGV[6] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+else
+  redis.call('ZREM', KEYS[3], ARGV[5])
+end
 return 'ok'
