@@ -50,6 +50,13 @@ from uei.registry.http.admin import (
     admin_revoke_key,
 )
 from uei.registry.http.changelog import change_log
+from uei.registry.http.dedi import (
+    dedi_lookup,
+    dedi_query,
+    dedi_record_versions,
+    dedi_registry,
+    dedi_registry_versions,
+)
 from uei.registry.http.lookup import key_path, lookup, lookup_v2, well_known
 from uei.registry.http.subscribe import challenges, revoke_own_key, subscribe
 from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
@@ -82,6 +89,11 @@ _ROUTES: list[ControllerRouterHandler] = [
     challenges,
     revoke_own_key,
     change_log,
+    dedi_registry,
+    dedi_lookup,
+    dedi_query,
+    dedi_registry_versions,
+    dedi_record_versions,
     admin_list,
     admin_allow,
     admin_approve,
