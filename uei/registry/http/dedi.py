@@ -325,7 +325,7 @@ async def dedi_query(
     record_state: Annotated[
         RecordState | None,
         QueryParameter(
-            query="state", description="only records in this state (default: every state)"
+            name="state", description="only records in this state (default: every state)"
         ),
     ] = None,
     page: Annotated[int, QueryParameter(ge=1, le=2**31 - 1, description="from 1")] = 1,
