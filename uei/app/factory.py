@@ -57,6 +57,7 @@ from uei.registry.http.dedi import (
     dedi_registry,
     dedi_registry_versions,
 )
+from uei.registry.http.dedi_watch import dedi_subscribe, dedi_subscriptions, dedi_unsubscribe
 from uei.registry.http.lookup import key_path, lookup, lookup_v2, well_known
 from uei.registry.http.subscribe import challenges, revoke_own_key, subscribe
 from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
@@ -64,7 +65,9 @@ from uei.registry.operations import Reserved
 from uei.registry.persistence import judge_persistence
 from uei.registry.service import Registry
 from uei.registry.stores import registry_store
+from uei.registry.stores.watches import watch_store
 from uei.registry.urls import Resolve, system_resolve
+from uei.registry.watcher import Watcher
 from uei.storage.backend import open_backend
 from uei.storage.files import private_data_dir
 from uei.storage.outage import Outage
@@ -94,6 +97,9 @@ _ROUTES: list[ControllerRouterHandler] = [
     dedi_query,
     dedi_registry_versions,
     dedi_record_versions,
+    dedi_subscribe,
+    dedi_unsubscribe,
+    dedi_subscriptions,
     admin_list,
     admin_allow,
     admin_approve,
@@ -158,10 +164,11 @@ def create_app(
     background: bool = True,
     resolve: Resolve = system_resolve,
 ) -> Litestar:
-    """``background=False`` leaves following the log, running challenges and watching the
-    policy file to the caller (``app.state.registry.sync()`` / ``run_due_challenges()`` /
-    ``app.state.policy.check()``), for deterministic tests; SIGHUP reloads the policy either way;
-    ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
+    """``background=False`` leaves following the log, running challenges, delivering DeDi
+    webhooks and watching the policy file to the caller (``app.state.registry.sync()`` /
+    ``run_due_challenges()`` / ``app.state.watcher.tick()`` / ``app.state.policy.check()``),
+    for deterministic tests; SIGHUP reloads the policy either way; ``resolve`` is how
+    subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
     private_data_dir(settings.data_dir)  # an existing one open to others is tightened
     holder = PolicyHolder(settings, clock)
     identity = RegistryIdentity.load(
@@ -183,6 +190,7 @@ def create_app(
         backend = await open_backend(settings.store_url)  # the process's one client or connection
         try:
             store = await registry_store(backend)
+            watches = await watch_store(backend)
             abuse = await abuse_stores(backend)
         except BaseException:
             await backend.close()
@@ -197,6 +205,17 @@ def create_app(
                 identity.record(policies.registry.domains, policies.registry.countries[0], clock()),
             )
             app.state.registry = registry
+            watcher = Watcher(
+                watches,
+                store,
+                lambda: registry.view,
+                lambda: holder.current.registry,
+                identity,
+                client,
+                clock,
+                resolve,
+            )
+            app.state.watcher = watcher  # DeDi webhooks (tests call watcher.tick())
             app.state.stores = abuse  # every anti-abuse store (tools and tests read them)
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
             app.state.abuse = AbuseApi(
@@ -243,6 +262,9 @@ def create_app(
                         ),
                         asyncio.create_task(
                             _every(interval, "starting challenges", registry.start_challenges)
+                        ),
+                        asyncio.create_task(
+                            _every(interval, "delivering DeDi webhooks", watcher.tick)
                         ),
                         asyncio.create_task(_score(scorer, abuse.verdicts, clock)),
                         asyncio.create_task(_every(WATCH_SECONDS, "watching the policy", watch)),

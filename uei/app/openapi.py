@@ -62,6 +62,10 @@ _DEDI_ERROR = _object(
 _DEDI_ERROR.description = "DeDi's ErrorResponse (the /dedi routes refuse in DeDi's shape)"
 
 
+_DEDI_READS = ("/dedi/lookup/", "/dedi/query/", "/dedi/versions/")
+"""The DeDi reads, which refuse in DeDi's shape (the signed watch routes answer NACKs)."""
+
+
 def document_refusals(spec: OpenAPI) -> None:
     """Say in the schema what every refusal is: a Beckn NACK, for any 4xx or 5xx an operation
     answers (Litestar documents 400 with its own default body, which is never sent), and
@@ -89,7 +93,7 @@ def document_refusals(spec: OpenAPI) -> None:
             if operation is None:
                 continue
             responses = operation.responses or {}
-            if path.startswith("/dedi/"):
+            if path.startswith(_DEDI_READS):
                 for status in ("400", "404", "410"):
                     if status in responses:
                         responses[status] = dedi

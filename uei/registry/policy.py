@@ -95,6 +95,15 @@ class DediPolicy(Options, frozen=True):
     sooner."""
     description: str = "UEI network registry: EV charging participants and their keys"
     """The registry's description in DeDi registry metadata."""
+    webhook_retry_seconds: Annotated[list[NonNegative], msgspec.Meta(max_length=20)] = (
+        msgspec.field(default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 86400.0])
+    )
+    """After a failed delivery, the delay before each retry; after the last fails the watch is
+    disabled."""
+    webhook_timeout_seconds: Positive = 5.0
+    """One delivery may take this long in all (connect, send, read the status)."""
+    max_watches: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 10
+    """Watches one subscriber may hold at once."""
 
 
 class RegistryPolicy(Options, frozen=True):
