@@ -229,6 +229,31 @@ async def dedi_record(world: World, caller: Caller) -> Call:
     return Call({**NETWORK, "record_name": someone.subscriber_id})
 
 
+def watch_body(record_name: str) -> bytes:
+    return encode(
+        {
+            **NETWORK,
+            "record_name": record_name,
+            "webhook_url": "http://127.0.0.1:9/hook",
+            "webhook_secret": "sixteen-or-more-characters",
+            "request_id": str(next(_COUNTER)),
+        }
+    )
+
+
+async def dedi_watch(world: World, caller: Caller) -> Call:
+    """A watch on the caller's own record (any SUBSCRIBED participant may watch any record)."""
+    return Call(body=watch_body(caller.subscriber_id))
+
+
+async def dedi_own_watch(world: World, caller: Caller) -> Call:
+    """Ending a watch the caller registered."""
+    made = await world.signed("POST", "/dedi/subscribe", watch_body(caller.subscriber_id), caller)
+    assert made.status_code == 201, made.text
+    watch_id = made.json()["data"]["subscription_id"]
+    return Call(body=encode({"subscription_id": watch_id, "request_id": str(next(_COUNTER))}))
+
+
 async def v2_lookup(world: World, caller: Caller) -> Call:
     return Call(body=encode({"type": "BPP"}))
 
@@ -407,6 +432,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "public", once=False, build=dedi_record
     ),
     ("POST", "/v2.0/lookup"): Route("subscriber", once=False, build=v2_lookup),
+    # DeDi watch webhooks: any SUBSCRIBED participant, its own watches only
+    ("POST", "/dedi/subscribe"): Route("subscriber", once=True, build=dedi_watch),
+    ("POST", "/dedi/unsubscribe"): Route("subscriber", once=True, build=dedi_own_watch),
+    ("GET", "/dedi/subscriptions"): Route("subscriber", once=False),
     # a suspended subscriber is still refused: the state machine has no subscribe from SUSPENDED
     ("POST", "/subscribe"): Route(
         "registrant",

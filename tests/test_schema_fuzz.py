@@ -145,6 +145,9 @@ OPERATIONS: dict[str, Op] = {
     "GET /dedi/query/{namespace}/{registry_name}": Op(Signer.OPEN),
     "GET /dedi/versions/{namespace}/{registry_name}": Op(Signer.OPEN),
     "GET /dedi/versions/{namespace}/{registry_name}/{record_name}": Op(Signer.OPEN),
+    "POST /dedi/subscribe": Op(Signer.CPO),
+    "POST /dedi/unsubscribe": Op(Signer.CPO),
+    "GET /dedi/subscriptions": Op(Signer.CPO),
     "GET /admin/subscribers": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/allow": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/approve": Op(Signer.OPERATOR),
@@ -411,7 +414,7 @@ def test_no_server_error_and_every_refusal_is_a_nack(
     exchanges = service.exchanges(label, signed)
     assert exchanges
     problems = _failures(exchanges, HARD_CHECKS)
-    dedi = label.split(" ", 1)[1].startswith("/dedi/")
+    dedi = label.split(" ", 1)[1].startswith(("/dedi/lookup/", "/dedi/query/", "/dedi/versions/"))
     for exchange in exchanges:
         wrong = (_not_a_dedi_error if dedi else _not_a_nack)(exchange.response)
         if wrong is not None:
