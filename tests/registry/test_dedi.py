@@ -421,3 +421,20 @@ def test_digest_known_answers(details: dict[str, Any], canonical: str, expected:
     assert jcs(details) == canonical
     assert digest(details) == hashlib.blake2b(canonical.encode(), digest_size=32).hexdigest()
     assert digest(details) == expected
+
+
+async def test_every_dedi_operation_is_documented(h: Harness) -> None:
+    document = (await h.client.get("/schema/openapi.json")).json()
+    operations = [
+        (method, path, op)
+        for path, item in document["paths"].items()
+        if path.startswith("/dedi/")
+        for method, op in item.items()
+    ]
+    assert len(operations) == 8
+    for method, path, op in operations:
+        assert op.get("summary"), (method, path)
+        assert op.get("description"), (method, path)
+        if path.startswith(("/dedi/lookup/", "/dedi/query/", "/dedi/versions/")):
+            refusal = op["responses"]["4XX"]["content"]["application/json"]["schema"]
+            assert refusal == {"$ref": "#/components/schemas/DediErrorResponse"}, path
