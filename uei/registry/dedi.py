@@ -20,8 +20,10 @@ lower case.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from enum import StrEnum
@@ -120,7 +122,13 @@ class DediRecord(msgspec.Struct, frozen=True):
     """Seconds a client may cache this record: a JSON number (beckn-onix ignores a string)."""
 
 
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
+"""Strings JCS writes as they are, between quotes (the common case, checked in one match)."""
+
+
 def _escape(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return '"' + text + '"'
     out = []
     for ch in text:
         code = ord(ch)
@@ -215,6 +223,15 @@ def _jcs(value: object) -> Iterator[str]:
 
 def digest(details: object) -> str:
     """hex(BLAKE2b-256(UTF-8(JCS(details)))): see the module's docstring."""
+    if isinstance(details, Details):
+        return _details_digest(details)
+    return hashlib.blake2b(jcs(details).encode(), digest_size=32).hexdigest()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _details_digest(details: Details) -> str:
+    """A record's digest, kept for the same details (a frozen struct: its value is its key),
+    so the lookup path canonicalises each record once."""
     return hashlib.blake2b(jcs(details).encode(), digest_size=32).hexdigest()
 
 
