@@ -38,11 +38,15 @@ class Receiver:
     got: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
+    hold: asyncio.Event | None = None
+    """When set, each answer waits for it: a slow webhook."""
 
     async def hook(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         body = await request.body()
         self.got.append((msgspec.json.decode(body), dict(request.headers)))
         self.arrived.set()
+        if self.hold is not None:
+            await self.hold.wait()
         return Response(b"", status_code=self.status)
 
 
@@ -149,6 +153,33 @@ async def test_delivered_within_two_seconds_by_the_background_loop(tmp_path: Pat
         assert loop.time() - started < 2.0
         (delivered, _), *_ = receiver.got
         assert delivered["event_type"] == "record.suspended"
+
+
+async def test_a_slow_webhook_holds_up_no_other(tmp_path: Path) -> None:
+    release = asyncio.Event()
+    async with (
+        running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, background=True) as h,
+        serve(Receiver(hold=release)) as slow,
+        serve(Receiver()) as fast,
+    ):
+        try:
+            cpo, bap = Participant("cpo.slow.example"), Participant("bap.slow.example")
+            await h.enrol(cpo)
+            await h.enrol(bap)
+            await watch(h, bap, slow.url, record_name=cpo.subscriber_id)
+            done = await h.as_operator("POST", f"/admin/subscribers/{cpo.subscriber_id}/suspend")
+            assert done.status_code == 200
+            await asyncio.wait_for(slow.arrived.wait(), timeout=2.0)  # and it does not answer
+            await watch(h, bap, fast.url, registry_tag="all")
+            done = await h.as_operator("POST", f"/admin/subscribers/{cpo.subscriber_id}/reinstate")
+            assert done.status_code == 200
+            await asyncio.wait_for(fast.arrived.wait(), timeout=2.0)
+            assert fast.got[0][0]["event_type"] == "record.updated"
+            # the slow one's first delivery is still in flight: never sent again meanwhile
+            events = [d["event_id"] for d, _ in slow.got]
+            assert len(events) == len(set(events))
+        finally:
+            release.set()
 
 
 async def test_retries_on_the_schedule_then_the_watch_is_disabled(tmp_path: Path) -> None:

@@ -264,7 +264,7 @@ def create_app(
                             _every(interval, "starting challenges", registry.start_challenges)
                         ),
                         asyncio.create_task(
-                            _every(interval, "delivering DeDi webhooks", watcher.tick)
+                            _every(interval, "delivering DeDi webhooks", watcher.start)
                         ),
                         asyncio.create_task(_score(scorer, abuse.verdicts, clock)),
                         asyncio.create_task(_every(WATCH_SECONDS, "watching the policy", watch)),
@@ -281,6 +281,7 @@ def create_app(
                         with contextlib.suppress(asyncio.CancelledError):
                             await task
                     await registry.stop_challenges()
+                    await watcher.stop()
             finally:
                 await backend.close()  # once: the stores built on it never close it
 

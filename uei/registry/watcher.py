@@ -1,18 +1,20 @@
 """DeDi watch webhooks: registering watches, and delivering the change log to them.
 
-``tick`` runs every half second on each replica (the app's lifespan), and does its work on
+``start`` runs every half second on each replica (the app's lifespan), and does its work on
 the one replica holding the store's delivery lease: it turns the log entries appended since
-its cursor into deliveries (``uei.registry.watch``), then sends those due, each at most
-``registry.dedi.webhook_timeout_seconds``. A key revoked or a subscriber suspended therefore
-reaches every watching webhook within about a second. Webhook URLs follow the on_subscribe
-rules (``registry.challenge.private_networks``): with ``deny`` they must resolve to public
-addresses only, checked at registration and again before each delivery, which connects to the
-address it checked. Nothing here logs an identifier or a URL: watches are named by their id.
+its cursor into deliveries (``uei.registry.watch``), then sends those due, each in a task of
+its own taking at most ``registry.dedi.webhook_timeout_seconds``. A key revoked or a
+subscriber suspended therefore reaches every watching webhook within about a second.
+Webhook URLs follow the on_subscribe rules (``registry.challenge.private_networks``): with
+``deny`` they must resolve to public addresses only, checked at registration and again before
+each delivery, which connects to the address it checked. Nothing here logs an identifier or a
+URL: watches are named by their id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -71,6 +73,8 @@ class Watcher:
         self._resolve = resolve
         self._owner = secrets.token_hex(8)
         self._slots = asyncio.Semaphore(_CONCURRENT)
+        self._in_flight: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- registering ---------------------------------------------------------------------
 
@@ -139,13 +143,48 @@ class Watcher:
 
     # --- delivering -----------------------------------------------------------------------
 
-    async def tick(self) -> int:
-        """One step on the lease holder: new log entries become deliveries, due ones are
-        sent. Returns how many were sent (successfully or not)."""
+    async def start(self) -> list[asyncio.Task[None]]:
+        """One step on the lease holder: new log entries become deliveries, and each due one
+        not already in flight is sent in a task of its own (so a slow webhook never holds up
+        the next step, nor the other webhooks). Returns the tasks started."""
         if not await self.store.lease(self._owner, _LEASE_SECONDS, self.clock()):
-            return 0
+            return []
         await self._enqueue()
-        return await self._send_due()
+        due = [
+            d
+            for d in await self.store.due(self.clock(), _DUE_PAGE)
+            if d.delivery_id not in self._in_flight
+        ]
+        if not due:
+            return []
+        watches = {w.watch_id: w for w in await self.store.watches()}
+        started = []
+        for delivery in due:
+            self._in_flight.add(delivery.delivery_id)
+            task = asyncio.create_task(self._deliver(delivery, watches.get(delivery.watch_id)))
+            task.add_done_callback(functools.partial(self._landed, delivery.delivery_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started.append(task)
+        return started
+
+    def _landed(self, delivery_id: str, _: asyncio.Task[None]) -> None:
+        self._in_flight.discard(delivery_id)
+
+    async def tick(self) -> int:
+        """``start``, then wait for the deliveries it started: how many were sent, whatever
+        their outcome (tests drive the watcher with it)."""
+        started = await self.start()
+        if started:
+            await asyncio.gather(*started)
+        return len(started)
+
+    async def stop(self) -> None:
+        """Cancel the deliveries in flight (the app's shutdown); they stay due in the store."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _record(self, entry: LogEntry) -> tuple[str, str]:
         """(record_id, state) of the record an entry is about, as the view holds it now."""
@@ -188,15 +227,13 @@ class Watcher:
             if len(entries) < _LOG_PAGE:
                 return
 
-    async def _send_due(self) -> int:
-        due = await self.store.due(self.clock(), _DUE_PAGE)
-        if not due:
-            return 0
-        watches = {w.watch_id: w for w in await self.store.watches()}
-        await asyncio.gather(*(self._deliver(d, watches.get(d.watch_id)) for d in due))
-        return len(due)
-
     async def _deliver(self, delivery: Delivery, watch: Watch | None) -> None:
+        try:
+            await self._attempt(delivery, watch)
+        except Exception:  # a store outage: the delivery stays due, the next step retries it
+            log.exception("a webhook delivery of watch %s could not be recorded", delivery.watch_id)
+
+    async def _attempt(self, delivery: Delivery, watch: Watch | None) -> None:
         if watch is None or watch.disabled_at is not None:
             await self.store.remove_delivery(delivery.delivery_id)
             return
