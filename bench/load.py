@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.local import HOST, REPO
+from uei.app.workers import serve_workers as serve_workers  # `uei serve --workers`
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -27,34 +27,6 @@ def service_app() -> Litestar:
     from uei.app.settings import Settings
 
     return create_app(Settings.from_env(os.environ))
-
-
-def serve_workers(app: str, port: int, workers: int) -> None:
-    """``uvicorn APP --factory --workers N``, but on a listening socket created with
-    ``IPPROTO_TCP``: uvicorn's own (``Config.bind_socket``) leaves ``proto`` at 0, accepted
-    connections inherit it, and asyncio then never sets ``TCP_NODELAY`` on them, so every
-    keep-alive answer after the first waits ~40 ms for the client's delayed ACK (uvicorn
-    issue #3149; one worker is not affected: asyncio binds that socket itself)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        app,
-        factory=True,
-        host=HOST,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="info",
-    )
-    if workers == 1:
-        uvicorn.Server(config).run()
-        return
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
 
 
 class Server:

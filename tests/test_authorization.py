@@ -645,7 +645,7 @@ async def test_the_table_is_what_the_routes_declare(h: Harness) -> None:
             if (method, route.path) in ROUTES:
                 declared[(method, route.path)] = (
                     handler.opt.get(CALLER),
-                    handler.opt.get(ONCE, False),
+                    bool(handler.opt.get(ONCE, False)),  # IN_STORE: refused in its store step
                 )
     table = {key: (route.who, route.once) for key, route in ROUTES.items()}
     assert declared == table
@@ -764,7 +764,7 @@ async def test_protected_routes_refuse(
     [pytest.param(m, p, id=_id(m, p)) for m, p, r in _protected() if not r.once],
 )
 async def test_read_only_routes_accept_repeats(world: World, method: str, path: str) -> None:
-    """DESIGN 5.1: real clients send identical signed reads in the same second."""
+    """Real clients send identical signed reads in the same second."""
     _, owner, url, body = await _request(world, method, path)
     header = world.header(body, owner)
     for _ in range(2):

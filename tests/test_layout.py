@@ -56,6 +56,7 @@ def _broken(part: str, allowed: tuple[str, ...]) -> list[str]:
     ("part", "allowed"),
     [
         ("uei.trust", ("uei.trust",)),
+        ("uei.client", ("uei.client", "uei.trust")),
         ("uei.errors", ()),
         ("uei.beckn", ()),
         ("uei.access", ()),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CALLER", "ONCE", "PENDING_KEYS", "Caller"]
+__all__ = ["CALLER", "IN_STORE", "ONCE", "PENDING_KEYS", "Caller"]
 
 
 class Caller(StrEnum):
@@ -38,5 +38,9 @@ CALLER = "caller"
 """The ``opt`` key naming the route's ``Caller``."""
 ONCE = "once"
 """The ``opt`` key saying the route refuses a replayed signature (default: it does not)."""
+IN_STORE = "in-store"
+"""``ONCE``'s value for a route that refuses the replay itself, in the same store step that
+spends (the quota check's one script): the guard verifies, leaves a ``PendingReplay`` on
+``request.state.replay`` and marks nothing; the handler must hand it to that step."""
 PENDING_KEYS = "pending_keys"
 """The ``opt`` key letting ``SUBSCRIBER_SELF`` sign with a key still being challenged."""

@@ -16,12 +16,13 @@ What runs (all on this machine, over loopback):
   valid identifiers;
 - the service: the app factory (``create_app`` on the ``UEI_*`` environment, what ``uei
   serve`` runs) under uvicorn with ``--workers`` processes sharing one port (default 2 on
-  Redis). ``uei serve`` runs one process and has no workers option. Stock ``uvicorn
+  Redis), launched as ``uei serve --workers N`` launches them (``uei.app.workers``). Stock ``uvicorn
   --workers N`` (N > 1) binds its socket without ``IPPROTO_TCP``, so asyncio never sets
   ``TCP_NODELAY`` on accepted connections and every keep-alive answer after the first waits
   ~40 ms for the client's delayed ACK (uvicorn issue #3149): capacity becomes ~23 requests/s
   per connection whatever the CPU. The default launcher is uvicorn's own supervisor on a
-  socket made with ``IPPROTO_TCP``; ``--launcher uvicorn`` runs the stock command line;
+  socket made with ``IPPROTO_TCP`` (``uei serve``'s); ``--launcher uvicorn`` runs the stock
+  command line;
 - the bare ceilings (``bench.serve_app``), under the same launcher, uvicorn settings and worker
   count: for the lookups, a Litestar app returning the bytes the service answered; on Redis,
   for the quota check, a handler verifying the request's signature and running one EVALSHA

@@ -1,5 +1,5 @@
-"""Verdicts from hand-built evidence (uei/antiabuse/defaulters/verdict.py): DESIGN 6.2's linking
-rules."""
+"""Verdicts from hand-built evidence (uei/antiabuse/defaulters/verdict.py): the linking rules
+of the README's non-payer section."""
 
 from __future__ import annotations
 

@@ -33,6 +33,19 @@ NONE = NetworkContext(busy_cells=frozenset(), busy_locations=frozenset())
 
 # everything else is a share of something, in [0, 1]
 UNBOUNDED = {name for name in FEATURES if name.startswith("log_")} | {"radius_cv"}
+# the sub-populations' counts, sizes and periods (subpop.py); their shares are in [0, 1]
+UNBOUNDED |= {
+    "grid_z",
+    "grid_searches",
+    "grid_rows",
+    "grid_cols",
+    "grid_nodes",
+    "grid_step_km",
+    "grid_period_s",
+    "spot_searches",
+    "spot_sites",
+    "spot_period_s",
+}
 RATIOS = [name for name in FEATURES if name not in UNBOUNDED]
 LATTICE_AND_COVERAGE = (
     "cells_per_search",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +16,12 @@ import pytest
 
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
-from uei.antiabuse.scraping.policy import ScrapingAction
+from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei.antiabuse.stores import AbuseStores
 from uei.registry.model import ParticipantType
+from uei.trust import sign_header
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
 from uei_testing.redis_servers import RedisServer
@@ -265,6 +269,10 @@ async def test_a_batch_with_one_bad_event_is_refused_whole(h: Harness, bg: Relay
     assert (await bg.post("/abuse/events", {"events": too_many})).status_code == 400
 
 
+PAST_CACHE = ScrapingPolicy().verdict_cache_seconds + 1
+"""Seconds after which a replica reads a BAP's verdict again."""
+
+
 def verdict(
     h: Harness, *actions: ScrapingAction, shadow: tuple[ScrapingAction, ...] = ()
 ) -> BapVerdict:
@@ -288,12 +296,12 @@ async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
     await store.verdicts.save_pass(
         [verdict(h, ScrapingAction.FLAG, ScrapingAction.COARSEN)], [], 5, 0
     )
-    h.clock.advance(2)  # past the verdict cache
+    h.clock.advance(PAST_CACHE)  # past the verdict cache
     answer = (await bg.check("m1")).json()
     assert (answer["verdict"], answer["coarsen"], answer["decision"]) == ("coarsen", True, "allow")
     assert "lattice_regularity 0.99 (network 0.05..0.41)" in answer["reasons"][0]
     await store.verdicts.save_pass([verdict(h, ScrapingAction.THROTTLE)], [], 5, 0)
-    h.clock.advance(2)
+    h.clock.advance(PAST_CACHE)
     throttled = await bg.check("m2")
     assert throttled.headers["RateLimit-Policy"] == '"search.default";q=1;w=30'  # 3 * 0.34
     await store.verdicts.save_pass(
@@ -303,7 +311,7 @@ async def test_verdicts_apply_to_checks(h: Harness, bg: Relay) -> None:
     shadowed = (await bg.check("m3")).json()
     assert (shadowed["decision"], shadowed["shadow_verdict"]) == ("allow", "block")
     await store.verdicts.save_pass([verdict(h, ScrapingAction.BLOCK)], [], 5, 0)
-    h.clock.advance(2)
+    h.clock.advance(PAST_CACHE)
     blocked = await bg.check("m4")
     assert blocked.status_code == 429
     assert blocked.json()["type"].endswith("#abnormal-usage-detected")
@@ -350,7 +358,9 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recover
             }
         },
         "replicas": 4,  # the local share: one each
-        "store_timeout_ms": 200,
+        # Redis is killed (refused at once), not hung: the timeout only has to outlast a
+        # busy machine's ordinary calls, so the checks before and after take the store path
+        "store_timeout_ms": 2000,
     }
     with RedisServer(aof=True) as server:
         async with running(server.url, tmp_path, quotas=quotas) as h:
@@ -368,6 +378,53 @@ async def test_an_unreachable_store_follows_each_rules_failure_mode_then_recover
             assert (await h.client.get("/readyz")).status_code == 200
             back = await bg.check("m9")
             assert (back.status_code, back.json()["path"]) == (200, "store")
+
+
+@pytest.mark.redis
+async def test_a_replayed_check_is_refused_while_the_store_is_down(tmp_path: Path) -> None:
+    """The check marks its signature in its own store step; while the store does not answer,
+    this replica's own guard refuses a replay, of a check sent before the outage or during it."""
+    quotas = QUOTAS | {"store_timeout_ms": 2000}  # Redis is killed, not hung: refused at once
+    with RedisServer(aof=True) as server:
+        async with running(server.url, tmp_path, quotas=quotas) as h:
+            await participant(h, "app.example", ParticipantType.BAP)
+            bg = await participant(h, "bg.example", ParticipantType.BG)
+
+            def signed(message_id: str) -> tuple[bytes, dict[str, str]]:
+                h.clock.advance(1)
+                body = json.dumps(
+                    {"bap_id": "app.example", "action": "search", "message_id": message_id}
+                    | {"search": GPS}
+                ).encode()
+                header = sign_header(
+                    body,
+                    bg.keys.signing_key,
+                    subscriber_id=bg.subscriber_id,
+                    unique_key_id=bg.keys.unique_key_id,
+                    created=int(h.clock()),
+                )
+                return body, {"Authorization": header, "Content-Type": "application/json"}
+
+            async def send(request: tuple[bytes, dict[str, str]]) -> httpx.Response:
+                return await h.client.post(
+                    "/abuse/quota/check", content=request[0], headers=request[1]
+                )
+
+            before = signed("m-before")
+            assert (await send(before)).status_code == 200
+            assert (await send(before)).status_code == 401  # refused by the store's mark
+            server.kill()
+            try:
+                during = signed("m-during")
+                first = await send(during)
+                assert first.status_code == 200, first.text
+                assert first.json()["path"] == "local"
+                for replay in (during, before):
+                    refused = await send(replay)
+                    assert refused.status_code == 401, refused.text
+                    assert "replayed" in refused.json()["error"]["message"]
+            finally:
+                server.restart()
 
 
 async def test_the_embedded_store_is_awaited_not_raced(tmp_path: Path) -> None:
@@ -406,3 +463,51 @@ async def test_user_references_are_never_stored_raw(
     for ref in refs:
         assert ref not in stored
         assert ref not in caplog.text
+
+
+async def test_transaction_ids_tie_bookings_and_verdicts_say_why(
+    h: Harness, bg: Relay, store_url: str
+) -> None:
+    """A gateway reports transaction ids: the store keeps only their digest, a pass finds the
+    app's hidden lattice that never books, and the BAP's report says so in words."""
+    end = h.clock()
+    start = end - 6 * 3600
+    events: list[dict[str, Any]] = []
+    rng = random.Random(5)
+    for i in range(400):  # people, a few of whom book
+        t = start + i * 50
+        lat, lon = rng.gauss(12.95, 0.03), rng.gauss(77.55, 0.03)
+        txn = f"raw-transaction-{i}"
+        search = {"gps": f"{lat:.6f},{lon:.6f}", "radius_km": 5}
+        events.append(wire("search", f"p{i}", t, search=search, transaction_id=txn))
+        if i % 5 == 0:
+            events.append(wire("select", f"p{i}", t + 30, transaction_id=txn))
+    dlon = 2.0 / (111.32 * math.cos(math.radians(12.9)))
+    for i in range(200):  # and a 10x10 sweep among them, never booking
+        r, c = divmod(i % 100, 10)
+        search = {"gps": f"{12.8 + r * 2.0 / 110.574:.6f},{77.4 + c * dlon:.6f}", "radius_km": 3}
+        events.append(
+            wire(
+                "search",
+                f"s{i}",
+                start + i * 100 + 7,
+                search=search,
+                transaction_id=f"raw-sweep-{i}",
+            )
+        )
+    for i in range(0, len(events), 500):
+        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
+        assert answer.status_code == 200, answer.text
+    stored = await store_of(h).events.events("app.example", start - 1, end + 1)
+    assert len(stored) == len(events)
+    assert all(len(e.txn) == 12 for e in stored)  # a digest, never the id
+    assert "raw-transaction" not in stored_text(store_url)
+    policy = ScrapingPolicy(window_seconds=6 * 3600.0)
+    store = store_of(h)
+    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+    report = (await h.as_operator("GET", "/abuse/baps/app.example")).json()["verdict"]
+    (reason,) = [r for r in report["reasons"] if "lattice" in r]
+    assert reason.startswith("200 searches")
+    assert "10x10 lattice of 2.0 km" in reason
+    assert "0 of them led to a select" in reason
+    assert "coarsen" in report["actions"] + report["shadow_actions"]

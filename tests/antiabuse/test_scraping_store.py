@@ -11,7 +11,7 @@ import pytest
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
-from uei.antiabuse.stores import AbuseStores, open_abuse_stores
+from uei.antiabuse.stores import AbuseStores, Checked, open_abuse_stores
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +68,38 @@ async def test_check_takes_quota_and_a_retried_message_id_costs_nothing(store: A
     # a weighted check needs as many units as it costs
     assert not (await check(store, "m6", now=NOW + 20.0, cost=2))[0]
     assert (await check(store, "m6b", now=NOW + 40.0, cost=2))[0]
+
+
+async def test_a_check_marks_its_signature_and_a_replay_takes_and_records_nothing(
+    store: AbuseStores,
+) -> None:
+    def mark(signature: str) -> tuple[str, int]:
+        return signature, int(NOW) + 300
+
+    async def checked(message_id: str, signature: str) -> Checked:
+        return await store.quotas.check(
+            "bap.example",
+            "search.default",
+            message_id,
+            interval=10.0,
+            burst=3,
+            cost=1,
+            search=search(NOW, lat=12.0 + len(message_id)),
+            answer_seconds=600.0,
+            keep_seconds=KEEP,
+            now=NOW,
+            replay=mark(signature),
+        )
+
+    first = await checked("m1", "sig-1")
+    assert (first.replayed, first.answer.remaining) == (False, 2)
+    again = await checked("m-other", "sig-1")  # the same signature, whatever the body says
+    assert again.replayed
+    assert not again.answer.allowed
+    fresh = await checked("m2", "sig-2")  # a new signature: taken from what the first left
+    assert (fresh.replayed, fresh.answer.remaining) == (False, 1)
+    recorded = await store.events.events("bap.example", NOW - 1, NOW + 1)
+    assert len(recorded) == 2  # the replay recorded no search
 
 
 async def test_check_records_each_search_once_on_event_time(store: AbuseStores) -> None:

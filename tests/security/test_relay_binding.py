@@ -525,19 +525,24 @@ async def test_a_relay_over_its_own_rule_is_refused_before_any_bap_quota(world: 
     assert (await world.cpo.check({"bap_request": world.signed_search("c-1")})).status_code == 200
 
 
-async def test_every_relay_is_metered_gateways_too(tmp_path: Path) -> None:
-    quotas = QUOTAS | {"relays": {"gateway": {"limit": 2, "window_seconds": WINDOW}}}
+async def _gateway_checks(tmp_path: Path, quotas: dict[str, Any], n: int) -> list[httpx.Response]:
+    """``n`` searches a gateway checks for one BAP, on one replica over SQLite."""
     async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, quotas=quotas) as h:
         await h.enrol(_bap("app.example"))
         bg = Participant("bg.example", type=ParticipantType.BG, url="https://bg.example/beckn")
         await h.enrol(bg)
         gateway = Caller(h, bg)
-        checks = [
+        return [
             await gateway.check(
                 {"bap_id": "app.example", "action": "search", "message_id": f"m{i}", "search": GPS}
             )
-            for i in range(3)
+            for i in range(n)
         ]
+
+
+async def test_every_relay_is_metered_gateways_too(tmp_path: Path) -> None:
+    quotas = QUOTAS | {"relays": {"gateway": {"limit": 2, "window_seconds": WINDOW}}}
+    checks = await _gateway_checks(tmp_path, quotas, 3)
     assert [c.status_code for c in checks] == [200, 200, 429]
     assert checks[0].headers["RateLimit-Policy"] == f'"search.default";q={LIMIT};w=3600'
     assert checks[2].headers["RateLimit-Policy"] == '"relay.gateway";q=2;w=3600'
@@ -551,19 +556,8 @@ async def test_a_relays_rule_is_each_replicas_share_unless_shared_in_the_store(
     with nothing in the store; ``true``: one bucket in the store holds the whole rule."""
     relays = {"gateway": {"limit": 4, "window_seconds": WINDOW}, "shared": shared}
     quotas = QUOTAS | {"relays": relays, "replicas": 2}
-    db = tmp_path / "uei.db"
-    async with running(f"sqlite:///{db}", tmp_path, quotas=quotas) as h:
-        await h.enrol(_bap("app.example"))
-        bg = Participant("bg.example", type=ParticipantType.BG, url="https://bg.example/beckn")
-        await h.enrol(bg)
-        gateway = Caller(h, bg)
-        checks = [
-            await gateway.check(
-                {"bap_id": "app.example", "action": "search", "message_id": f"m{i}", "search": GPS}
-            )
-            for i in range(5)
-        ]
+    checks = await _gateway_checks(tmp_path, quotas, 5)
     assert [c.status_code for c in checks] == [200] * admitted + [429] * (5 - admitted)
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(tmp_path / "uei.db") as conn:
         keys = [k for (k,) in conn.execute("SELECT key FROM quota_buckets")]
     assert any(k.startswith("relay\x00") for k in keys) is shared

@@ -6,19 +6,19 @@ Key arguments take the key text itself (base64 in any accepted encoding, or PEM)
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from uei import __version__
 from uei.app.cli_ops import abuse, admin, log_group, policies
+from uei.app.cli_participant import participant, request_command
 from uei.trust import (
     KeyFormatError,
     SignatureError,
@@ -81,13 +81,22 @@ def keys() -> None:
 
 @keys.command("generate")
 @click.option("--key-id", help="unique_key_id to publish the keys under (default: a new UUID)")
-def keys_generate(key_id: str | None) -> None:
+@click.option(
+    "--subscriber-id",
+    help="also record who the keys are for, so that `uei request --key-file` and "
+    "`uei participant` need no --subscriber-id",
+)
+def keys_generate(key_id: str | None, subscriber_id: str | None) -> None:
     """Print a fresh Ed25519 signing pair and X25519 encryption pair as JSON (raw base64).
 
     The private signing key is the 32-byte seed (what beckn-onix reads; uei also accepts the
-    64-byte libsodium form and PKCS#8 wherever it takes a key).
+    64-byte libsodium form and PKCS#8 wherever it takes a key). The output holds private
+    keys: keep it out of version control.
     """
-    click.echo(json.dumps(generate_key_set(key_id).as_json_fields(), indent=2))
+    fields = generate_key_set(key_id).as_json_fields()
+    if subscriber_id is not None:
+        fields = {"subscriber_id": subscriber_id, **fields}
+    click.echo(json.dumps(fields, indent=2))
 
 
 @keys.command("secret")
@@ -299,12 +308,40 @@ request's headers are well under 2 KiB. Past it, a plain-text 400 before the app
     help="answer 503 to new requests while N connections and requests are open (bounds "
     "memory under a flood; idle connections count too)  [default: no limit]",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="worker processes sharing the port, each with its own app, store connection and "
+    "policy (SIGHUP reloads every one); N > 1 needs a Redis UEI_STORE (the SQLite file "
+    "serves one process). The socket is made so that answers go out at once (TCP_NODELAY), "
+    "which stock `uvicorn --workers` misses",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    envvar="UEI_LOG_LEVEL",
+    help="the least severe log lines written (env UEI_LOG_LEVEL)",
+)
+@click.option(
+    "--access-log",
+    is_flag=True,
+    envvar="UEI_ACCESS_LOG",
+    help="also log one line per request (client, method, path, status)  [env UEI_ACCESS_LOG]",
+)
 def serve(
     host: str,
     port: int,
     timeout_keep_alive: int,
     body_timeout: float | None,
     limit_concurrency: int | None,
+    workers: int,
+    log_level: str,
+    access_log: bool,
 ) -> None:
     """Start the service (SQLite in ./.uei unless UEI_STORE says otherwise).
 
@@ -319,6 +356,7 @@ def serve(
 
     import uvicorn
 
+    from uei.app.banner import creating
     from uei.app.factory import create_app
     from uei.app.observe import log_config
     from uei.app.policy import PolicyError
@@ -327,32 +365,76 @@ def serve(
     from uei.registry.persistence import require_persistence
     from uei.registry.policy import Persistence
 
-    os.umask(0o077)  # whatever this process writes is its owner's alone
+    os.umask(0o077)  # whatever this process writes is its owner's alone (workers inherit it)
+    if body_timeout is not None:  # workers build their app from the environment
+        os.environ["UEI_BODY_TIMEOUT"] = str(body_timeout)
     try:
         settings = Settings.from_env(os.environ)
-        if body_timeout is not None:
-            settings = dataclasses.replace(settings, body_timeout=body_timeout)
+        if workers > 1 and settings.embedded:
+            raise click.UsageError(
+                "--workers above 1 needs UEI_STORE=redis:// or redis+cluster://: the SQLite "
+                "file serves one process"
+            )
+        notice = creating(settings, data_dir_given="UEI_DATA_DIR" in os.environ)
+        if notice is not None:
+            click.echo(f"uei: {notice}", err=True)
+        # built here even with workers: a bad setting or policy fails once, before they
+        # start, and first-run files (keys, secret) are made once, not raced for
         app = create_app(settings)
+        if not settings.embedded:
+            asyncio.run(_reach(settings))
         if app.state.policy.current.registry.persistence is Persistence.REQUIRE:
             asyncio.run(require_persistence(settings.store))
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=log_config(),
-        access_log=False,
-        timeout_keep_alive=timeout_keep_alive,
-        limit_concurrency=limit_concurrency,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-    )
+    options: dict[str, Any] = {
+        "log_config": log_config(log_level.upper(), access_log),
+        "log_level": log_level.lower(),
+        "access_log": access_log,
+        "timeout_keep_alive": timeout_keep_alive,
+        "limit_concurrency": limit_concurrency,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+    }
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    from uei.app.workers import APP, serve_workers
+
+    serve_workers(APP, port, workers, host=host, **options)
+
+
+async def _reach(settings: Any) -> None:
+    """Connect to the shared store once before serving: an unreachable one is one line
+    naming UEI_STORE, not a traceback from the first worker's start."""
+    from redis.exceptions import RedisError
+
+    from uei.app.banner import describe_store
+    from uei.registry.identity import ConfigError
+    from uei.storage.backend import RedisBackend, open_backend
+    from uei.storage.errors import StoreUnavailable
+
+    try:
+        backend = await open_backend(settings.store_url)
+        try:
+            if isinstance(backend, RedisBackend):
+                answered = backend.client.ping()
+                if not isinstance(answered, bool):  # redis-py types sync and async alike
+                    await answered
+        finally:
+            await backend.close()
+    except (RedisError, OSError, StoreUnavailable, TimeoutError) as exc:
+        raise ConfigError(
+            f"cannot reach the store UEI_STORE={describe_store(settings).split(' ', 1)[-1]}: "
+            f"{exc} (is it running, and is the address right?)"
+        ) from None
 
 
 cli.add_command(abuse)
 cli.add_command(admin)
 cli.add_command(log_group)
+cli.add_command(participant)
 cli.add_command(policies)
+cli.add_command(request_command)
 
 
 def main(argv: list[str] | None = None) -> None:

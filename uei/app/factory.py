@@ -30,13 +30,15 @@ from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import VerdictStore, abuse_stores
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
+from uei.app.banner import startup_lines
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
+from uei.app.docs import assets_router, render_plugins
 from uei.app.errors import answer, exception_handlers
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
 from uei.app.observe import metrics, observe
-from uei.app.openapi import StrictBodies, document_refusals
+from uei.app.openapi import StrictBodies, document_refusals, document_signatures
 from uei.app.reload import WATCH_SECONDS, PolicyHolder, reload_on_hangup
 from uei.app.settings import Settings
 from uei.app.signing import ResponseSigner
@@ -121,7 +123,7 @@ def _routes() -> list[ControllerRouterHandler]:
     guarded = Router(
         "/", route_handlers=[r for r in _ROUTES if not _is_public(r)], guards=[authorize]
     )
-    return [*(r for r in _ROUTES if _is_public(r)), guarded]
+    return [*(r for r in _ROUTES if _is_public(r)), assets_router(), guarded]
 
 
 async def _every(interval: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
@@ -188,6 +190,8 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         policies = holder.current  # what the start reads once (see policies.yaml's header)
         backend = await open_backend(settings.store_url)  # the process's one client or connection
+        for line in startup_lines(settings, identity.subscriber_id, identity.keys.unique_key_id):
+            log.info("%s", line)
         try:
             store = await registry_store(backend)
             watches = await watch_store(backend)
@@ -301,6 +305,7 @@ def create_app(
             openapi_router=Router(
                 "/schema", route_handlers=[], include_in_schema=False, opt={CALLER: Caller.PUBLIC}
             ),
+            render_plugins=render_plugins(),  # offline: assets from the service itself
             use_handler_docstrings=True,
             description="Subscriber registry and abuse protection for the UEI Beckn network. "
             "Every response carries a `Signature` header: a Beckn signature by the registry "
@@ -330,6 +335,7 @@ def create_app(
             f"routes declaring a caller but not behind the guard: {', '.join(exposed)}"
         )
     document_refusals(app.openapi_schema)
+    document_signatures(app.openapi_schema, app.routes)
     app.state.settings = settings
     app.state.policy = holder
     app.state.identity = identity

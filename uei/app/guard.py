@@ -18,7 +18,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 
-from uei.access import CALLER, ONCE, PENDING_KEYS, Caller
+from uei.access import CALLER, IN_STORE, ONCE, PENDING_KEYS, Caller
 from uei.app.auth import authenticate_bpp, authenticate_reader, authenticate_relay
 from uei.registry.http.auth import (
     authenticate_operator,
@@ -26,6 +26,7 @@ from uei.registry.http.auth import (
     authenticate_self,
     authenticate_subscriber,
 )
+from uei.trust import PendingReplay
 
 __all__ = ["authorize", "undeclared", "unguarded"]
 
@@ -114,4 +115,6 @@ async def authorize(
     if resolve is None:
         return
     request = cast("Request[Any, Any, Any]", connection)
+    if opt.get(ONCE) == IN_STORE:  # the handler's store step marks it (uei/access.py)
+        request.state.replay = PendingReplay()
     request.state.caller = await resolve(request, opt, bool(opt.get(ONCE, False)))

@@ -13,6 +13,7 @@ import logging
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import MediaType, Response, get
@@ -98,7 +99,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": round(record.created, 3),
+            "ts": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -109,8 +112,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
-    """``logging.config.dictConfig`` for ``uei serve``: everything as JSON lines on stderr."""
+def log_config(level: str = "INFO", access_log: bool = False) -> dict[str, Any]:
+    """``logging.config.dictConfig`` for ``uei serve``: everything as JSON lines on stderr
+    (times in ISO 8601, UTC); ``access_log``: one line per request too (uvicorn's)."""
+    access = (
+        {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+        if access_log
+        else {"handlers": [], "level": "WARNING", "propagate": False}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -119,7 +128,7 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
-            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "uvicorn.access": access,
             "httpx": {"level": "WARNING"},
         },
     }

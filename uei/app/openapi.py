@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -14,14 +16,18 @@ from litestar.openapi.spec import (
     OpenAPIType,
     Reference,
     Schema,
+    SecurityScheme,
 )
 from litestar.plugins import OpenAPISchemaPlugin
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.typing import FieldDefinition
+
+from uei.access import CALLER, Caller
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
 
-__all__ = ["StrictBodies", "document_refusals"]
+__all__ = ["StrictBodies", "document_refusals", "document_signatures"]
 
 
 def _object(required: list[str], **properties: Schema) -> Schema:
@@ -104,6 +110,63 @@ def document_refusals(spec: OpenAPI) -> None:
                 responses["4XX"] = refusal
                 responses["5XX"] = refusal
             operation.responses = responses
+
+
+SIGNATURE = "BecknSignature"
+GATEWAY_SIGNATURE = "BecknGatewaySignature"
+_SCHEMES = {
+    SIGNATURE: SecurityScheme(
+        type="apiKey",
+        name="Authorization",
+        security_scheme_in="header",
+        description=(
+            'A Beckn HTTP signature by the caller: `Signature keyId="{subscriber_id}|'
+            '{unique_key_id}|ed25519",algorithm="ed25519",created="...",expires="...",'
+            'headers="(created) (expires) digest",signature="..."` over the BLAKE2b-512 '
+            "digest of the exact body. Routes that spend quota or change state refuse a "
+            "signature used before (401, `replayed`)."
+        ),
+    ),
+    GATEWAY_SIGNATURE: SecurityScheme(
+        type="apiKey",
+        name="X-Gateway-Authorization",
+        security_scheme_in="header",
+        description="The same signature by a gateway (BG), in the gateway's header.",
+    ),
+}
+
+
+def document_signatures(spec: OpenAPI, routes: Sequence[BaseRoute]) -> None:
+    """Every route that declares a caller other than the public says, in the schema, that it
+    needs a Beckn signature (the security schemes above); public routes need none."""
+    components = spec.components
+    components.security_schemes = {**(components.security_schemes or {}), **_SCHEMES}
+    signed = {
+        (route.path, method.lower())
+        for route in routes
+        if isinstance(route, HTTPRoute)
+        for method, (handler, _) in route.route_handler_map.items()
+        if handler.opt.get(CALLER) not in (None, Caller.PUBLIC)
+    }
+    for path, item in (spec.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method)
+            if operation is None:
+                continue
+            if _declared(path, method, signed):
+                operation.security = [{SIGNATURE: []}, {GATEWAY_SIGNATURE: []}]
+            else:
+                operation.security = []
+
+
+def _declared(path: str, method: str, signed: set[tuple[str, str]]) -> bool:
+    """Litestar's paths say ``{case_id:str}`` where the schema says ``{case_id}``."""
+    return any(method == m and _bare(p) == path for p, m in signed)
+
+
+def _bare(path: str) -> str:
+
+    return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", path)
 
 
 class StrictBodies(OpenAPISchemaPlugin):

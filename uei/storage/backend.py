@@ -4,17 +4,22 @@ domains' store factories and closes it once; stores built on it never close it.
 
 SQLite calls run on the one thread, so the event loop never waits on the disk, every
 statement sees one connection, and a transaction is one call (never interleaved with
-another's statements).
+another's statements). Concurrent transactions share one ``COMMIT`` (group commit, see
+``SqliteBackend``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -26,6 +31,9 @@ from uei.storage.url import StoreKind, StoreUrl, parse_store_url
 __all__ = ["Backend", "RedisBackend", "SqliteBackend", "open_backend"]
 
 T = TypeVar("T")
+
+MAX_BATCH = 64
+"""Transactions in one group commit at most: a read queued behind a batch waits for no more."""
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -40,25 +48,61 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+@dataclass(eq=False)
+class _Member:
+    """One caller's transaction in a batch, and the future its caller awaits."""
+
+    fn: Callable[[sqlite3.Connection], Any]
+    durable: bool
+    future: asyncio.Future[Any]
+
+
+class _Lost(Exception):
+    """A member's error ended the whole SQLite transaction (SQLITE_FULL, an I/O error...):
+    the members before it are re-run in a fresh one."""
+
+
 class SqliteBackend:
-    """One SQLite file (WAL), one connection, one worker thread."""
+    """One SQLite file (WAL), one connection, one worker thread.
+
+    Group commit: transactions queued while the worker is busy (with reads, or with the
+    batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
+    them, each in its own ``SAVEPOINT``: one that raises rolls back only its own changes and
+    its caller gets its exception. ``synchronous=FULL`` for the batch if any member is
+    durable. Each caller's await returns after the ``COMMIT`` that holds its write. Reads
+    (``run``) queue on the same thread between batches: they see only committed data and
+    wait for at most one batch.
+    """
 
     kind = StoreKind.SQLITE
 
-    def __init__(self, path: Path, db: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        path: Path,
+        db: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self.path = path
         self._db = db
         self._executor = executor
+        self.max_batch = max_batch
+        self.commits = 0  # COMMITs run (tests count them: one per batch)
+        self._queue: deque[_Member] = deque()
+        self._lock = threading.Lock()
+        self._draining = False  # a drain is scheduled or running
+        self._closed = False
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteBackend:
+    async def open(cls, path: Path, *, max_batch: int = MAX_BATCH) -> SqliteBackend:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite")
         try:
             db = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(path, db, executor)
+        return cls(path, db, executor, max_batch=max_batch)
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """``fn(connection)`` on the worker thread (SQLite's errors as they are)."""
@@ -68,27 +112,140 @@ class SqliteBackend:
     async def transaction(
         self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False
     ) -> T:
-        """``fn`` inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back if it raises).
-        ``durable``: synced to disk before the answer (``synchronous=FULL``); otherwise WAL's
-        ``NORMAL``: a power cut may lose the last of them, never corrupt the file. Each
-        transaction sets the level it needs: the connection is shared."""
+        """``fn`` inside a transaction: its changes commit together, or none if it raises
+        (its exception is raised here). ``durable``: synced to disk before the answer
+        (``synchronous=FULL``); otherwise WAL's ``NORMAL``: a power cut may lose the last of
+        them, never corrupt the file. Returns after the ``COMMIT`` of the batch that holds
+        it (see the class)."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        loop = asyncio.get_running_loop()
+        member = _Member(fn, durable, loop.create_future())
+        with self._lock:
+            self._queue.append(member)
+            start, self._draining = not self._draining, True
+        if start:  # the worker takes every member queued by the time it gets to it
+            self._submit()
+        result: T = await member.future
+        return result
 
-        def run(db: sqlite3.Connection) -> T:
-            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            db.execute("BEGIN IMMEDIATE")
+    def _submit(self) -> None:
+        try:
+            self._executor.submit(self._drain)
+        except RuntimeError as error:  # the executor is shut down
+            self._fail_queued(error)
+
+    def _fail_queued(self, error: BaseException) -> None:
+        with self._lock:
+            members, self._draining = list(self._queue), False
+            self._queue.clear()
+        for member in members:
+            _settle(member, error, failed=True)
+
+    def _drain(self) -> None:
+        """On the worker: one batch, then again at the back of the thread's queue (behind the
+        reads queued meanwhile) while writers wait."""
+        with self._lock:
+            count = min(len(self._queue), self.max_batch)
+            batch = [self._queue.popleft() for _ in range(count)]
+        live = [m for m in batch if not m.future.done()]  # done: its caller was cancelled
+        try:
+            self._commit(live)
+        except BaseException as error:  # not SQLite's: still, no caller waits forever
+            for member in live:
+                _settle(member, error, failed=True)
+        with self._lock:
+            if not self._queue:
+                self._draining = False
+                return
+        self._submit()
+
+    def _commit(self, batch: list[_Member]) -> None:
+        outcomes: dict[_Member, tuple[Any, bool]] = {}
+        pending = batch
+        while pending:
             try:
-                result = fn(db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return result
+                done = self._attempt(pending)
+            except _Lost as lost:
+                (member, error) = lost.args
+                outcomes[member] = (error, True)
+                pending = [m for m in pending if m is not member]
+                continue
+            except BaseException as error:  # BEGIN or COMMIT failed: nothing of it holds
+                for member in pending:
+                    outcomes[member] = (error, True)
+                break
+            outcomes.update(done)
+            break
+        _settle_all(outcomes)
 
-        return await self.run(run)
+    def _attempt(self, members: list[_Member]) -> dict[_Member, tuple[Any, bool]]:
+        db = self._db
+        durable = any(m.durable for m in members)
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        db.execute("BEGIN IMMEDIATE")
+        outcomes: dict[_Member, tuple[Any, bool]] = {}
+        try:
+            for member in members:
+                db.execute("SAVEPOINT uei_member")
+                try:
+                    outcomes[member] = (member.fn(db), False)
+                except BaseException as error:
+                    if not db.in_transaction:
+                        raise _Lost(member, error) from error
+                    db.execute("ROLLBACK TO uei_member")
+                    outcomes[member] = (error, True)
+                db.execute("RELEASE uei_member")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        return outcomes
 
     async def close(self) -> None:
+        """After the transactions already queued have committed."""
+        self._closed = True
+        with self._lock:
+            draining = self._draining
+        if draining:  # queued behind every member before it: its batch is the last
+            loop = asyncio.get_running_loop()
+            barrier = _Member(lambda db: None, False, loop.create_future())
+            with self._lock:
+                self._queue.append(barrier)
+                start, self._draining = not self._draining, True
+            if start:
+                self._submit()
+            await barrier.future
         await self.run(lambda db: db.close())
         self._executor.shutdown(wait=True)
+
+
+def _settle(member: _Member, value: Any, *, failed: bool) -> None:
+    """Hand a member's outcome to its caller's loop (from the worker thread)."""
+    _settle_all({member: (value, failed)})
+
+
+def _settle_all(outcomes: dict[_Member, tuple[Any, bool]]) -> None:
+    """Hand a batch's outcomes (value, failed) to their callers' loops: one wake-up of each
+    loop for the whole batch (from the worker thread)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Member, Any, bool]]] = {}
+    for member, (value, failed) in outcomes.items():
+        by_loop.setdefault(member.future.get_loop(), []).append((member, value, failed))
+
+    def settle(settled: list[tuple[_Member, Any, bool]]) -> None:
+        for member, value, failed in settled:
+            if member.future.done():  # its caller was cancelled
+                continue
+            if failed:
+                member.future.set_exception(value)
+            else:
+                member.future.set_result(value)
+
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, settled)
 
 
 class RedisBackend:

@@ -48,7 +48,7 @@ from uei.trust.keys import (
     load_signing_key,
     load_verify_key,
 )
-from uei.trust.replay import MemoryReplayGuard, ReplayGuard, refuse_replay
+from uei.trust.replay import MemoryReplayGuard, PendingReplay, ReplayGuard, refuse_replay
 from uei.trust.signing import (
     DEFAULT_MAX_SKEW,
     DEFAULT_TTL,
@@ -77,6 +77,7 @@ __all__ = [
     "MalformedHeader",
     "MemoryReplayGuard",
     "NotYetValid",
+    "PendingReplay",
     "ReplayGuard",
     "Replayed",
     "SignatureError",

@@ -13,7 +13,7 @@ from typing import Protocol
 from uei.trust.errors import Replayed
 from uei.trust.header import SignatureParams
 
-__all__ = ["MemoryReplayGuard", "ReplayGuard", "refuse_replay"]
+__all__ = ["MemoryReplayGuard", "PendingReplay", "ReplayGuard", "refuse_replay"]
 
 
 class ReplayGuard(Protocol):
@@ -40,6 +40,20 @@ class MemoryReplayGuard:
             return False
         self._live[signature] = expires
         heapq.heappush(self._by_expiry, (expires, signature))
+        return True
+
+
+class PendingReplay:
+    """A guard for one request whose replay mark a later store step makes atomically with its
+    own writes (the quota check: one script marks the signature and takes quota). Verifying
+    through it records the signature and lets it pass; whoever holds it must then refuse the
+    request if the store says the signature was seen."""
+
+    signature: str | None = None
+    expires: int = 0
+
+    async def first_use(self, signature: str, expires: int, now: float) -> bool:
+        self.signature, self.expires = signature, expires
         return True
 
 

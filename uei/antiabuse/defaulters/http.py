@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar import Request, Response, Router, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from uei.access import CALLER, ONCE, Caller
@@ -35,7 +36,7 @@ from uei.antiabuse.defaulters.bodies import (
 from uei.antiabuse.defaulters.ledger import Action, Case, standing
 from uei.antiabuse.defaulters.service import Defaulters
 from uei.antiabuse.times import timestamp
-from uei.beckn import ack_body
+from uei.beckn import Envelope, ack_body
 from uei.errors import InvalidRequest
 
 __all__ = ["ROUTER", "AbuseApi"]
@@ -92,6 +93,7 @@ async def report(
     status_code=200,
     tags=["defaulters"],
     summary="Link identifiers",
+    responses={200: ResponseSpec(Envelope, description="a Beckn ACK: the links are recorded")},
     opt=_CPO,
 )
 async def observations(

@@ -244,11 +244,18 @@ class Defaulters:
             except CaseConflict:
                 continue
 
-    async def evidence(self, query: Sequence[str], policy: DefaultersPolicy) -> Evidence:
+    async def evidence(
+        self,
+        query: Sequence[str],
+        policy: DefaultersPolicy,
+        degrees: dict[str, dict[str, int]] | None = None,
+    ) -> Evidence:
         """What the stores hold around ``query``: links followed as far as a verdict may go,
-        by the verdict's own rules, so nothing is read that could not count."""
+        by the verdict's own rules, so nothing is read that could not count. ``degrees``:
+        the query's own, when the caller has read them already."""
         now = self.clock()
-        degrees = await self.graph.degrees(query)
+        if degrees is None:
+            degrees = await self.graph.degrees(query)
         neighbours: dict[str, dict[str, float]] = {}
         frontier = [t for t in dict.fromkeys(query) if usable(t, degrees, policy)]
         for _ in range(policy.max_hops):
@@ -268,11 +275,15 @@ class Defaulters:
                 break
         reached = set(degrees) | set(neighbours) | set(query)
         cases_by_token = await self.cases.cases_for(reached)
-        cases = await self.cases.load_cases(c for ids in cases_by_token.values() for c in ids)
         # A phone number in a case counts only if recently seen with that case's person: its
-        # links say when, so read them for phones that reach a case.
+        # links say when, so read them for phones that reach a case (with the cases: one
+        # round trip's wait for both).
         phones = [t for t in cases_by_token if t.startswith("phone:") and t not in neighbours]
-        neighbours.update(await self.graph.neighbours(phones, policy.max_neighbours))
+        cases, links = await asyncio.gather(
+            self.cases.load_cases(c for ids in cases_by_token.values() for c in ids),
+            self.graph.neighbours(phones, policy.max_neighbours),
+        )
+        neighbours.update(links)
         return Evidence(neighbours, degrees, cases_by_token, cases)
 
     async def status(
@@ -306,8 +317,13 @@ class Defaulters:
     ) -> Answer:
         now = self.clock()
         quota = policy.query_quota
-        granted = await self.quotas.take(
-            f"status:{asker}", interval=quota.interval, burst=quota.burst, cost=cost, now=now
+        # the quota and the query's own degrees at once (one round trip's wait): over quota,
+        # what was read is dropped and nothing of it is answered
+        granted, degrees = await asyncio.gather(
+            self.quotas.take(
+                f"status:{asker}", interval=quota.interval, burst=quota.burst, cost=cost, now=now
+            ),
+            self.graph.degrees(tokens),
         )
         if not granted.allowed:
             await self.cases.audit(
@@ -324,7 +340,7 @@ class Defaulters:
                 f"{quota.burst}; this query presents {cost})",
                 granted.retry_after,
             )
-        decision = decide(tokens, await self.evidence(tokens, policy), policy, now)
+        decision = decide(tokens, await self.evidence(tokens, policy, degrees), policy, now)
         await self.cases.audit(
             AuditEntry(
                 at=now,

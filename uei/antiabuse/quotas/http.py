@@ -18,9 +18,10 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
-from uei.access import CALLER, ONCE, Caller
+from uei.access import CALLER, IN_STORE, ONCE, Caller
 from uei.antiabuse.identity import user_token
 from uei.antiabuse.quotas.relays import RelayMeter
 from uei.antiabuse.quotas.service import Quotas, RuleStanding
@@ -31,7 +32,7 @@ from uei.beckn import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, problem
 from uei.errors import NotFound
 from uei.trust import Verifier
 
-__all__ = ["RELAY", "QuotasApi", "quota_check", "ratelimit_headers"]
+__all__ = ["CHECK", "RELAY", "QuotasApi", "quota_check", "ratelimit_headers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,10 @@ class QuotasApi:
 
 
 RELAY = {CALLER: Caller.RELAY, ONCE: True}
-"""The search path's routes: signed by a relay, a replayed signature refused."""
+"""The event upload: signed by a relay, a replayed signature refused by the guard."""
+CHECK = {CALLER: Caller.RELAY, ONCE: IN_STORE}
+"""The quota check: signed by a relay, a replayed signature refused by the check's own store
+step (one script marks it and takes quota)."""
 
 
 def _structured(value: str) -> str:
@@ -78,7 +82,8 @@ def ratelimit_headers(result: RuleStanding) -> dict[str, str]:
     status_code=200,
     tags=["scraping"],
     summary="May this BAP take this action now?",
-    opt=RELAY,
+    responses={200: ResponseSpec(CheckAnswer, description="allowed: the BAP may go on")},
+    opt=CHECK,
 )
 async def quota_check(
     request: Request[Any, Any, Any], quotas: NamedDependency[QuotasApi], data: JSONBody[CheckBody]
@@ -121,6 +126,7 @@ async def quota_check(
         bound.message_id,
         search,
         dedupe_seconds=bound.dedupe_seconds,
+        replay=request.state.replay,  # marked in the check's own store step (IN_STORE)
     )
     shadow_deny = result.quota_exceeded and result.shadow_rule and not result.blocked
     answer = CheckAnswer(

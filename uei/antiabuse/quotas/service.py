@@ -25,6 +25,8 @@ from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.verdicts import BapVerdict
 from uei.antiabuse.stores import QuotaStore, StoreUnavailable, VerdictStore
+from uei.trust import MemoryReplayGuard, PendingReplay
+from uei.trust.errors import Replayed
 
 log = logging.getLogger("uei.quotas")
 
@@ -184,6 +186,8 @@ class Quotas:
     """Take quota on the store's clock (production: one clock for every replica); ``False``
     uses ``clock`` (tests, replays)."""
     local: LocalQuotas = field(init=False)
+    local_replays: MemoryReplayGuard = field(init=False, default_factory=MemoryReplayGuard)
+    """Quota checks' signatures this replica saw, for when the store does not answer."""
     _warned: float = field(init=False, default=float("-inf"))
     verdicts: VerdictCache = field(init=False)
 
@@ -210,10 +214,13 @@ class Quotas:
         search: Search | None,
         *,
         dedupe_seconds: float | None = None,
+        replay: PendingReplay | None = None,
     ) -> CheckResult:
         """``dedupe_seconds``: keep this check's answer for retries at least this long (a
         forwarded signed request: as long as its signature is valid), if longer than the
-        policy's ``dedupe_seconds``."""
+        policy's ``dedupe_seconds``. ``replay``: the request's signature, marked in the same
+        store step (a replay raises ``Replayed``, nothing taken); while the store does not
+        answer, this replica's own guard decides."""
         policy = self.quotas()
         timeout = store_timeout(self.store, policy)
         scraping = self.scraping()
@@ -227,6 +234,7 @@ class Quotas:
         rule = _applied(resolved.rule, verdict)
         cost = policy.search_cost.of(search.radius_km if search is not None else None)
         path, duplicate = QuotaDecisionPath.STORE, False
+        mark = (replay.signature, replay.expires) if replay and replay.signature else None
         try:
             async with asyncio.timeout(timeout):
                 checked = await self.store.check(
@@ -240,10 +248,17 @@ class Quotas:
                     answer_seconds=max(policy.dedupe_seconds, dedupe_seconds or 0.0),
                     keep_seconds=scraping.retention_seconds,
                     now=None if self.store_clock else self.clock(),
+                    replay=mark,
                 )
+            if checked.replayed:
+                raise Replayed("sign each attempt anew")
             answer, duplicate = checked.answer, checked.duplicate
+            if mark is not None:  # remembered here too: a replay during a later outage
+                await self.local_replays.first_use(*mark, self.clock())
         except (StoreUnavailable, TimeoutError) as exc:
             self.warn_unreachable(exc)
+            if mark is not None and not await self.local_replays.first_use(*mark, self.clock()):
+                raise Replayed("sign each attempt anew") from None
             key = f"{bap}\x00{resolved.name}"
             path, answer = self.local.fallback(key, rule, policy.replicas, cost)
         actions = verdict.actions if verdict is not None else []

@@ -11,8 +11,11 @@ A score is in [0, 1]:
   for windows isolated in few splits) rescaled against the training windows' own spread;
 - each signal is a rule over named features with a strength in [0, 1] (a sweep's lattice, a
   poller's clock, searching at volume without ever booking);
-- the score is the larger of the forest's and the strongest signal's: a rule can raise a
-  score the forest missed, and the forest can catch what no rule names.
+- the score is the larger of the forest's (weighted by ``forest_weight``: nothing for a unit
+  whose searches convert at an honest rate, or for a handful of searches) and the strongest
+  signal's: a rule can raise a score the forest missed, and the forest can catch what no rule
+  names. The sub-population signals (a lattice inside the traffic, repeated spots) count
+  fully only when their searches are known not to convert (``_does_not_convert``).
 
 A window's explanation is its features furthest outside the network's typical range (the 5th
 to 95th percentile of the training windows), with the signals that fired.
@@ -83,6 +86,42 @@ def _clockwork(f: dict[str, float]) -> float:
     return _enough(f) * clock * same_places * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
 
 
+_UNKNOWN_CONVERSION = 0.65
+"""How far a sub-population's pattern alone goes when nobody can say whether its searches
+led anywhere (no transaction ids, and it is only part of the unit): enough to flag, never
+enough on its own for the stronger actions' bands."""
+
+
+def _does_not_convert(share: float, known: float) -> float:
+    """1 for a sub-population whose searches (nearly) never led to a select, 0 for one that
+    converts like people do; ``_UNKNOWN_CONVERSION`` when that is not known."""
+    if known < 0.5:
+        return _UNKNOWN_CONVERSION
+    return 1.0 - _ramp(share, 0.015, 0.05)
+
+
+def _hidden_lattice(f: dict[str, float]) -> float:
+    # Centres on a regular lattice well beyond chance, over enough distinct nodes to be a grid
+    # (or a strip of one: a slow sweep in raster order covers a few rows in a window) and not
+    # a few points, whatever else the unit searches.
+    shape = _ramp(f["grid_nodes"], 9, 20) * _ramp(f["grid_aligned"], 0.3, 0.6)
+    evidence = _ramp(f["grid_z"], 6, 12) * _ramp(f["grid_searches"], 15, 50)
+    return shape * evidence * _does_not_convert(f["grid_select_share"], f["grid_known"])
+
+
+def _repeats_without_bookings(f: dict[str, float]) -> float:
+    # The same exact centres searched again and again, and those searches lead nowhere.
+    evidence = _ramp(f["spot_searches"], 8, 40) * _ramp(f["spot_share"], 0.04, 0.15)
+    return evidence * _does_not_convert(f["spot_select_share"], f["spot_known"])
+
+
+def forest_weight(f: dict[str, float]) -> float:
+    """How much of the forest's anomaly a window keeps: none for a unit whose searches lead
+    to selects at an honest rate (an unusual rhythm is not abuse when it books), none for a
+    handful of searches."""
+    return (1.0 - _ramp(f["select_per_search"], 0.02, 0.06)) * _ramp(f["searches"], 20, 60)
+
+
 SIGNALS: tuple[Signal, ...] = (
     Signal(
         "searches at volume, never books",
@@ -98,6 +137,16 @@ SIGNALS: tuple[Signal, ...] = (
         "clockwork polling",
         ("period_share", "revisit_period_share", "arrival_regularity"),
         _clockwork,
+    ),
+    Signal(
+        "lattice inside the traffic",
+        ("grid_z", "grid_searches", "grid_nodes", "grid_aligned", "grid_select_share"),
+        _hidden_lattice,
+    ),
+    Signal(
+        "repeated spots, no bookings",
+        ("spot_searches", "spot_share", "spot_select_share"),
+        _repeats_without_bookings,
     ),
 )
 
@@ -220,11 +269,12 @@ def score_windows(
         named = dict(zip(FEATURES, (float(v) for v in row), strict=True))
         named["searches"] = math.expm1(named["log_searches_per_hour"]) * window_hours
         fired = {s.name: round(s.strength(named), 4) for s in SIGNALS}
-        score = max(float(f_score), *fired.values())
+        weighted = float(f_score) * forest_weight(named)
+        score = max(weighted, *fired.values())
         out.append(
             Scored(
                 round(score, 4),
-                round(float(f_score), 4),
+                round(weighted, 4),
                 fired,
                 _explain(row, low, high, spread, fired, top),
             )

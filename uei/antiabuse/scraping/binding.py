@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from uei.antiabuse.quotas.rules import QuotaAction
-from uei.antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
+from uei.antiabuse.scraping.events import Event, Funnel, FunnelKind, Search, txn_digest
 from uei.antiabuse.scraping.forwarded import Forwarded, agree, open_forwarded
 from uei.antiabuse.scraping.query import Query, SearchQuery, query
 from uei.antiabuse.scraping.wire import CheckBody, EventType, WireEvent
@@ -158,16 +158,17 @@ def _event(
     wire: WireEvent,
     user: str,
     prefix: str,
+    txn: str = "",
 ) -> Event:
     if kind == "search":
         if search is None:
             raise InvalidRequest("a search event needs its search", f"{prefix}.search")
-        return Search(at, search.lat, search.lon, search.radius_km, via, user)
+        return Search(at, search.lat, search.lon, search.radius_km, via, user, txn)
     if bpp_id is None:
         raise InvalidRequest(f"a {kind} event needs bpp_id", f"{prefix}.bpp_id")
     if wire.location_id is None:
         raise InvalidRequest(f"a {kind} event needs location_id", f"{prefix}.location_id")
-    return Funnel(at, FunnelKind(kind), bpp_id, wire.location_id, user)
+    return Funnel(at, FunnelKind(kind), bpp_id, wire.location_id, user, txn)
 
 
 async def bind_event(
@@ -188,7 +189,15 @@ async def bind_event(
         search = _stated(wire.search, f"{prefix}.search")
         via = wire.via or caller.subscriber_id
         event = _event(
-            wire.type, at, search, via, wire.bpp_id, wire, user(wire.bap_id, wire.user_ref), prefix
+            wire.type,
+            at,
+            search,
+            via,
+            wire.bpp_id,
+            wire,
+            user(wire.bap_id, wire.user_ref),
+            prefix,
+            txn_digest(wire.bap_id, wire.transaction_id),
         )
         return BoundEvent(wire.bap_id, wire.message_id, event)
     forwarded = await open_forwarded(wire.bap_request, verifier, f"{prefix}.bap_request")
@@ -203,6 +212,11 @@ async def bind_event(
     agree(wire.type, kind, f"{prefix}.type")
     bap = agree(wire.bap_id, forwarded.bap_id, f"{prefix}.bap_id")
     message_id = agree(wire.message_id, forwarded.message_id, f"{prefix}.message_id")
+    transaction_id = forwarded.transaction_id
+    if wire.transaction_id is not None:
+        transaction_id = agree(
+            wire.transaction_id, transaction_id or "", f"{prefix}.transaction_id"
+        )
     if wire.at is not None:
         stated_at = timestamp(wire.at, f"{prefix}.at")
         if not forwarded.created - verifier.max_skew <= stated_at <= forwarded.expires:
@@ -230,6 +244,14 @@ async def bind_event(
             )
         bpp_id = agree(wire.bpp_id, forwarded.bpp_id, f"{prefix}.bpp_id")
     event = _event(
-        kind, float(forwarded.created), signed, via, bpp_id, wire, user(bap, wire.user_ref), prefix
+        kind,
+        float(forwarded.created),
+        signed,
+        via,
+        bpp_id,
+        wire,
+        user(bap, wire.user_ref),
+        prefix,
+        txn_digest(bap, transaction_id),
     )
     return BoundEvent(bap, message_id, event)

@@ -7,6 +7,7 @@ user reference (empty when the caller did not send one); raw references are neve
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -20,6 +21,7 @@ __all__ = [
     "decode_event",
     "encode_event",
     "split",
+    "txn_digest",
 ]
 
 
@@ -40,6 +42,10 @@ class Search(msgspec.Struct, frozen=True, array_like=True, tag="s"):
     via: str = ""
     """The subscriber that reported it (the BG, or the BPP on the search path)."""
     user: str = ""
+    txn: str = ""
+    """A digest of Beckn's ``context.transaction_id`` when the reporter sent one ('' when
+    not): it ties the selects and bookings of a transaction to the searches it began with.
+    Added last with a default, so events stored before it decode unchanged."""
 
 
 class Funnel(msgspec.Struct, frozen=True, array_like=True, tag="f"):
@@ -51,9 +57,24 @@ class Funnel(msgspec.Struct, frozen=True, array_like=True, tag="f"):
     bpp_id: str
     location_id: str
     user: str = ""
+    txn: str = ""
+    """As ``Search.txn``."""
 
 
 Event = Search | Funnel
+
+
+def txn_digest(bap: str, transaction_id: str | None) -> str:
+    """What is stored of a transaction id: 12 hex digits of a BLAKE2b digest of (BAP, id),
+    enough to tie one transaction's events together, never the id itself ('' for none)."""
+    if not transaction_id:
+        return ""
+    h = hashlib.blake2b(digest_size=6, person=b"uei-txn")
+    h.update(bap.encode())
+    h.update(b"\0")
+    h.update(transaction_id.encode())
+    return h.hexdigest()
+
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder: msgspec.msgpack.Decoder[Event] = msgspec.msgpack.Decoder(Event)

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
+from uei.antiabuse.scraping.subpop import SUBPOP_FEATURES, Conversion, subpopulations
 
 __all__ = [
     "FEATURES",
@@ -113,6 +114,9 @@ FEATURES: tuple[str, ...] = (
     # Entropy of the IST hour-of-day histogram / log(24), in [0, 1]. Bots: near 1 over a day
     # (flat). Honest: lower.
     "hour_entropy",
+    # Sub-populations found from the queries alone (``subpop.py``): a lattice of centres and
+    # spots searched again and again inside the unit's traffic, and how each converts.
+    *SUBPOP_FEATURES,
 )
 
 IST_OFFSET_S = 5 * 3600 + 30 * 60
@@ -323,12 +327,15 @@ def features(
     counts: Counter[FunnelKind] = Counter()
     cpos: set[str] = set()
     selected: list[str] = []
+    onward: set[str] = set()  # transactions that reached a select or further
     for f in funnel:
         if start <= f.at < end:
             counts[f.kind] += 1
             cpos.add(f.bpp_id)
             if f.kind is FunnelKind.SELECT:
                 selected.append(f.location_id)
+            if f.txn and f.kind is not FunnelKind.CANCEL:
+                onward.add(f.txn)
     selects = counts[FunnelKind.SELECT]
     confirms = counts[FunnelKind.CONFIRM]
     out["confirm_per_select"] = min(1.0, confirms / (selects + 1))
@@ -412,4 +419,18 @@ def features(
     out["night_share"] = int(per_hour[:_NIGHT_END_HOUR].sum()) / n
     p = per_hour[per_hour > 0] / n
     out["hour_entropy"] = min(1.0, max(0.0, float(-(p * np.log(p)).sum()) / math.log(24)))
+
+    # sub-populations (the radii in the searches' own order, not sorted)
+    txns = [s.txn for s in kept]
+    has_txn = np.fromiter((bool(t) for t in txns), dtype=np.bool_, count=n)
+    conversion = Conversion(
+        np.fromiter((t in onward for t in txns), dtype=np.bool_, count=n)
+        if has_txn.any()
+        else None,
+        has_txn if has_txn.any() else None,
+        min(1.0, selects / n),
+    )
+    raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
+    raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
+    out.update(subpopulations(lat, lon, at, raw_radius, conversion))
     return out

@@ -51,6 +51,8 @@ class Forwarded:
     """The first circle of ``message.intent.fulfillment.stops[].location``, if any."""
     created: int
     expires: int
+    transaction_id: str | None = None
+    """``context.transaction_id``, when the BAP sent one."""
 
 
 # The parts of a Beckn request read here; everything else in the body is left alone.
@@ -93,6 +95,7 @@ class _Context(msgspec.Struct, frozen=True):
     bap_id: _Id
     message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     bpp_id: _Id | None = None
+    transaction_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
 
 
 class _Body(msgspec.Struct, frozen=True):
@@ -175,6 +178,7 @@ async def open_forwarded(request: BapRequest, verifier: Verifier, path: str) -> 
         search=_search(body.message, f"{path}.body"),
         created=params.created,
         expires=params.expires,
+        transaction_id=context.transaction_id,
     )
 
 

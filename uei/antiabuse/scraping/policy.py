@@ -39,11 +39,19 @@ class ThrottleBand(ActionBand, frozen=True):
 
 
 class Actions(Options, frozen=True):
-    flag: ActionBand = ActionBand(at=0.6)
+    """The shipped bands follow the families evaluation (``python -m bench.eval_families``): an
+    action applies only if, on every family and seed, no honest BAP received it; otherwise it
+    ships in shadow. There, honest BAPs were flagged (in-car head units, a map widget) and one
+    coarsened (a head unit that books on few of its refreshes), none throttled or blocked: flag
+    and coarsen ship in shadow, throttle applies, and block, which no honest BAP received
+    either, still ships in shadow (it refuses every check; a few hundred honest BAP-days do
+    not vouch for that)."""
+
+    flag: ActionBand = ActionBand(at=0.6, shadow=True)
     """Shown to operators; nothing changes for the BAP."""
-    coarsen: ActionBand = ActionBand(at=0.75)
+    coarsen: ActionBand = ActionBand(at=0.75, shadow=True)
     """Quota answers tell the BG/BPP to blur availability for this BAP."""
-    throttle: ThrottleBand = ThrottleBand(at=0.85, shadow=True)
+    throttle: ThrottleBand = ThrottleBand(at=0.85, shadow=False)
     block: ActionBand = ActionBand(at=0.95, shadow=True)
     """Every check for the BAP is denied (``abnormal-usage-detected``)."""
 
@@ -80,11 +88,15 @@ class ScrapingPolicy(Options, frozen=True):
     """The forest's random seed: the same events always give the same scores."""
     history: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 48
     """Verdicts kept per BAP."""
-    verdict_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    verdict_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 10.0
     """How long a replica reuses a BAP's verdict before reading it again."""
     verdict_expiry_seconds: Annotated[float, msgspec.Meta(gt=0)] = 86_400.0
     """A verdict older than this is ignored (a BAP that went quiet is not judged on old
     behaviour when it comes back)."""
+    honest_select_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.03
+    """A BAP whose searches lead to selects at this rate or more, with no sub-population of
+    them known to convert below it, is never coarsened, throttled or blocked (at most
+    flagged), whatever its rhythm."""
     actions: Actions = Actions()
 
     @property

@@ -16,6 +16,7 @@ from uei.antiabuse.scraping.anomaly import Scored, score_windows
 from uei.antiabuse.scraping.events import Event, Funnel, Search, split
 from uei.antiabuse.scraping.features import FEATURES, features, network_context
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.reasons import converts_honestly, describe, withheld
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
 from uei.antiabuse.stores import EventStore, VerdictStore
 
@@ -79,6 +80,13 @@ def verdict_for(
     unit, best = max(scored, key=lambda pair: _unit_score(*pair))
     score = _unit_score(unit, best)
     due = policy.actions.due(score)
+    named = {**values[unit.key], "searches": float(len(unit.searches))}
+    reasons = describe(named, best.signals, "one user" if unit.user else "the BAP")
+    rate = policy.honest_select_rate
+    if due and any(a is not ScrapingAction.FLAG for a, _ in due) and converts_honestly(named, rate):
+        # proportionate to the evidence: only a flag for a unit whose searches convert
+        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
+        reasons.append(withheld(named, rate))
     actions = [a for a, shadow in due if not shadow]
     top = best.top
     if unit.user:
@@ -96,6 +104,7 @@ def verdict_for(
         searches=len(scored[0][0].searches),
         top=top,
         features=values[unit.key],
+        reasons=reasons,
     )
 
 
@@ -136,7 +145,10 @@ class Scorer:
         rows = await asyncio.to_thread(_describe, units, start, end)
         horizon = end - policy.training_windows * max(policy.score_every_seconds, 300.0)
         history = await self.verdicts.training_rows(horizon, policy.max_training_rows)
-        training = [r.values for r in history if r.window_end < end] + rows
+        # rows of an earlier feature set (before a release added features) are not comparable
+        width = len(FEATURES)
+        training = [r.values for r in history if r.window_end < end and len(r.values) == width]
+        training += rows
         scored = await asyncio.to_thread(
             score_windows,
             rows,

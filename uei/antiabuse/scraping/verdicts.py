@@ -52,6 +52,9 @@ class BapVerdict(msgspec.Struct, frozen=True, kw_only=True):
     top: list[FeatureNote] = msgspec.field(default_factory=list)
     """The features that contributed most, strongest first."""
     features: dict[str, float] = msgspec.field(default_factory=dict)
+    reasons: list[str] = msgspec.field(default_factory=list)
+    """What was found, in words: the pattern, in how many searches, and whether they led to
+    bookings; and any action withheld because the searches convert."""
 
     @property
     def strongest(self) -> ScrapingAction | None:

@@ -29,6 +29,7 @@ MAX_EVENTS = 1000
 SubscriberId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$")]
 MessageId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 UserRef = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+TransactionId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 EventType = Literal["search", "select", "init", "confirm", "cancel"]
 
 
@@ -93,6 +94,10 @@ class WireEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     via: SubscriberId | None = None
     """For searches: who relayed it (default: the caller)."""
     user_ref: UserRef | None = None
+    transaction_id: TransactionId | None = None
+    """Beckn's ``context.transaction_id``, when the relay knows it: it ties a select or
+    booking to the searches of the same transaction. Optional; stored only as a digest. With
+    ``bap_request`` it is read from the BAP's signed context (a stated one must agree)."""
     bap_request: BapRequest | None = None
     """The BAP's signed request as the relay received it: required from a BPP."""
 

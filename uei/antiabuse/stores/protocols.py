@@ -86,6 +86,8 @@ class Checked:
     """This message id was checked before: the answer is the first one, nothing was taken."""
     at: float
     """The store's clock when it decided."""
+    replayed: bool = False
+    """The request's signature was marked before: nothing was taken, nothing recorded."""
 
 
 class QuotaStore(Protocol):
@@ -111,10 +113,13 @@ class QuotaStore(Protocol):
         answer_seconds: float,
         keep_seconds: float,
         now: float | None = None,
+        replay: tuple[str, int] | None = None,
     ) -> Checked:
         """A BAP's quota check: take ``cost`` from its bucket for ``rule``, keep the answer
         for retries of ``message_id`` (a retry answers the same and takes nothing), and record
-        ``search`` once (as ``EventStore.record`` would), all in one atomic step."""
+        ``search`` once (as ``EventStore.record`` would), all in one atomic step. ``replay``
+        (the request's signature and when it expires): marked first, in the same step; if it
+        was marked before, the check is ``replayed`` and nothing else happens."""
         ...
 
     async def take(

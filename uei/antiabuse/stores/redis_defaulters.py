@@ -20,7 +20,7 @@ from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.redis_base import RedisKeys
 from uei.storage.backend import RedisBackend
 from uei.storage.connect import each, text
-from uei.storage.errors import reachable
+from uei.storage.errors import reachable_methods
 
 __all__ = ["RedisCases", "RedisGraph"]
 
@@ -45,6 +45,7 @@ def _degree_key(token: str) -> str:
     return f"uei:ab:deg:{{{token}}}"
 
 
+@reachable_methods
 class RedisCases(RedisKeys):
     """``CaseStore``: the ledger and its audit under one hash tag."""
 
@@ -56,13 +57,12 @@ class RedisCases(RedisKeys):
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=1)
         ref = msgspec.json.encode([case.creditor, case.session_ref])
-        with reachable():
-            found = text(
-                await self._create(
-                    keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
-                    args=[ref, case.case_id, encode(stored), encode(audit)],
-                )
+        found = text(
+            await self._create(
+                keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
+                args=[ref, case.case_id, encode(stored), encode(audit)],
             )
+        )
         if found == case.case_id:
             return stored
         existing = await self.load_cases([found])
@@ -70,40 +70,36 @@ class RedisCases(RedisKeys):
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
-        with reachable():
-            docs = await each(self._client, "hget", [_case_key(i) for i in ids], "doc")
+        docs = await each(self._client, "hget", [_case_key(i) for i in ids], "doc")
         cases = [decode_case(doc) for doc in docs if doc is not None]
         return {c.case_id: c for c in cases}
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
-        with reachable():
-            answer = await self._save(
-                keys=[_case_key(case.case_id), _AUDIT],
-                args=[case.version, stored.version, encode(stored), encode(audit)],
-            )
+        answer = await self._save(
+            keys=[_case_key(case.case_id), _AUDIT],
+            args=[case.version, stored.version, encode(stored), encode(audit)],
+        )
         if text(answer) != "ok":
             raise CaseConflict(case.case_id)
         return stored
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
-        with reachable():
-            members = await each(self._client, "smembers", [_index_key(t) for t in wanted])
+        members = await each(self._client, "smembers", [_index_key(t) for t in wanted])
         return {
             t: sorted(text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
         }
 
     async def audit(self, entry: AuditEntry) -> None:
-        with reachable():
-            await self._client.rpush(_AUDIT, encode(entry))
+        await self._client.rpush(_AUDIT, encode(entry))
 
     async def audit_log(self, limit: int) -> list[AuditEntry]:
-        with reachable():
-            rows = await self._client.lrange(_AUDIT, -limit, -1)
+        rows = await self._client.lrange(_AUDIT, -limit, -1)
         return [decode_audit(row) for row in rows]
 
 
+@reachable_methods
 class RedisGraph(RedisKeys):
     """``GraphStore``: each token's neighbours and degrees under the token's own tag."""
 
@@ -114,25 +110,23 @@ class RedisGraph(RedisKeys):
     async def link(self, tokens: Sequence[str], seen_at: float) -> None:
         distinct = list(dict.fromkeys(tokens))
         seen = repr(float(seen_at))
-        with reachable():
-            await asyncio.gather(
-                *(
-                    self._link(
-                        keys=[_adjacency_key(a), _degree_key(a)],
-                        args=[
-                            seen,
-                            *(x for b in distinct if b != a for x in (b, b.partition(":")[0])),
-                        ],
-                    )
-                    for a in distinct
+        await asyncio.gather(
+            *(
+                self._link(
+                    keys=[_adjacency_key(a), _degree_key(a)],
+                    args=[
+                        seen,
+                        *(x for b in distinct if b != a for x in (b, b.partition(":")[0])),
+                    ],
                 )
+                for a in distinct
             )
+        )
 
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
         found: dict[str, dict[str, float]] = {}
-        with reachable():
-            rows = await each(self._client, "hgetall", [_adjacency_key(t) for t in wanted])
+        rows = await each(self._client, "hgetall", [_adjacency_key(t) for t in wanted])
         for token, raw in zip(wanted, rows, strict=True):
             links = {text(b): float(seen) for b, seen in raw.items()}
             if len(links) > limit:
@@ -142,8 +136,7 @@ class RedisGraph(RedisKeys):
 
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
-        with reachable():
-            rows = await each(self._client, "hgetall", [_degree_key(t) for t in wanted])
+        rows = await each(self._client, "hgetall", [_degree_key(t) for t in wanted])
         return {
             t: {text(f): int(n) for f, n in row.items()}
             for t, row in zip(wanted, rows, strict=True)

@@ -13,11 +13,12 @@ from uei.antiabuse.stores.protocols import Checked
 from uei.antiabuse.stores.redis_base import RedisKeys
 from uei.antiabuse.stores.redis_scraping import bap_tag, event_bucket, mark_active
 from uei.storage.backend import RedisBackend
-from uei.storage.errors import reachable
+from uei.storage.errors import reachable_methods
 
 __all__ = ["RedisQuotas"]
 
 
+@reachable_methods
 class RedisQuotas(RedisKeys):
     """``QuotaStore``."""
 
@@ -39,38 +40,39 @@ class RedisQuotas(RedisKeys):
         answer_seconds: float,
         keep_seconds: float,
         now: float | None = None,
+        replay: tuple[str, int] | None = None,
     ) -> Checked:
         sc = bap_tag(bap)
         bucket = event_bucket(bap, search.at if search is not None else 0.0)
-        with reachable():
-            allowed, remaining, retry, reset, at, duplicate, fresh = await self._check(
-                keys=[
-                    f"{sc}:q:{rule}",
-                    f"{sc}:c:{message_id}",
-                    f"{sc}:e:search:{message_id}",
-                    bucket,
-                ],
-                args=[
-                    "" if now is None else repr(now),
-                    repr(interval),
-                    burst,
-                    cost,
-                    int(answer_seconds * 1000),
-                    encode_event(search) if search is not None else "",
-                    int(keep_seconds * 1000),
-                ],
-            )
-            if fresh:
-                await mark_active(self._client, bap, [bucket], keep_seconds)
+        allowed, remaining, retry, reset, at, duplicate, fresh, replayed = await self._check(
+            keys=[
+                f"{sc}:q:{rule}",
+                f"{sc}:c:{message_id}",
+                f"{sc}:e:search:{message_id}",
+                bucket,
+                f"{sc}:seen:{replay[0] if replay else ''}",
+            ],
+            args=[
+                "" if now is None else repr(now),
+                repr(interval),
+                burst,
+                cost,
+                int(answer_seconds * 1000),
+                encode_event(search) if search is not None else "",
+                int(keep_seconds * 1000),
+                str(replay[1]) if replay else "",
+            ],
+        )
+        if fresh:
+            await mark_active(self._client, bap, [bucket], keep_seconds)
         answer = QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
-        return Checked(answer, bool(duplicate), float(at))
+        return Checked(answer, bool(duplicate), float(at), bool(int(replayed)))
 
     async def take(
         self, key: str, *, interval: float, burst: int, cost: int = 1, now: float | None = None
     ) -> QuotaAnswer:
-        with reachable():
-            allowed, remaining, retry, reset = await self._take(
-                keys=[f"uei:q:{{{key}}}"],
-                args=["" if now is None else repr(now), repr(interval), burst, cost],
-            )
+        allowed, remaining, retry, reset = await self._take(
+            keys=[f"uei:q:{{{key}}}"],
+            args=["" if now is None else repr(now), repr(interval), burst, cost],
+        )
         return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))

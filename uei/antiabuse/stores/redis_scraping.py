@@ -20,7 +20,7 @@ from uei.antiabuse.stores.codec import event_kind
 from uei.antiabuse.stores.redis_base import RedisKeys
 from uei.storage.backend import RedisBackend
 from uei.storage.connect import each, text
-from uei.storage.errors import reachable
+from uei.storage.errors import reachable_methods
 
 __all__ = ["RedisEvents", "RedisVerdicts", "bap_tag", "event_bucket", "mark_active"]
 
@@ -66,6 +66,7 @@ async def mark_active(client: Any, bap: str, buckets: Iterable[str], keep_second
     await pipe.execute()
 
 
+@reachable_methods
 class RedisEvents(RedisKeys):
     """``EventStore``: each BAP's events in hourly event-time buckets under its tag."""
 
@@ -84,16 +85,14 @@ class RedisEvents(RedisKeys):
         for message_id, event in events:
             keys += [f"{sc}:e:{event_kind(event)}:{message_id}", event_bucket(bap, event.at)]
             args.append(encode_event(event))
-        with reachable():
-            recorded, *fresh = await self._record(keys=keys, args=args)
-            if fresh:
-                await mark_active(self._client, bap, fresh, keep_seconds)
+        recorded, *fresh = await self._record(keys=keys, args=args)
+        if fresh:
+            await mark_active(self._client, bap, fresh, keep_seconds)
         return int(recorded)
 
     async def active(self, start: float, end: float) -> list[str]:
         hours = [_active_key(h) for h in _hours(start, end)]
-        with reachable():
-            found = await each(self._client, "smembers", hours)
+        found = await each(self._client, "smembers", hours)
         baps = {text(b) for members in found for b in members}
         # An hour overlapping the window may hold only events outside it: such a BAP reads
         # no events and is not scored.
@@ -101,11 +100,10 @@ class RedisEvents(RedisKeys):
 
     async def events(self, bap: str, start: float, end: float) -> list[Event]:
         keys = [f"{bap_tag(bap)}:ev:{h}" for h in _hours(start, end)]
-        with reachable():
-            pipe = self._client.pipeline(transaction=False)
-            for key in keys:
-                pipe.lrange(key, 0, -1)
-            chunks = await pipe.execute()
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.lrange(key, 0, -1)
+        chunks = await pipe.execute()
         found = [
             e for chunk in chunks for raw in chunk if start <= (e := decode_event(raw)).at < end
         ]
@@ -116,6 +114,7 @@ class RedisEvents(RedisKeys):
         """Events, answers and dedupe keys expire by themselves."""
 
 
+@reachable_methods
 class RedisVerdicts(RedisKeys):
     """``VerdictStore``."""
 
@@ -135,33 +134,26 @@ class RedisVerdicts(RedisKeys):
         if rows:
             pipe.zadd(_ROWS, {encode_verdict(r): r.window_end for r in rows})
         pipe.zremrangebyscore(_ROWS, "-inf", f"({rows_before!r}")
-        with reachable():
-            await pipe.execute()
+        await pipe.execute()
 
     async def verdict(self, bap: str) -> BapVerdict | None:
-        with reachable():
-            raw = await self._client.get(f"{bap_tag(bap)}:v")
+        raw = await self._client.get(f"{bap_tag(bap)}:v")
         return decode_verdict(raw) if raw is not None else None
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
-        with reachable():
-            rows = await self._client.lrange(f"{bap_tag(bap)}:h", 0, limit - 1)
+        rows = await self._client.lrange(f"{bap_tag(bap)}:h", 0, limit - 1)
         return [decode_verdict(r) for r in rows]
 
     async def training_rows(self, since: float, limit: int) -> list[FeatureRow]:
-        with reachable():
-            rows = await self._client.zrevrangebyscore(
-                _ROWS, "+inf", repr(since), start=0, num=limit
-            )
+        rows = await self._client.zrevrangebyscore(_ROWS, "+inf", repr(since), start=0, num=limit)
         return [decode_row(r) for r in rows]
 
     async def lease(self, name: str, owner: str, seconds: float, now: float) -> bool:
         key = f"uei:sc:lease:{name}"
-        with reachable():
-            if await self._client.set(key, owner, nx=True, px=int(seconds * 1000)):
-                return True
-            held = await self._client.get(key)
-            if held is not None and text(held) == owner:
-                await self._client.pexpire(key, int(seconds * 1000))
-                return True
+        if await self._client.set(key, owner, nx=True, px=int(seconds * 1000)):
+            return True
+        held = await self._client.get(key)
+        if held is not None and text(held) == owner:
+            await self._client.pexpire(key, int(seconds * 1000))
+            return True
         return False

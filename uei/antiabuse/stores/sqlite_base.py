@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS abuse_degrees (
     PRIMARY KEY (token, family)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS abuse_audit (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS quota_buckets (key TEXT PRIMARY KEY, tat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS quota_replays (
+    signature TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS quota_replays_by_expiry ON quota_replays (expires);
 CREATE TABLE IF NOT EXISTS scraping_answers (
     bap TEXT NOT NULL, message_id TEXT NOT NULL, at REAL NOT NULL, answer BLOB NOT NULL,
     PRIMARY KEY (bap, message_id)) WITHOUT ROWID;

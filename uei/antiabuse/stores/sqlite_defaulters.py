@@ -48,6 +48,8 @@ class SqliteCases(SqliteTables):
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
+        if not ids:
+            return {}  # no thread hop for nothing
 
         def read(db: sqlite3.Connection) -> dict[str, Case]:
             found: dict[str, Case] = {}
@@ -81,6 +83,8 @@ class SqliteCases(SqliteTables):
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
+        if not wanted:
+            return {}
 
         def read(db: sqlite3.Connection) -> dict[str, list[str]]:
             found: dict[str, list[str]] = {}
@@ -137,6 +141,8 @@ class SqliteGraph(SqliteTables):
 
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
+        if not wanted:
+            return {}
 
         def read(db: sqlite3.Connection) -> dict[str, dict[str, float]]:
             found: dict[str, dict[str, float]] = {}
@@ -152,6 +158,8 @@ class SqliteGraph(SqliteTables):
 
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
+        if not wanted:
+            return {}
 
         def read(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
             found: dict[str, dict[str, int]] = {}

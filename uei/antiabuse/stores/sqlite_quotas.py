@@ -52,9 +52,17 @@ class SqliteQuotas(SqliteTables):
         answer_seconds: float,
         keep_seconds: float,
         now: float | None = None,
+        replay: tuple[str, int] | None = None,
     ) -> Checked:
         def write(db: sqlite3.Connection) -> Checked:
             at = time.time() if now is None else now
+            if replay is not None:
+                marked = db.execute(
+                    "INSERT OR IGNORE INTO quota_replays VALUES (?, ?)",
+                    (replay[0], max(float(replay[1]), at + 1)),
+                ).rowcount
+                if not marked:
+                    return Checked(QuotaAnswer(False, 0, 0.0, 0.0), False, at, replayed=True)
             row = db.execute(
                 "SELECT at, answer FROM scraping_answers WHERE bap = ? AND message_id = ?",
                 (bap, message_id),

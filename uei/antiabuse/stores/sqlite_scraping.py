@@ -58,6 +58,7 @@ class SqliteEvents(SqliteTables):
         def write(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM scraping_events WHERE at < ?", (before,))
             db.execute("DELETE FROM scraping_answers WHERE at < ?", (before,))
+            db.execute("DELETE FROM quota_replays WHERE expires < ?", (before,))
 
         await self._write(write)
 

@@ -79,7 +79,9 @@ async def authenticate(
         verifier = Verifier(
             resolve=resolve,
             clock=registry.clock,
-            replay_guard=request.app.state.replay_guard,
+            # a route whose store step marks the signature itself (uei/access.py IN_STORE)
+            # gets it recorded here, not marked
+            replay_guard=getattr(request.state, "replay", None) or request.app.state.replay_guard,
             max_skew=policy.max_skew_seconds,
             max_lifetime=policy.max_signature_lifetime_seconds,
         )

@@ -16,6 +16,7 @@ from uei.registry.http.auth import registry_of
 from uei.registry.http.bodies import LookupBody
 from uei.registry.metrics import LOOKUPS
 from uei.registry.records import LookupRecord
+from uei.registry.view import LookupFilter
 
 __all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
 
@@ -69,6 +70,21 @@ def _signed_json_headers(signer: _Signer, body: bytes) -> list[tuple[bytes, byte
 
 
 _MAX_PAGE_TOKEN = 2**31 - 1
+_EMPTY = LookupBody()
+_RESOLVED: dict[tuple[object, ...], LookupFilter] = {}
+"""Bodies already checked and made canonical: verifiers send the same few again and again."""
+
+
+def _resolved(body: LookupBody) -> LookupFilter:
+    """``body.resolve()``, remembered (at most 4,096 bodies; a refused one is not kept)."""
+    key = msgspec.structs.astuple(body)
+    found = _RESOLVED.get(key)
+    if found is None:
+        found = body.resolve()
+        if len(_RESOLVED) >= 4096:
+            _RESOLVED.clear()
+        _RESOLVED[key] = found
+    return found
 
 
 def _start(page_token: str | None) -> int:
@@ -98,7 +114,7 @@ def _page(
     if not 1 <= size <= limits.max_page_size:
         raise InvalidRequest(f"page_size must be 1..{limits.max_page_size}", "page_size")
     start = _start(page_token)
-    wanted = (data or LookupBody()).resolve()
+    wanted = _resolved(data or _EMPTY)
     body, total = registry.view.lookup_page(
         wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes, encr_der=encr_der
     )

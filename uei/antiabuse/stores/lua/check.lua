@@ -9,13 +9,19 @@
 -- ARGV[5] how long the answer is kept for retries, in ms
 -- ARGV[6] the encoded search event, or '' to record nothing
 -- ARGV[7] how long recorded events and their dedupe keys are kept, in ms
--- Returns {allowed, remaining, retry_after, reset_after, now, duplicate, new_bucket}.
+-- KEYS[5] the request signature's replay mark, ARGV[8] when the signature expires (unix
+-- seconds; the mark is kept until then, at least a second), or '' for no mark
+-- Returns {allowed, remaining, retry_after, reset_after, now, duplicate, new_bucket, replayed}.
 local now = clock(ARGV[1])
+if ARGV[8] ~= '' and not redis.call('SET', KEYS[5], '1', 'NX', 'PX',
+    math.max(1000, math.ceil((tonumber(ARGV[8]) - now) * 1000))) then
+  return {0, 0, '0', '0', tostring(now), 0, 0, 1}
+end
 local keep = tonumber(ARGV[7])
 local before = redis.call('GET', KEYS[2])
 if before then
   local a = cjson.decode(before)
-  return {a[1], a[2], a[3], a[4], tostring(now), 1, 0}
+  return {a[1], a[2], a[3], a[4], tostring(now), 1, 0, 0}
 end
 local answer = gcra(KEYS[1], now, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 redis.call('SET', KEYS[2], cjson.encode(answer), 'PX', tonumber(ARGV[5]))
@@ -26,4 +32,4 @@ if ARGV[6] ~= '' and redis.call('SET', KEYS[3], '1', 'NX', 'PX', keep) then
   end
   redis.call('PEXPIRE', KEYS[4], keep)
 end
-return {answer[1], answer[2], answer[3], answer[4], tostring(now), 0, new_bucket}
+return {answer[1], answer[2], answer[3], answer[4], tostring(now), 0, new_bucket, 0}

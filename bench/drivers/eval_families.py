@@ -1,0 +1,225 @@
+"""Scraping verdicts on independently designed traffic families, tuned on some and reported
+on the others (uei_testing/families/).
+
+    python -m bench.eval_families [--quick] [--split all|tuning|held-out] [--plot FILE]
+
+Each (family, seed) is a network day. Its events are recorded in a real anti-abuse store
+(SQLite in a temporary directory, ``open_abuse_stores``) and scored by the real ``Scorer``
+in process, with the shipped ``policies.yaml`` scraping section, a pass every ``PASS_EVERY``
+hours once the first window is full (each pass's forest learns from the earlier passes'
+rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
+
+The split is declared here (``SPLIT``, with its history): the detector's rules were designed
+looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
+(leave-one-family-out: ``towns``, ``coast``) and unseen seeds of the tuning families.
+
+A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
+only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
+scraper in office hours is not scraping at 03:00). Per family and split it prints ROC-AUC of
+scraper samples against honest ones; per scraper class the recall at <= 1 honest BAP flagged
+(per network day, the threshold is the second-highest honest BAP's best score that day: a
+sample is caught when strictly above it); and how many honest BAPs any verdict gave each action
+(applied or in shadow: what the policy's bands would do). Writes a plot: score distributions
+per class and a ROC curve per family.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from bench.progress import bar
+from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.scorer import Scorer
+from uei.antiabuse.stores import open_abuse_stores
+from uei.app.policy import load_policies
+from uei_testing.families import FAMILIES, Truth, World
+from uei_testing.traffic import DEFAULT_START
+
+TUNING = "tuning"
+HELD_OUT = "held-out"
+
+SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
+    # How this split came to be, in order (never changed to suit a figure):
+    # 1. Decided before any detector change: TUNING metro and sprawl seeds 1-3; HELD OUT metro
+    #    and sprawl seeds 101-103, corridor seeds 1-4 and towns seeds 2-5 (towns seed 1 had
+    #    been seen once, untuned, in the first smoke run, so it was left out).
+    # 2. The first held-out run (after the rules were set on tuning worlds only) showed the
+    #    detector failing on corridor (head units taken for a lattice, a person widening the
+    #    radius taken for a poll). Both were fixed looking at corridor seed 1, so corridor
+    #    moved to TUNING, and its seeds 101-104 and a new family, coast (written after those
+    #    fixes, its numbers never looked at before it was first reported), are HELD OUT.
+    TUNING: {"metro": (1, 2, 3), "sprawl": (1, 2, 3), "corridor": (1, 2, 3, 4)},
+    HELD_OUT: {
+        "metro": (101, 102, 103),
+        "sprawl": (101, 102, 103),
+        "corridor": (101, 102, 103, 104),
+        "towns": (2, 3, 4, 5),
+        "coast": (1, 2, 3, 4),
+    },
+}
+QUICK: dict[str, dict[str, tuple[int, ...]]] = {
+    # a smoke test of the path, with days outside SPLIT's
+    TUNING: {"metro": (901,)},
+    HELD_OUT: {"towns": (901,)},
+}
+HOURS = 24.0
+QUICK_HOURS = 10.0
+PASS_EVERY = 4.0
+"""Hours between scoring passes, from the first full window on."""
+ACTIVE = 10
+"""A scraper's pass counts when its window holds this many of its scraping searches."""
+POLICIES = Path(__file__).resolve().parents[2] / "policies.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    split: str
+    family: str
+    seed: int
+    truth: Truth
+    hour: float
+    score: float
+    due: tuple[ScrapingAction, ...]
+    """Every action the policy's bands gave this verdict, applied or in shadow."""
+    reasons: tuple[str, ...]
+
+    @property
+    def scraper(self) -> bool:
+        return self.truth.label != "honest"
+
+
+@dataclass
+class Results:
+    samples: list[Sample] = field(default_factory=list)
+    worlds: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    """(split, family, seed, BAPs, events)."""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def plan(quick: bool, split: str) -> list[tuple[str, str, int]]:
+    chosen = QUICK if quick else SPLIT
+    return [
+        (name, family, seed)
+        for name, families in chosen.items()
+        if split in ("all", name)
+        for family, seeds in families.items()
+        for seed in seeds
+    ]
+
+
+async def score_world(world: World, policy: ScrapingPolicy, split: str, out: Results) -> None:
+    with tempfile.TemporaryDirectory(prefix="uei-families-") as tmp:
+        stores = await open_abuse_stores(f"sqlite:///{Path(tmp) / 'uei.db'}")
+        try:
+            began = time.perf_counter()
+            keep = 86_400.0 * 30
+            for bap, events in world.events.items():
+                await stores.events.record(bap, [(f"m{i}", e) for i, e in enumerate(events)], keep)
+            out.timings["recording events"] = (
+                out.timings.get("recording events", 0.0) + time.perf_counter() - began
+            )
+            began = time.perf_counter()
+            window = policy.window_seconds
+            scorer = Scorer(stores.events, stores.verdicts, lambda: policy, lambda: world.end)
+            end = world.start + window
+            while end <= world.end + 1e-6:
+                verdicts = {v.bap_id: v for v in await scorer.run(now=end)}
+                hour = (end - world.start) / 3600.0
+                for bap, truth in world.baps.items():
+                    if truth.label != "honest":
+                        times = world.scraping.get(bap, [])
+                        if sum(end - window <= t < end for t in times) < ACTIVE:
+                            continue
+                    v = verdicts.get(bap)
+                    due = (*v.actions, *v.shadow_actions) if v is not None else ()
+                    reasons = tuple(n.signal for n in v.top if n.signal) if v is not None else ()
+                    out.samples.append(
+                        Sample(
+                            split,
+                            world.family,
+                            world.seed,
+                            truth,
+                            hour,
+                            v.score if v is not None else 0.0,
+                            tuple(sorted(set(due), key=list(ScrapingAction).index)),
+                            reasons,
+                        )
+                    )
+                end += PASS_EVERY * 3600.0
+            out.timings["scoring passes"] = (
+                out.timings.get("scoring passes", 0.0) + time.perf_counter() - began
+            )
+        finally:
+            await stores.close()
+
+
+def command_line(quick: bool, split: str, plot: str) -> str:
+    args = ["python", "-m", "bench.eval_families", "--split", split, "--plot", plot]
+    return shlex.join([*args, "--quick"] if quick else args)
+
+
+def evaluate(quick: bool, split: str) -> Results:
+    policy = load_policies(POLICIES).scraping
+    out = Results()
+    worlds = plan(quick, split)
+    hours = QUICK_HOURS if quick else HOURS
+    with bar(len(worlds), "families", show_pos=True, width=30) as progress:
+        for name, family, seed in worlds:
+            began = time.perf_counter()
+            world = FAMILIES[family](seed, DEFAULT_START, hours)
+            out.timings["generating"] = (
+                out.timings.get("generating", 0.0) + time.perf_counter() - began
+            )
+            out.worlds.append((name, family, seed, len(world.baps), world.total()))
+            asyncio.run(score_world(world, policy, name, out))
+            progress.update(1)
+    return out
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="One short day per split (a smoke test).")
+@click.option(
+    "--split",
+    type=click.Choice(["all", TUNING, HELD_OUT]),
+    default="all",
+    show_default=True,
+    help="Which worlds to run: while tuning, only --split tuning.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, writable=True),
+    default="eval-families.png",
+    show_default=True,
+    help="Where to write the plot (score distributions per class, ROC per family).",
+)
+def main(quick: bool, split: str, plot: str) -> None:
+    """Generate every (family, seed) of the split, score each day through the real Scorer on
+    a real store, and print per family ROC-AUC, recall per scraper class at <= 1 honest BAP
+    flagged and the honest BAPs given each action, tuning and held out separately."""
+    from bench.reports.families import draw, table
+
+    click.echo(f"$ {command_line(quick, split, plot)}")
+    began = time.perf_counter()
+    results = evaluate(quick, split)
+    total = time.perf_counter() - began
+    click.echo("\n".join(table(results, SPLIT if not quick else QUICK)))
+    draw(results, Path(plot))
+    click.echo(f"plot: {plot}")
+    click.echo("Wall time")
+    for stage, seconds in results.timings.items():
+        click.echo(f"  {stage:<24}{seconds:>8.1f} s")
+    click.echo(f"  {'total':<24}{total:>8.1f} s")
+    sys.stdout.flush()
+
+
+def samples_of(results: Results, split: str, family: str) -> Sequence[Sample]:
+    return [s for s in results.samples if s.split == split and s.family == family]

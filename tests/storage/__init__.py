@@ -1,0 +1,1 @@
+"""``uei.storage``: the SQLite backend's group commit."""

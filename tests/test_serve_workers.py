@@ -1,0 +1,213 @@
+"""``uei serve --workers N``: N worker processes on one ``IPPROTO_TCP`` socket.
+
+A real ``uei serve --workers 2`` on a Redis store and a free loopback port. Which worker
+answered a connection is read from /proc (the worker holding the server side of that
+connection's socket), never from the answer: nothing about the process goes out. To make
+both workers answer without chance, the first is SIGSTOPped while a second connection is
+opened: only the other can accept it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import http.client
+import os
+import queue
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.registry.service_process import UEI
+from tests.registry.test_service_process import _env
+from uei.app.workers import listening_socket
+from uei_testing.redis_servers import RedisServer, free_port
+
+STARTED = "Application startup complete"
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    port: int
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    seen: list[str] = field(default_factory=list)
+
+    def expect(self, count: int, text: str) -> None:
+        """Read stderr until ``text`` has appeared ``count`` times in all (bounded: fails if
+        the process ends first, or after 60 s without the lines)."""
+        while sum(text in line for line in self.seen) < count:
+            line = self.lines.get(timeout=60)
+            assert line is not None, "uei serve ended:\n" + "".join(self.seen[-20:])
+            self.seen.append(line)
+
+    def workers(self) -> list[int]:
+        """The supervisor's worker processes, from /proc: its children spawned by
+        multiprocessing (not its resource tracker)."""
+        children = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    stat = (entry / "stat").read_text()
+                    command = (entry / "cmdline").read_bytes()
+                    if (
+                        int(stat.rpartition(")")[2].split()[1]) == self.process.pid
+                        and b"spawn_main" in command
+                    ):
+                        children.append(int(entry.name))
+        return sorted(children)
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, workers: int) -> Iterator[Served]:
+    redis = RedisServer(aof=True).start()
+    try:
+        port = free_port()
+        process = subprocess.Popen(
+            [str(UEI), "serve", "--port", str(port), "--workers", str(workers)],
+            cwd=tmp_path,
+            env={**os.environ, **_env(tmp_path, redis.url)},
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group: the workers go with it
+        )
+        served = Served(process, port)
+
+        def pump() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                served.lines.put(line)
+            served.lines.put(None)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            served.expect(workers, STARTED)
+            yield served
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # the group this test started
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+            reader.join(timeout=30)
+            if process.stderr is not None:
+                process.stderr.close()
+    finally:
+        redis.stop()
+
+
+def _server_side(port: int, client: socket.socket) -> int:
+    """The socket inode of the server's side of ``client``'s connection (/proc/net/tcp)."""
+    client_port = client.getsockname()[1]
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                local, remote = (int(a.rpartition(":")[2], 16) for a in fields[1:3])
+                if (local, remote) == (port, client_port):
+                    return int(fields[9])
+    raise AssertionError(f"no server side for the connection from port {client_port}")
+
+
+def _holder(pids: list[int], inode: int) -> tuple[int, int]:
+    """The process among ``pids`` holding socket ``inode``, and its fd number."""
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid, int(fd.name)
+    raise AssertionError(f"socket {inode} is in none of {pids}")
+
+
+def _healthz(connection: http.client.HTTPConnection) -> int:
+    connection.request("GET", "/healthz")
+    answer = connection.getresponse()
+    answer.read()
+    return answer.status
+
+
+def _answered_by(
+    served: Served, pids: list[int], stack: contextlib.ExitStack
+) -> Callable[[], tuple[int, int]]:
+    """A new keep-alive connection (closed with ``stack``) that got a 200 from /healthz, and
+    which worker holds it, with the worker's fd of it."""
+
+    def connect() -> tuple[int, int]:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        stack.callback(connection.close)
+        assert _healthz(connection) == 200
+        assert connection.sock is not None
+        return _holder(pids, _server_side(served.port, connection.sock))
+
+    return connect
+
+
+@pytest.mark.redis
+def test_two_workers_answer_and_stop_on_sigterm(tmp_path: Path) -> None:
+    with serving(tmp_path, 2) as served, contextlib.ExitStack() as stack:
+        pids = served.workers()
+        assert len(pids) == 2
+        connect = _answered_by(served, pids, stack)
+        first, _ = connect()
+        os.kill(first, signal.SIGSTOP)  # only the other worker can accept now
+        try:
+            second, _ = connect()
+        finally:
+            os.kill(first, signal.SIGCONT)
+        assert {first, second} == set(pids)
+
+        served.process.send_signal(signal.SIGHUP)  # each worker reloads its own policy
+        served.expect(2, "policy reloaded from")
+        assert served.workers() == pids  # reloaded in place, not restarted
+
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(timeout=30) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+@pytest.mark.redis
+def test_accepted_connections_have_tcp_nodelay(tmp_path: Path) -> None:
+    """Read on the worker's own socket: ``pidfd_getfd`` (Linux 5.6) copies the server side of
+    a connection into this process (a getsockopt on the client's end would say nothing)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with serving(tmp_path, 2) as served, contextlib.ExitStack() as stack:
+        pid, fd = _answered_by(served, served.workers(), stack)()
+        pidfd = os.pidfd_open(pid)
+        try:
+            copied = libc.syscall(438, pidfd, fd, 0)  # SYS_pidfd_getfd on x86_64 and arm64
+            if copied < 0:
+                pytest.skip(f"pidfd_getfd: {os.strerror(ctypes.get_errno())}")
+        finally:
+            os.close(pidfd)
+        with socket.socket(fileno=copied) as server_side:
+            assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_the_listening_socket_is_tcp() -> None:
+    """What asyncio checks before it sets TCP_NODELAY on an accepted connection."""
+    with listening_socket("127.0.0.1", 0) as sock:
+        assert (sock.family, sock.type, sock.proto) == (
+            socket.AF_INET,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_TCP,
+        )
+        assert sock.get_inheritable()
+
+
+@pytest.mark.sqlite
+def test_workers_above_one_refuse_sqlite(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(UEI), "serve", "--workers", "2"],
+        cwd=tmp_path,
+        env={**os.environ, **_env(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "needs UEI_STORE=redis://" in result.stderr

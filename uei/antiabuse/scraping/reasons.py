@@ -1,0 +1,93 @@
+"""A verdict's reasons in plain words, from the features of the unit that made the score: what
+pattern was found in how many searches, and whether those searches led to bookings. And the
+rule that keeps actions proportionate to that evidence: a BAP whose searches convert at an
+honest rate is never coarsened, throttled or blocked, whatever its rhythm; a sub-population
+known never to convert can be.
+
+Pure: features in, sentences and a yes/no out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["converts_honestly", "describe", "withheld"]
+
+_STRONG = 0.5
+"""A signal this strong or more is described."""
+
+
+def _minutes(seconds: float) -> str:
+    if seconds <= 0:
+        return ""
+    if seconds < 120:
+        return f"period {seconds:.0f} s"
+    return f"period {seconds / 60:.0f} min"
+
+
+def _selects(share: float, known: float, searches: float, what: str) -> str:
+    if known < 0.5:
+        return "bookings unknown (no transaction ids; part of the BAP's traffic)"
+    led = round(share * searches)
+    return f"{led} of them led to a select ({share:.1%}) {what}".rstrip()
+
+
+def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) -> list[str]:
+    """Sentences for the signals that fired on a unit (``unit``: 'the BAP' or 'one user')."""
+    out: list[str] = []
+    if signals.get("lattice inside the traffic", 0.0) >= _STRONG:
+        n = f["grid_searches"]
+        parts = [
+            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) on a "
+            f"{f['grid_rows']:.0f}x{f['grid_cols']:.0f} lattice of {f['grid_step_km']:.1f} km "
+            f"({f['grid_nodes']:.0f} nodes)"
+        ]
+        if (period := _minutes(f["grid_period_s"])) != "":
+            parts.append(period)
+        if f["grid_radius_share"] >= 0.9:
+            parts.append("one radius")
+        parts.append(_selects(f["grid_select_share"], f["grid_known"], n, ""))
+        out.append(", ".join(parts))
+    if signals.get("repeated spots, no bookings", 0.0) >= _STRONG:
+        n = f["spot_searches"]
+        parts = [
+            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) at "
+            f"{f['spot_sites']:.0f} exact points searched again and again"
+        ]
+        if (period := _minutes(f["spot_period_s"])) != "":
+            parts.append(period)
+        parts.append(_selects(f["spot_select_share"], f["spot_known"], n, ""))
+        out.append(", ".join(parts))
+    if signals.get("searches at volume, never books", 0.0) >= _STRONG:
+        out.append(f"{_searches(f):.0f} searches in the window and no select")
+    if signals.get("grid sweep", 0.0) >= _STRONG:
+        out.append("every search a new point of a regular sweep, no bookings")
+    if signals.get("clockwork polling", 0.0) >= _STRONG:
+        out.append("the same places polled on a fixed period, no bookings")
+    return out
+
+
+def _searches(f: Mapping[str, float]) -> float:
+    return f.get("searches", 0.0)
+
+
+def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
+    """The unit's searches lead to selects at ``rate`` or more, and no sub-population of them
+    that a signal found is known to convert below it."""
+    if f["select_per_search"] < rate:
+        return False
+    for known, share, found in (
+        ("grid_known", "grid_select_share", "grid_searches"),
+        ("spot_known", "spot_select_share", "spot_searches"),
+    ):
+        if f[known] >= 0.5 and f[found] >= 20 and f[share] < rate:
+            return False
+    return True
+
+
+def withheld(f: Mapping[str, float], rate: float) -> str:
+    return (
+        f"searches convert at an honest rate ({f['select_per_search']:.1%} led to a select, "
+        f">= {rate:.0%}) and no part of them is known not to: coarsen, throttle and block "
+        "withheld"
+    )

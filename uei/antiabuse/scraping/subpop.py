@@ -1,0 +1,357 @@
+"""Scraping sub-populations inside one unit's searches, found from the queries alone (no user
+identity needed): a lattice of centres, and spots searched again and again; and whether the
+searches of each led to selects.
+
+A gateway does not know an app's users, so a sweep run inside a real app's traffic is one
+BAP's searches among many. Two traits give it away:
+
+- **a lattice**: a sweep's centres lie on a regular grid, ``step`` km apart in each axis (exactly,
+  or within some tens of metres when jittered). People's positions have no such period. The
+  period of each axis is found from the spectrum of the centres' projected coordinates (a
+  histogram's FFT: a lattice makes its fundamental and the next two harmonics all strong, a
+  smooth crowd only the lowest frequencies), and the searches within ``tolerance`` of a node of
+  the best pair of periods counted, less those expected there by chance
+  ((2 tolerance / step) squared of the searches). The result is a z-score, the excess share,
+  the searches on the grid, and its rows and columns.
+- **repeats**: a poller queries the same few points (a site's own coordinates) over and over;
+  a person's phone rarely reports the same point to the metre on three visits in a few hours.
+  A spot is a centre (to about 10 m) searched on ``SPOT_REPEATS`` separate visits or more in
+  the window (searches there less than ten minutes apart are one visit), or searched
+  ``_SPOT_SEARCHES`` times however close together.
+
+Conversion of a sub-population: with transaction ids, the share of its searches whose
+transaction reached a select; without them, the unit's own select rate when the
+sub-population is (nearly) the whole unit; otherwise unknown (reported as such, never
+guessed).
+
+Pure, deterministic and order-independent (the searches are put in a canonical order
+first), finite for any input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["SUBPOP_FEATURES", "Conversion", "subpopulations"]
+
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+_KM_LAT = 110.574
+_KM_LON = 111.320
+_BIN_KM = 0.025
+_MAX_BINS = 1 << 15
+_MIN_STEP_KM = 0.5
+_MAX_STEP_KM = 8.0
+_CANDIDATES = 10
+_REFINE = 9
+_REFINE_BIN_KM = 0.05
+_EXACT_POINTS = 2000
+_TOLERANCES_KM = (0.006, 0.1)
+_MIN_GRID = 12
+SPOT_REPEATS = 3
+_SPOT_DEG = 1e-4
+_VISIT_GAP_S = 600.0
+_SPOT_SEARCHES = 8
+"""Or this many searches at one point, however close together (a fast poller)."""
+_WHOLE = 0.8
+"""A sub-population of this share of the unit or more converts as the unit does."""
+_MIN_KNOWN = 10
+"""Searches with a transaction id needed to say how a sub-population converts."""
+
+SUBPOP_FEATURES: tuple[str, ...] = (
+    # lattice sub-population
+    "grid_z",  # excess of searches on the best lattice over chance, in standard deviations
+    "grid_share",  # that excess as a share of the unit's searches, in [0, 1]
+    "grid_searches",  # searches on the lattice's nodes
+    "grid_rows",  # distinct rows and columns of nodes hit
+    "grid_cols",
+    "grid_nodes",  # distinct nodes hit
+    "grid_aligned",  # share of those nodes in a row or column with two more of them
+    "grid_fill",  # distinct nodes / (distinct rows x distinct columns)
+    "grid_step_km",  # the lattice's step (mean of the two axes)
+    "grid_period_s",  # median gap between visits to the same node (0 without revisits)
+    "grid_radius_share",  # share of the lattice's searches at its most common radius
+    "grid_select_share",  # share of its searches that led to a select (when known)
+    "grid_known",  # 1 when that share is known (transaction ids, or the whole unit), else 0
+    # repeated spots
+    "spot_searches",  # searches at a centre searched SPOT_REPEATS times or more
+    "spot_share",
+    "spot_sites",  # how many such centres
+    "spot_period_s",  # median gap between visits to the same spot
+    "spot_select_share",
+    "spot_known",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """How the unit's searches lead to selects: per search, whether its transaction reached a
+    select (None without transaction ids), and the unit's own select rate."""
+
+    converted: B | None
+    """Per search (in the order given): its transaction reached a select."""
+    has_txn: B | None
+    unit_rate: float
+
+
+def _ramp_index(lo: float, hi: float, n: int) -> tuple[int, int]:
+    return max(1, math.ceil(lo)), min(n - 1, math.floor(hi))
+
+
+def _axis_candidates(v: F64) -> list[tuple[float, float, float]]:
+    """(step km, offset km, strength) of the strongest periods of coordinates ``v`` (km)."""
+    lo = float(v.min())
+    extent = float(v.max()) - lo
+    if not extent > 2 * _MIN_STEP_KM:
+        return []
+    size = max(_BIN_KM, extent / _MAX_BINS)
+    bins = int(extent / size) + 1
+    idx = np.minimum(((v - lo) / size).astype(np.int64), bins - 1)
+    h = np.bincount(idx, minlength=bins).astype(np.float64)
+    nfft = 1 << math.ceil(math.log2(2 * bins))
+    spec = np.fft.rfft(h, nfft)
+    mag = np.abs(spec) / v.size
+    span = nfft * size  # km per full FFT length
+    j0, j1 = _ramp_index(span / _MAX_STEP_KM, span / max(_MIN_STEP_KM, 3 * size), mag.size // 3 - 2)
+    if j1 <= j0:
+        return []
+    j = np.arange(j0, j1 + 1)
+    second = np.maximum.reduce([mag[2 * j - 1], mag[2 * j], mag[2 * j + 1]])
+    third = np.maximum.reduce([mag[3 * j - 1], mag[3 * j], mag[3 * j + 1]])
+    strength = np.minimum(mag[j], np.minimum(second, third))
+    out: list[tuple[float, float, float]] = []
+    taken = np.zeros(strength.size, dtype=bool)
+    # the refinement sums over a coarser histogram (its phase is still good to a few metres
+    # of offset for steps of half a kilometre and more)
+    coarse = max(size, _REFINE_BIN_KM)
+    cidx = ((v - lo) / coarse).astype(np.int64)
+    counts = np.bincount(cidx)
+    occupied = np.flatnonzero(counts)
+    pos, weights = lo + (occupied + 0.5) * coarse, counts[occupied].astype(np.float64)
+    exact = v if v.size <= _EXACT_POINTS else np.sort(v)[:: math.ceil(v.size / _EXACT_POINTS)]
+    for k in np.argsort(-strength, kind="stable"):
+        if len(out) >= _CANDIDATES:
+            break
+        if taken[k]:
+            continue
+        taken[max(0, k - 2) : k + 3] = True
+        # refine the frequency between the FFT's bins: over the extent, a step off by one
+        # part in a hundred drifts a whole cycle
+        freq = float(j[k]) / span  # cycles per km
+        for width in (1.0, 0.25, 0.0625):
+            f = np.maximum(freq + np.linspace(-width, width, _REFINE) / span, 0.5 / span)
+            waves = np.exp(-2j * np.pi * np.outer(f, pos)) @ weights
+            freq = float(f[int(np.argmax(np.abs(waves)))])
+        # the phase from the exact positions (a bin's centre is up to half a bin off)
+        wave = complex(np.exp(-2j * np.pi * freq * exact).sum())
+        step = 1.0 / freq
+        phase = math.atan2(wave.imag, wave.real)
+        offset = (-phase / (2 * math.pi * freq)) % step
+        out.append((step, offset, float(strength[k])))
+    return out
+
+
+def _refit(v: F64, step: float, offset: float) -> tuple[float, float]:
+    """(step, offset) of a line of lattice positions ``v`` fitted by least squares on their
+    node numbers; the given ones when there are too few nodes to fit."""
+    nodes = np.round((v - offset) / step)
+    if np.unique(nodes).size < 3:
+        return step, offset
+    slope, intercept = np.polyfit(nodes, v, 1)
+    if not (math.isfinite(slope) and slope > 0 and abs(slope / step - 1) < 0.05):
+        return step, offset
+    return float(slope), float(intercept) % float(slope)
+
+
+def _aligned(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> float:
+    """Share of distinct nodes that share their row or their column with at least two other
+    distinct nodes: a lattice's (or a strip of it) all do; points spaced evenly along a road
+    (a car refreshing as it drives) each sit in a row and a column of their own."""
+    nodes = np.unique(np.column_stack((rows, cols)), axis=0)
+    if nodes.shape[0] == 0:
+        return 0.0
+    _, r_inv, r_n = np.unique(nodes[:, 0], return_inverse=True, return_counts=True)
+    _, c_inv, c_n = np.unique(nodes[:, 1], return_inverse=True, return_counts=True)
+    aligned = (r_n[r_inv] >= 3) | (c_n[c_inv] >= 3)
+    return float(np.count_nonzero(aligned)) / int(nodes.shape[0])
+
+
+def _coarsest(v: F64, step: float, offset: float) -> tuple[float, float]:
+    """The coarsest multiple of ``step`` whose nodes still hold (nearly) all of ``v``."""
+    for _ in range(4):
+        nodes = np.round((v - offset) / step).astype(np.int64)
+        for m in (2, 3, 5):
+            if step * m > 2 * _MAX_STEP_KM:
+                continue
+            counts = np.bincount(nodes % m, minlength=m)
+            r = int(np.argmax(counts))
+            if counts[r] >= 0.95 * nodes.size and np.unique(nodes[nodes % m == r]).size >= 3:
+                offset, step = offset + r * step, step * m
+                break
+        else:
+            break
+    return step, offset
+
+
+def _conversion(
+    mask: B, conv: Conversion, share: float, chance: float = 0.0
+) -> tuple[float, float]:
+    """(select share, known) of the searches in ``mask``. ``chance`` is the share of the
+    other searches expected in the mask by chance alone: their selects are discounted at the
+    rate of the searches outside it."""
+    if conv.converted is not None and conv.has_txn is not None:
+        with_txn = mask & conv.has_txn
+        known = int(np.count_nonzero(with_txn))
+        if known >= _MIN_KNOWN:
+            hits = float(np.count_nonzero(conv.converted & with_txn))
+            if chance > 0.0:
+                outside = ~mask & conv.has_txn
+                rest = int(np.count_nonzero(outside))
+                rate = float(np.count_nonzero(conv.converted & outside)) / rest if rest else 0.0
+                stray = chance * rest
+                hits = max(0.0, hits - stray * rate)
+                return hits / max(1.0, known - stray), 1.0
+            return hits / known, 1.0
+    if share >= _WHOLE:
+        return conv.unit_rate, 1.0
+    return 0.0, 0.0
+
+
+def _revisit_period(keys: npt.NDArray[np.int64], at: F64) -> float:
+    """Median gap between consecutive searches at the same key (0 without any)."""
+    if keys.size < 2:
+        return 0.0
+    order = np.lexsort((at, keys))
+    same = keys[order][1:] == keys[order][:-1]
+    gaps = np.diff(at[order])[same]
+    gaps = gaps[gaps > 1.0]
+    return float(np.median(gaps)) if gaps.size else 0.0
+
+
+def _modal_share(values: F64) -> float:
+    if values.size == 0:
+        return 0.0
+    _, counts = np.unique(np.round(values, 3), return_counts=True)
+    return float(counts.max()) / values.size
+
+
+def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -> dict[str, float]:
+    """Every name in SUBPOP_FEATURES -> a finite float, for one unit's searches (sanitised
+    coordinates, their times and radii, in one order; ``conv`` in the same order)."""
+    out = dict.fromkeys(SUBPOP_FEATURES, 0.0)
+    n = lat.size
+    if n == 0:
+        return out
+    # a canonical order, so that no float sum depends on the order the events came in
+    order = np.lexsort((radius, at, lon, lat))
+    lat, lon, at, radius = lat[order], lon[order], at[order], radius[order]
+    if conv.converted is not None and conv.has_txn is not None:
+        conv = Conversion(conv.converted[order], conv.has_txn[order], conv.unit_rate)
+    # repeated spots (to about 10 m)
+    keys = (np.round(lat / _SPOT_DEG).astype(np.int64) * 4_000_000) + np.round(
+        lon / _SPOT_DEG
+    ).astype(np.int64)
+    # a visit is a run of searches at the key with no gap over _VISIT_GAP_S (a person widening
+    # the radius three times in a minute is one visit, not a poll)
+    by_key = np.lexsort((at, keys))
+    k_sorted, t_sorted = keys[by_key], at[by_key]
+    new_visit = np.ones(n, dtype=bool)
+    new_visit[1:] = (k_sorted[1:] != k_sorted[:-1]) | (np.diff(t_sorted) > _VISIT_GAP_S)
+    _, first = np.unique(k_sorted, return_index=True)
+    visits = np.add.reduceat(new_visit.astype(np.int64), first)
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    repeated = (visits >= SPOT_REPEATS) | (counts >= _SPOT_SEARCHES)
+    spot = repeated[inverse]
+    spots = int(np.count_nonzero(repeated))
+    if spots:
+        share = float(np.count_nonzero(spot)) / n
+        out["spot_searches"] = float(np.count_nonzero(spot))
+        out["spot_share"] = share
+        out["spot_sites"] = float(spots)
+        out["spot_period_s"] = _revisit_period(keys[spot], at[spot])
+        out["spot_select_share"], out["spot_known"] = _conversion(spot, conv, share)
+    # a lattice
+    if n < _MIN_GRID:
+        return out
+    y = lat * _KM_LAT
+    x = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
+    ys, xs = _axis_candidates(y), _axis_candidates(x)
+    if not ys or not xs:
+        return out
+    dys = [np.abs((y - oy + sy / 2) % sy - sy / 2) for sy, oy, _ in ys]
+    dxs = [np.abs((x - ox + sx / 2) % sx - sx / 2) for sx, ox, _ in xs]
+    sy_ = np.array([c[0] for c in ys])
+    sx_ = np.array([c[0] for c in xs])
+    best: tuple[float, int, int, float] | None = None
+    for tol in _TOLERANCES_KM:
+        near_y = np.array([d <= tol for d in dys], dtype=np.float64)
+        near_x = np.array([d <= tol for d in dxs], dtype=np.float64)
+        hits_all = near_y @ near_x.T  # searches near a node, per pair of axis periods
+        p = np.outer(np.minimum(1.0, 2 * tol / sy_), np.minimum(1.0, 2 * tol / sx_))
+        z_all = (hits_all - n * p) / np.sqrt(np.maximum(n * p * (1 - p), 1.0))
+        z_all = np.where(hits_all >= _MIN_GRID, z_all, -np.inf)
+        i0, k0 = np.unravel_index(int(np.argmax(z_all)), z_all.shape)
+        # a lattice's divisors hold its nodes too: among pairs that explain (nearly) as
+        # many searches as well, the coarsest is the lattice
+        close = (hits_all >= 0.95 * hits_all[i0, k0]) & (z_all >= 0.9 * z_all[i0, k0])
+        area = np.where(close, np.outer(sy_, sx_), -1.0)
+        ci, ck = (int(v) for v in np.unravel_index(int(np.argmax(area)), area.shape))
+        if best is None or float(z_all[ci, ck]) > best[0]:
+            best = (float(z_all[ci, ck]), ci, ck, tol)
+    if best is None or not math.isfinite(best[0]):
+        return out
+    z, i, k, tol = best
+    sy, oy, _ = ys[i]
+    sx, ox, _ = xs[k]
+    on = (dys[i] <= tol) & (dxs[k] <= tol)
+    # fit the lattice to the searches on it (the spectrum's period and phase are pulled a
+    # little by everything else the unit searches), then count again at each tolerance
+    for _ in range(4):
+        sy, oy = _refit(y[on], sy, oy)
+        sx, ox = _refit(x[on], sx, ox)
+        dy = np.abs((y - oy + sy / 2) % sy - sy / 2)
+        dx = np.abs((x - ox + sx / 2) % sx - sx / 2)
+        found: tuple[float, float, B] | None = None
+        for t in _TOLERANCES_KM:
+            near = (dy <= t) & (dx <= t)
+            hits = int(np.count_nonzero(near))
+            chance_t = min(1.0, 2 * t / sy) * min(1.0, 2 * t / sx)
+            score = (hits - n * chance_t) / math.sqrt(max(n * chance_t * (1 - chance_t), 1.0))
+            if hits >= _MIN_GRID and (found is None or score > found[0]):
+                found = (score, t, near)
+        if found is None:
+            break
+        same = bool(np.array_equal(found[2], on))
+        z, tol, on = found
+        if same:
+            break
+    # a divisor of the lattice holds its nodes too (every m-th of it): the coarsest that does
+    sy, oy = _coarsest(y[on], sy, oy)
+    sx, ox = _coarsest(x[on], sx, ox)
+    chance = min(1.0, 2 * tol / sy) * min(1.0, 2 * tol / sx)
+    hits = int(np.count_nonzero(on))
+    if hits < _MIN_GRID:
+        return out
+    rows = np.round((y[on] - oy) / sy).astype(np.int64)
+    cols = np.round((x[on] - ox) / sx).astype(np.int64)
+    nodes = rows * 1_000_003 + cols
+    share = float(hits) / n
+    out["grid_z"] = float(min(max(z, 0.0), 1e6))
+    out["grid_share"] = float(min(1.0, max(0.0, share - chance)))
+    out["grid_searches"] = float(hits)
+    out["grid_rows"] = float(np.unique(rows).size)
+    out["grid_cols"] = float(np.unique(cols).size)
+    distinct = int(np.unique(nodes).size)
+    out["grid_nodes"] = float(distinct)
+    out["grid_aligned"] = _aligned(rows, cols)
+    out["grid_fill"] = min(1.0, distinct / (out["grid_rows"] * out["grid_cols"]))
+    out["grid_step_km"] = (sy + sx) / 2
+    out["grid_period_s"] = _revisit_period(nodes, at[on])
+    out["grid_radius_share"] = _modal_share(radius[on])
+    out["grid_select_share"], out["grid_known"] = _conversion(on, conv, share, chance)
+    return out

@@ -1,0 +1,23 @@
+"""Independently designed families of EV-charging search traffic with ground truth, for an
+evaluation of the scraping scores that cannot be tuned to one world.
+
+Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``)
+with its own cities, apps, habits and scrapers, and ``generate(seed, start, hours) ->
+World``; they share only the container and a few draws (``world.py``). See each module for
+what it holds.
+"""
+
+from collections.abc import Callable
+
+from uei_testing.families import coast, corridor, metro, sprawl, towns
+from uei_testing.families.world import SCRAPER_CLASSES, Truth, World
+
+FAMILIES: dict[str, Callable[[int, float, float], World]] = {
+    metro.NAME: metro.generate,
+    sprawl.NAME: sprawl.generate,
+    corridor.NAME: corridor.generate,
+    towns.NAME: towns.generate,
+    coast.NAME: coast.generate,
+}
+
+__all__ = ["FAMILIES", "SCRAPER_CLASSES", "Truth", "World"]
