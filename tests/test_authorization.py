@@ -204,6 +204,56 @@ async def some_key(world: World, caller: Caller) -> Call:
     return Call({"subscriber_id": someone.subscriber_id, "unique_key_id": someone.key_id})
 
 
+NETWORK = {"namespace": "uei.network", "registry_name": "ev-charging"}
+"""The shipped ``registry.network_memberships``: the DeDi registry the records are under."""
+
+
+async def dedi_registry(world: World, caller: Caller) -> Call:
+    return Call(NETWORK)
+
+
+async def dedi_key(world: World, caller: Caller) -> Call:
+    """beckn-onix's key lookup: the subscriber, the wildcard registry, the key."""
+    someone = await world.enrol("BPP")
+    return Call(
+        {
+            "namespace": someone.subscriber_id,
+            "registry_name": "subscribers.beckn.one",
+            "record_name": someone.key_id,
+        }
+    )
+
+
+async def dedi_record(world: World, caller: Caller) -> Call:
+    someone = await world.enrol("BPP")
+    return Call({**NETWORK, "record_name": someone.subscriber_id})
+
+
+def watch_body(record_name: str) -> bytes:
+    return encode(
+        {
+            **NETWORK,
+            "record_name": record_name,
+            "webhook_url": "http://127.0.0.1:9/hook",
+            "webhook_secret": "sixteen-or-more-characters",
+            "request_id": str(next(_COUNTER)),
+        }
+    )
+
+
+async def dedi_watch(world: World, caller: Caller) -> Call:
+    """A watch on the caller's own record (any SUBSCRIBED participant may watch any record)."""
+    return Call(body=watch_body(caller.subscriber_id))
+
+
+async def dedi_own_watch(world: World, caller: Caller) -> Call:
+    """Ending a watch the caller registered."""
+    made = await world.signed("POST", "/dedi/subscribe", watch_body(caller.subscriber_id), caller)
+    assert made.status_code == 201, made.text
+    watch_id = made.json()["data"]["subscription_id"]
+    return Call(body=encode({"subscription_id": watch_id, "request_id": str(next(_COUNTER))}))
+
+
 async def v2_lookup(world: World, caller: Caller) -> Call:
     return Call(body=encode({"type": "BPP"}))
 
@@ -365,7 +415,27 @@ ROUTES: dict[tuple[str, str], Route] = {
         "public", once=False, build=some_key
     ),
     ("GET", "/log"): Route("public", once=False),
+    # the DeDi read API (Beckn v2): public and unsigned, as DeDi reads are
+    ("GET", "/dedi/lookup/{namespace:str}/{registry_name:str}"): Route(
+        "public", once=False, build=dedi_registry
+    ),
+    ("GET", "/dedi/lookup/{namespace:str}/{registry_name:str}/{record_name:str}"): Route(
+        "public", once=False, build=dedi_key
+    ),
+    ("GET", "/dedi/query/{namespace:str}/{registry_name:str}"): Route(
+        "public", once=False, build=dedi_registry
+    ),
+    ("GET", "/dedi/versions/{namespace:str}/{registry_name:str}"): Route(
+        "public", once=False, build=dedi_registry
+    ),
+    ("GET", "/dedi/versions/{namespace:str}/{registry_name:str}/{record_name:str}"): Route(
+        "public", once=False, build=dedi_record
+    ),
     ("POST", "/v2.0/lookup"): Route("subscriber", once=False, build=v2_lookup),
+    # DeDi watch webhooks: any SUBSCRIBED participant, its own watches only
+    ("POST", "/dedi/subscribe"): Route("subscriber", once=True, build=dedi_watch),
+    ("POST", "/dedi/unsubscribe"): Route("subscriber", once=True, build=dedi_own_watch),
+    ("GET", "/dedi/subscriptions"): Route("subscriber", once=False),
     # a suspended subscriber is still refused: the state machine has no subscribe from SUSPENDED
     ("POST", "/subscribe"): Route(
         "registrant",

@@ -51,6 +51,12 @@ async def test_the_schema_says_which_routes_need_a_beckn_signature(h: Harness) -
     unsigned = sorted(name for name, op in operations.items() if not op.get("security"))
     assert unsigned == [
         "GET /.well-known/uei-registry.json",
+        # the DeDi reads (Beckn v2): public and unsigned, as DeDi reads are
+        "GET /dedi/lookup/{namespace}/{registry_name}",
+        "GET /dedi/lookup/{namespace}/{registry_name}/{record_name}",
+        "GET /dedi/query/{namespace}/{registry_name}",
+        "GET /dedi/versions/{namespace}/{registry_name}",
+        "GET /dedi/versions/{namespace}/{registry_name}/{record_name}",
         "GET /healthz",
         "GET /log",
         "GET /lookup/{subscriber_id}/{unique_key_id}",

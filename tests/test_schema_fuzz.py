@@ -11,7 +11,8 @@ body and the service logic.
 Three claims, checked on the same exchanges:
 
 - no operation answers 5xx, and every 4xx is a Beckn NACK with ``error.code`` and
-  ``error.message`` (the one exception handler's promise);
+  ``error.message`` (the one exception handler's promise), or under ``/dedi`` DeDi's
+  ``{message, error, code}``;
 - every answer is documented: its status, its content type, its body's schema;
 - the schema says what the service accepts: valid data is not refused as malformed (400,
   422) and invalid data is refused.
@@ -139,6 +140,14 @@ OPERATIONS: dict[str, Op] = {
     "GET /subscribers/{subscriber_id}/challenges": Op(Signer.OPERATOR),
     "POST /subscribers/{subscriber_id}/keys/{unique_key_id}/revoke": Op(Signer.OPERATOR),
     "GET /log": Op(Signer.OPEN),
+    "GET /dedi/lookup/{namespace}/{registry_name}": Op(Signer.OPEN),
+    "GET /dedi/lookup/{namespace}/{registry_name}/{record_name}": Op(Signer.OPEN),
+    "GET /dedi/query/{namespace}/{registry_name}": Op(Signer.OPEN),
+    "GET /dedi/versions/{namespace}/{registry_name}": Op(Signer.OPEN),
+    "GET /dedi/versions/{namespace}/{registry_name}/{record_name}": Op(Signer.OPEN),
+    "POST /dedi/subscribe": Op(Signer.CPO),
+    "POST /dedi/unsubscribe": Op(Signer.CPO),
+    "GET /dedi/subscriptions": Op(Signer.CPO),
     "GET /admin/subscribers": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/allow": Op(Signer.OPERATOR),
     "POST /admin/subscribers/{subscriber_id}/approve": Op(Signer.OPERATOR),
@@ -349,13 +358,31 @@ def _not_a_nack(response: httpx.Response) -> str | None:
     return None
 
 
+def _not_a_dedi_error(response: httpx.Response) -> str | None:
+    """What is wrong with a ``/dedi`` refusal's body, or None if it is DeDi's ErrorResponse
+    ``{message, error, code}`` (the DeDi routes refuse in DeDi's shape, not Beckn's)."""
+    if response.status_code < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(body, dict) or set(body) != {"message", "error", "code"}:
+        return "not DeDi's {message, error, code}"
+    if not all(isinstance(v, str) and v for v in body.values()):
+        return "an empty or non-string member"
+    return None
+
+
 def _refusal(response: httpx.Response) -> str:
     """A refusal's message with the values it quotes taken out, to tell kinds of refusal
     apart (``unknown field `x` `` and ``unknown field `y` `` are one kind)."""
     if response.status_code < 400:
         return ""
     try:
-        message = str(response.json()["error"]["message"])
+        body = response.json()
+        error = body["error"]
+        message = str(error if isinstance(error, str) else error["message"])
     except (ValueError, KeyError, TypeError):
         return response.text[:80]
     return re.sub(r"`[^`]*`|'[^']*'|\d+", "_", message)[:80]
@@ -393,10 +420,12 @@ def test_no_server_error_and_every_refusal_is_a_nack(
     exchanges = service.exchanges(label, signed)
     assert exchanges
     problems = _failures(exchanges, HARD_CHECKS)
+    dedi = label.split(" ", 1)[1].startswith(("/dedi/lookup/", "/dedi/query/", "/dedi/versions/"))
     for exchange in exchanges:
-        wrong = _not_a_nack(exchange.response)
+        wrong = (_not_a_dedi_error if dedi else _not_a_nack)(exchange.response)
         if wrong is not None:
-            problems.append(f"not a Beckn NACK ({wrong})\n  {exchange.describe()}")
+            shape = "DeDi's error body" if dedi else "a Beckn NACK"
+            problems.append(f"not {shape} ({wrong})\n  {exchange.describe()}")
     assert not problems, _report(label, problems, len(exchanges))
     if not signed:  # a protected operation tells an unsigned caller nothing more: the app's
         # one guard verifies the signature before any body or parameter is decoded

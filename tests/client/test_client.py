@@ -69,7 +69,9 @@ async def test_subscribe_pass_the_challenge_and_look_up(h: Harness) -> None:
             clock=Tick(h),
         )
         known = await me.registry()
-        assert known == RegistryKey(**h.well_known)
+        # the raw forms (the well-known document also carries them as SPKI DER, *_der)
+        raw = ("subscriber_id", "unique_key_id", "signing_public_key", "encr_public_key")
+        assert known == RegistryKey(**{name: h.well_known[name] for name in raw})
         status = await me.subscribe(
             peer.url, type="BPP", domain="ev-charging:uei", city="std:080", country="IND"
         )

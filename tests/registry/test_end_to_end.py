@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import backend_params, backend_url
 from tests.registry.peers import SubscriberPeer, serve
 from uei.registry.changelog import Actor, ActorKind, LogEntry, verify_chain
-from uei.trust import generate_key_set, load_verify_key, verify_site_verification
+from uei.trust import der_form, generate_key_set, load_verify_key, verify_site_verification
 from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
@@ -125,7 +125,9 @@ async def _look_up_three_ways(h: Harness, peer: SubscriberPeer) -> None:
         "POST", "/v2.0/lookup", peer.keys, SID, json.dumps({"subscriber_id": SID}).encode()
     )
     assert signed.status_code == 200
-    assert signed.json() == [record]
+    # the same record, its encryption key in ONDC's form (base64 SPKI DER): the same key
+    ondc = {**record, "encr_public_key": der_form(record["encr_public_key"])}
+    assert signed.json() == [ondc]
 
 
 async def _rotate(h: Harness, peer: SubscriberPeer) -> SubscriberPeer:

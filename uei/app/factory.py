@@ -55,6 +55,14 @@ from uei.registry.http.admin import (
     admin_revoke_key,
 )
 from uei.registry.http.changelog import change_log
+from uei.registry.http.dedi import (
+    dedi_lookup,
+    dedi_query,
+    dedi_record_versions,
+    dedi_registry,
+    dedi_registry_versions,
+)
+from uei.registry.http.dedi_watch import dedi_subscribe, dedi_subscriptions, dedi_unsubscribe
 from uei.registry.http.lookup import key_path, lookup, lookup_v2, well_known
 from uei.registry.http.subscribe import challenges, revoke_own_key, subscribe
 from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
@@ -62,7 +70,9 @@ from uei.registry.operations import Reserved
 from uei.registry.persistence import judge_persistence
 from uei.registry.service import Registry
 from uei.registry.stores import registry_store
+from uei.registry.stores.watches import watch_store
 from uei.registry.urls import Resolve, system_resolve
+from uei.registry.watcher import Watcher
 from uei.storage.backend import open_backend
 from uei.storage.files import private_data_dir
 from uei.storage.outage import Outage
@@ -87,6 +97,14 @@ _ROUTES: list[ControllerRouterHandler] = [
     challenges,
     revoke_own_key,
     change_log,
+    dedi_registry,
+    dedi_lookup,
+    dedi_query,
+    dedi_registry_versions,
+    dedi_record_versions,
+    dedi_subscribe,
+    dedi_unsubscribe,
+    dedi_subscriptions,
     admin_list,
     admin_allow,
     admin_approve,
@@ -152,10 +170,11 @@ def create_app(
     background: bool = True,
     resolve: Resolve = system_resolve,
 ) -> Litestar:
-    """``background=False`` leaves following the log, running challenges and watching the
-    policy file to the caller (``app.state.registry.sync()`` / ``run_due_challenges()`` /
-    ``app.state.policy.check()``), for deterministic tests; SIGHUP reloads the policy either way;
-    ``resolve`` is how subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
+    """``background=False`` leaves following the log, running challenges, delivering DeDi
+    webhooks and watching the policy file to the caller (``app.state.registry.sync()`` /
+    ``run_due_challenges()`` / ``app.state.watcher.tick()`` / ``app.state.policy.check()``),
+    for deterministic tests; SIGHUP reloads the policy either way; ``resolve`` is how
+    subscriber URLs' hosts are resolved (tests simulate DNS with it)."""
     private_data_dir(settings.data_dir)  # an existing one open to others is tightened
     every_series()
     holder = PolicyHolder(settings, clock)
@@ -180,6 +199,7 @@ def create_app(
             log.info("%s", line)
         try:
             store = await registry_store(backend)
+            watches = await watch_store(backend)
             abuse = await abuse_stores(backend)
         except BaseException:
             await backend.close()
@@ -194,6 +214,17 @@ def create_app(
                 identity.record(policies.registry.domains, policies.registry.countries[0], clock()),
             )
             app.state.registry = registry
+            watcher = Watcher(
+                watches,
+                store,
+                lambda: registry.view,
+                lambda: holder.current.registry,
+                identity,
+                client,
+                clock,
+                resolve,
+            )
+            app.state.watcher = watcher  # DeDi webhooks (tests call watcher.tick())
             app.state.stores = abuse  # every anti-abuse store (tools and tests read them)
             app.state.replay_guard = DegradingReplayGuard(store, timeout=0.5)
             app.state.abuse = AbuseApi(
@@ -245,6 +276,9 @@ def create_app(
                         asyncio.create_task(
                             _every(interval, "starting challenges", registry.start_challenges)
                         ),
+                        asyncio.create_task(
+                            _every(interval, "delivering DeDi webhooks", watcher.start)
+                        ),
                         asyncio.create_task(_score(scorer, abuse.verdicts, clock)),
                         asyncio.create_task(_every(WATCH_SECONDS, "watching the policy", watch)),
                     ]
@@ -260,6 +294,7 @@ def create_app(
                         with contextlib.suppress(asyncio.CancelledError):
                             await task
                     await registry.stop_challenges()
+                    await watcher.stop()
             finally:
                 await backend.close()  # once: the stores built on it never close it
 

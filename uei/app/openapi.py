@@ -1,4 +1,5 @@
-"""The schema's word on refusals: every 4xx / 5xx is a Beckn NACK; strict bodies say so."""
+"""The schema's word on refusals: every 4xx / 5xx is a Beckn NACK (DeDi's error body under
+``/dedi``); strict bodies say so."""
 
 from __future__ import annotations
 
@@ -55,26 +56,59 @@ _NACK.description = (
 )
 
 
+_DEDI_ERROR = _object(
+    ["message", "error", "code"],
+    message=Schema(type=OpenAPIType.STRING, description="the status, in words"),
+    error=Schema(type=OpenAPIType.STRING, description="what is wrong"),
+    code=Schema(
+        type=OpenAPIType.STRING,
+        description="NOT_FOUND, RECORD_REVOKED, RECORD_SUSPENDED, INVALID_REQUEST, INTERNAL_ERROR",
+    ),
+)
+_DEDI_ERROR.description = "DeDi's ErrorResponse (the /dedi routes refuse in DeDi's shape)"
+
+
+_DEDI_READS = ("/dedi/lookup/", "/dedi/query/", "/dedi/versions/")
+"""The DeDi reads, which refuse in DeDi's shape (the signed watch routes answer NACKs)."""
+
+
 def document_refusals(spec: OpenAPI) -> None:
     """Say in the schema what every refusal is: a Beckn NACK, for any 4xx or 5xx an operation
-    answers (Litestar documents 400 with its own default body, which is never sent). A status
-    an operation documents itself (e.g. /readyz's 503) stays as documented."""
+    answers (Litestar documents 400 with its own default body, which is never sent), and
+    DeDi's ``{message, error, code}`` under ``/dedi``. A status an operation documents itself
+    (e.g. /readyz's 503, a DeDi lookup's 404 and 410) stays as documented."""
     if spec.components.schemas is None:
         spec.components.schemas = {}
     spec.components.schemas["Nack"] = _NACK
+    spec.components.schemas["DediErrorResponse"] = _DEDI_ERROR
     nack = OpenAPIMediaType(schema=Reference("#/components/schemas/Nack"))
     refusal = OpenAPIResponse(
         description="Refused: a Beckn NACK naming the fault",
         content={MediaType.JSON: nack, "application/problem+json": nack},
     )
-    for item in (spec.paths or {}).values():
+    dedi = OpenAPIResponse(
+        description="Refused: DeDi's error body",
+        content={
+            MediaType.JSON: OpenAPIMediaType(
+                schema=Reference("#/components/schemas/DediErrorResponse")
+            )
+        },
+    )
+    for path, item in (spec.paths or {}).items():
         for operation in (item.get, item.put, item.post, item.delete, item.patch):
             if operation is None:
                 continue
             responses = operation.responses or {}
-            responses.pop("400", None)
-            responses["4XX"] = refusal
-            responses["5XX"] = refusal
+            if path.startswith(_DEDI_READS):
+                for status in ("400", "404", "410"):
+                    if status in responses:
+                        responses[status] = dedi
+                responses["4XX"] = dedi
+                responses["5XX"] = dedi
+            else:
+                responses.pop("400", None)
+                responses["4XX"] = refusal
+                responses["5XX"] = refusal
             operation.responses = responses
 
 

@@ -22,6 +22,7 @@ from uei.trust import (
     KeySet,
     UnknownKey,
     encode_key,
+    encode_spki,
     generate_key_set,
     load_encryption_private_key,
     load_signing_key,
@@ -124,11 +125,15 @@ class RegistryIdentity:
         )
 
     def well_known(self) -> dict[str, str]:
+        """The published keys: raw base64 (Beckn clients, and existing UEI ones) and, under
+        ``*_der``, the same keys as base64 SPKI DER (ONDC's utilities load only that)."""
         return {
             "subscriber_id": self.subscriber_id,
             "unique_key_id": self.keys.unique_key_id,
             "signing_public_key": encode_key(self.keys.verify_key),
             "encr_public_key": encode_key(self.keys.encryption_public_key),
+            "signing_public_key_der": encode_spki(self.keys.verify_key),
+            "encr_public_key_der": encode_spki(self.keys.encryption_public_key),
         }
 
 

@@ -14,6 +14,7 @@ from uei.registry.model import ParticipantType
 
 __all__ = [
     "ChallengePolicy",
+    "DediPolicy",
     "KeyValidityPolicy",
     "LookupPolicy",
     "Networks",
@@ -81,6 +82,30 @@ class ChallengePolicy(Options, frozen=True):
     """An empty /subscribe restarts the schedule only this long after it last started."""
 
 
+NetworkId = Annotated[str, msgspec.Meta(pattern=r"^[^/\s]+/[^/\s]+$", max_length=256)]
+"""A DeDi ``{namespace}/{registry}`` id: two non-empty parts without spaces, one slash."""
+
+
+class DediPolicy(Options, frozen=True):
+    """The DeDi read API under ``/dedi`` (Beckn v2, beckn-onix's ``dediregistry`` plugin)."""
+
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 60
+    """``ttl`` in every DeDi answer: how long a client may cache a record (beckn-onix's plugin
+    caches a lookup this long). Revocations reach webhooks and this registry's own replicas
+    sooner."""
+    description: str = "UEI network registry: EV charging participants and their keys"
+    """The registry's description in DeDi registry metadata."""
+    webhook_retry_seconds: Annotated[list[NonNegative], msgspec.Meta(max_length=20)] = (
+        msgspec.field(default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 86400.0])
+    )
+    """After a failed delivery, the delay before each retry; after the last fails the watch is
+    disabled."""
+    webhook_timeout_seconds: Positive = 5.0
+    """One delivery may take this long in all (connect, send, read the status)."""
+    max_watches: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 10
+    """Watches one subscriber may hold at once."""
+
+
 class RegistryPolicy(Options, frozen=True):
     onboarding: Onboarding = Onboarding.OPEN
     require_approval: bool = False
@@ -100,3 +125,12 @@ class RegistryPolicy(Options, frozen=True):
     keys: KeyValidityPolicy = KeyValidityPolicy()
     lookup: LookupPolicy = LookupPolicy()
     challenge: ChallengePolicy = ChallengePolicy()
+    network_memberships: Annotated[list[NetworkId], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["uei.network/ev-charging"]
+    )
+    """The networks every participant of this registry belongs to, as DeDi
+    ``{namespace}/{registry}`` ids: each DeDi record's ``network_memberships`` (beckn-onix's
+    ``allowedNetworkIDs`` is matched against it), and the DeDi registries the records are
+    served under (``/dedi/lookup/{namespace}/{registry}``); the first names the records' own
+    namespace and registry."""
+    dedi: DediPolicy = DediPolicy()

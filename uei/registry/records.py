@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from uei.registry.model import Key, Role, Subscriber
+from uei.trust import der_form
 
 __all__ = ["LookupRecord", "iso", "record"]
 
@@ -40,7 +41,9 @@ class LookupRecord(msgspec.Struct, frozen=True):
     updated: str
 
 
-def record(sub: Subscriber, role: Role, key: Key) -> LookupRecord:
+def record(sub: Subscriber, role: Role, key: Key, *, encr_der: bool = False) -> LookupRecord:
+    """``encr_der``: the encryption key as base64 X25519 SPKI DER (ONDC's ``/v2.0/lookup``
+    form) instead of raw base64; the same key either way."""
     return LookupRecord(
         subscriber_id=sub.subscriber_id,
         unique_key_id=key.unique_key_id,
@@ -53,7 +56,7 @@ def record(sub: Subscriber, role: Role, key: Key) -> LookupRecord:
         city=role.city,
         country=role.country,
         signing_public_key=key.signing_public_key,
-        encr_public_key=key.encr_public_key,
+        encr_public_key=der_form(key.encr_public_key) if encr_der else key.encr_public_key,
         valid_from=iso(key.valid_from),
         valid_until=iso(key.valid_until),
         status=sub.status.value,

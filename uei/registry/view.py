@@ -136,7 +136,9 @@ class RegistryView:
         """Records for valid keys only (never pending, expired or revoked), newest key first."""
         return self._lookup(wanted, now)[0]
 
-    def _lookup(self, wanted: LookupFilter, now: float) -> tuple[list[LookupRecord], float]:
+    def _lookup(
+        self, wanted: LookupFilter, now: float, encr_der: bool = False
+    ) -> tuple[list[LookupRecord], float]:
         """``lookup``, and until when its answer stands unless the view changes: the first
         moment after ``now`` at which one of the keys considered starts or ends its
         validity."""
@@ -168,7 +170,7 @@ class RegistryView:
                         and (wanted.city is None or role.city in (wanted.city, "*"))
                         and (wanted.country is None or role.country == wanted.country)
                     ):
-                        out.append(record(sub, role, key))
+                        out.append(record(sub, role, key, encr_der=encr_der))
         return out, until
 
     def _canonical(self, wanted: LookupFilter) -> LookupFilter | None:
@@ -194,18 +196,20 @@ class RegistryView:
         size: int,
         now: float,
         cache_bytes: int = _DEFAULT_CACHE_BYTES,
+        encr_der: bool = False,
     ) -> tuple[bytes, int]:
         """One page of ``lookup`` as JSON bytes, and the total count. Pages are kept until the
         view changes or a key considered starts or ends its validity, at most ``cache_bytes``
-        of them (``registry.lookup.cache_bytes``), the least recently used leaving first."""
+        of them (``registry.lookup.cache_bytes``), the least recently used leaving first.
+        ``encr_der``: encryption keys as base64 SPKI DER (ONDC's ``/v2.0/lookup``)."""
         self._pages.max_bytes = cache_bytes
         canonical = self._canonical(wanted)
         if canonical is None:
             return b"[]", 0
-        cache_key = (canonical, start, size)
+        cache_key = (canonical, start, size, encr_der)
         page = self._pages.get(cache_key, now)
         if page is None:
-            records, until = self._lookup(canonical, now)
+            records, until = self._lookup(canonical, now, encr_der)
             body = _encoder.encode(records[start : start + size])
             page = Page(body, len(records), now, until)
             self._pages.put(cache_key, page)

@@ -39,7 +39,9 @@ from uei.trust.header import (
 )
 from uei.trust.keys import (
     KeySet,
+    der_form,
     encode_key,
+    encode_spki,
     generate_key_set,
     load_encryption_private_key,
     load_encryption_public_key,
@@ -89,7 +91,9 @@ __all__ = [
     "build_header",
     "check_times",
     "decrypt_challenge",
+    "der_form",
     "encode_key",
+    "encode_spki",
     "encrypt_challenge",
     "explain_mismatch",
     "generate_key_set",

@@ -7,7 +7,7 @@ RFC 8410: ``PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET ST
 
 from __future__ import annotations
 
-__all__ = ["CURVE_OIDS", "DerError", "read_pkcs8", "read_spki"]
+__all__ = ["CURVE_OIDS", "DerError", "read_pkcs8", "read_spki", "write_spki"]
 
 CURVE_OIDS = {bytes.fromhex("2b6570"): "Ed25519", bytes.fromhex("2b656e"): "X25519"}
 _SEQUENCE, _INTEGER, _BIT_STRING, _OCTET_STRING, _OID = 0x30, 0x02, 0x03, 0x04, 0x06
@@ -86,3 +86,15 @@ def read_spki(der: bytes) -> tuple[str, bytes]:
     if end != len(body) or len(bits) != 33 or bits[0] != 0:
         raise DerError("the public key is not 32 bytes")
     return curve, bits[1:]
+
+
+def write_spki(curve: str, raw: bytes) -> bytes:
+    """SubjectPublicKeyInfo DER of a 32-byte ``curve`` public key: the exact 44 bytes
+    ``read_spki`` reads (and ``cryptography``'s ``load_der_public_key`` loads)."""
+    oid = next((o for o, name in CURVE_OIDS.items() if name == curve), None)
+    if oid is None or len(raw) != 32:
+        raise DerError(f"cannot write a {len(raw)}-byte {curve} key as SPKI")
+    algorithm = bytes([_SEQUENCE, 2 + len(oid), _OID, len(oid)]) + oid
+    bits = bytes([_BIT_STRING, 33, 0]) + raw
+    body = algorithm + bits
+    return bytes([_SEQUENCE, len(body)]) + body

@@ -15,13 +15,15 @@ from typing import Literal
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
-from uei.trust.der import DerError, read_pkcs8, read_spki
+from uei.trust.der import DerError, read_pkcs8, read_spki, write_spki
 from uei.trust.encoding import b64decode, b64encode
 from uei.trust.errors import KeyFormatError
 
 __all__ = [
     "KeySet",
+    "der_form",
     "encode_key",
+    "encode_spki",
     "generate_key_set",
     "load_encryption_private_key",
     "load_encryption_public_key",
@@ -106,6 +108,19 @@ def load_encryption_public_key(text: str | bytes, what: str = "encryption public
 def encode_key(key: SigningKey | VerifyKey | PrivateKey | PublicKey) -> str:
     """Raw base64: the 32-byte seed for private keys, the 32-byte point for public keys."""
     return b64encode(bytes(key))
+
+
+def encode_spki(key: VerifyKey | PublicKey) -> str:
+    """Base64 SPKI DER of a public key: the form ONDC's registry publishes and its utilities
+    load (``load_der_public_key(b64decode(key))``)."""
+    curve: _Curve = "Ed25519" if isinstance(key, VerifyKey) else "X25519"
+    return b64encode(write_spki(curve, bytes(key)))
+
+
+def der_form(text: str, what: str = "encryption public key") -> str:
+    """An X25519 public key given in either form (raw or SPKI, base64 or PEM) as base64 SPKI
+    DER: the same key, ONDC's spelling."""
+    return encode_spki(load_encryption_public_key(text, what))
 
 
 @dataclass(frozen=True, slots=True)

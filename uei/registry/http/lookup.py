@@ -105,6 +105,8 @@ def _page(
     data: LookupBody | None,
     page_size: int | None,
     page_token: str | None,
+    *,
+    encr_der: bool = False,
 ) -> ASGIApp:
     registry = registry_of(request)
     limits = registry.policy().lookup
@@ -114,7 +116,7 @@ def _page(
     start = _start(page_token)
     wanted = _resolved(data or _EMPTY)
     body, total = registry.view.lookup_page(
-        wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes
+        wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes, encr_der=encr_der
     )
     _LIST_OK.inc()
     headers = [(b"x-total-count", b"%d" % total)]
@@ -166,8 +168,11 @@ async def lookup_v2(
     page_size: Annotated[int | None, _PAGE_SIZE] = None,
     page_token: Annotated[str | None, _PAGE_TOKEN] = None,
 ) -> ASGIApp:
-    """The same filters and answer as ``/lookup``; the caller must sign as a subscriber."""
-    return _page(request, data, page_size, page_token)
+    """The same filters and records as ``/lookup``, in ONDC's spelling: the caller must sign
+    as a subscriber, and ``encr_public_key`` is base64 X25519 SPKI DER, as ONDC's registry
+    answers (ONDC's ``encrypt()`` loads it with ``load_der_public_key``). ``signing_public_key``
+    stays raw base64, as ONDC publishes it."""
+    return _page(request, data, page_size, page_token, encr_der=True)
 
 
 def _if_none_match(request: Request[Any, Any, Any]) -> bytes | None:
@@ -216,7 +221,14 @@ class WellKnown(msgspec.Struct):
     subscriber_id: str
     unique_key_id: str
     signing_public_key: str
+    """Ed25519, raw 32 bytes, base64."""
     encr_public_key: str
+    """X25519, raw 32 bytes, base64 (what Beckn and UEI clients read)."""
+    signing_public_key_der: str
+    """The same Ed25519 key as base64 SPKI DER."""
+    encr_public_key_der: str
+    """The same X25519 key as base64 SPKI DER: configure ONDC's on_subscribe server with this
+    one (its code loads ``load_der_public_key(b64decode(key))``)."""
 
 
 @get(
@@ -227,5 +239,7 @@ class WellKnown(msgspec.Struct):
     opt={CALLER: Caller.PUBLIC},
 )
 def well_known(request: Request[Any, Any, Any]) -> WellKnown:
-    """The key the registry signs responses and challenges with, and encrypts challenges with."""
+    """The key the registry signs responses and challenges with, and encrypts challenges with:
+    raw base64 under ``signing_public_key`` and ``encr_public_key``, base64 SPKI DER (ONDC's
+    form) under ``signing_public_key_der`` and ``encr_public_key_der``."""
     return WellKnown(**request.app.state.identity.well_known())
