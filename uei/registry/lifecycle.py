@@ -11,7 +11,7 @@ from enum import StrEnum
 from uei.errors import InvalidTransition
 from uei.registry.model import Status
 
-__all__ = ["TRANSITIONS", "Event", "transition"]
+__all__ = ["TRANSITIONS", "WAYS", "Event", "transition"]
 
 
 class Event(StrEnum):
@@ -52,14 +52,30 @@ TRANSITIONS: dict[tuple[Status | None, Event], Status] = {
 }
 
 
+WAYS: dict[Event, str | None] = {
+    Event.ALLOW: "uei admin allow",
+    Event.SUBSCRIBE: "POST /subscribe",
+    Event.CHALLENGE_PASSED: "answering its on_subscribe challenge",
+    Event.AWAIT_APPROVAL: None,
+    Event.APPROVE: "uei admin approve",
+    Event.SUSPEND: "uei admin suspend",
+    Event.REINSTATE: "uei admin reinstate",
+    Event.REVOKE: "uei admin revoke",
+    Event.UNSUBSCRIBE: None,
+}
+"""How a person brings each event about, named in refusals (``None``: no command does; the
+registry's own step, or not offered)."""
+
+
 def transition(current: Status | None, event: Event) -> Status:
-    """The next status, or ``InvalidTransition`` saying what the current status is."""
+    """The next status, or ``InvalidTransition`` saying what the current status is and what
+    can be done from it (commands, not the table's internal event names)."""
     try:
         return TRANSITIONS[(current, event)]
     except KeyError:
         state = current.value if current is not None else "not registered"
-        allowed = sorted(e.value for (s, e) in TRANSITIONS if s is current)
+        ways = sorted({w for (s, e) in TRANSITIONS if s is current and (w := WAYS[e])})
         raise InvalidTransition(
             f"cannot {event.value} a subscriber that is {state}"
-            + (f" (possible: {', '.join(allowed)})" if allowed else "")
+            + (f" (from {state}: {', '.join(ways)})" if ways else "")
         ) from None
