@@ -3,10 +3,26 @@ by the service itself, from a package, and nothing points at a CDN."""
 
 from __future__ import annotations
 
+import json
 import re
 
+import msgspec
 import pytest
 
+from uei.antiabuse.defaulters.bodies import (
+    ActionBody,
+    DisputeBody,
+    ObservationBody,
+    ReportBody,
+    ResolveBody,
+    StatusBody,
+)
+from uei.antiabuse.scraping.wire import CheckBody, EventsBody
+from uei.app.examples import EXAMPLES
+from uei.registry.http.bodies import LookupBody, SubscribeBody
+from uei.registry.model import ParticipantType
+from uei_testing.callers import Caller
+from uei_testing.factories import Participant
 from uei_testing.harness import Harness
 
 pytestmark = pytest.mark.anyio
@@ -81,3 +97,55 @@ async def test_no_structured_answer_is_documented_as_a_string(h: Harness) -> Non
         if media_type.endswith("json") and media.get("schema", {}).get("type") == "string"
     ]
     assert strings == []
+
+
+_BODIES: dict[str, type[msgspec.Struct]] = {
+    "LookupBody": LookupBody,
+    "SubscribeBody": SubscribeBody,
+    "StatusBody": StatusBody,
+    "ReportBody": ReportBody,
+    "ObservationBody": ObservationBody,
+    "ActionBody": ActionBody,
+    "DisputeBody": DisputeBody,
+    "ResolveBody": ResolveBody,
+    "CheckBody": CheckBody,
+    "EventsBody": EventsBody,
+}
+
+
+async def test_each_documented_example_is_a_body_the_service_decodes(h: Harness) -> None:
+    spec = (await h.client.get("/schema/openapi.json")).json()
+    shown = {
+        media["schema"].get("$ref", "") or media["schema"]["oneOf"][0]["$ref"]: media["example"]
+        for item in spec["paths"].values()
+        for op in item.values()
+        for media in op.get("requestBody", {}).get("content", {}).values()
+        if "example" in media
+    }
+    assert {ref.rpartition("/")[2] for ref in shown} == set(EXAMPLES) == set(_BODIES)
+    for name, example in EXAMPLES.items():
+        msgspec.json.decode(json.dumps(example), type=_BODIES[name])  # raises if it drifted
+
+
+async def test_the_examples_are_accepted_as_written(h: Harness) -> None:
+    """Sent by the callers they are for, the examples are answered, not refused."""
+    await h.enrol(Participant("app.example.in", type=ParticipantType.BAP))
+    cpo = Participant("cpo.example.in", type=ParticipantType.BPP)
+    await h.enrol(cpo)
+    await h.grant(cpo)
+    relay = Participant("bg.example.in", type=ParticipantType.BG)
+    await h.enrol(relay)
+    by_cpo, by_gateway = Caller(h, cpo), Caller(h, relay)
+    looked_up = await h.client.post("/lookup", json=EXAMPLES["LookupBody"])
+    assert looked_up.status_code == 200, looked_up.text
+    assert [r["subscriber_id"] for r in looked_up.json()] == ["cpo.example.in"]
+    for path, name, expected in (
+        ("/abuse/status", "StatusBody", 200),
+        ("/abuse/defaulters/report", "ReportBody", 201),
+        ("/abuse/observations", "ObservationBody", 200),
+    ):
+        answer = await by_cpo.post(path, EXAMPLES[name])
+        assert answer.status_code == expected, (name, answer.text)
+    for path, name in (("/abuse/quota/check", "CheckBody"), ("/abuse/events", "EventsBody")):
+        answer = await by_gateway.post(path, EXAMPLES[name])
+        assert answer.status_code == 200, (name, answer.text)

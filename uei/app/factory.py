@@ -37,11 +37,17 @@ from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
 from uei.app.docs import assets_router, render_plugins
 from uei.app.errors import answer, exception_handlers
+from uei.app.examples import EXAMPLES
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.app.health import healthz, readyz
 from uei.app.metrics import every_series, timed_pass
 from uei.app.observe import metrics, observe
-from uei.app.openapi import StrictBodies, document_refusals, document_signatures
+from uei.app.openapi import (
+    StrictBodies,
+    document_examples,
+    document_refusals,
+    document_signatures,
+)
 from uei.app.reload import WATCH_SECONDS, PolicyHolder, reload_on_hangup
 from uei.app.settings import Settings
 from uei.app.signing import ResponseSigner
@@ -345,6 +351,7 @@ def create_app(
         )
     document_refusals(app.openapi_schema)
     document_signatures(app.openapi_schema, app.routes)
+    document_examples(app.openapi_schema, EXAMPLES)
     app.state.settings = settings
     app.state.policy = holder
     app.state.identity = identity

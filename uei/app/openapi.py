@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -27,7 +27,7 @@ from uei.access import CALLER, Caller
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
 
-__all__ = ["StrictBodies", "document_refusals", "document_signatures"]
+__all__ = ["StrictBodies", "document_examples", "document_refusals", "document_signatures"]
 
 
 def _object(required: list[str], **properties: Schema) -> Schema:
@@ -167,6 +167,31 @@ def _declared(path: str, method: str, signed: set[tuple[str, str]]) -> bool:
 def _bare(path: str) -> str:
 
     return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", path)
+
+
+def document_examples(spec: OpenAPI, examples: Mapping[str, object]) -> None:
+    """Give each request body whose schema names one of ``examples`` that example (Swagger UI
+    then offers it instead of ``"string"`` placeholders)."""
+    for item in (spec.paths or {}).values():
+        for operation in (item.get, item.put, item.post, item.delete, item.patch):
+            body = operation.request_body if operation is not None else None
+            if body is None or isinstance(body, Reference):
+                continue
+            for media in (body.content or {}).values():
+                name = _schema_name(media.schema)
+                if name is not None and name in examples:
+                    media.example = examples[name]
+
+
+def _schema_name(schema: object) -> str | None:
+    """The component a body's schema refers to, directly or as the non-null ``oneOf``."""
+    if isinstance(schema, Reference):
+        return schema.ref.rpartition("/")[2]
+    if isinstance(schema, Schema) and schema.one_of:
+        for part in schema.one_of:
+            if isinstance(part, Reference):
+                return part.ref.rpartition("/")[2]
+    return None
 
 
 class StrictBodies(OpenAPISchemaPlugin):
