@@ -50,8 +50,14 @@ def test_settings_use_the_parser() -> None:
 
 @pytest.mark.sqlite
 async def test_both_domains_share_one_sqlite_connection_and_thread(tmp_path: Path) -> None:
-    def workers() -> int:
-        return sum(t.name.startswith("uei-sqlite") for t in threading.enumerate())
+    """One writing connection and its thread, and one reading connection and its thread."""
+
+    def workers() -> tuple[int, int]:
+        names = [t.name for t in threading.enumerate()]
+        return (
+            sum(n.startswith("uei-sqlite") and not n.startswith("uei-sqlite-read") for n in names),
+            sum(n.startswith("uei-sqlite-read") for n in names),
+        )
 
     before = workers()
     backend = await SqliteBackend.open(tmp_path / "uei.db")
@@ -62,7 +68,8 @@ async def test_both_domains_share_one_sqlite_connection_and_thread(tmp_path: Pat
         await registry.close()  # built on the backend: leaves it open
         await abuse.close()
         assert await registry.head() is None
-        assert workers() - before == 1
+        after = workers()
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     finally:
         await backend.close()
 

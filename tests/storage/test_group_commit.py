@@ -288,3 +288,35 @@ def test_an_acknowledged_batched_durable_write_survives_sigkill(tmp_path: Path) 
         assert [n for (n,) in db.execute("SELECT n FROM acked ORDER BY n")] == list(range(16))
     finally:
         db.close()
+
+
+async def test_a_read_does_not_wait_behind_a_write_and_sees_what_committed(
+    tmp_path: Path,
+) -> None:
+    """``read`` runs on its own connection and thread: while the writer is held inside a
+    transaction, a read answers, with what had committed before; once the write's await
+    returns, a read sees it."""
+    backend = await SqliteBackend.open(tmp_path / "uei.db")
+    held, release = threading.Event(), threading.Event()
+    try:
+        await backend.transaction(lambda db: db.execute("CREATE TABLE t (x INTEGER)"))
+        await backend.transaction(lambda db: db.execute("INSERT INTO t VALUES (1)"))
+
+        def slow(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO t VALUES (2)")
+            held.set()
+            release.wait(30)
+
+        writing = asyncio.ensure_future(backend.transaction(slow))
+        assert await asyncio.get_running_loop().run_in_executor(None, held.wait, 30)
+        seen = await backend.read(lambda db: [r for (r,) in db.execute("SELECT x FROM t")])
+        assert seen == [1]  # the writer is still inside its transaction
+        release.set()
+        await writing
+        after = await backend.read(lambda db: [r for (r,) in db.execute("SELECT x FROM t")])
+        assert after == [1, 2]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await backend.read(lambda db: db.execute("INSERT INTO t VALUES (3)"))
+    finally:
+        release.set()
+        await backend.close()

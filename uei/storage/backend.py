@@ -36,6 +36,14 @@ MAX_BATCH = 64
 """Transactions in one group commit at most: a read queued behind a batch waits for no more."""
 
 
+def _connect_reader(path: Path) -> sqlite3.Connection:
+    """A second connection for reads only (WAL lets it read while the writer writes)."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA query_only=ON")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     private_file(path)  # before SQLite makes it with the umask's mode (-wal, -shm follow it)
@@ -69,9 +77,11 @@ class SqliteBackend:
     batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
     them, each in its own ``SAVEPOINT``: one that raises rolls back only its own changes and
     its caller gets its exception. ``synchronous=FULL`` for the batch if any member is
-    durable. Each caller's await returns after the ``COMMIT`` that holds its write. Reads
-    (``run``) queue on the same thread between batches: they see only committed data and
-    wait for at most one batch.
+    durable. Each caller's await returns after the ``COMMIT`` that holds its write. ``run``
+    queues on the same thread between batches: it sees only committed data and waits for at
+    most one batch. ``read`` runs on a second connection and thread of its own (WAL: readers
+    and the writer do not wait for each other), so a read never queues behind writes; it sees
+    every transaction whose await has returned.
     """
 
     kind = StoreKind.SQLITE
@@ -83,10 +93,14 @@ class SqliteBackend:
         executor: ThreadPoolExecutor,
         *,
         max_batch: int = MAX_BATCH,
+        reader: sqlite3.Connection | None = None,
+        reader_executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self.path = path
         self._db = db
         self._executor = executor
+        self._reader = reader
+        self._reader_executor = reader_executor
         self.max_batch = max_batch
         self.commits = 0  # COMMITs run (tests count them: one per batch)
         self._queue: deque[_Member] = deque()
@@ -96,13 +110,25 @@ class SqliteBackend:
 
     @classmethod
     async def open(cls, path: Path, *, max_batch: int = MAX_BATCH) -> SqliteBackend:
+        loop = asyncio.get_running_loop()
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite")
+        readers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite-read")
         try:
-            db = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+            db = await loop.run_in_executor(executor, _connect, path)
+            reader = await loop.run_in_executor(readers, _connect_reader, path)
         except BaseException:
             executor.shutdown(wait=False)
+            readers.shutdown(wait=False)
             raise
-        return cls(path, db, executor, max_batch=max_batch)
+        return cls(path, db, executor, max_batch=max_batch, reader=reader, reader_executor=readers)
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` on the reading connection and its own thread: it must not write
+        (the connection is ``query_only``). Without one, on the worker as ``run``."""
+        if self._reader is None or self._reader_executor is None:
+            return await self.run(fn)
+        db = self._reader
+        return await asyncio.get_running_loop().run_in_executor(self._reader_executor, fn, db)
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """``fn(connection)`` on the worker thread (SQLite's errors as they are)."""
@@ -220,6 +246,9 @@ class SqliteBackend:
             await barrier.future
         await self.run(lambda db: db.close())
         self._executor.shutdown(wait=True)
+        if self._reader is not None and self._reader_executor is not None:
+            await self.read(lambda db: db.close())
+            self._reader_executor.shutdown(wait=True)
 
 
 def _settle(member: _Member, value: Any, *, failed: bool) -> None:

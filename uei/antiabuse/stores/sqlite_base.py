@@ -76,8 +76,9 @@ class SqliteTables:
         self._backend = backend
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A read, on the backend's reading connection: never queued behind writes."""
         with reachable():
-            return await self._backend.run(fn)
+            return await self._backend.read(fn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """One transaction; ``durable``: synced to disk before the answer."""
