@@ -67,6 +67,11 @@ def _case_answer(abuse: AbuseApi, case: Case) -> CaseAnswer:
     "/defaulters/report",
     tags=["defaulters"],
     summary="Report an unpaid session",
+    status_code=201,
+    responses={
+        200: ResponseSpec(CaseAnswer, description="a retry of a report: the case stored before"),
+        201: ResponseSpec(CaseAnswer, description="the case, created"),
+    },
     opt=_CPO,
 )
 async def report(
