@@ -72,6 +72,8 @@ def test_a_start_says_what_it_uses_and_what_it_creates(tmp_path: Path) -> None:
         messages
     )
     assert f"identity: registry.uei key {kid} from {data / 'registry-keys.json'}" in messages
+    (operators,) = [m for m in messages if m.startswith("operators: ")]
+    assert operators.startswith(f"operators: none ({data / 'operators.json'} lists no keys)")
     # started again with UEI_DATA_DIR naming it: nothing new, the same identity
     again = start_and_stop(
         tmp_path, _env(UEI_DATA_DIR=str(data), UEI_POLICIES=str(REPO / "policies.yaml"))
@@ -175,3 +177,12 @@ def test_a_database_without_its_identity_is_refused(tmp_path: Path) -> None:
         "it with UEI_REGISTRY_KEYS"
     )
     assert not (data / "registry-keys.json").exists()
+
+
+def test_the_start_names_how_many_operator_keys_it_loaded(tmp_path: Path) -> None:
+    from uei.app.banner import startup_lines
+    from uei.app.settings import Settings
+
+    settings = Settings.from_env({"UEI_DATA_DIR": str(tmp_path)})
+    lines = startup_lines(settings, "registry.uei", "k1", 2)
+    assert lines[-1] == f"operators: 2 key(s) from {(tmp_path / 'operators.json').resolve()}"

@@ -40,12 +40,19 @@ def _policy(path: Path) -> str:
     return f"{path.resolve()} (sha256 {digest}...)"
 
 
-def startup_lines(settings: Settings, subscriber_id: str, unique_key_id: str) -> list[str]:
+def startup_lines(
+    settings: Settings, subscriber_id: str, unique_key_id: str, operators: int
+) -> list[str]:
     keys = settings.registry_keys or settings.data_dir / "registry-keys.json"
+    where = settings.operators_file.resolve()
     return [
         f"store: {describe_store(settings)}",
         f"policy: {_policy(settings.policies)}",
         f"identity: {subscriber_id} key {unique_key_id} from {keys.resolve()}",
+        f"operators: {operators} key(s) from {where}"
+        if operators
+        else f"operators: none ({where} lists no keys): every /admin route refuses every call; "
+        "add one with `uei admin add-operator`",
     ]
 
 

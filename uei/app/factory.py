@@ -201,7 +201,9 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         policies = holder.current  # what the start reads once (see policies.yaml's header)
         backend = await open_backend(settings.store_url)  # the process's one client or connection
-        for line in startup_lines(settings, identity.subscriber_id, identity.keys.unique_key_id):
+        for line in startup_lines(
+            settings, identity.subscriber_id, identity.keys.unique_key_id, len(operators)
+        ):
             log.info("%s", line)
         try:
             store = await registry_store(backend)
