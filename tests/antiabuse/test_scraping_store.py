@@ -194,6 +194,28 @@ async def test_events_are_recorded_once_per_kind_and_message(store: AbuseStores)
     assert found[2] == select
 
 
+async def test_recent_gives_the_latest_events_of_a_window_in_time_order(
+    store: AbuseStores,
+) -> None:
+    # three hours of searches, uploaded out of time order, and another BAP's beside them
+    times = [NOW - 3 * 3600 + 600 * i for i in range(18)]
+    late_first = times[9:] + times[:9]
+    await store.events.record("bap.example", [(f"m{t}", search(t)) for t in late_first], 4 * 3600)
+    await store.events.record("other.example", [("x", search(NOW - 60))], 4 * 3600)
+    assert await store.events.recent("bap.example", NOW - 4 * 3600, NOW, 100) == [
+        search(t) for t in times
+    ]
+    # the latest ``limit``, still oldest first
+    assert await store.events.recent("bap.example", NOW - 4 * 3600, NOW, 4) == [
+        search(t) for t in times[-4:]
+    ]
+    # the window's bounds: start inclusive, end exclusive
+    assert await store.events.recent("bap.example", times[2], times[5], 100) == [
+        search(t) for t in times[2:5]
+    ]
+    assert await store.events.recent("nobody.example", NOW - 3600, NOW, 10) == []
+
+
 def verdict(bap: str, score: float, at: float) -> BapVerdict:
     return BapVerdict(
         bap_id=bap,

@@ -209,6 +209,40 @@ async def test_disputed_cases_are_listed_oldest_dispute_first(store: AbuseStores
     assert [c.case_id for c in await store.cases.disputed(10)] == ["c2", "c0"]
 
 
+async def test_cases_are_counted_by_status_as_they_change(store: AbuseStores) -> None:
+    assert await store.cases.status_counts() == dict.fromkeys(CaseStatus, 0)
+    stored = [
+        await store.cases.create_case(case(f"c{i}", f"s-{i}"), entry("report", f"c{i}"))
+        for i in range(4)
+    ]
+    await store.cases.create_case(case("c9", "s-0"), entry("report"))  # a retry: no new case
+    disputed = await store.cases.save_case(
+        msgspec.structs.replace(stored[0], status=CaseStatus.DISPUTED, disputed_at=NOW),
+        entry("dispute", "c0"),
+    )
+    await store.cases.save_case(
+        msgspec.structs.replace(disputed, status=CaseStatus.VOID), entry("cancel", "c0")
+    )
+    await store.cases.save_case(
+        msgspec.structs.replace(stored[1], status=CaseStatus.SETTLED), entry("settle", "c1")
+    )
+    with pytest.raises(CaseConflict):  # a stale copy changes no count
+        await store.cases.save_case(
+            msgspec.structs.replace(stored[1], status=CaseStatus.WITHDRAWN), entry("withdraw")
+        )
+    await store.cases.save_case(
+        msgspec.structs.replace(stored[2], status=CaseStatus.DISPUTED, disputed_at=NOW),
+        entry("dispute", "c2"),
+    )
+    assert await store.cases.status_counts() == {
+        CaseStatus.OPEN: 1,
+        CaseStatus.DISPUTED: 1,
+        CaseStatus.SETTLED: 1,
+        CaseStatus.WITHDRAWN: 0,
+        CaseStatus.VOID: 1,
+    }
+
+
 @pytest.mark.parametrize("backend", backend_params("redis", "cluster"))
 async def test_cases_disputed_before_the_index_existed_are_indexed_once(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path
@@ -234,13 +268,21 @@ async def _indexed_once(store_url: str, store: AbuseStores) -> None:
         )
     assert isinstance(store.cases, RedisCases)
     client = store.cases._client
-    await client.delete("{uei:ab}:disputed", "{uei:ab}:disputed:indexed")  # as before
+    await client.delete(  # as before either index existed
+        "{uei:ab}:disputed",
+        "{uei:ab}:disputed:indexed",
+        "{uei:ab}:status:indexed",
+        *(f"{{uei:ab}}:status:{s.value}" for s in CaseStatus),
+    )
     assert await store.cases.disputed(10) == []
+    assert set((await store.cases.status_counts()).values()) == {0}
     again = await open_abuse_stores(store_url)
     try:
         assert [c.case_id for c in await again.cases.disputed(10)] == ["c1", "c2"]
+        counts = await again.cases.status_counts()
+        assert (counts[CaseStatus.OPEN], counts[CaseStatus.DISPUTED]) == (1, 2)
         assert isinstance(again.cases, RedisCases)
-        assert await again.cases.index_disputes() == 0  # done once
+        assert await again.cases.index_cases() == 0  # done once
     finally:
         await again.close()
 

@@ -56,7 +56,7 @@ async def abuse_stores(backend: Backend, *, owns: bool = False) -> AbuseStores:
             owns,
         )
     cases = RedisCases(backend)
-    await cases.index_disputes()  # once per store: cases from before the index existed
+    await cases.index_cases()  # once per store: cases from before the indexes existed
     return AbuseStores(
         cases,
         RedisGraph(backend),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.scraping.events import Event, Search
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow
@@ -67,6 +67,11 @@ class CaseStore(Protocol):
 
     async def disputed(self, limit: int) -> list[Case]:
         """At most ``limit`` cases whose status is ``disputed``, the oldest dispute first."""
+        ...
+
+    async def status_counts(self) -> dict[CaseStatus, int]:
+        """How many cases are stored in each status (every status, 0 when none): read from
+        an index, never by reading the cases."""
         ...
 
 
@@ -154,6 +159,12 @@ class EventStore(Protocol):
 
     async def events(self, bap: str, start: float, end: float) -> list[Event]:
         """The BAP's events timed in [start, end), in time order."""
+        ...
+
+    async def recent(self, bap: str, start: float, end: float, limit: int) -> list[Event]:
+        """The BAP's latest ``limit`` events timed in [start, end), in time order (operators'
+        pages: a bounded read, off the request path). Where a store keeps events in arrival
+        order within an hour, an hour holding more than it needs gives its last arrivals."""
         ...
 
     async def prune(self, before: float) -> None:

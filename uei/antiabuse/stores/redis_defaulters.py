@@ -32,6 +32,20 @@ _DISPUTED = f"{_TAG}:disputed"
 write that changes a status)."""
 _DISPUTED_INDEXED = f"{_TAG}:disputed:indexed"
 """Set once every case stored before the index existed has been put in it."""
+_STATUS_INDEXED = f"{_TAG}:status:indexed"
+"""Set once every case stored before the sets of cases by status existed is in its set."""
+_STATUSES = list(CaseStatus)
+
+
+def _status_key(status: CaseStatus) -> str:
+    """The ids of the cases in ``status`` (kept by ``create_case`` and ``save_case``, the
+    only writes of a case)."""
+    return f"{_TAG}:status:{status.value}"
+
+
+def _status_keys(first: CaseStatus) -> list[str]:
+    """``first``'s set, then every other status's."""
+    return [_status_key(first), *(_status_key(s) for s in _STATUSES if s is not first)]
 
 
 def _case_key(case_id: str) -> str:
@@ -58,20 +72,28 @@ class RedisCases(RedisKeys):
         super().__init__(backend)
         self._create = self._script("create_case")
         self._save = self._script("save_case")
-        self._index = self._script("index_dispute")
+        self._index = self._script("index_case")
 
-    async def index_disputes(self) -> int:
-        """Backfill the index of disputed cases from the cases themselves, once per store
-        (cases stored before the index existed); returns how many were disputed. Each case is
-        indexed by its own atomic step, so concurrent case changes are never undone, and two
-        replicas starting at once do the same thing twice, harmlessly."""
-        if await self._client.exists(_DISPUTED_INDEXED):
+    async def index_cases(self) -> int:
+        """Backfill the index of disputed cases and the sets of cases by status from the
+        cases themselves, once per store (cases stored before they existed); returns how many
+        were disputed. Each case is indexed by its own atomic step, so concurrent case changes
+        are never undone, and two replicas starting at once do the same thing twice,
+        harmlessly."""
+        if await self._client.exists(_DISPUTED_INDEXED, _STATUS_INDEXED) == 2:
             return 0
         ids = sorted({text(i) for i in await self._client.hvals(_REFS)})
+        statuses = [s.value for s in _STATUSES]
+        keys = [_status_key(s) for s in _STATUSES]
         found = 0
         for case_id in ids:
-            found += int(await self._index(keys=[_case_key(case_id), _DISPUTED], args=[case_id]))
+            found += int(
+                await self._index(
+                    keys=[_case_key(case_id), _DISPUTED, *keys], args=[case_id, *statuses]
+                )
+            )
         await self._client.set(_DISPUTED_INDEXED, "1")
+        await self._client.set(_STATUS_INDEXED, "1")
         return found
 
     async def create_case(self, case: Case, audit: AuditEntry) -> Case:
@@ -79,7 +101,13 @@ class RedisCases(RedisKeys):
         ref = msgspec.json.encode([case.creditor, case.session_ref])
         found = text(
             await self._create(
-                keys=[_case_key(case.case_id), _REFS, _AUDIT, *map(_index_key, case.tokens)],
+                keys=[
+                    _case_key(case.case_id),
+                    _REFS,
+                    _AUDIT,
+                    _status_key(stored.status),
+                    *map(_index_key, case.tokens),
+                ],
                 args=[ref, case.case_id, encode(stored), encode(audit)],
             )
         )
@@ -100,7 +128,7 @@ class RedisCases(RedisKeys):
             repr(float(case.disputed_at or 0.0)) if case.status is CaseStatus.DISPUTED else ""
         )
         answer = await self._save(
-            keys=[_case_key(case.case_id), _AUDIT, _DISPUTED],
+            keys=[_case_key(case.case_id), _AUDIT, _DISPUTED, *_status_keys(case.status)],
             args=[
                 case.version,
                 stored.version,
@@ -141,6 +169,10 @@ class RedisCases(RedisKeys):
         ids = [text(i) for i in await self._client.zrange(_DISPUTED, 0, limit - 1)]
         found = await self.load_cases(ids)
         return [found[i] for i in ids if i in found]
+
+    async def status_counts(self) -> dict[CaseStatus, int]:
+        counts = await each(self._client, "scard", [_status_key(s) for s in _STATUSES])
+        return {s: int(n) for s, n in zip(_STATUSES, counts, strict=True)}
 
 
 @reachable_methods

@@ -53,6 +53,9 @@ def _hours(start: float, end: float) -> range:
     return hours
 
 
+_RECENT_BATCH = 6
+"""Event-time buckets read per round trip by ``recent``."""
+
 _ROWS = "uei:sc:rows"
 _SCORES = "uei:sc:scores"
 """Each BAP's latest score (a sorted set): operators' ranking of BAPs."""
@@ -110,6 +113,25 @@ class RedisEvents(RedisKeys):
             e for chunk in chunks for raw in chunk if start <= (e := decode_event(raw)).at < end
         ]
         found.sort(key=lambda e: e.at)
+        return found
+
+    async def recent(self, bap: str, start: float, end: float, limit: int) -> list[Event]:
+        hours = list(_hours(start, end))
+        found: list[Event] = []
+        while hours and len(found) < limit:  # the newest hours first, a few per round trip
+            batch, hours = hours[-_RECENT_BATCH:], hours[:-_RECENT_BATCH]
+            pipe = self._client.pipeline(transaction=False)
+            for h in reversed(batch):
+                pipe.lrange(f"{bap_tag(bap)}:ev:{h}", -limit, -1)
+            for chunk in await pipe.execute():
+                within = sorted(
+                    (e for raw in chunk if start <= (e := decode_event(raw)).at < end),
+                    key=lambda e: e.at,
+                )
+                found.extend(reversed(within[-(limit - len(found)) :]))
+                if len(found) >= limit:
+                    break
+        found.reverse()
         return found
 
     async def prune(self, before: float) -> None:

@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS abuse_cases (
 CREATE INDEX IF NOT EXISTS abuse_cases_disputed ON abuse_cases (
     json_extract(CAST(doc AS TEXT), '$.disputed_at'))
     WHERE json_extract(CAST(doc AS TEXT), '$.status') = 'disputed';
+CREATE INDEX IF NOT EXISTS abuse_cases_by_status ON abuse_cases (
+    json_extract(CAST(doc AS TEXT), '$.status'));
 CREATE TABLE IF NOT EXISTS abuse_case_tokens (
     token TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (token, case_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS abuse_links (
@@ -61,9 +63,9 @@ DROP TABLE IF EXISTS scraping_quota;
 DROP TABLE IF EXISTS scraping_meters;
 """
 """Every anti-abuse table (the disputed cases found by a partial index on the case document
-itself, so no write keeps a second copy of a case's status; one quota table for every
-bucket: BAP rules, relays, the CPOs' query and dispute quotas; the three it replaces held
-only seconds of state and are dropped)."""
+itself, and counted by status by another, so no write keeps a second copy of a case's status;
+one quota table for every bucket: BAP rules, relays, the CPOs' query and dispute quotas; the
+three it replaces held only seconds of state and are dropped)."""
 
 
 class SqliteTables:

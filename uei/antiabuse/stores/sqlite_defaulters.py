@@ -8,7 +8,7 @@ from itertools import permutations
 
 import msgspec
 
-from uei.antiabuse.defaulters.ledger import AuditEntry, Case
+from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.stores.codec import decode_audit, decode_case, encode
 from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.sqlite_base import SqliteTables
@@ -132,6 +132,18 @@ class SqliteCases(SqliteTables):
                 (limit,),
             ).fetchall()
             return [decode_case(doc) for (doc,) in rows]
+
+        return await self._run(read)
+
+    async def status_counts(self) -> dict[CaseStatus, int]:
+        def read(db: sqlite3.Connection) -> dict[CaseStatus, int]:
+            rows = db.execute(
+                "SELECT json_extract(CAST(doc AS TEXT), '$.status'), COUNT(*) FROM abuse_cases"
+                " GROUP BY 1"
+            ).fetchall()
+            found = dict.fromkeys(CaseStatus, 0)
+            found.update((CaseStatus(status), n) for status, n in rows)
+            return found
 
         return await self._run(read)
 

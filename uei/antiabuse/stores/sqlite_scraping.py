@@ -54,6 +54,17 @@ class SqliteEvents(SqliteTables):
 
         return await self._run(read)
 
+    async def recent(self, bap: str, start: float, end: float, limit: int) -> list[Event]:
+        def read(db: sqlite3.Connection) -> list[Event]:
+            rows = db.execute(
+                "SELECT doc FROM scraping_events WHERE bap = ? AND at >= ? AND at < ?"
+                " ORDER BY at DESC LIMIT ?",
+                (bap, start, end, limit),
+            ).fetchall()
+            return [decode_event(doc) for (doc,) in reversed(rows)]
+
+        return await self._run(read)
+
     async def prune(self, before: float) -> None:
         def write(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM scraping_events WHERE at < ?", (before,))
