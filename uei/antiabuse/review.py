@@ -20,7 +20,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
 from uei.access import CALLER, Caller
-from uei.antiabuse.defaulters.ledger import DAY, AuditEntry
+from uei.antiabuse.defaulters.ledger import AuditEntry
+from uei.antiabuse.defaulters.overview import dispute_ages
 from uei.antiabuse.defaulters.policy import DefaultersPolicy
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
@@ -196,26 +197,22 @@ async def disputes(
     the oldest dispute first, with its age against the policy's deadline (past it, the case
     no longer counts towards any verdict)."""
     policy = review.defaulters()
-    expire = policy.dispute.expire_days * DAY
-    now = review.clock()
     found = await review.cases.disputed(limit + 1)
-    lines = []
-    for case in found[:limit]:
-        at = case.disputed_at if case.disputed_at is not None else case.updated
-        lines.append(
-            DisputeLine(
-                case_id=case.case_id,
-                creditor=case.creditor,
-                amount_paise=case.amount_paise,
-                currency=case.currency,
-                tokens=list(case.tokens),
-                disputed_at=_iso(at),
-                age_seconds=now - at,
-                deadline=_iso(at + expire),
-                remaining_seconds=at + expire - now,
-                overdue=now >= at + expire,
-            )
+    lines = [
+        DisputeLine(
+            case_id=d.case.case_id,
+            creditor=d.case.creditor,
+            amount_paise=d.case.amount_paise,
+            currency=d.case.currency,
+            tokens=list(d.case.tokens),
+            disputed_at=_iso(d.disputed_at),
+            age_seconds=d.age_seconds,
+            deadline=_iso(d.deadline),
+            remaining_seconds=d.remaining_seconds,
+            overdue=d.overdue,
         )
+        for d in dispute_ages(found[:limit], policy, review.clock())
+    ]
     return DisputeQueue(
         expire_days=policy.dispute.expire_days, disputes=lines, truncated=len(found) > limit
     )
