@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from uei.antiabuse.quotas.rules import QuotaRule, SearchCost
-from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
+from uei.antiabuse.scraping.events import Event, Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.policy import ScrapingAction
 from uei.antiabuse.scraping.timeline import MAX_BINS, activity, bins, centres, quota_use
 from uei.antiabuse.scraping.verdicts import BapVerdict
@@ -38,7 +38,7 @@ def test_intervals_cover_the_range_and_are_bounded() -> None:
 
 def test_activity_counts_each_kind_per_interval_and_leaves_out_the_rest() -> None:
     over = bins(T0, T0 + 300, 100)
-    events = [
+    events: list[Event] = [
         search(T0 - 1),  # before the range
         search(T0 + 1),
         search(T0 + 2),
