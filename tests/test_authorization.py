@@ -29,7 +29,7 @@ from litestar import Litestar, Router, get
 from litestar.routes import HTTPRoute
 
 from tests.antiabuse.beckn import forwarded, search_body
-from uei.access import CALLER, ONCE
+from uei.access import CALLER, CSRF, ONCE
 from uei.access import Caller as Declared
 from uei.app.guard import authorize, undeclared, unguarded
 from uei.beckn import ErrorCode
@@ -51,6 +51,7 @@ Who = Literal[
     "subscriber",  # any SUBSCRIBED participant
     "subscriber-self",  # the subscriber named in the path (any status but REVOKED), or an operator
     "registrant",  # the signer itself: its own registration (/subscribe)
+    "operator-session",  # an operator signed in to the dashboard (a session cookie, no signature)
 ]
 Kind = Literal["operator", "BAP", "BPP", "BG", "CPO"]
 """Who signs: an operator, or a fresh SUBSCRIBED participant of that type (``CPO``: a BPP
@@ -403,6 +404,8 @@ class Route:
     """How a SUSPENDED subscriber signing its own request is answered."""
     reasons: dict[Attack, str] = field(default_factory=dict)
     """Where the refusal's reason is worded otherwise than in ``REASON``."""
+    unsigned: int = 200
+    """A public route's answer to its built request, unsigned."""
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -485,7 +488,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/admin/audit"): Route("operator", once=False),
     ("GET", "/admin/disputes"): Route("operator", once=False),
     ("GET", "/admin/baps"): Route("operator", once=False),
+    # the operator dashboard: HTML pages and POST forms for a signed-in operator (a session
+    # from a `uei admin dashboard-link` link; tests/dashboard attack the sessions and CSRF)
+    ("GET", "/dashboard/signin"): Route("public", once=False),
+    ("GET", "/dashboard/login"): Route("public", once=False, unsigned=401),  # no token: refused
+    ("GET", "/dashboard/assets/plotly.min.js"): Route("public", once=False),
+    ("GET", "/dashboard"): Route("operator-session", once=False),
+    ("POST", "/dashboard/logout"): Route("operator-session", once=False),
+    ("GET", "/dashboard/subscribers"): Route("operator-session", once=False),
+    ("GET", "/dashboard/subscribers/{subscriber_id:str}"): Route("operator-session", once=False),
+    ("POST", "/dashboard/subscribers/{subscriber_id:str}/actions/{action:str}"): Route(
+        "operator-session", once=False
+    ),
+    ("GET", "/dashboard/log"): Route("operator-session", once=False),
+    ("GET", "/dashboard/policy"): Route("operator-session", once=False),
 }
+SESSION_PARAMS = {"subscriber_id": "any.example", "action": "suspend"}
+"""Path parameters for the dashboard's routes in the tests below (authorization comes first,
+so the subscriber need not exist)."""
 
 OWNER: dict[Who, Kind] = {
     "operator": "operator",
@@ -538,9 +558,18 @@ def _id(method: str, path: str) -> str:
 
 
 def _protected() -> Iterator[tuple[str, str, Route]]:
+    """The routes a Beckn signature opens (the dashboard's take a session instead)."""
     for (method, path), route in ROUTES.items():
-        if route.who != "public":
+        if route.who not in ("public", "operator-session"):
             yield method, path, route
+
+
+def _sessions() -> list[Any]:
+    return [
+        pytest.param(m, p, id=_id(m, p))
+        for (m, p), r in ROUTES.items()
+        if r.who == "operator-session"
+    ]
 
 
 def _attacks() -> Iterator[Any]:
@@ -699,9 +728,38 @@ async def test_a_protected_route_outside_the_guard_is_named() -> None:
     [pytest.param(m, p, id=_id(m, p)) for (m, p), r in ROUTES.items() if r.who == "public"],
 )
 async def test_public_routes_answer_unsigned(world: World, method: str, path: str) -> None:
-    call = await ROUTES[(method, path)].build(world, world.operator)
+    route = ROUTES[(method, path)]
+    call = await route.build(world, world.operator)
     response = await world.send(method, fill(path, call.params), call.body, None)
-    assert response.status_code == 200, response.text
+    assert response.status_code == route.unsigned, response.text
+
+
+# --- the dashboard: a session, never a signature -------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path"), _sessions())
+async def test_dashboard_routes_send_the_signed_out_to_sign_in(
+    world: World, method: str, path: str
+) -> None:
+    """No session: the sign-in page, never data, whatever the route; an operator's Beckn
+    signature is not a session (a leaked header must not open the dashboard)."""
+    url = fill(path, {k: v for k, v in SESSION_PARAMS.items() if "{" + k in path})
+    for header in (None, world.header(b"", world.operator)):
+        response = await world.send(method, url, b"", header)
+        assert response.status_code == 303, response.text
+        assert response.headers["location"].startswith("/dashboard/signin?reason=")
+
+
+@pytest.mark.parametrize(("method", "path"), _sessions())
+async def test_dashboard_actions_declare_csrf(h: Harness, method: str, path: str) -> None:
+    """Every dashboard POST is an action that checks the session's CSRF token; no page is."""
+    handlers = {
+        m: handler
+        for route in h.app.routes
+        if isinstance(route, HTTPRoute) and route.path == path
+        for m, (handler, _) in route.route_handler_map.items()
+    }
+    assert handlers[method].opt.get(CSRF, False) is (method == "POST")
 
 
 # --- every protected route, every attack ----------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CALLER", "IN_STORE", "ONCE", "PENDING_KEYS", "Caller"]
+__all__ = ["CALLER", "CSRF", "IN_STORE", "ONCE", "PENDING_KEYS", "Caller"]
 
 
 class Caller(StrEnum):
@@ -32,6 +32,9 @@ class Caller(StrEnum):
     """A SUBSCRIBED BG, or a SUBSCRIBED BPP forwarding the BAP's signed request."""
     READER = "reader"
     """An operator or any SUBSCRIBED participant; the handler limits a participant to its own."""
+    OPERATOR_SESSION = "operator-session"
+    """An operator signed in to the dashboard (a session cookie from a sign-in link, for an
+    operator key still in ``UEI_OPERATORS``); no signature. Its actions also say ``CSRF``."""
 
 
 CALLER = "caller"
@@ -42,5 +45,8 @@ IN_STORE = "in-store"
 """``ONCE``'s value for a route that refuses the replay itself, in the same store step that
 spends (the quota check's one script): the guard verifies, leaves a ``PendingReplay`` on
 ``request.state.replay`` and marks nothing; the handler must hand it to that step."""
+CSRF = "csrf"
+"""The ``opt`` key saying an ``OPERATOR_SESSION`` route is an action: the form must carry the
+session's CSRF token (and ``Origin`` / ``Sec-Fetch-Site``, when sent, must be the service's)."""
 PENDING_KEYS = "pending_keys"
 """The ``opt`` key letting ``SUBSCRIBER_SELF`` sign with a key still being challenged."""

@@ -33,6 +33,9 @@ from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import VerdictStore, abuse_stores
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.banner import startup_lines
+from uei.app.dashboard import router as dashboard_router
+from uei.app.dashboard import template_config
+from uei.app.dashboard.session import DashboardState, OperatorsFile, SessionKeys
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
 from uei.app.docs import assets_router, render_plugins
@@ -133,7 +136,7 @@ def _routes() -> list[ControllerRouterHandler]:
     guarded = Router(
         "/", route_handlers=[r for r in _ROUTES if not _is_public(r)], guards=[authorize]
     )
-    return [*(r for r in _ROUTES if _is_public(r)), assets_router(), guarded]
+    return [*(r for r in _ROUTES if _is_public(r)), assets_router(), guarded, dashboard_router()]
 
 
 async def _every(interval: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
@@ -313,6 +316,7 @@ def create_app(
         lifespan=[lifespan],
         middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
         plugins=[StrictBodies()],
+        template_config=template_config(),  # the dashboard's pages
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="UEI registry and abuse protection",
@@ -358,6 +362,9 @@ def create_app(
     app.state.policy = holder
     app.state.identity = identity
     app.state.operators = operators
+    app.state.dashboard = DashboardState(
+        SessionKeys(secret), OperatorsFile(settings.operators_file), clock
+    )
     app.state.signer = signer
     app.state.answer_error = answer  # the key path answers its own refusals (it signs them)
     return app

@@ -5,8 +5,10 @@ the verified caller on ``request.state.caller`` for the handler.
 
 The resolvers stay where the knowledge is: operators, subscribers, the subscriber named in
 the path and the registrant in ``uei/registry/http/auth.py``; CPOs (the grant), relays and
-readers in ``uei/app/auth.py``. The guard runs before the handler's parameters are decoded, so
-an unsigned or wrongly signed request learns nothing about its body or parameters.
+readers in ``uei/app/auth.py``; an operator signed in to the dashboard (a session cookie, no
+signature) in ``uei/app/dashboard/session.py``. The guard runs before the handler's parameters
+are decoded, so an unsigned or wrongly signed request learns nothing about its body or
+parameters.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 
-from uei.access import CALLER, IN_STORE, ONCE, PENDING_KEYS, Caller
+from uei.access import CALLER, CSRF, IN_STORE, ONCE, PENDING_KEYS, Caller
 from uei.app.auth import authenticate_bpp, authenticate_reader, authenticate_relay
+from uei.app.dashboard.session import authenticate_session
 from uei.registry.http.auth import (
     authenticate_operator,
     authenticate_registrant,
@@ -65,6 +68,12 @@ async def _reader(request: Request[Any, Any, Any], _: Mapping[str, Any], once: b
     return await authenticate_reader(request, once=once)
 
 
+async def _operator_session(
+    request: Request[Any, Any, Any], opt: Mapping[str, Any], _: bool
+) -> object:
+    return await authenticate_session(request, csrf=bool(opt.get(CSRF, False)))
+
+
 _RESOLVERS: dict[Caller, Resolve] = {
     Caller.OPERATOR: _operator,
     Caller.SUBSCRIBER: _subscriber,
@@ -73,6 +82,7 @@ _RESOLVERS: dict[Caller, Resolve] = {
     Caller.CPO: _cpo,
     Caller.RELAY: _relay,
     Caller.READER: _reader,
+    Caller.OPERATOR_SESSION: _operator_session,
 }
 """Who each declared caller is, resolved; ``PUBLIC`` needs no one. ``REGISTRANT`` reads the
 raw body (a newcomer's key is in it) and ``SUBSCRIBER_SELF`` the path's ``subscriber_id``."""

@@ -71,6 +71,10 @@ class _Snapshot:
         return hashlib.sha256(self.data).digest() if self.data is not None else self.error
 
 
+def _digest(snapshot: _Snapshot) -> str:
+    return hashlib.sha256(snapshot.data).hexdigest() if snapshot.data is not None else ""
+
+
 def _stat(path: Path) -> tuple[int, int] | None:
     try:
         found = path.stat()
@@ -105,6 +109,8 @@ class PolicyHolder:
         self.current: Policies = self._decode(first)
         self.loaded_at = clock()
         """When the policy in force was read."""
+        self.digest = _digest(first)
+        """SHA-256 (hex) of the file the policy in force was read from ("" for the defaults)."""
         self.last_reload: Reload | None = None
         self._seen, self._fingerprint = first.seen, first.fingerprint
 
@@ -162,6 +168,7 @@ class PolicyHolder:
         changed = [f for f in Policies.__struct_fields__ if getattr(new, f) != getattr(old, f)]
         detail = f"changed: {', '.join(changed)}" if changed else "no change"
         self.current, self.loaded_at = new, at  # one assignment: readers see old or new
+        self.digest = _digest(snapshot)
         log.info("policy reloaded from %s: %s", self.path, detail)
         self.last_reload = Reload(ReloadOutcome.OK, at, detail)
         RELOADS.labels(ReloadOutcome.OK.value).inc()

@@ -1,8 +1,11 @@
 """The hash-chained change log: every key and status change, each entry bound to the last.
 
 ``hash = BLAKE2b-256(prev_hash || canonical JSON of the entry without its hash)``, hex. The
-first entry's ``prev_hash`` is 64 zeros. A follower can recompute the chain from any entry
-it trusts and detect an edited, dropped or reordered entry.
+first entry's ``prev_hash`` is 64 zeros. An entry with a ``reason`` (an operator's, from the
+dashboard or the admin API) hashes it as a ninth member after the actor; one without hashes
+the eight members entries had before reasons existed, so old entries verify unchanged. A
+follower can recompute the chain from any entry it trusts and detect an edited, dropped or
+reordered entry.
 """
 
 from __future__ import annotations
@@ -70,9 +73,11 @@ class Draft(msgspec.Struct, frozen=True):
     old_status: str | None
     new_status: str | None
     unique_key_id: str | None = None
+    reason: str | None = None
+    """Why (an operator's words), recorded with the change."""
 
 
-class LogEntry(msgspec.Struct, frozen=True):
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     seq: int
     at: float
     subscriber_id: str
@@ -81,6 +86,8 @@ class LogEntry(msgspec.Struct, frozen=True):
     old_status: str | None
     new_status: str | None
     actor: Actor
+    reason: str | None = None
+    """Absent (not null) when none was given, so entries without one encode as before."""
     prev_hash: str
     hash: str
 
@@ -96,6 +103,10 @@ class _Hashed(msgspec.Struct, frozen=True, array_like=True):
     actor: Actor
 
 
+class _HashedWithReason(_Hashed, frozen=True, array_like=True):
+    reason: str
+
+
 class ChainBroken(ValueError):
     """The log does not chain; the message names the first entry that fails and why."""
 
@@ -106,7 +117,7 @@ def _digest(prev_hash: str, fields: _Hashed) -> str:
 
 
 def _fields(entry: LogEntry) -> _Hashed:
-    return _Hashed(
+    fields = (
         entry.seq,
         entry.at,
         entry.subscriber_id,
@@ -116,6 +127,9 @@ def _fields(entry: LogEntry) -> _Hashed:
         entry.new_status,
         entry.actor,
     )
+    if entry.reason is None:
+        return _Hashed(*fields)
+    return _HashedWithReason(*fields, entry.reason)
 
 
 def chain(head: LogEntry | None, drafts: Iterable[Draft], at: float) -> list[LogEntry]:
@@ -133,6 +147,7 @@ def chain(head: LogEntry | None, drafts: Iterable[Draft], at: float) -> list[Log
             old_status=draft.old_status,
             new_status=draft.new_status,
             actor=draft.actor,
+            reason=draft.reason,
             prev_hash=prev,
             hash="",
         )
@@ -152,6 +167,7 @@ def _entry(draft: Draft, seq: int, at: float, prev_hash: str, digest: str) -> Lo
         old_status=draft.old_status,
         new_status=draft.new_status,
         actor=draft.actor,
+        reason=draft.reason,
         prev_hash=prev_hash,
         hash=digest,
     )

@@ -94,14 +94,21 @@ class Registry:
     # --- changes --------------------------------------------------------------------------
 
     async def _commit(
-        self, subscriber_id: str, decide: Callable[[Subscriber | None], Outcome]
+        self,
+        subscriber_id: str,
+        decide: Callable[[Subscriber | None], Outcome],
+        reason: str | None = None,
     ) -> tuple[Subscriber, list[LogEntry]]:
+        """``reason``: an operator's, recorded on every entry the change makes."""
         for _ in range(_MAX_COMMIT_TRIES):
             existing = await self.store.load(subscriber_id)
             outcome = decide(existing)
+            drafts = outcome.drafts
+            if reason is not None:
+                drafts = [msgspec.structs.replace(d, reason=reason) for d in drafts]
             try:
                 saved, entries = await self.store.commit(
-                    outcome.subscriber, outcome.drafts, self.clock(), outcome.claim_key_ids
+                    outcome.subscriber, drafts, self.clock(), outcome.claim_key_ids
                 )
             except SaveConflict as conflict:
                 if conflict.reason is ConflictReason.KEY:
@@ -142,15 +149,29 @@ class Registry:
             raise NotFound(f"no subscriber {subscriber_id}", "subscriber_id")
         return sub
 
-    async def allow(self, subscriber_id: str, grants: list[RoleGrant], actor: Actor) -> Subscriber:
+    async def allow(
+        self,
+        subscriber_id: str,
+        grants: list[RoleGrant],
+        actor: Actor,
+        *,
+        reason: str | None = None,
+    ) -> Subscriber:
         saved, _ = await self._commit(
             subscriber_id,
             lambda sub: allow(sub, subscriber_id, grants, self.clock(), actor, self.reserved),
+            reason,
         )
         return saved
 
     async def operator_action(
-        self, subscriber_id: str, action: str, actor: Actor, grant: RoleGrant | None = None
+        self,
+        subscriber_id: str,
+        action: str,
+        actor: Actor,
+        grant: RoleGrant | None = None,
+        *,
+        reason: str | None = None,
     ) -> Subscriber:
         event = OPERATOR_ACTIONS[action]
 
@@ -160,17 +181,24 @@ class Registry:
                 return approve(current, self.clock(), actor, self.policy(), grant)
             return operator_action(current, event, self.clock(), actor)
 
-        saved, _ = await self._commit(subscriber_id, decide)
+        saved, _ = await self._commit(subscriber_id, decide, reason)
         return saved
 
     async def change_grant(
-        self, subscriber_id: str, service: str, actor: Actor, *, granted: bool
+        self,
+        subscriber_id: str,
+        service: str,
+        actor: Actor,
+        *,
+        granted: bool,
+        reason: str | None = None,
     ) -> Subscriber:
         saved, _ = await self._commit(
             subscriber_id,
             lambda sub: change_grant(
                 self._require(sub, subscriber_id), service, self.clock(), actor, granted=granted
             ),
+            reason,
         )
         return saved
 
@@ -180,6 +208,8 @@ class Registry:
         unique_key_id: str,
         actor: Actor,
         signed_by: SignedBy | None = None,
+        *,
+        reason: str | None = None,
     ) -> Subscriber:
         """By an operator, or (``signed_by``) by the subscriber, re-checked in the commit."""
         saved, _ = await self._commit(
@@ -187,6 +217,7 @@ class Registry:
             lambda sub: revoke_key(
                 self._require(sub, subscriber_id), unique_key_id, self.clock(), actor, signed_by
             ),
+            reason,
         )
         return saved
 
