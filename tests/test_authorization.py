@@ -502,8 +502,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/dashboard/log"): Route("operator-session", once=False),
     ("GET", "/dashboard/policy"): Route("operator-session", once=False),
+    ("GET", "/dashboard/scraping"): Route("operator-session", once=False),
+    ("GET", "/dashboard/scraping/{bap_id:str}"): Route("operator-session", once=False),
+    ("GET", "/dashboard/non-payers"): Route("operator-session", once=False),
 }
-SESSION_PARAMS = {"subscriber_id": "any.example", "action": "suspend"}
+SESSION_PARAMS = {"subscriber_id": "any.example", "action": "suspend", "bap_id": "any.example"}
 """Path parameters for the dashboard's routes in the tests below (authorization comes first,
 so the subscriber need not exist)."""
 

@@ -155,7 +155,7 @@ class Overview:
     async def bap(self, bap_id: str) -> BapPage:
         """A BAP over the events still kept (one scoring window and one pass)."""
         scraping = self.scraping()
-        end = self.clock()
+        end = self.clock() + 1.0  # a search checked this second is shown
         start = end - scraping.retention_seconds
         over = bins(start, end, max(60.0, scraping.retention_seconds / INTERVALS))
         events = await self.events.recent(bap_id, start, end, MAX_EVENTS)

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from uei.antiabuse.defaulters.http import AbuseApi
+from uei.antiabuse.overview import Overview
 from uei.antiabuse.quotas.http import QuotasApi
 from uei.antiabuse.review import ReviewApi
 from uei.antiabuse.scraping.http import ScrapingApi
@@ -43,10 +44,15 @@ def _review(state: State) -> ReviewApi:
     return cast("ReviewApi", state.review)
 
 
+def _overview(state: State) -> Overview:
+    return cast("Overview", state.overview)
+
+
 DEPENDENCIES = {
     "registry": Provide(_registry, sync_to_thread=False),
     "abuse": Provide(_abuse, sync_to_thread=False),
     "quotas": Provide(_quotas, sync_to_thread=False),
     "scraping": Provide(_scraping, sync_to_thread=False),
     "review": Provide(_review, sync_to_thread=False),
+    "overview": Provide(_overview, sync_to_thread=False),
 }

@@ -21,6 +21,7 @@ from uei.access import CALLER, Caller
 from uei.antiabuse.defaulters.http import ROUTER as ABUSE_ROUTER
 from uei.antiabuse.defaulters.http import AbuseApi
 from uei.antiabuse.defaulters.service import Defaulters
+from uei.antiabuse.overview import Overview
 from uei.antiabuse.quotas.http import QuotasApi
 from uei.antiabuse.quotas.relays import RelayMeter
 from uei.antiabuse.quotas.service import Quotas
@@ -267,6 +268,15 @@ def create_app(
             app.state.scraping = ScrapingApi(search_path, abuse.events, abuse.verdicts)
             app.state.review = ReviewApi(
                 abuse.cases, abuse.verdicts, lambda: holder.current.defaulters, clock
+            )
+            app.state.overview = Overview(
+                abuse.cases,
+                abuse.events,
+                abuse.verdicts,
+                lambda: holder.current.defaulters,
+                lambda: holder.current.quotas,
+                lambda: holder.current.scraping,
+                clock,
             )
             try:
                 app.state.persistence = judge_persistence(

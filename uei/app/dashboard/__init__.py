@@ -11,13 +11,13 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
-from uei.app.dashboard import changelog, policy, signin, subscribers
+from uei.app.dashboard import changelog, nonpayers, policy, scraping, signin, subscribers
 from uei.app.dashboard.kit import PAGES, PREFIX, exception_handlers, template_config
 from uei.app.guard import authorize
 
 __all__ = ["MODULES", "PAGES", "handlers", "router", "template_config"]
 
-MODULES = (signin, subscribers, changelog, policy)
+MODULES = (signin, subscribers, changelog, scraping, nonpayers, policy)
 """The modules whose pages make the dashboard (each appended its handlers to ``PAGES``)."""
 
 
