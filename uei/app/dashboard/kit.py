@@ -20,7 +20,7 @@ from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from uei.access import CALLER, CSRF, Caller
 from uei.app.dashboard.session import CSRF_FIELD, Session, SessionRefused
@@ -131,7 +131,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return render(request, "refused.html", status_code=exc.status_code, reason=str(exc.detail))
 
 
-exception_handlers: dict[type[Exception], Any] = {
+exception_handlers: ExceptionHandlersMap = {
     SessionRefused: _refused,
     HTTPException: _http,
 }
