@@ -66,7 +66,9 @@ NAV = [
 ]
 """(key, label, path) of the navigation; a page passes its key as ``active``."""
 
-_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+"""same-origin, not no-referrer: under no-referrer a browser sends ``Origin: null`` with the
+forms, which the CSRF check refuses."""
 
 
 def _csp(nonce: str) -> str:
