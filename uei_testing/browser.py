@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +118,7 @@ async def _seed(store_url: str, participants: list[Participant]) -> None:
 
 
 @contextmanager
-def live_service(tmp: Path, participants: list[Participant] = ()) -> Iterator[LiveService]:  # type: ignore[assignment]
+def live_service(tmp: Path, participants: Sequence[Participant] = ()) -> Iterator[LiveService]:
     """The service on ``http://127.0.0.1:<free port>``, ``participants`` SUBSCRIBED before it
     starts, and an operator ``ops`` whose key file the CLI signs links with."""
     operator = generate_key_set("ops-key-1")
