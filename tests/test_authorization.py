@@ -756,7 +756,7 @@ async def test_dashboard_routes_send_the_signed_out_to_sign_in(
 @pytest.mark.parametrize(("method", "path"), _sessions())
 async def test_dashboard_actions_declare_csrf(h: Harness, method: str, path: str) -> None:
     """Every dashboard POST is an action that checks the session's CSRF token; no page is."""
-    handlers = {
+    handlers: dict[str, Any] = {
         m: handler
         for route in h.app.routes
         if isinstance(route, HTTPRoute) and route.path == path

@@ -17,6 +17,12 @@ Three claims, checked on the same exchanges:
 - the schema says what the service accepts: valid data is not refused as malformed (400,
   422) and invalid data is refused.
 
+The operator dashboard (``/dashboard``: HTML pages, POST forms, its sign-in link and plotly.js)
+is left out of the document, as the document's own assets are: it answers pages and
+redirects to people, not Beckn JSON to programs, and takes a session cookie, not a signature.
+``test_only_the_dashboard_and_the_documents_are_left_out`` holds that line;
+tests/test_authorization.py lists every dashboard route and tests/dashboard attacks them.
+
 Where the service does not yet keep a claim, the operation's test is a strict xfail whose
 reason says why (see ``OPERATIONS``): a gap reported, not a check switched off.
 
@@ -411,6 +417,14 @@ def _report(label: str, problems: list[str], total: int) -> str:
 def test_every_operation_in_the_schema_is_fuzzed(service: Service) -> None:
     labels = {op.label for op in (r.ok() for r in service.schema.get_all_operations())}
     assert labels == set(OPERATIONS)
+
+
+def test_only_the_dashboard_and_the_documents_are_left_out(service: Service) -> None:
+    documented = {p.split("{")[0].rstrip("/") for p in service.schema.raw_schema["paths"]}
+    served = {r.path for r in service.h.app.routes}
+    left_out = {p for p in served if p.split("{")[0].rstrip("/") not in documented}
+    assert {p for p in left_out if not p.startswith(("/dashboard", "/schema"))} == set()
+    assert "/dashboard/subscribers" in left_out
 
 
 @pytest.mark.parametrize(("label", "signed"), _params("server_error"))

@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from uei.app.cli import cli
 from uei.app.dashboard.session import COOKIE
+from uei.registry.identity import save_key_file
 from uei.trust import generate_key_set
 from uei_testing.dashboard import link_token, sign_in, sign_in_as
 from uei_testing.harness import Harness, running
@@ -67,3 +70,57 @@ async def test_a_stranger_key_is_refused(h: Harness) -> None:
     )
     assert answer.status_code == 401
     assert "does not verify" in answer.text
+
+
+async def test_an_expired_link_is_refused(h: Harness) -> None:
+    token = link_token(h.operator, h.operator_id, h.clock(), ttl=300)
+    h.clock.advance(301)
+    answer = await h.client.get("/dashboard/login", params={"token": token})
+    assert answer.status_code == 401
+    assert "expired" in answer.text
+
+
+async def test_a_link_from_a_key_that_is_not_an_operators_is_refused(h: Harness) -> None:
+    """A participant's own key (or any key the operators file does not list)."""
+    participant = generate_key_set("bpp-key-1")
+    answer = await h.client.get(
+        "/dashboard/login", params={"token": link_token(participant, "cpo.example", h.clock())}
+    )
+    assert answer.status_code == 401
+    assert "is not an operator key" in answer.text
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b", "x" * 3000])
+async def test_a_malformed_link_is_refused(h: Harness, token: str) -> None:
+    answer = await h.client.get("/dashboard/login", params={"token": token})
+    assert answer.status_code in (400, 401)
+    assert "text/html" in answer.headers["content-type"]
+    assert "set-cookie" not in answer.headers
+
+
+async def test_sign_out_clears_the_cookie(h: Harness) -> None:
+    dash = await sign_in(h.client, h.operator, h.operator_id, h.clock)
+    out = await dash.post("/dashboard/logout")
+    assert out.status_code == 303
+    assert (
+        'uei_dashboard=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    )
+
+
+async def test_the_cli_prints_a_link_that_signs_in(h: Harness, tmp_path: Path) -> None:
+    """`uei admin dashboard-link` with the operator's key file: the link it prints works."""
+    key_file = tmp_path / "ops-key.json"
+    save_key_file(key_file, h.operator, h.operator_id)
+    printed = CliRunner().invoke(
+        cli,
+        ["admin", "--key-file", str(key_file), "dashboard-link", "--base-url", "http://uei/"],
+    )
+    assert printed.exit_code == 0, printed.output
+    link = printed.output.strip()
+    assert link.startswith("http://uei/dashboard/login?token=")
+    answer = await h.client.get(link)
+    assert answer.status_code == 303, answer.text
+    too_long = CliRunner().invoke(
+        cli, ["admin", "--key-file", str(key_file), "dashboard-link", "--ttl", "7200"]
+    )
+    assert too_long.exit_code == 2

@@ -14,11 +14,13 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 import httpx
 import msgspec
 
+from uei.app.dashboard.links import MAX_TTL, make_token
 from uei.app.policy import PolicyError, configured_policies, load_policies
 from uei.app.settings import Settings
 from uei.registry.changelog import ChainBroken, LogEntry, verify_chain
@@ -26,6 +28,7 @@ from uei.registry.identity import ConfigError, load_key_file, save_key_file
 from uei.storage.files import write_private
 from uei.trust import (
     ChallengeError,
+    KeySet,
     encode_key,
     generate_key_set,
     load_verify_key,
@@ -155,7 +158,8 @@ def add_operator(operator_id: str, out: Path) -> None:
     )
 
 
-def _send(ctx: click.Context, method: str, path: str, fields: dict[str, Any] | None = None) -> Any:
+def _operator_key(ctx: click.Context) -> tuple[KeySet, str]:
+    """The operator key file's keys and operator id (``--key-file`` / ``UEI_OPERATOR_KEY``)."""
     key_file: Path | None = ctx.obj["key_file"]
     if key_file is None:
         raise click.UsageError("--key-file (or UEI_OPERATOR_KEY) is required")
@@ -167,6 +171,11 @@ def _send(ctx: click.Context, method: str, path: str, fields: dict[str, Any] | N
         raise click.BadParameter(
             "the key file names no subscriber_id (operator id)", param_hint="--key-file"
         )
+    return keys, operator_id
+
+
+def _send(ctx: click.Context, method: str, path: str, fields: dict[str, Any] | None = None) -> Any:
+    keys, operator_id = _operator_key(ctx)
     body = (
         json.dumps({**(fields or {}), "request_id": str(uuid.uuid4())}).encode()
         if method == "POST"
@@ -195,6 +204,29 @@ def _send(ctx: click.Context, method: str, path: str, fields: dict[str, Any] | N
         click.echo(f"refused ({response.status_code}): {error.get('message', response.text)}")
         sys.exit(1)
     return answer
+
+
+@admin.command("dashboard-link")
+@click.option(
+    "--base-url",
+    help="the dashboard's address as the browser reaches it (default: --url)",
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(1, MAX_TTL),
+    default=300,
+    show_default=True,
+    help="seconds the link stays usable",
+)
+@click.pass_context
+def dashboard_link(ctx: click.Context, base_url: str | None, ttl: int) -> None:
+    """Print a single-use sign-in link to the operator dashboard, signed with the operator
+    key (--key-file): open it in a browser within --ttl seconds. Nothing is sent; the
+    service verifies the link against the operators file (UEI_OPERATORS) when it is opened."""
+    keys, operator_id = _operator_key(ctx)
+    token = make_token(keys.signing_key, operator_id, keys.unique_key_id, time.time(), ttl)
+    base = (base_url or ctx.obj["url"]).rstrip("/")
+    click.echo(f"{base}/dashboard/login?{urlencode({'token': token})}")
 
 
 @admin.command("list")

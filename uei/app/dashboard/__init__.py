@@ -13,7 +13,6 @@ from litestar.types import ControllerRouterHandler
 
 from uei.app.dashboard import changelog, nonpayers, policy, scraping, signin, subscribers
 from uei.app.dashboard.kit import PAGES, PREFIX, exception_handlers, template_config
-from uei.app.guard import authorize
 
 __all__ = ["MODULES", "PAGES", "handlers", "router", "template_config"]
 
@@ -29,6 +28,8 @@ def handlers() -> list[ControllerRouterHandler]:
 def router() -> Router:
     """The dashboard under ``/dashboard``: every route behind the one guard, answering its
     refusals with pages (the sign-in page, a 403 page), not Beckn NACKs."""
+    from uei.app.guard import authorize  # the guard imports this package's session module
+
     return Router(
         PREFIX,
         route_handlers=handlers(),

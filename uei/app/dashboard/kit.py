@@ -20,7 +20,7 @@ from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from uei.access import CALLER, CSRF, Caller
 from uei.app.dashboard.session import CSRF_FIELD, Session, SessionRefused
@@ -66,7 +66,9 @@ NAV = [
 ]
 """(key, label, path) of the navigation; a page passes its key as ``active``."""
 
-_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+"""same-origin, not no-referrer: under no-referrer a browser sends ``Origin: null`` with the
+forms, which the CSRF check refuses."""
 
 
 def _csp(nonce: str) -> str:
@@ -131,7 +133,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return render(request, "refused.html", status_code=exc.status_code, reason=str(exc.detail))
 
 
-exception_handlers: dict[type[Exception], Any] = {
+exception_handlers: ExceptionHandlersMap = {
     SessionRefused: _refused,
     HTTPException: _http,
 }

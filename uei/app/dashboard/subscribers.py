@@ -17,6 +17,7 @@ from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from uei.app.dashboard.kit import ACTION, PAGE, PAGES, PREFIX, render, session_of
+from uei.app.errors import answer
 from uei.errors import UeiError
 from uei.registry.changelog import Actor, LogEntry
 from uei.registry.model import ParticipantType, RoleGrant, Status, Subscriber
@@ -181,7 +182,7 @@ async def subscriber_action(
     confirmation box; then the registry's own call, recorded with the operator and reason."""
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
-    problem = ""
+    problem, status = "", 400
     if not reason:
         problem = "give a reason: it is recorded in the change log"
     elif len(reason) > REASON_MAX:
@@ -199,12 +200,14 @@ async def subscriber_action(
                 str(form.get("role", "")),
             )
             await step()
-        except (UeiError, _FormError) as exc:
-            problem = exc.message if isinstance(exc, UeiError) else str(exc)
+        except UeiError as exc:
+            problem, status = exc.message, answer(exc).status  # the admin API's status
+        except _FormError as exc:
+            problem = str(exc)
         else:
             return Redirect(f"{PREFIX}/subscribers/{subscriber_id}?done={action}", status_code=303)
     return await _subscriber_page(
-        request, registry, subscriber_id, error=problem, status_code=409 if problem else 200
+        request, registry, subscriber_id, error=problem, status_code=status
     )
 
 

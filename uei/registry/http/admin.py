@@ -55,6 +55,8 @@ class RoleSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
 class RequestIdBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     request_id: str | None = None
     """Any unique text, so two commands in one second never share a signature."""
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    """Why: recorded in the change log with the operator's id (the dashboard requires one)."""
 
 
 class AllowBody(RequestIdBody, forbid_unknown_fields=True, kw_only=True):
@@ -151,7 +153,7 @@ async def admin_allow(
     the roles their entry names. Allowing an existing subscriber names more roles."""
     operator = _operator(request)
     grants = [role.grant() for role in data.roles]
-    sub = await registry.allow(subscriber_id, grants, operator)
+    sub = await registry.allow(subscriber_id, grants, operator, reason=data.reason)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -173,7 +175,8 @@ async def admin_approve(
     with the operator's id."""
     operator = _operator(request)
     role = data.role.grant() if data is not None and data.role is not None else None
-    sub = await registry.operator_action(subscriber_id, "approve", operator, role)
+    reason = data.reason if data is not None else None
+    sub = await registry.operator_action(subscriber_id, "approve", operator, role, reason=reason)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -194,7 +197,8 @@ async def admin_action(
     """A lifecycle transition, recorded in the change log with the operator's id. Impossible
     transitions are refused (409) naming the current state."""
     operator = _operator(request)
-    sub = await registry.operator_action(subscriber_id, action, operator)
+    reason = data.reason if data is not None else None
+    sub = await registry.operator_action(subscriber_id, action, operator, reason=reason)
     return StatusAnswer(sub.subscriber_id, sub.status.value)
 
 
@@ -236,5 +240,8 @@ async def admin_grant(
     granted``): recorded in the change log with the operator's id; every replica follows it
     within a second."""
     operator = _operator(request)
-    sub = await registry.change_grant(subscriber_id, service, operator, granted=change == "grant")
+    reason = data.reason if data is not None else None
+    sub = await registry.change_grant(
+        subscriber_id, service, operator, granted=change == "grant", reason=reason
+    )
     return StatusAnswer(sub.subscriber_id, sub.status.value)
