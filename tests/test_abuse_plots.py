@@ -47,9 +47,12 @@ def test_scraping_figures_carry_the_series_of_the_views() -> None:
     decoded = json.loads(msgspec.json.encode(figures))
     assert decoded["searches"]["data"][0]["y"] == seen.searches
     assert decoded["searches"]["data"][0]["x"][0] == "2026-09-21T14:13:20Z"
-    quota = {t["name"]: t["y"] for t in decoded["quota"]["data"]}
-    assert quota["admitted"][0] == 30  # the burst of 90 searches in one second
-    assert quota["refused"][0] == 60
+    quota = {t["name"].split(" ")[0]: t for t in decoded["quota"]["data"]}
+    # the burst of 90 searches in one second: 30 units admitted, 60 refused, as shares of
+    # the 30 units a minute the rule admits at its sustained rate
+    assert (quota["admitted"]["customdata"][0], quota["admitted"]["y"][0]) == (30, 100.0)
+    assert (quota["refused"]["customdata"][0], quota["refused"]["y"][0]) == (60, 200.0)
+    assert set(quota["rule"]["y"]) == {100.0}
     assert len(decoded["centres"]["data"][0]["x"]) == 50
     assert [t["name"] for t in decoded["funnel"]["data"]] == ["search", "select", "init", "confirm"]
     assert decoded["score"]["data"][0]["y"] == [0.7]

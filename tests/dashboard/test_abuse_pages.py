@@ -52,9 +52,9 @@ def figures(page: str) -> dict[str, Any]:
     return decoded
 
 
-def trace(figure: dict[str, Any], name: str) -> list[Any]:
+def trace(figure: dict[str, Any], name: str, series: str = "y") -> list[Any]:
     (found,) = [t for t in figure["data"] if t["name"].startswith(name)]
-    values: list[Any] = found["y"]
+    values: list[Any] = found[series]
     return values
 
 
@@ -93,8 +93,8 @@ async def test_a_bap_page_plots_its_real_traffic_and_explains_its_verdict(
     funnel = shown["funnel"]
     assert (sum(trace(funnel, "select")), sum(trace(funnel, "confirm"))) == (3, 1)
     # the quota replay: the default search rule admits all of it; each search costs 1 unit
-    assert sum(trace(shown["quota"], "admitted")) == 205
-    assert sum(trace(shown["quota"], "refused")) == 0
+    assert sum(trace(shown["quota"], "admitted", "customdata")) == 205
+    assert sum(trace(shown["quota"], "refused", "customdata")) == 0
     assert len(shown["centres"]["data"][0]["x"]) == 205
     assert trace(shown["score"], "score") == [verdict.score]
     text = html.unescape(page.text)

@@ -121,6 +121,8 @@ class QuotaUse(msgspec.Struct, frozen=True, kw_only=True):
     """Units the rule admits per interval at its sustained rate (throttled where a verdict
     throttled the BAP)."""
     throttled: list[bool]
+    full: float
+    """Units the rule admits per interval at its sustained rate, unthrottled."""
 
 
 def _scale_at(at: float, verdicts: Sequence[BapVerdict], *, before: bool = False) -> float:
@@ -169,6 +171,7 @@ def quota_use(
         refused=refused,
         capacity=capacity,
         throttled=throttled,
+        full=rule.limit / rule.window_seconds * step,
     )
 
 

@@ -75,38 +75,52 @@ def searches_figure(activity: Activity) -> Figure:
     }
 
 
+def _share(units: Sequence[float], full: float) -> list[float]:
+    return [round(100 * u / full, 2) if full > 0 else 0.0 for u in units]
+
+
 def quota_figure(quota: QuotaUse) -> Figure:
+    """Admitted and refused units as a share of what the rule admits per interval at its
+    sustained rate (100%: the rule's rate, a burst may pass it; the dashed line drops while
+    a throttle is in force); the units on hover."""
     x = _times(quota.starts)
+    bars = [
+        ("admitted", quota.allowed, "#3b8f5a"),
+        ("refused", quota.refused, "#c0392b"),
+    ]
     return {
         "data": [
-            {
-                "type": "bar",
-                "name": "admitted",
-                "x": x,
-                "y": quota.allowed,
-                "marker": {"color": "#3b8f5a"},
-            },
-            {
-                "type": "bar",
-                "name": "refused",
-                "x": x,
-                "y": quota.refused,
-                "marker": {"color": "#c0392b"},
-            },
+            *(
+                {
+                    "type": "bar",
+                    "name": name,
+                    "x": x,
+                    "y": _share(units, quota.full),
+                    "customdata": units,
+                    "hovertemplate": "%{customdata} units (%{y}% of the rule)",
+                    "marker": {"color": colour},
+                }
+                for name, units, colour in bars
+            ),
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": f"rule ({quota.rule})",
+                "name": f"rule ({quota.rule}){' throttled' if any(quota.throttled) else ''}",
                 "x": x,
-                "y": quota.capacity,
+                "y": _share(quota.capacity, quota.full),
                 "line": {"color": "#1d2433", "dash": "dash", "shape": "hv"},
             },
         ],
-        "layout": _layout("Quota use (units of cost, replayed)", "units", barmode="stack"),
+        "layout": _layout(
+            "Quota use against the search rule (replayed)",
+            "% of the rule's rate",
+            barmode="stack",
+        ),
     }
 
 
 def funnel_figure(activity: Activity) -> Figure:
+    """Searches on the left axis, the funnel's steps on the right (far fewer)."""
     x = _times(activity.starts)
     steps = (
         ("select", activity.selects, "#d99a1e"),
@@ -116,12 +130,11 @@ def funnel_figure(activity: Activity) -> Figure:
     return {
         "data": [
             {
-                "type": "scatter",
-                "mode": "lines",
+                "type": "bar",
                 "name": "search",
                 "x": x,
                 "y": activity.searches,
-                "line": {"color": "#1f5fbf"},
+                "marker": {"color": "#1f5fbf", "opacity": 0.35},
             },
             *(
                 {
@@ -130,6 +143,7 @@ def funnel_figure(activity: Activity) -> Figure:
                     "name": name,
                     "x": x,
                     "y": ys,
+                    "yaxis": "y2",
                     "line": {"color": colour},
                 }
                 for name, ys, colour in steps
@@ -137,8 +151,14 @@ def funnel_figure(activity: Activity) -> Figure:
         ],
         "layout": _layout(
             "Look-to-book: search, select, init, confirm",
-            "events",
-            yaxis={"title": {"text": "events (log)"}, "type": "log"},
+            "searches",
+            yaxis2={
+                "title": {"text": "selects, inits, confirms"},
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+            },
+            margin={"l": 60, "r": 70, "t": 40, "b": 40},
         ),
     }
 
