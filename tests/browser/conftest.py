@@ -34,8 +34,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module: Playwright's sync API runs an event loop in this thread
+    while it lives, and the asyncio tests of the next module need the thread back."""
     problem = chromium_missing()
     if problem is not None:
         message = f"browser tests need Chromium: {problem}"

@@ -5,13 +5,24 @@ attacks: a form posted without the token, with another session's, from another s
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from uei.registry.changelog import LogEntry, verify_chain
+from uei.registry.changelog import (
+    GENESIS,
+    Actor,
+    ChainBroken,
+    Draft,
+    LogEntry,
+    chain,
+    verify_chain,
+)
 from uei.registry.model import ParticipantType
 from uei_testing.dashboard import Dashboard, sign_in
 from uei_testing.factories import Participant
@@ -236,3 +247,63 @@ async def test_an_operator_removed_from_the_file_loses_the_session(
     answer = await dash.get("/dashboard/subscribers")
     assert answer.status_code == 303
     assert "no+longer+an+operator+key" in answer.headers["location"]
+
+
+async def test_the_log_page_names_the_first_entry_that_does_not_chain(
+    h: Harness, dash: Dashboard, tmp_path: Path
+) -> None:
+    """Someone with write access to the database edits an entry: the page says where the
+    chain breaks (the same check as `uei log verify`)."""
+    for name in ("a.example", "b.example", "c.example"):
+        await _cpo(h, name)
+    edited = (await _log(h))[1]
+    with sqlite3.connect(tmp_path / "uei.db") as db:
+        row = db.execute("SELECT entry FROM log WHERE seq = ?", (edited.seq,)).fetchone()
+        db.execute(
+            "UPDATE log SET entry = ? WHERE seq = ?",
+            (bytes(row[0]).replace(b"a.example", b"z.example"), edited.seq),
+        )
+    page = await dash.get("/dashboard/log")
+    assert f"Chain broken at seq {edited.seq}" in page.text
+    assert f"verified up to seq {edited.seq - 1}" in page.text
+
+
+async def test_old_entries_without_a_reason_encode_and_hash_as_before() -> None:
+    """An entry without a reason has no ``reason`` member, and its hash is over the eight
+    members of before (the digest below was computed before reasons existed)."""
+    entry = chain(
+        None, [Draft("a.example", "suspend", Actor.operator("ops"), "SUBSCRIBED", "SUSPENDED")], 1.0
+    )[0]
+    assert b"reason" not in msgspec.json.encode(entry)
+    raw = msgspec.json.encode(
+        [
+            1,
+            1.0,
+            "a.example",
+            None,
+            "suspend",
+            "SUBSCRIBED",
+            "SUSPENDED",
+            {"kind": "operator", "id": "ops"},
+        ]
+    )
+    assert entry.hash == hashlib.blake2b(GENESIS.encode() + raw, digest_size=32).hexdigest()
+    with_reason = chain(
+        None,
+        [
+            Draft(
+                "a.example",
+                "suspend",
+                Actor.operator("ops"),
+                "SUBSCRIBED",
+                "SUSPENDED",
+                reason="why",
+            )
+        ],
+        1.0,
+    )[0]
+    assert with_reason.hash != entry.hash
+    verify_chain([with_reason])
+    tampered = msgspec.structs.replace(with_reason, reason="another why")
+    with pytest.raises(ChainBroken):
+        verify_chain([tampered])

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from uei.app.cli import cli
 from uei.app.dashboard.session import COOKIE
 from uei.registry.identity import save_key_file
+from uei.registry.model import ParticipantType
 from uei.trust import generate_key_set
+from uei_testing.browser import live_service
 from uei_testing.dashboard import link_token, sign_in, sign_in_as
+from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
 
 pytestmark = pytest.mark.anyio
@@ -124,3 +128,31 @@ async def test_the_cli_prints_a_link_that_signs_in(h: Harness, tmp_path: Path) -
         cli, ["admin", "--key-file", str(key_file), "dashboard-link", "--ttl", "7200"]
     )
     assert too_long.exit_code == 2
+
+
+def test_the_cli_sends_a_reason(tmp_path: Path) -> None:
+    """`uei admin suspend --reason` against a live service: the change log records it."""
+    cpo = Participant("cpo.example", type=ParticipantType.BPP)
+    with live_service(tmp_path, [cpo]) as live:
+        done = CliRunner().invoke(
+            cli,
+            [
+                "admin",
+                "--key-file",
+                str(live.key_file),
+                "--url",
+                live.base_url,
+                "suspend",
+                "cpo.example",
+                "--reason",
+                "chargeback storm",
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        log = httpx.get(f"{live.base_url}/log", params={"after": 0}).json()
+    last = log["entries"][-1]
+    assert (last["new_status"], last["actor"]["id"], last["reason"]) == (
+        "SUSPENDED",
+        "ops",
+        "chargeback storm",
+    )

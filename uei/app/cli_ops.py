@@ -240,6 +240,7 @@ def admin_list(ctx: click.Context, status: str | None, type_: str | None) -> Non
         click.echo(json.dumps(sub))
 
 
+_REASON = click.option("--reason", help="why: recorded in the change log with the operator's id")
 _TYPE = click.Choice(["BAP", "BPP", "BG"], case_sensitive=False)
 
 
@@ -313,9 +314,11 @@ for _action in ("suspend", "reinstate", "revoke"):
     def _make(action: str) -> None:
         @admin.command(action, help=f"{action.capitalize()} a subscriber.")
         @click.argument("subscriber_id")
+        @_REASON
         @click.pass_context
-        def command(ctx: click.Context, subscriber_id: str) -> None:
-            answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/{action}")
+        def command(ctx: click.Context, subscriber_id: str, reason: str | None) -> None:
+            fields = {"reason": reason} if reason else {}
+            answer = _send(ctx, "POST", f"/admin/subscribers/{subscriber_id}/{action}", fields)
             click.echo(f"{answer['subscriber_id']}: {answer['status']}")
 
     _make(_action)

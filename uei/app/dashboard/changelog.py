@@ -64,8 +64,10 @@ async def check_chain(request: Request[Any, Any, Any], registry: Registry) -> Ch
     except ChallengeError:
         signed = False
     if broken_at is None and (last.seq if last else 0) != seq:
-        broken_at, problem = seq, "the head is not the last entry of the chain"
-    return ChainCheck(last.seq if last else 0, broken_at, problem, seq, hash_, signature, signed)
+        broken_at = (last.seq if last else 0) + 1
+        problem = f"the head is seq {seq}, not the last entry of the chain"
+    verified = broken_at - 1 if broken_at is not None else (last.seq if last else 0)
+    return ChainCheck(verified, broken_at, problem, seq, hash_, signature, signed)
 
 
 def _first_bad(batch: list[LogEntry], prev: LogEntry | None) -> int:
