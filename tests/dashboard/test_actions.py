@@ -307,3 +307,19 @@ async def test_old_entries_without_a_reason_encode_and_hash_as_before() -> None:
     tampered = msgspec.structs.replace(with_reason, reason="another why")
     with pytest.raises(ChainBroken):
         verify_chain([tampered])
+
+
+async def test_the_policy_page_shows_the_file_the_digest_and_a_failed_reload(
+    h: Harness, dash: Dashboard, tmp_path: Path
+) -> None:
+    holder = h.app.state.policy
+    policies = tmp_path / "policies.yaml"
+    page = await dash.get("/dashboard/policy")
+    assert str(policies) in page.text
+    assert hashlib.sha256(policies.read_bytes()).hexdigest() in page.text
+    assert "none since start" in page.text
+    policies.write_text("registry:\n  no_such_key: 1\n")
+    holder.reload()
+    page = await dash.get("/dashboard/policy")
+    assert "The last reload failed" in page.text
+    assert "no_such_key" in page.text
