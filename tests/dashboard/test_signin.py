@@ -52,6 +52,19 @@ async def test_a_page_without_a_session_is_the_sign_in_page(h: Harness) -> None:
     assert "dashboard-link" in explained.text
 
 
+async def test_a_crafted_sign_in_link_cannot_put_words_on_the_page(h: Harness) -> None:
+    """Phishing through our own page: a link to the sign-in page whose reason reads "call this
+    number to restore access" must not show that text; the reasons the service gives still do."""
+    lure = "Your access is suspended: call +91 98765 43210 to restore it"
+    crafted = await h.client.get("/dashboard/signin", params={"reason": lure})
+    assert crafted.status_code == 200
+    assert "98765" not in crafted.text
+    assert "call +91" not in crafted.text
+    refused = await h.client.get("/dashboard/subscribers")
+    explained = await h.client.get(refused.headers["location"])
+    assert "you are not signed in" in explained.text
+
+
 async def test_the_helper_signs_in(h: Harness) -> None:
     dash = await sign_in(h.client, h.operator, h.operator_id, h.clock)
     assert (await dash.get("/dashboard/policy")).status_code == 200

@@ -50,6 +50,21 @@ SESSION_SECONDS = 8 * 3600
 """How long a session lasts from sign-in (then a new link)."""
 
 
+SIGNED_OUT = "signed out"
+PAGE_REASONS = frozenset(
+    {
+        SIGNED_OUT,
+        "you are not signed in",
+        "the session cookie is malformed; sign in again",
+        "the session cookie is not this service's; sign in again",
+        "the session has expired; sign in again",
+        "the operator key you signed in with is no longer an operator's",
+    }
+)
+"""Why a page sent its caller to sign in: the sign-in page shows a reason from its query only
+if it is one of these, so a crafted link cannot make the service's page say anything else."""
+
+
 class SessionRefused(Exception):
     """No (valid) session, or an action without its CSRF proof: the dashboard answers with
     the sign-in page (a page) or a 403 page (an action), never data."""
@@ -189,7 +204,7 @@ async def authenticate_session(request: Request[Any, Any, Any], *, csrf: bool) -
         raise SessionRefused("you are not signed in")
     session = state.keys.read(value, state.clock())
     if (session.operator.id, session.key_id) not in state.operators.current():
-        raise SessionRefused(f"{session.operator.id}|{session.key_id} is no longer an operator key")
+        raise SessionRefused("the operator key you signed in with is no longer an operator's")
     if csrf:
         _same_origin(request)
         form = await request.form()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.params import FromQuery, QueryParameter
@@ -19,7 +20,13 @@ from litestar.response import File, Redirect, Template
 
 from uei.app.dashboard.kit import ACTION, PAGE, PAGES, PREFIX, PUBLIC, render
 from uei.app.dashboard.links import LinkError, read_token, verify_token
-from uei.app.dashboard.session import COOKIE, SESSION_SECONDS, dashboard_state
+from uei.app.dashboard.session import (
+    COOKIE,
+    PAGE_REASONS,
+    SESSION_SECONDS,
+    SIGNED_OUT,
+    dashboard_state,
+)
 from uei.registry.http.auth import registry_of
 
 __all__ = ["PLOTLY_FILE", "home", "login", "logout", "plotly_asset", "signin"]
@@ -53,7 +60,7 @@ def _cookie_flags(max_age: int) -> dict[str, Any]:
 @get("/signin", opt=PUBLIC, include_in_schema=False, sync_to_thread=False)
 def signin(request: Request[Any, Any, Any], reason: FromQuery[str | None] = None) -> Template:
     """How to sign in (and why the last attempt or page was refused)."""
-    return render(request, "signin.html", reason=(reason or "")[:300])
+    return render(request, "signin.html", reason=reason if reason in PAGE_REASONS else "")
 
 
 @get("/login", opt=PUBLIC, include_in_schema=False)
@@ -85,7 +92,9 @@ async def login(
 @post("/logout", opt=ACTION, include_in_schema=False, status_code=303)
 async def logout() -> Redirect:
     """Ends the session in this browser (the cookie is cleared)."""
-    response = Redirect(f"{PREFIX}/signin?reason=signed+out", status_code=303, headers=_NO_STORE)
+    response = Redirect(
+        f"{PREFIX}/signin?{urlencode({'reason': SIGNED_OUT})}", status_code=303, headers=_NO_STORE
+    )
     response.set_cookie(value="", **_cookie_flags(0))
     return response
 
