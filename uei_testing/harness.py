@@ -17,7 +17,7 @@ from litestar import Litestar
 from uei.antiabuse.secret import create_secret_file
 from uei.app.factory import create_app
 from uei.app.settings import Settings
-from uei.registry.identity import save_key_file
+from uei.registry.identity import load_key_file, save_key_file
 from uei.registry.service import Registry
 from uei.registry.urls import Resolve
 from uei.trust import (
@@ -156,7 +156,11 @@ async def running(
         "quotas": quotas or {},
         "scraping": scraping or {},
     }
-    operator = generate_key_set("ops-key-1")
+    # replicas started on one tmp_path share one operator, as a deployment shares its file
+    operator_keys = tmp_path / "operator-key.json"
+    if not operator_keys.exists():
+        save_key_file(operator_keys, generate_key_set("ops-key-1"), "ops")
+    operator, _ = load_key_file(operator_keys)
     operators = tmp_path / "operators.json"
     operators.write_text(
         json.dumps(

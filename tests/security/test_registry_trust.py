@@ -274,3 +274,17 @@ async def test_a_suspended_subscriber_cannot_revoke_its_keys(tmp_path: Path) -> 
         stored = await h.registry.store.load("cpo.example")
         assert stored is not None
         assert stored.keys[0].state is KeyState.VALID
+
+
+async def test_an_operator_taken_out_of_the_operators_file_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    """An operator's key leaves ``UEI_OPERATORS`` (a colleague left, a key leaked): the next
+    signed /admin command with it is refused, without a restart, as the dashboard refuses it."""
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as h:
+        listed = await h.as_operator("GET", "/admin/subscribers")
+        assert listed.status_code == 200, listed.text
+        h.app.state.settings.operators_file.write_text("[]")
+        refused = await h.as_operator("GET", "/admin/subscribers")
+        assert refused.status_code == 401, refused.text
+        assert "not an operator key" in refused.text

@@ -141,7 +141,7 @@ async def authenticate_reader(request: Request[Any, Any, Any], *, once: bool) ->
     """An operator (key in ``UEI_OPERATORS``) or any SUBSCRIBED participant: readers of
     verdicts, who may then see their own or, for operators, everyone's."""
     registry = registry_of(request)
-    operators = request.app.state.operators
+    operators = request.app.state.operators.current()
     operator = False
 
     async def resolve(sid: str, kid: str) -> VerifyKey:

@@ -36,7 +36,7 @@ from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.banner import startup_lines
 from uei.app.dashboard import router as dashboard_router
 from uei.app.dashboard import template_config
-from uei.app.dashboard.session import DashboardState, OperatorsFile, SessionKeys
+from uei.app.dashboard.session import DashboardState, SessionKeys
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
 from uei.app.docs import assets_router, render_plugins
@@ -75,7 +75,7 @@ from uei.registry.http.dedi import (
 from uei.registry.http.dedi_watch import dedi_subscribe, dedi_subscriptions, dedi_unsubscribe
 from uei.registry.http.lookup import key_path, lookup, lookup_v2, well_known
 from uei.registry.http.subscribe import challenges, revoke_own_key, subscribe
-from uei.registry.identity import ConfigError, RegistryIdentity, load_operators
+from uei.registry.identity import ConfigError, OperatorsFile, RegistryIdentity
 from uei.registry.operations import Reserved
 from uei.registry.persistence import judge_persistence
 from uei.registry.service import Registry
@@ -191,7 +191,7 @@ def create_app(
     identity = RegistryIdentity.load(
         settings.registry_keys, settings.data_dir, settings.registry_id, settings.embedded
     )
-    operators = load_operators(settings.operators_file)
+    operators = OperatorsFile(settings.operators_file)
     try:
         secret = load_network_secret(settings.network_secret, settings.data_dir, settings.embedded)
     except SecretError as exc:
@@ -206,7 +206,7 @@ def create_app(
         policies = holder.current  # what the start reads once (see policies.yaml's header)
         backend = await open_backend(settings.store_url)  # the process's one client or connection
         for line in startup_lines(
-            settings, identity.subscriber_id, identity.keys.unique_key_id, len(operators)
+            settings, identity.subscriber_id, identity.keys.unique_key_id, len(operators.current())
         ):
             log.info("%s", line)
         try:
@@ -372,9 +372,7 @@ def create_app(
     app.state.policy = holder
     app.state.identity = identity
     app.state.operators = operators
-    app.state.dashboard = DashboardState(
-        SessionKeys(secret), OperatorsFile(settings.operators_file), clock
-    )
+    app.state.dashboard = DashboardState(SessionKeys(secret), operators, clock)
     app.state.signer = signer
     app.state.answer_error = answer  # the key path answers its own refusals (it signs them)
     return app

@@ -157,6 +157,35 @@ def load_operators(path: Path) -> dict[tuple[str, str], VerifyKey]:
         raise ConfigError(f"cannot use the operators file {path}: {exc}") from None
 
 
+class OperatorsFile:
+    """The operator keys as ``UEI_OPERATORS`` says now, for every operator-signed route and the
+    dashboard: read strictly at start (a bad file stops the start), then re-read whenever its
+    mtime or size changes, so an operator taken out of the file is refused at once on every
+    route, without a restart. A file that became unreadable or invalid keeps no one in."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = self._stat()
+        self._keys = load_operators(path)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def current(self) -> dict[tuple[str, str], VerifyKey]:
+        seen = self._stat()
+        if seen != self._seen or seen is None:
+            try:
+                self._keys = load_operators(self.path)
+            except ConfigError:
+                self._keys = {}
+            self._seen = seen
+        return self._keys
+
+
 def operator_key(
     operators: dict[tuple[str, str], VerifyKey], operator_id: str, unique_key_id: str
 ) -> VerifyKey:

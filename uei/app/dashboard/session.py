@@ -21,16 +21,14 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Request
-from nacl.signing import VerifyKey
 
 from uei.registry.changelog import Actor
-from uei.registry.identity import ConfigError, load_operators
+from uei.registry.identity import OperatorsFile
 
 __all__ = [
     "COOKIE",
@@ -143,31 +141,6 @@ class SessionKeys:
         if cookie.expires <= now:
             raise SessionRefused("the session has expired; sign in again")
         return self._session(cookie)
-
-
-class OperatorsFile:
-    """The operator keys as the file says now: re-read when its mtime or size changed, so a
-    removed operator is refused at once. A file that became unreadable keeps no one in."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._seen: tuple[int, int] | None = None
-        self._keys: dict[tuple[str, str], VerifyKey] = {}
-        self.current()
-
-    def current(self) -> dict[tuple[str, str], VerifyKey]:
-        try:
-            stat = self.path.stat()
-            seen: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            seen = None
-        if seen != self._seen or seen is None:
-            try:
-                self._keys = load_operators(self.path)
-            except ConfigError:
-                self._keys = {}
-            self._seen = seen
-        return self._keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,7 @@ async def authenticate(
 
 async def authenticate_operator(request: Request[Any, Any, Any], *, once: bool) -> Actor:
     """An operator key named in ``UEI_OPERATORS`` signed the request."""
-    operators = request.app.state.operators
+    operators = request.app.state.operators.current()
 
     async def resolve(operator_id: str, kid: str) -> VerifyKey:
         return operator_key(operators, operator_id, kid)
@@ -117,7 +117,7 @@ async def authenticate_self(
     """An operator, or ``subscriber_id`` itself (any status but REVOKED; with ``pending_ok``
     also with a key still being challenged)."""
     registry = registry_of(request)
-    operators = request.app.state.operators
+    operators = request.app.state.operators.current()
     operator = False
     used: list[VerifyKey] = []
 
