@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``) and unseen seeds of the tuning families.
+(leave-one-family-out: ``towns``, ``coast``, ``hills``) and unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
 only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
@@ -57,6 +57,12 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    radius taken for a poll). Both were fixed looking at corridor seed 1, so corridor
     #    moved to TUNING, and its seeds 101-104 and a new family, coast (written after those
     #    fixes, its numbers never looked at before it was first reported), are HELD OUT.
+    # 3. Before the second round of detector changes (hidden polls without transaction ids,
+    #    lattices off the axes): a new family, hills (rotated and hexagonal lattices hidden in
+    #    apps, pollers with 7-40 min jittered periods in apps, an app snapping to a 1 km grid
+    #    that books, head units booking ~1%, a night fleet, a national aggregator), was
+    #    written and registered HELD OUT, seeds 1-4, and committed before any rule changed.
+    #    That round tunes on TUNING only (new tuning seeds of metro, sprawl, corridor allowed).
     TUNING: {"metro": (1, 2, 3), "sprawl": (1, 2, 3), "corridor": (1, 2, 3, 4)},
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -64,6 +70,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
+        "hills": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {

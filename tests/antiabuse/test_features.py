@@ -45,6 +45,7 @@ UNBOUNDED |= {
     "spot_searches",
     "spot_sites",
     "spot_period_s",
+    "spot_visits",
 }
 RATIOS = [name for name in FEATURES if name not in UNBOUNDED]
 LATTICE_AND_COVERAGE = (

@@ -45,11 +45,11 @@ def test_due_actions_are_those_whose_band_the_score_reaches(score: float) -> Non
     due = [a for a, _ in actions.due(score)]
     assert due == [a for a in ScrapingAction if score >= actions.band(a).at]
     # the shipped shadows follow the families evaluation (README, safe shipping): honest BAPs
-    # were flagged and coarsened there, none throttled or blocked (block stays shadowed)
+    # were flagged there, and one coarsened, throttled and blocked: every action in shadow
     assert dict(actions.due(1.0)) == {
         ScrapingAction.FLAG: True,
         ScrapingAction.COARSEN: True,
-        ScrapingAction.THROTTLE: False,
+        ScrapingAction.THROTTLE: True,
         ScrapingAction.BLOCK: True,
     }
 

@@ -5,6 +5,7 @@ transaction id's digest; and actions proportionate to that evidence."""
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 
 import msgspec
@@ -22,9 +23,10 @@ from uei.antiabuse.scraping.events import (
     encode_event,
     txn_digest,
 )
-from uei.antiabuse.scraping.features import FEATURES, features, network_context
+from uei.antiabuse.scraping.features import FEATURES, features, network_context, track_share
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.scorer import units_of, verdict_for
+from uei.antiabuse.scraping.subpop import spot_rhythm
 from uei.antiabuse.scraping.wire import WireEvent
 
 T0 = 1_790_000_000.0
@@ -223,3 +225,141 @@ def test_events_stored_before_the_transaction_id_decode_unchanged(txn: str, at: 
     assert decode_event(old) == Search(at, 12.9, 77.6, 5.0, "bg", "u", "")
     old_funnel = msgspec.msgpack.encode(["f", at, "select", "cpo", "L1", ""])
     assert decode_event(old_funnel) == Funnel(at, FunnelKind.SELECT, "cpo", "L1", "", "")
+
+
+# -- polls hidden in an app, and fleets on the move -------------------------------------------
+
+
+def hidden_poll(
+    rounds: int, sites: int, low_s: float, high_s: float, seed: int = 3
+) -> list[Search]:
+    """A poll of ``sites`` exact points, all in one round, each round after a gap drawn
+    between ``low_s`` and ``high_s``; no user reference, no transaction id."""
+    rng = np.random.default_rng(seed)
+    points = [(12.95 + 0.011 * i, 77.58 + 0.007 * i) for i in range(sites)]
+    out, t = [], T0 + float(rng.uniform(0, low_s))
+    for _ in range(rounds):
+        for k, (lat, lon) in enumerate(points):
+            out.append(Search(t + k * 0.5, lat, lon, 2.0, "bg"))
+        t += float(rng.uniform(low_s, high_s))
+    return [s for s in out if s.at < T0 + WINDOW]
+
+
+def test_a_poll_on_a_jittered_period_hidden_in_an_app_ranks_with_scrapers() -> None:
+    app = crowd(2000, book=0.15)
+    polls = hidden_poll(30, 5, 7 * 60, 20 * 60)  # about 7% of the BAP's searches
+    found = of([*app, *polls])
+    assert found["spot_sites"] == 5
+    assert found["spot_known"] == 0.0
+    assert found["spot_regularity"] > 0.7
+    assert found["spot_rounds"] == 1.0
+    assert signals(found)["spots polled on a period"] >= 0.85
+    # the app alone has no such spots
+    assert signals(of(app))["spots polled on a period"] == 0.0
+
+
+def test_a_hidden_poll_of_unknown_conversion_is_only_flagged_and_says_why() -> None:
+    due, reasons = verdict_of([*crowd(2000, book=0.01), *hidden_poll(30, 5, 7 * 60, 20 * 60)])
+    assert due == [ScrapingAction.FLAG]
+    (poll,) = [r for r in reasons if "polling" in r]
+    assert "5 exact points" in poll
+    assert "bookings unknown" in poll
+    assert any("coarsen, throttle and block withheld" in r for r in reasons)
+
+
+def test_favourite_places_revisited_at_random_are_not_a_poll() -> None:
+    rng = np.random.default_rng(5)
+    homes = [(12.9 + 0.01 * i, 77.6) for i in range(6)]
+    events = [
+        Search(float(t), *homes[int(rng.integers(0, 6))], 5.0, "bg")
+        for t in np.sort(rng.uniform(T0, T0 + WINDOW, 150))
+    ]
+    found = of([*crowd(1500, book=0.15), *events])
+    assert found["spot_sites"] == 6
+    # visits under ten minutes apart merge, which evens the gaps a little: still below 0.66
+    assert found["spot_regularity"] < 0.66
+    assert signals(found)["spots polled on a period"] == 0.0
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.floats(0, 86_400, allow_nan=False)),
+        min_size=0,
+        max_size=60,
+    ),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=150, deadline=None)
+def test_spot_rhythm_is_bounded_and_order_independent(
+    visits: list[tuple[int, float]], shuffle: random.Random
+) -> None:
+    spot = np.array([v[0] for v in visits], dtype=np.int64)
+    start = np.array([v[1] for v in visits], dtype=np.float64)
+    got = spot_rhythm(spot, start)
+    assert all(0.0 <= v <= 1.0 and math.isfinite(v) for v in got)
+    order = list(range(len(visits)))
+    shuffle.shuffle(order)
+    assert spot_rhythm(spot[order], start[order]) == pytest.approx(got)
+
+
+def cars(n_cars: int, period_s: float, seed: int = 4) -> list[Search]:
+    """Head units: each car drives a straight road at 40-70 km/h for the window, refreshing
+    every ``period_s`` (a few seconds of jitter, ~50 m of GPS noise)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_cars):
+        lat, lon = 12.5 + rng.uniform(0, 1), 77.0 + rng.uniform(0, 1)
+        heading = rng.uniform(0, 2 * math.pi)
+        speed = rng.uniform(40, 70) / 3600  # km/s
+        t0 = T0 + rng.uniform(0, 600)
+        for k in range(int((WINDOW - 600) / period_s)):
+            km = speed * k * period_s
+            out.append(
+                Search(
+                    t0 + k * period_s + float(rng.uniform(-3, 3)),
+                    lat + km * math.sin(heading) / KM_LAT + rng.normal(0, 0.0004),
+                    lon + km * math.cos(heading) / 108 + rng.normal(0, 0.0004),
+                    25.0,
+                    "bg",
+                )
+            )
+    return out
+
+
+def test_head_units_on_the_move_are_tracks_and_booking_one_percent_is_not_never() -> None:
+    refreshes = cars(20, 180)
+    bookings = [
+        Funnel(s.at + 60, FunnelKind.SELECT, "cpo", f"L{i}")
+        for i, s in enumerate(refreshes)
+        if i % 100 == 0
+    ]
+    found = of([*refreshes, *bookings])
+    assert found["track_share"] > 0.7
+    assert 0.005 < found["select_per_search"] < 0.02
+    assert signals(found)["searches at volume, never books"] == 0.0
+    # the same refreshes without a single booking: never books
+    assert signals(of(refreshes))["searches at volume, never books"] > 0.9
+    # people and pollers stay put: no tracks
+    assert of(crowd(1500))["track_share"] < 0.05
+    assert of(hidden_poll(30, 5, 420, 1200))["track_share"] < 0.05
+
+
+coordinates = st.floats(-1.0, 1.0, allow_nan=False)
+
+
+@given(
+    st.lists(st.tuples(coordinates, coordinates, st.floats(0, 21_600)), max_size=80),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=100, deadline=None)
+def test_track_share_is_a_share_and_order_independent(
+    points: list[tuple[float, float, float]], shuffle: random.Random
+) -> None:
+    x = np.array([p[0] * 50 for p in points], dtype=np.float64)
+    y = np.array([p[1] * 50 for p in points], dtype=np.float64)
+    t = np.array([p[2] for p in points], dtype=np.float64)
+    got = track_share(x, y, t)
+    assert 0.0 <= got <= 1.0
+    order = list(range(len(points)))
+    shuffle.shuffle(order)
+    assert track_share(x[order], y[order], t[order]) == pytest.approx(got)

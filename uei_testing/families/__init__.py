@@ -1,7 +1,8 @@
 """Independently designed families of EV-charging search traffic with ground truth, for an
 evaluation of the scraping scores that cannot be tuned to one world.
 
-Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``)
+Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``,
+``hills``)
 with its own cities, apps, habits and scrapers, and ``generate(seed, start, hours) ->
 World``; they share only the container and a few draws (``world.py``). See each module for
 what it holds.
@@ -9,7 +10,7 @@ what it holds.
 
 from collections.abc import Callable
 
-from uei_testing.families import coast, corridor, metro, sprawl, towns
+from uei_testing.families import coast, corridor, hills, metro, sprawl, towns
 from uei_testing.families.world import SCRAPER_CLASSES, Truth, World
 
 FAMILIES: dict[str, Callable[[int, float, float], World]] = {
@@ -18,6 +19,7 @@ FAMILIES: dict[str, Callable[[int, float, float], World]] = {
     corridor.NAME: corridor.generate,
     towns.NAME: towns.generate,
     coast.NAME: coast.generate,
+    hills.NAME: hills.generate,
 }
 
 __all__ = ["FAMILIES", "SCRAPER_CLASSES", "Truth", "World"]

@@ -60,9 +60,19 @@ def _never_books(f: dict[str, float]) -> float:
     # Many searches in the window and not one select: people book now and then (a few per
     # cent of searches), so the longer the run without one, the surer. ``searches`` is the
     # window's count (the scorer adds it).
+    # A fleet of cars whose head units refresh as they drive books on few refreshes, but it
+    # does book, and its searches move on along roads: not "never".
     evidence = _ramp(f["searches"], 30, 150)
     empty = 1.0 - _ramp(f["select_per_search"], 0.0, 0.02)
-    return evidence * empty
+    return evidence * empty * (1.0 - _moving_fleet(f))
+
+
+def _moving_fleet(f: dict[str, float]) -> float:
+    """1 for a unit that books now and then and whose searches mostly follow tracks at road
+    speed (head units refreshing as the cars drive), 0 for one that never books or stays put."""
+    if f["select_per_search"] <= 0.0:
+        return 0.0
+    return _ramp(f["track_share"], 0.3, 0.6)
 
 
 def _enough(f: dict[str, float]) -> float:
@@ -115,11 +125,30 @@ def _repeats_without_bookings(f: dict[str, float]) -> float:
     return evidence * _does_not_convert(f["spot_select_share"], f["spot_known"])
 
 
+_UNKNOWN_PERIODIC = 0.9
+"""How far spots polled on a period go when their conversion is unknown: a rhythm that
+regular at exact points is a poll whatever else the unit does, enough to rank it with the
+scrapers; the verdict still gives it no more than a flag (``reasons.rests_on_unknown``)."""
+
+
+def _polled_on_a_period(f: dict[str, float]) -> float:
+    # Exact spots visited again and again on a period (jittered or not), several visits each:
+    # a poll hidden in the traffic, even at a few per cent of it.
+    per_site = f["spot_visits"] / max(1.0, f["spot_sites"])
+    evidence = _ramp(f["spot_searches"], 15, 50) * _ramp(per_site, 4, 8)
+    rhythm = _ramp(f["spot_regularity"], 0.66, 0.76)
+    if f["spot_known"] < 0.5:
+        return evidence * rhythm * _UNKNOWN_PERIODIC
+    return evidence * rhythm * _does_not_convert(f["spot_select_share"], 1.0)
+
+
 def forest_weight(f: dict[str, float]) -> float:
     """How much of the forest's anomaly a window keeps: none for a unit whose searches lead
     to selects at an honest rate (an unusual rhythm is not abuse when it books), none for a
-    handful of searches."""
-    return (1.0 - _ramp(f["select_per_search"], 0.02, 0.06)) * _ramp(f["searches"], 20, 60)
+    fleet of moving cars that books now and then (``_moving_fleet``), none for a handful of
+    searches."""
+    converts = _ramp(f["select_per_search"], 0.02, 0.06)
+    return (1.0 - converts) * (1.0 - _moving_fleet(f)) * _ramp(f["searches"], 20, 60)
 
 
 SIGNALS: tuple[Signal, ...] = (
@@ -147,6 +176,11 @@ SIGNALS: tuple[Signal, ...] = (
         "repeated spots, no bookings",
         ("spot_searches", "spot_share", "spot_select_share"),
         _repeats_without_bookings,
+    ),
+    Signal(
+        "spots polled on a period",
+        ("spot_searches", "spot_visits", "spot_regularity", "spot_select_share"),
+        _polled_on_a_period,
     ),
 )
 

@@ -114,6 +114,11 @@ FEATURES: tuple[str, ...] = (
     # Entropy of the IST hour-of-day histogram / log(24), in [0, 1]. Bots: near 1 over a day
     # (flat). Honest: lower.
     "hour_entropy",
+    # Share of searches in the middle of a moving track: an earlier search 30 s to 15 min
+    # before, 0.2 km or more away at road speed, and a later one about where and when moving on
+    # at that velocity would put it (``track_share``). In-car head units refreshing as they
+    # drive: high. People, pollers: near 0.
+    "track_share",
     # Sub-populations found from the queries alone (``subpop.py``): a lattice of centres and
     # spots searched again and again inside the unit's traffic, and how each converts.
     *SUBPOP_FEATURES,
@@ -302,6 +307,61 @@ def _lattice(qlat: F64, qlon: F64, max_points: int) -> tuple[float, float]:
     return regularity, _median_share(nearest)
 
 
+_TRACK_POINTS = 2000
+"""The track test looks at this many searches at most (a contiguous stretch of time)."""
+_TRACK_KM_PER_S = 0.02
+"""How time counts against distance when looking for a search's neighbours."""
+_TRACK_NEIGHBOURS = 24
+_TRACK_GAP_S = (30.0, 900.0)
+_TRACK_MIN_KM = 0.2
+_TRACK_MAX_KM_PER_S = 0.04
+"""144 km/h."""
+_TRACK_TOLERANCE = 0.3
+"""How near (km, with time at ``_TRACK_KM_PER_S``) the continuation must land."""
+
+
+def track_share(x: F64, y: F64, at: F64) -> float:
+    """Share of searches (km coordinates, times; one order) that sit in the middle of a track
+    moving at road speed: some search 30 s to 15 min before, 0.2 km or more away at 144 km/h
+    or less, and another search within ``_TRACK_TOLERANCE`` of where and when going on at the
+    same velocity lands. 0 with fewer than 20 searches. Beyond ``_TRACK_POINTS`` searches,
+    the middle stretch of time holding that many is looked at."""
+    from sklearn.neighbors import KDTree
+
+    n = at.size
+    if n < 20:
+        return 0.0
+    order = np.lexsort((y, x, at))
+    if n > _TRACK_POINTS:
+        lo = (n - _TRACK_POINTS) // 2
+        order = order[lo : lo + _TRACK_POINTS]
+    t = at[order] - at[order[0]]
+    points = np.column_stack((x[order], y[order], t * _TRACK_KM_PER_S))
+    if not np.isfinite(points).all():
+        return 0.0
+    tree = KDTree(points)
+    k = min(_TRACK_NEIGHBOURS, points.shape[0])
+    _, near = tree.query(points, k=k)
+    i = np.repeat(np.arange(points.shape[0]), k)
+    j = near.ravel()
+    dt = t[i] - t[j]
+    d = np.hypot(points[i, 0] - points[j, 0], points[i, 1] - points[j, 1])
+    moving = (
+        (dt >= _TRACK_GAP_S[0])
+        & (dt <= _TRACK_GAP_S[1])
+        & (d >= _TRACK_MIN_KM)
+        & (d <= _TRACK_MAX_KM_PER_S * dt)
+    )
+    if not moving.any():
+        return 0.0
+    i, j = i[moving], j[moving]
+    ahead = 2 * points[i] - points[j]
+    gap, _ = tree.query(ahead, k=1)
+    on = np.zeros(points.shape[0], dtype=bool)
+    on[i[gap[:, 0] <= _TRACK_TOLERANCE]] = True
+    return float(np.count_nonzero(on)) / int(points.shape[0])
+
+
 def _share(count: int, total: int) -> float:
     return count / total if total > 0 else 0.0
 
@@ -406,6 +466,9 @@ def features(
     revisits = revisits[revisits >= 0.001]
     if revisits.size >= _MIN_GAPS:
         out["revisit_period_share"] = _median_share(revisits)
+
+    km_lon = 111.320 * math.cos(math.radians(float(np.median(lat))))
+    out["track_share"] = track_share(lon * km_lon, lat * 110.574, at)
 
     # radius profile (sorted, so that sums do not depend on the input order)
     radius = np.sort(np.clip(np.nan_to_num(radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX))

@@ -41,17 +41,15 @@ class ThrottleBand(ActionBand, frozen=True):
 class Actions(Options, frozen=True):
     """The shipped bands follow the families evaluation (``python -m bench.eval_families``): an
     action applies only if, on every family and seed, no honest BAP received it; otherwise it
-    ships in shadow. There, honest BAPs were flagged (in-car head units, a map widget) and one
-    coarsened (a head unit that books on few of its refreshes), none throttled or blocked: flag
-    and coarsen ship in shadow, throttle applies, and block, which no honest BAP received
-    either, still ships in shadow (it refuses every check; a few hundred honest BAP-days do
-    not vouch for that)."""
+    ships in shadow. On the last run honest BAPs were flagged, and one (a head-unit fleet of
+    the held-out ``hills`` family) coarsened, throttled and blocked: every action ships in
+    shadow (docs/scraping-families.md)."""
 
     flag: ActionBand = ActionBand(at=0.6, shadow=True)
     """Shown to operators; nothing changes for the BAP."""
     coarsen: ActionBand = ActionBand(at=0.75, shadow=True)
     """Quota answers tell the BG/BPP to blur availability for this BAP."""
-    throttle: ThrottleBand = ThrottleBand(at=0.85, shadow=False)
+    throttle: ThrottleBand = ThrottleBand(at=0.85, shadow=True)
     block: ActionBand = ActionBand(at=0.95, shadow=True)
     """Every check for the BAP is denied (``abnormal-usage-detected``)."""
 

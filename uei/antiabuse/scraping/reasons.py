@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["converts_honestly", "describe", "withheld"]
+__all__ = ["converts_honestly", "describe", "rests_on_unknown", "withheld", "withheld_unknown"]
+
+_SUBPOPULATIONS = {
+    "lattice inside the traffic": "grid_known",
+    "repeated spots, no bookings": "spot_known",
+    "spots polled on a period": "spot_known",
+}
+"""The signals about a part of a unit's searches, and the feature saying whether that part's
+conversion is known."""
 
 _STRONG = 0.5
 """A signal this strong or more is described."""
@@ -58,6 +66,19 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
             parts.append(period)
         parts.append(_selects(f["spot_select_share"], f["spot_known"], n, ""))
         out.append(", ".join(parts))
+    if signals.get("spots polled on a period", 0.0) >= _STRONG:
+        n = f["spot_searches"]
+        visits = f["spot_visits"] / max(1.0, f["spot_sites"])
+        parts = [
+            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) polling "
+            f"{f['spot_sites']:.0f} exact points, {visits:.0f} visits each on a period"
+        ]
+        if (period := _minutes(f["spot_period_s"])) != "":
+            parts.append(period.replace("period", "about every", 1))
+        if f["spot_rounds"] >= 0.5:
+            parts.append("the points polled together")
+        parts.append(_selects(f["spot_select_share"], f["spot_known"], n, ""))
+        out.append(", ".join(parts))
     if signals.get("searches at volume, never books", 0.0) >= _STRONG:
         out.append(f"{_searches(f):.0f} searches in the window and no select")
     if signals.get("grid sweep", 0.0) >= _STRONG:
@@ -90,4 +111,21 @@ def withheld(f: Mapping[str, float], rate: float) -> str:
         f"searches convert at an honest rate ({f['select_per_search']:.1%} led to a select, "
         f">= {rate:.0%}) and no part of them is known not to: coarsen, throttle and block "
         "withheld"
+    )
+
+
+def rests_on_unknown(f: Mapping[str, float], signals: Mapping[str, float], score: float) -> bool:
+    """The score is a sub-population's pattern whose conversion nobody knows (no
+    transaction ids, part of the unit): no other signal reaches it."""
+    top = max(signals.values(), default=0.0)
+    if top < score:
+        return False  # the forest made the score
+    deciding = [name for name, value in signals.items() if value >= score]
+    return all(name in _SUBPOPULATIONS and f[_SUBPOPULATIONS[name]] < 0.5 for name in deciding)
+
+
+def withheld_unknown() -> str:
+    return (
+        "the pattern is in part of the traffic whose bookings are unknown (no transaction "
+        "ids): coarsen, throttle and block withheld"
     )

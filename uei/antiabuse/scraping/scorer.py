@@ -16,7 +16,13 @@ from uei.antiabuse.scraping.anomaly import Scored, score_windows
 from uei.antiabuse.scraping.events import Event, Funnel, Search, split
 from uei.antiabuse.scraping.features import FEATURES, features, network_context
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
-from uei.antiabuse.scraping.reasons import converts_honestly, describe, withheld
+from uei.antiabuse.scraping.reasons import (
+    converts_honestly,
+    describe,
+    rests_on_unknown,
+    withheld,
+    withheld_unknown,
+)
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
 from uei.antiabuse.stores import EventStore, VerdictStore
 
@@ -87,6 +93,14 @@ def verdict_for(
         # proportionate to the evidence: only a flag for a unit whose searches convert
         due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
         reasons.append(withheld(named, rate))
+    elif (
+        due
+        and any(a is not ScrapingAction.FLAG for a, _ in due)
+        and rests_on_unknown(named, best.signals, score)
+    ):
+        # a pattern in part of the traffic whose bookings nobody knows: a flag, no more
+        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
+        reasons.append(withheld_unknown())
     actions = [a for a, shadow in due if not shadow]
     top = best.top
     if unit.user:
