@@ -34,7 +34,7 @@ from bench.store import store_url_for
 from uei.antiabuse.secret import create_secret_file
 from uei.app.factory import create_app
 from uei.app.settings import Settings
-from uei.registry.changelog import Actor, chain
+from uei.registry.changelog import Actor
 from uei.registry.identity import save_key_file
 from uei.registry.model import Attempt, AttemptOutcome
 from uei.registry.operations import challenge_passed, change_grant, subscribe
@@ -97,7 +97,7 @@ async def enrol(store: RegistryStore, participant: Participant, now: float, days
         passed.subscriber, "defaulters", now, Actor.operator("ops"), granted=True
     )
     drafts = out.drafts + passed.drafts + granted.drafts
-    await store.save(granted.subscriber, chain(await store.head(), drafts, now), out.claim_key_ids)
+    await store.commit(granted.subscriber, drafts, now, out.claim_key_ids)
 
 
 def settings_for(workdir: Path, store_url: str, policies: Path | None) -> Settings:

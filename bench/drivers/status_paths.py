@@ -28,10 +28,8 @@ from uei_testing.redis_servers import free_port
 
 STORE_CALLS = (
     ("quotas", "take"),
-    ("graph", "degrees"),
-    ("graph", "neighbours"),
-    ("cases", "cases_for"),
-    ("cases", "load_cases"),
+    ("quotas", "take_once"),
+    ("graph", "walk"),
     ("cases", "audit"),
 )
 """(the store, its method) for each call a status query makes."""

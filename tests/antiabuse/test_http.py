@@ -18,6 +18,7 @@ from uei.registry.model import ParticipantType
 from uei.trust import sign_header
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -332,6 +333,75 @@ async def test_only_subscribed_bpps_may_call(h: Harness, one: Cpo) -> None:
     await h.as_operator("POST", f"/admin/subscribers/{one.id}/suspend")
     await h.registry.sync()
     assert (await one.ask(ids(upi_vpa=VPA))).status_code == 401
+
+
+def signed_status(h: Harness, one: Cpo, identifiers: list[dict[str, str]]) -> tuple[bytes, str]:
+    h.clock.advance(1)
+    body = json.dumps({"purpose": "postpaid_session", "identifiers": identifiers}).encode()
+    header = sign_header(
+        body,
+        one.p.keys.signing_key,
+        subscriber_id=one.id,
+        unique_key_id=one.p.keys.unique_key_id,
+        created=int(h.clock()),
+    )
+    return body, header
+
+
+async def send_status(h: Harness, request: tuple[bytes, str]) -> httpx.Response:
+    body, header = request
+    headers = {"Authorization": header, "Content-Type": "application/json"}
+    return await h.client.post("/abuse/status", content=body, headers=headers)
+
+
+async def test_a_replayed_status_query_spends_and_audits_nothing(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The query quota's store step marks the signature: a replay is a 401 that takes no
+    quota (the burst's new queries all still fit, one more does not) and leaves no audit
+    entry. One identifier a query, a burst of 8, one more every 10 s."""
+    quota = {"query_quota": {"per_hour": 360, "burst": 8}}
+    async with running(store_url, tmp_path, defaulters=quota) as h:
+        one = await cpo(h, "cpo-one.example")
+        first = signed_status(h, one, ids(upi_vpa=VPA))
+        assert (await send_status(h, first)).status_code == 200
+        for _ in range(3):
+            again = await send_status(h, first)
+            assert again.status_code == 401, again.text
+            assert "replayed" in again.json()["error"]["message"]
+        answers = [await send_status(h, signed_status(h, one, ids(upi_vpa=VPA))) for _ in range(8)]
+        assert [a.status_code for a in answers] == [200] * 7 + [429]
+        audited = await h.app.state.stores.cases.audit_log(20)
+        assert [a.action for a in audited] == ["status"] * 8 + ["status_refused"]
+
+
+@pytest.mark.redis
+async def test_a_replayed_status_query_is_refused_while_the_store_is_down(
+    tmp_path: Path,
+) -> None:
+    """While the store does not answer, this replica's own guard refuses a replay, of a query
+    sent before the outage or during it; the query itself is answered per on_store_error."""
+    policy = {"on_store_error": "allow", "store_timeout_ms": 2000}  # killed: refused at once
+    with RedisServer(aof=True) as server:
+        async with running(server.url, tmp_path, defaulters=policy) as h:
+            one = await cpo(h, "cpo-one.example")
+            before = signed_status(h, one, ids(upi_vpa=VPA))
+            assert (await send_status(h, before)).status_code == 200
+            assert (await send_status(h, before)).status_code == 401  # the store's mark
+            server.kill()
+            try:
+                during = signed_status(h, one, ids(upi_vpa=VPA))
+                first = await send_status(h, during)
+                assert first.status_code == 200, first.text
+                assert first.json()["path"] == "allow-on-error"
+                for replay in (during, before):
+                    refused = await send_status(h, replay)
+                    assert refused.status_code == 401, refused.text
+                    assert "replayed" in refused.json()["error"]["message"]
+            finally:
+                server.restart()
+            back = await send_status(h, signed_status(h, one, ids(upi_vpa=VPA)))
+            assert (back.status_code, back.json()["path"]) == (200, "store"), back.text
 
 
 async def test_status_queries_are_rate_limited_and_audited(store_url: str, tmp_path: Path) -> None:

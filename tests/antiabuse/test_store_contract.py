@@ -11,6 +11,10 @@ import pytest
 
 from tests.conftest import backend_params, backend_url
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
+from uei.antiabuse.defaulters.policy import DefaultersPolicy
+from uei.antiabuse.defaulters.verdict import Evidence
+from uei.antiabuse.defaulters.walk import Reads, Walk, walk
+from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.stores import AbuseStores, CaseConflict, open_abuse_stores
 from uei.antiabuse.stores.redis_defaulters import RedisCases
 
@@ -147,6 +151,92 @@ async def test_concurrent_takes_never_exceed_the_burst(store: AbuseStores) -> No
         *(store.quotas.take("k", interval=60.0, burst=5, now=NOW) for _ in range(20))
     )
     assert sum(a.allowed for a in answers) == 5
+
+
+async def test_take_once_marks_the_signature_with_the_take(store: AbuseStores) -> None:
+    """A signature takes once: its repeat is None and takes nothing, a refusal marks too."""
+
+    async def take(signature: str, at: float = NOW) -> QuotaAnswer | None:
+        return await store.quotas.take_once(
+            "status:a", (signature, int(NOW) + 300), interval=10.0, burst=2, cost=1, now=at
+        )
+
+    first = await take("sig-1")
+    assert first is not None
+    assert (first.allowed, first.remaining) == (True, 1)
+    assert await take("sig-1") is None
+    second = await take("sig-2")
+    assert second is not None
+    assert (second.allowed, second.remaining) == (True, 0)
+    refused = await take("sig-3")
+    assert refused is not None
+    assert not refused.allowed
+    assert await take("sig-3", NOW + 20) is None  # marked though refused
+    later = await take("sig-4", NOW + 20)
+    assert later is not None
+    assert later.allowed
+    # one bucket with take: the marks took from it, the repeats did not
+    plain = await store.quotas.take("status:a", interval=10.0, burst=2, now=NOW + 20)
+    assert (plain.allowed, plain.remaining) == (True, 0)
+
+
+async def test_concurrent_repeats_of_one_signature_take_once(store: AbuseStores) -> None:
+    answers = await asyncio.gather(
+        *(
+            store.quotas.take_once("k", ("sig", int(NOW) + 60), interval=60.0, burst=5, now=NOW)
+            for _ in range(10)
+        )
+    )
+    assert [a.allowed for a in answers if a is not None] == [True]
+
+
+def _reads_everything(asked: list[str], limit: int) -> Walk:
+    """A walk whose second step depends on the first's answers, and reads every kind."""
+    first = yield Reads(degrees=asked, cases_for=asked)
+    linked = sorted(first.degrees)
+    ids = sorted({c for found in first.cases_for.values() for c in found})
+    second = yield Reads(neighbours=linked, cases=ids, limit=limit)
+    return Evidence(second.neighbours, first.degrees, first.cases_for, second.cases)
+
+
+async def test_a_walk_reads_each_step_as_the_single_reads_do(store: AbuseStores) -> None:
+    made = await store.cases.create_case(case(), entry("report", "c1"))
+    for i in range(4):
+        await store.graph.link(["phone:p1", f"upi_vpa:w{i}"], NOW + i)
+    await store.graph.link(["upi_vpa:v1", "vehicle:x"], NOW)
+    asked = ["phone:p1", "upi_vpa:v1", "device:none"]
+    got = await store.graph.walk(_reads_everything(asked, 3))
+    linked = ["phone:p1", "upi_vpa:v1"]
+    assert got == Evidence(
+        await store.graph.neighbours(linked, 3),
+        await store.graph.degrees(asked),
+        await store.cases.cases_for(asked),
+        await store.cases.load_cases(["c1"]),
+    )
+    assert got.cases == {"c1": made}
+    assert got.neighbours["phone:p1"] == {f"upi_vpa:w{i}": NOW + i for i in (3, 2, 1)}
+    assert got.degrees["upi_vpa:v1"] == {"vehicle": 1}
+    # nothing to read in a step: answered empty
+    empty = await store.graph.walk(_reads_everything(["device:none"], 3))
+    assert empty == Evidence({}, {}, {}, {})
+
+
+async def test_the_status_walk_follows_links_to_cases(store: AbuseStores) -> None:
+    """The verdict's walk over a store: a case two links away is reached, with the links of
+    the phone number named in it (a phone counts only while recently seen with its person)."""
+    await store.cases.create_case(case(tokens=("phone:p9", "vehicle:far")), entry("report", "c1"))
+    await store.graph.link(["upi_vpa:asked", "device:mid"], NOW)
+    await store.graph.link(["device:mid", "vehicle:far"], NOW)
+    await store.graph.link(["phone:p9", "credential:x"], NOW)
+    policy = DefaultersPolicy()
+    got = await store.graph.walk(walk(["upi_vpa:asked"], policy, NOW))
+    assert set(got.cases) == {"c1"}
+    assert got.cases_by_token == {"vehicle:far": ["c1"]}
+    assert set(got.neighbours) == {"upi_vpa:asked", "device:mid"}
+    assert set(got.degrees) == {"upi_vpa:asked", "device:mid", "vehicle:far"}
+    direct = await store.graph.walk(walk(["phone:p9"], policy, NOW))
+    assert direct.cases_by_token == {"phone:p9": ["c1"]}
+    assert direct.neighbours["phone:p9"] == {"credential:x": NOW}
 
 
 async def test_audit_log_keeps_order_and_fields(store: AbuseStores) -> None:

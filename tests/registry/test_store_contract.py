@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from tests.registry.conftest import StoreOpener
-from uei.registry.changelog import CHALLENGE, Actor, Draft, LogEntry, chain, verify_chain
+from uei.registry.changelog import CHALLENGE, Actor, Draft, chain, verify_chain
 from uei.registry.model import Status, Subscriber
 from uei.registry.stores import ConflictReason, RegistryStore, SaveConflict
 
@@ -26,18 +26,17 @@ def _sub(sid: str, **changes: object) -> Subscriber:
     return msgspec.structs.replace(sub, **changes)
 
 
-async def _entries(store: RegistryStore, sid: str, n: int = 1) -> list[LogEntry]:
-    drafts = [
-        Draft(sid, f"action-{i}", Actor.subscriber(sid), None, "UNDER_SUBSCRIPTION")
+def _drafts(sid: str, n: int = 1) -> list[Draft]:
+    return [
+        Draft(sid, f"action-{i}", Actor.subscriber(sid), None, "UNDER_SUBSCRIPTION", f"k-{i}")
         for i in range(n)
     ]
-    return chain(await store.head(), drafts, at=1000.0)
 
 
-async def test_save_then_load_round_trips(store: RegistryStore) -> None:
+async def test_commit_then_load_round_trips(store: RegistryStore) -> None:
     assert await store.load("a.example") is None
     assert await store.head() is None
-    saved = await store.save(_sub("a.example"), await _entries(store, "a.example"), ["k1"])
+    saved, _ = await store.commit(_sub("a.example"), _drafts("a.example"), 1000.0, ["k1"])
     assert saved.version == 1
     assert await store.load("a.example") == saved
     assert await store.key_owner("k1") == "a.example"
@@ -47,52 +46,32 @@ async def test_save_then_load_round_trips(store: RegistryStore) -> None:
     assert (head.seq, head.subscriber_id) == (1, "a.example")
 
 
-async def test_stale_version_is_refused_and_writes_nothing(store: RegistryStore) -> None:
-    first = await store.save(_sub("a.example"), await _entries(store, "a.example"), [])
-    await store.save(first, await _entries(store, "a.example"), [])
-    stale = msgspec.structs.replace(first, subscriber_url="https://evil.example")
-    with pytest.raises(SaveConflict) as caught:
-        await store.save(stale, await _entries(store, "a.example"), ["k9"])
-    assert caught.value.reason is ConflictReason.VERSION
-    loaded = await store.load("a.example")
-    assert loaded is not None
-    assert (loaded.version, loaded.subscriber_url) == (2, "https://a.example/beckn")
-    assert len(await store.log_after(0, 100)) == 2
-    assert await store.key_owner("k9") is None
-
-
-async def test_log_that_moved_on_is_refused_and_writes_nothing(store: RegistryStore) -> None:
-    early = await _entries(store, "a.example")  # chained after an empty log
-    await store.save(_sub("b.example"), await _entries(store, "b.example"), [])
-    with pytest.raises(SaveConflict) as caught:
-        await store.save(_sub("a.example"), early, [])
-    assert caught.value.reason is ConflictReason.LOG
-    assert await store.load("a.example") is None
-
-
 async def test_a_key_id_belongs_to_one_subscriber(store: RegistryStore) -> None:
-    await store.save(_sub("a.example"), await _entries(store, "a.example"), ["shared"])
+    await store.commit(_sub("a.example"), _drafts("a.example"), 1000.0, ["shared"])
     with pytest.raises(SaveConflict) as caught:
-        await store.save(_sub("b.example"), await _entries(store, "b.example"), ["free", "shared"])
+        await store.commit(_sub("b.example"), _drafts("b.example"), 1000.0, ["free", "shared"])
     assert (caught.value.reason, caught.value.key_id) == (ConflictReason.KEY, "shared")
     assert await store.load("b.example") is None
     assert await store.key_owner("free") is None
     a = await store.load("a.example")
     assert a is not None
-    await store.save(a, await _entries(store, "a.example"), ["shared"])  # its own: fine
+    await store.commit(a, _drafts("a.example"), 1001.0, ["shared"])  # its own: fine
 
 
-async def test_saves_without_entries_leave_the_log_alone(store: RegistryStore) -> None:
-    saved = await store.save(_sub("a.example"), await _entries(store, "a.example"), [])
-    again = await store.save(msgspec.structs.replace(saved, updated=2000.0), [], [])
-    assert again.version == 2
+async def test_commits_without_entries_leave_the_log_alone(store: RegistryStore) -> None:
+    saved, _ = await store.commit(_sub("a.example"), _drafts("a.example"), 1000.0, [])
+    again, entries = await store.commit(
+        msgspec.structs.replace(saved, updated=2000.0), [], 2000.0, []
+    )
+    assert (again.version, entries) == (2, [])
+    assert await store.load("a.example") == again
     assert len(await store.log_after(0, 10)) == 1
 
 
 async def test_log_pages_and_chain(store: RegistryStore) -> None:
     for i in range(7):
         sid = f"s{i}.example"
-        await store.save(_sub(sid), await _entries(store, sid, n=2), [])
+        await store.commit(_sub(sid), _drafts(sid, n=2), 1000.0, [])
     everything = await store.log_after(0, 1000)
     assert [e.seq for e in everything] == list(range(1, 15))
     verify_chain(everything)
@@ -103,33 +82,10 @@ async def test_log_pages_and_chain(store: RegistryStore) -> None:
     ]
 
 
-async def test_concurrent_saves_of_one_read_let_exactly_one_win(store: RegistryStore) -> None:
-    base = await store.save(_sub("a.example"), await _entries(store, "a.example"), [])
-    head = await store.head()
-    attempts = [
-        store.save(
-            msgspec.structs.replace(base, subscriber_url=f"https://a.example/{i}"),
-            chain(
-                head,
-                [Draft("a.example", "url_changed", Actor.subscriber("a.example"), None, None)],
-                at=1.0,
-            ),
-            [],
-        )
-        for i in range(8)
-    ]
-    results = await asyncio.gather(*attempts, return_exceptions=True)
-    winners = [r for r in results if isinstance(r, Subscriber)]
-    assert len(winners) == 1
-    assert all(isinstance(r, SaveConflict) for r in results if r not in winners)
-    assert await store.load("a.example") == winners[0]
-    assert len(await store.log_after(0, 10)) == 2
-
-
 async def test_another_replica_sees_every_acknowledged_write(
     store: RegistryStore, store_opener: StoreOpener
 ) -> None:
-    saved = await store.save(_sub("a.example"), await _entries(store, "a.example"), ["k1"])
+    saved, _ = await store.commit(_sub("a.example"), _drafts("a.example"), 1000.0, ["k1"])
     other = await store_opener()
     assert await other.load("a.example") == saved
     assert await other.key_owner("k1") == "a.example"
@@ -150,13 +106,6 @@ async def test_ping(store: RegistryStore) -> None:
 
 
 # --- commit: the store chains the log itself ----------------------------------------------
-
-
-def _drafts(sid: str, n: int = 1) -> list[Draft]:
-    return [
-        Draft(sid, f"action-{i}", Actor.subscriber(sid), None, "UNDER_SUBSCRIPTION", f"k-{i}")
-        for i in range(n)
-    ]
 
 
 async def test_commits_of_different_subscribers_all_succeed_at_once_and_chain(
@@ -187,7 +136,7 @@ async def test_commits_of_different_subscribers_all_succeed_at_once_and_chain(
 async def test_commit_chains_exactly_as_the_changelog_does(store: RegistryStore) -> None:
     """Byte for byte: the entries a store chains are the ones ``changelog.chain`` gives after
     the same head, whatever the strings and the time hold."""
-    first = await store.save(_sub("a.example"), await _entries(store, "a.example", n=3), [])
+    first, _ = await store.commit(_sub("a.example"), _drafts("a.example", n=3), 1000.0, [])
     head = await store.head()
     drafts = [
         Draft(

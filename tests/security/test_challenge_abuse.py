@@ -318,7 +318,7 @@ async def test_a_subscriber_url_that_can_never_be_called_is_a_failed_attempt(
         stored = await h.registry.store.load(SID)
         assert stored is not None
         broken = msgspec.structs.replace(stored, subscriber_url="http://[::1/beckn")
-        await h.registry.store.save(broken, [], [])
+        await h.registry.store.commit(broken, [], h.clock(), [])
         assert await h.registry.run_due_challenges() == 1
         attempt = await _last_attempt(h)
         assert (attempt.outcome, attempt.http_status) == (AttemptOutcome.UNREACHABLE, None)

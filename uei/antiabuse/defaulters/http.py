@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
-from uei.access import CALLER, ONCE, Caller
+from uei.access import CALLER, IN_STORE, ONCE, Caller
 from uei.antiabuse.defaulters.bodies import (
     ActionBody,
     CaseAnswer,
@@ -43,6 +43,8 @@ from uei.errors import InvalidRequest
 __all__ = ["ROUTER", "AbuseApi"]
 
 _CPO = {CALLER: Caller.CPO, ONCE: True}
+_STATUS = {CALLER: Caller.CPO, ONCE: IN_STORE}
+"""A status query marks its signature in the store step that takes its query quota."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,7 @@ async def observations(
     status_code=200,
     tags=["defaulters"],
     summary="Ask for a user's status",
-    opt=_CPO,
+    opt=_STATUS,
 )
 async def status(
     request: Request[Any, Any, Any], abuse: NamedDependency[AbuseApi], data: JSONBody[StatusBody]
@@ -141,7 +143,13 @@ async def status(
     asker = _caller(request)
     check_presented(data.identifiers)
     tokens = tokens_of(abuse.secret, data.identifiers, asker)
-    answer = await abuse.defaulters.status(asker, tokens, data.purpose, len(data.identifiers))
+    answer = await abuse.defaulters.status(
+        asker,
+        tokens,
+        data.purpose,
+        len(data.identifiers),
+        replay=request.state.replay,  # marked in the query quota's store step (IN_STORE)
+    )
     d = answer.decision
     shadow = "true" if answer.shadow else "false"
     STATUS_VERDICTS.labels(d.verdict.value, shadow, answer.path.value).inc()

@@ -21,15 +21,16 @@ import msgspec
 
 from uei.antiabuse.defaulters.ledger import DAY, Action, AuditEntry, Case, act
 from uei.antiabuse.defaulters.policy import DefaultersPolicy, OnStoreError, Verdict
-from uei.antiabuse.defaulters.verdict import (
-    Decision,
-    Evidence,
-    decide,
-    passable,
-    usable,
-    without_evidence,
+from uei.antiabuse.defaulters.verdict import Decision, Evidence, decide, without_evidence
+from uei.antiabuse.defaulters.walk import walk
+from uei.antiabuse.stores import (
+    CaseConflict,
+    CaseStore,
+    GraphStore,
+    QuotaAnswer,
+    QuotaStore,
+    StoreUnavailable,
 )
-from uei.antiabuse.stores import CaseConflict, CaseStore, GraphStore, QuotaStore, StoreUnavailable
 from uei.antiabuse.times import checked
 from uei.errors import (
     Conflict,
@@ -40,6 +41,8 @@ from uei.errors import (
     Unavailable,
 )
 from uei.storage.outage import Outage
+from uei.trust import MemoryReplayGuard, PendingReplay
+from uei.trust.errors import Replayed
 
 __all__ = ["RETRY_AFTER_OUTAGE", "Answer", "Context", "DecisionPath", "Defaulters", "Purpose"]
 
@@ -87,6 +90,8 @@ class Defaulters:
     policy: Callable[[], DefaultersPolicy]
     clock: Callable[[], float]
     outage: Outage = field(default_factory=lambda: Outage("the non-payer store", log))
+    local_replays: MemoryReplayGuard = field(default_factory=MemoryReplayGuard)
+    """Status queries' signatures this replica saw, for when the store does not answer."""
 
     @contextlib.asynccontextmanager
     async def _reaching_store(self) -> AsyncIterator[None]:
@@ -244,58 +249,52 @@ class Defaulters:
             except CaseConflict:
                 continue
 
-    async def evidence(
-        self,
-        query: Sequence[str],
-        policy: DefaultersPolicy,
-        degrees: dict[str, dict[str, int]] | None = None,
-    ) -> Evidence:
+    async def evidence(self, query: Sequence[str], policy: DefaultersPolicy) -> Evidence:
         """What the stores hold around ``query``: links followed as far as a verdict may go,
-        by the verdict's own rules, so nothing is read that could not count. ``degrees``:
-        the query's own, when the caller has read them already."""
-        now = self.clock()
-        if degrees is None:
-            degrees = await self.graph.degrees(query)
-        neighbours: dict[str, dict[str, float]] = {}
-        frontier = [t for t in dict.fromkeys(query) if usable(t, degrees, policy)]
-        for _ in range(policy.max_hops):
-            found = await self.graph.neighbours(frontier, policy.max_neighbours)
-            neighbours.update(found)
-            fresh = {n for links in found.values() for n in links if n not in degrees}
-            degrees.update(await self.graph.degrees(fresh))
-            frontier = sorted(
-                {
-                    n
-                    for t in frontier
-                    for n, seen in found.get(t, {}).items()
-                    if n not in neighbours and passable(t, n, seen, degrees, policy, now)
-                }
-            )
-            if not frontier:
-                break
-        reached = set(degrees) | set(neighbours) | set(query)
-        cases_by_token = await self.cases.cases_for(reached)
-        # A phone number in a case counts only if recently seen with that case's person: its
-        # links say when, so read them for phones that reach a case (with the cases: one
-        # round trip's wait for both).
-        phones = [t for t in cases_by_token if t.startswith("phone:") and t not in neighbours]
-        cases, links = await asyncio.gather(
-            self.cases.load_cases(c for ids in cases_by_token.values() for c in ids),
-            self.graph.neighbours(phones, policy.max_neighbours),
-        )
-        neighbours.update(links)
-        return Evidence(neighbours, degrees, cases_by_token, cases)
+        by the verdict's own rules, so nothing is read that could not count (``walk``)."""
+        return await self.graph.walk(walk(query, policy, self.clock()))
 
     async def status(
-        self, asker: str, tokens: Sequence[str], purpose: Purpose, cost: int
+        self,
+        asker: str,
+        tokens: Sequence[str],
+        purpose: Purpose,
+        cost: int,
+        replay: PendingReplay | None = None,
     ) -> Answer:
         """``cost``: the identifiers presented (the query quota counts identifiers, not
-        queries). When the store does not answer: what ``on_store_error`` says."""
+        queries). ``replay``: the request's signature, marked in the same store step as the
+        quota (a replay raises ``Replayed``: nothing taken, nothing audited); while the store
+        does not answer, this replica's own guard decides. When the store does not answer:
+        what ``on_store_error`` says."""
         policy = self.policy()
+        now = self.clock()
+        mark = (replay.signature, replay.expires) if replay and replay.signature else None
+        marked = False  # the store marked it (and this replica's guard holds it)
         try:
             async with self._reaching_store():
-                return await self._status(asker, tokens, purpose, cost, policy)
+                quota = policy.query_quota
+                key = f"status:{asker}"
+                if mark is None:
+                    granted = await self.quotas.take(
+                        key, interval=quota.interval, burst=quota.burst, cost=cost, now=now
+                    )
+                else:
+                    once = await self.quotas.take_once(
+                        key, mark, interval=quota.interval, burst=quota.burst, cost=cost, now=now
+                    )
+                    if once is None:
+                        raise Replayed("sign each attempt anew")
+                    granted, marked = once, True
+                    await self.local_replays.first_use(*mark, now)  # for a later outage
+                return await self._status(asker, tokens, purpose, cost, policy, granted, now)
         except Unavailable:
+            if (
+                mark is not None
+                and not marked
+                and not await self.local_replays.first_use(*mark, now)
+            ):
+                raise Replayed("sign each attempt anew") from None
             mode = policy.on_store_error
             decision = without_evidence(mode)
             return Answer(
@@ -314,17 +313,10 @@ class Defaulters:
         purpose: Purpose,
         cost: int,
         policy: DefaultersPolicy,
+        granted: QuotaAnswer,
+        now: float,
     ) -> Answer:
-        now = self.clock()
         quota = policy.query_quota
-        # the quota and the query's own degrees at once (one round trip's wait): over quota,
-        # what was read is dropped and nothing of it is answered
-        granted, degrees = await asyncio.gather(
-            self.quotas.take(
-                f"status:{asker}", interval=quota.interval, burst=quota.burst, cost=cost, now=now
-            ),
-            self.graph.degrees(tokens),
-        )
         if not granted.allowed:
             await self.cases.audit(
                 AuditEntry(
@@ -340,7 +332,7 @@ class Defaulters:
                 f"{quota.burst}; this query presents {cost})",
                 granted.retry_after,
             )
-        decision = decide(tokens, await self.evidence(tokens, policy, degrees), policy, now)
+        decision = decide(tokens, await self.evidence(tokens, policy), policy, now)
         await self.cases.audit(
             AuditEntry(
                 at=now,

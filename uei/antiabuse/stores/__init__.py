@@ -1,5 +1,6 @@
 """The anti-abuse stores: five small protocols, each with a SQLite and a Redis class."""
 
+from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.stores.factory import AbuseStores, abuse_stores, open_abuse_stores
 from uei.antiabuse.stores.protocols import (
     CaseConflict,
@@ -19,6 +20,7 @@ __all__ = [
     "Checked",
     "EventStore",
     "GraphStore",
+    "QuotaAnswer",
     "QuotaStore",
     "StoreUnavailable",
     "VerdictStore",

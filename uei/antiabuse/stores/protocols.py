@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
+from uei.antiabuse.defaulters.verdict import Evidence
+from uei.antiabuse.defaulters.walk import Walk
 from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.scraping.events import Event, Search
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureRow
@@ -92,6 +94,13 @@ class GraphStore(Protocol):
         """token -> {family: distinct neighbours}, for tokens that have any."""
         ...
 
+    async def walk(self, walk: Walk) -> Evidence:
+        """Run an evidence walk (``uei.antiabuse.defaulters.walk``) to its end: each step's
+        reads as ``degrees``, ``neighbours``, ``CaseStore.cases_for`` and
+        ``CaseStore.load_cases`` would answer them (the ledger on the same backend is read,
+        never written), in as few round trips as the backend allows."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Checked:
@@ -140,6 +149,21 @@ class QuotaStore(Protocol):
         self, key: str, *, interval: float, burst: int, cost: int = 1, now: float | None = None
     ) -> QuotaAnswer:
         """Take ``cost`` units from ``key``'s bucket (refused: nothing taken)."""
+        ...
+
+    async def take_once(
+        self,
+        key: str,
+        replay: tuple[str, int],
+        *,
+        interval: float,
+        burst: int,
+        cost: int = 1,
+        now: float | None = None,
+    ) -> QuotaAnswer | None:
+        """``take``, with the request's signature (and when it expires) marked first in the
+        same atomic step: None if it was marked before (nothing taken). The marks are kept
+        beside ``key``'s bucket until the signature expires."""
         ...
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import msgspec
 
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
+from uei.antiabuse.defaulters.verdict import Evidence
+from uei.antiabuse.defaulters.walk import Found, Reads, Walk
 from uei.antiabuse.stores.codec import decode_audit, decode_case, encode
 from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.redis_base import RedisKeys
@@ -118,9 +121,7 @@ class RedisCases(RedisKeys):
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
-        docs = await each(self._client, "hget", [_case_key(i) for i in ids], "doc")
-        cases = [decode_case(doc) for doc in docs if doc is not None]
-        return {c.case_id: c for c in cases}
+        return _cases(await each(self._client, "hget", [_case_key(i) for i in ids], "doc"))
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
@@ -144,10 +145,9 @@ class RedisCases(RedisKeys):
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
-        members = await each(self._client, "smembers", [_index_key(t) for t in wanted])
-        return {
-            t: sorted(text(m) for m in ids) for t, ids in zip(wanted, members, strict=True) if ids
-        }
+        return _case_ids(
+            wanted, await each(self._client, "smembers", [_index_key(t) for t in wanted])
+        )
 
     async def audit(self, entry: AuditEntry) -> None:
         await self._client.rpush(_AUDIT, encode(entry))
@@ -201,20 +201,68 @@ class RedisGraph(RedisKeys):
 
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
-        found: dict[str, dict[str, float]] = {}
         rows = await each(self._client, "hgetall", [_adjacency_key(t) for t in wanted])
-        for token, raw in zip(wanted, rows, strict=True):
-            links = {text(b): float(seen) for b, seen in raw.items()}
-            if len(links) > limit:
-                links = dict(sorted(links.items(), key=lambda kv: -kv[1])[:limit])
-            found[token] = links
-        return found
+        return _links(wanted, rows, limit)
 
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
         rows = await each(self._client, "hgetall", [_degree_key(t) for t in wanted])
-        return {
-            t: {text(f): int(n) for f, n in row.items()}
-            for t, row in zip(wanted, rows, strict=True)
-            if row
-        }
+        return _degrees(wanted, rows)
+
+    async def walk(self, walk: Walk) -> Evidence:
+        try:
+            reads = next(walk)
+            while True:
+                reads = walk.send(await self._read(reads))
+        except StopIteration as done:
+            evidence: Evidence = done.value
+            return evidence
+
+    async def _read(self, reads: Reads) -> Found:
+        """One step of an evidence walk: one pipeline (split per node on a cluster)."""
+        pipe = self._client.pipeline(transaction=False)
+        for t in reads.degrees:
+            pipe.hgetall(_degree_key(t))
+        for t in reads.neighbours:
+            pipe.hgetall(_adjacency_key(t))
+        for t in reads.cases_for:
+            pipe.smembers(_index_key(t))
+        for case_id in reads.cases:
+            pipe.hget(_case_key(case_id), "doc")
+        rows = list(await pipe.execute())
+        a = len(reads.degrees)
+        b = a + len(reads.neighbours)
+        c = b + len(reads.cases_for)
+        return Found(
+            degrees=_degrees(reads.degrees, rows[:a]),
+            neighbours=_links(reads.neighbours, rows[a:b], reads.limit),
+            cases_for=_case_ids(reads.cases_for, rows[b:c]),
+            cases=_cases(rows[c:]),
+        )
+
+
+def _links(tokens: Sequence[str], rows: Sequence[Any], limit: int) -> dict[str, dict[str, float]]:
+    found: dict[str, dict[str, float]] = {}
+    for token, raw in zip(tokens, rows, strict=True):
+        links = {text(b): float(seen) for b, seen in raw.items()}
+        if len(links) > limit:
+            links = dict(sorted(links.items(), key=lambda kv: -kv[1])[:limit])
+        found[token] = links
+    return found
+
+
+def _degrees(tokens: Sequence[str], rows: Sequence[Any]) -> dict[str, dict[str, int]]:
+    return {
+        t: {text(f): int(n) for f, n in row.items()}
+        for t, row in zip(tokens, rows, strict=True)
+        if row
+    }
+
+
+def _case_ids(tokens: Sequence[str], rows: Sequence[Any]) -> dict[str, list[str]]:
+    return {t: sorted(text(m) for m in ids) for t, ids in zip(tokens, rows, strict=True) if ids}
+
+
+def _cases(docs: Sequence[Any]) -> dict[str, Case]:
+    cases = [decode_case(doc) for doc in docs if doc is not None]
+    return {c.case_id: c for c in cases}

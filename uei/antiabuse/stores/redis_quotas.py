@@ -26,6 +26,7 @@ class RedisQuotas(RedisKeys):
         super().__init__(backend)
         self._check = self._script("gcra", "check")
         self._take = self._script("gcra", "take")
+        self._take_once = self._script("gcra", "take_once")
 
     async def check(
         self,
@@ -75,4 +76,23 @@ class RedisQuotas(RedisKeys):
             keys=[f"uei:q:{{{key}}}"],
             args=["" if now is None else repr(now), repr(interval), burst, cost],
         )
+        return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))
+
+    async def take_once(
+        self,
+        key: str,
+        replay: tuple[str, int],
+        *,
+        interval: float,
+        burst: int,
+        cost: int = 1,
+        now: float | None = None,
+    ) -> QuotaAnswer | None:
+        taken = await self._take_once(
+            keys=[f"uei:q:{{{key}}}", f"uei:q:{{{key}}}:seen:{replay[0]}"],
+            args=["" if now is None else repr(now), repr(interval), burst, cost, str(replay[1])],
+        )
+        if taken is None:
+            return None
+        allowed, remaining, retry, reset = taken
         return QuotaAnswer(bool(int(allowed)), int(remaining), float(retry), float(reset))

@@ -9,6 +9,8 @@ from itertools import permutations
 import msgspec
 
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
+from uei.antiabuse.defaulters.verdict import Evidence
+from uei.antiabuse.defaulters.walk import Found, Reads, Walk, run_reads
 from uei.antiabuse.stores.codec import decode_audit, decode_case, encode
 from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.sqlite_base import SqliteTables
@@ -50,21 +52,7 @@ class SqliteCases(SqliteTables):
         ids = list(dict.fromkeys(case_ids))
         if not ids:
             return {}  # no thread hop for nothing
-
-        def read(db: sqlite3.Connection) -> dict[str, Case]:
-            found: dict[str, Case] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = db.execute(
-                    f"SELECT doc FROM abuse_cases WHERE case_id IN ({','.join('?' * len(chunk))})",  # noqa: S608 (placeholders only)
-                    chunk,
-                )
-                for (doc,) in rows:
-                    case = decode_case(doc)
-                    found[case.case_id] = case
-            return found
-
-        return await self._run(read)
+        return await self._run(lambda db: _load_cases(db, ids))
 
     async def save_case(self, case: Case, audit: AuditEntry) -> Case:
         stored = msgspec.structs.replace(case, version=case.version + 1)
@@ -85,18 +73,7 @@ class SqliteCases(SqliteTables):
         wanted = list(dict.fromkeys(tokens))
         if not wanted:
             return {}
-
-        def read(db: sqlite3.Connection) -> dict[str, list[str]]:
-            found: dict[str, list[str]] = {}
-            for token in wanted:
-                rows = db.execute(
-                    "SELECT case_id FROM abuse_case_tokens WHERE token = ?", (token,)
-                ).fetchall()
-                if rows:
-                    found[token] = [r[0] for r in rows]
-            return found
-
-        return await self._run(read)
+        return await self._run(lambda db: _cases_for(db, wanted))
 
     async def audit(self, entry: AuditEntry) -> None:
         def write(db: sqlite3.Connection) -> None:
@@ -177,32 +154,72 @@ class SqliteGraph(SqliteTables):
         wanted = list(dict.fromkeys(tokens))
         if not wanted:
             return {}
-
-        def read(db: sqlite3.Connection) -> dict[str, dict[str, float]]:
-            found: dict[str, dict[str, float]] = {}
-            for token in wanted:
-                rows = db.execute(
-                    "SELECT b, seen FROM abuse_links WHERE a = ? ORDER BY seen DESC LIMIT ?",
-                    (token, limit),
-                ).fetchall()
-                found[token] = dict(rows)
-            return found
-
-        return await self._run(read)
+        return await self._run(lambda db: _neighbours(db, wanted, limit))
 
     async def degrees(self, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
         wanted = list(dict.fromkeys(tokens))
         if not wanted:
             return {}
+        return await self._run(lambda db: _degrees(db, wanted))
 
-        def read(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
-            found: dict[str, dict[str, int]] = {}
-            for token in wanted:
-                rows = db.execute(
-                    "SELECT family, n FROM abuse_degrees WHERE token = ?", (token,)
-                ).fetchall()
-                if rows:
-                    found[token] = dict(rows)
-            return found
+    async def walk(self, walk: Walk) -> Evidence:
+        return await self._run(lambda db: run_reads(walk, lambda reads: _read(db, reads)))
 
-        return await self._run(read)
+
+def _load_cases(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Case]:
+    found: dict[str, Case] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = db.execute(
+            f"SELECT doc FROM abuse_cases WHERE case_id IN ({','.join('?' * len(chunk))})",  # noqa: S608 (placeholders only)
+            chunk,
+        )
+        for (doc,) in rows:
+            case = decode_case(doc)
+            found[case.case_id] = case
+    return found
+
+
+def _cases_for(db: sqlite3.Connection, tokens: Iterable[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for token in tokens:
+        rows = db.execute(
+            "SELECT case_id FROM abuse_case_tokens WHERE token = ?", (token,)
+        ).fetchall()
+        if rows:
+            found[token] = [r[0] for r in rows]
+    return found
+
+
+def _neighbours(
+    db: sqlite3.Connection, tokens: Iterable[str], limit: int
+) -> dict[str, dict[str, float]]:
+    found: dict[str, dict[str, float]] = {}
+    for token in tokens:
+        rows = db.execute(
+            "SELECT b, seen FROM abuse_links WHERE a = ? ORDER BY seen DESC LIMIT ?",
+            (token, limit),
+        ).fetchall()
+        found[token] = dict(rows)
+    return found
+
+
+def _degrees(db: sqlite3.Connection, tokens: Iterable[str]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for token in tokens:
+        rows = db.execute(
+            "SELECT family, n FROM abuse_degrees WHERE token = ?", (token,)
+        ).fetchall()
+        if rows:
+            found[token] = dict(rows)
+    return found
+
+
+def _read(db: sqlite3.Connection, reads: Reads) -> Found:
+    """One step of an evidence walk, on the reading connection."""
+    return Found(
+        degrees=_degrees(db, reads.degrees),
+        neighbours=_neighbours(db, reads.neighbours, reads.limit),
+        cases_for=_cases_for(db, reads.cases_for),
+        cases=_load_cases(db, reads.cases),
+    )

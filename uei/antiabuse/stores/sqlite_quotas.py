@@ -36,6 +36,15 @@ def _take(
     return answer
 
 
+def _mark(db: sqlite3.Connection, replay: tuple[str, int], now: float) -> bool:
+    """Mark a request's signature until it expires (at least a second); False if it was."""
+    marked: int = db.execute(
+        "INSERT OR IGNORE INTO quota_replays VALUES (?, ?)",
+        (replay[0], max(float(replay[1]), now + 1)),
+    ).rowcount
+    return marked == 1
+
+
 class SqliteQuotas(SqliteTables):
     """``QuotaStore``."""
 
@@ -56,13 +65,8 @@ class SqliteQuotas(SqliteTables):
     ) -> Checked:
         def write(db: sqlite3.Connection) -> Checked:
             at = time.time() if now is None else now
-            if replay is not None:
-                marked = db.execute(
-                    "INSERT OR IGNORE INTO quota_replays VALUES (?, ?)",
-                    (replay[0], max(float(replay[1]), at + 1)),
-                ).rowcount
-                if not marked:
-                    return Checked(QuotaAnswer(False, 0, 0.0, 0.0), False, at, replayed=True)
+            if replay is not None and not _mark(db, replay, at):
+                return Checked(QuotaAnswer(False, 0, 0.0, 0.0), False, at, replayed=True)
             row = db.execute(
                 "SELECT at, answer FROM scraping_answers WHERE bap = ? AND message_id = ?",
                 (bap, message_id),
@@ -92,5 +96,23 @@ class SqliteQuotas(SqliteTables):
     ) -> QuotaAnswer:
         def write(db: sqlite3.Connection) -> QuotaAnswer:
             return _take(db, key, time.time() if now is None else now, interval, burst, cost)
+
+        return await self._write(write)
+
+    async def take_once(
+        self,
+        key: str,
+        replay: tuple[str, int],
+        *,
+        interval: float,
+        burst: int,
+        cost: int = 1,
+        now: float | None = None,
+    ) -> QuotaAnswer | None:
+        def write(db: sqlite3.Connection) -> QuotaAnswer | None:
+            at = time.time() if now is None else now
+            if not _mark(db, replay, at):
+                return None
+            return _take(db, key, at, interval, burst, cost)
 
         return await self._write(write)

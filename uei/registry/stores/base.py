@@ -5,8 +5,7 @@ writes the subscriber, appends its changes to the log and claims key ids togethe
 ``SaveConflict`` and writes nothing, when the subscriber changed since it was read or a key id
 belongs to someone else. The store itself gives the changes their sequence numbers and chain
 hashes after the head it holds at that moment, so two writers of different subscribers never
-conflict on the log. ``save`` is the older write of entries chained by the caller, with a
-compare-and-set on the log's length too (tools that build a log themselves).
+conflict on the log.
 """
 
 from __future__ import annotations
@@ -33,13 +32,10 @@ __all__ = [
 
 
 class ConflictReason(StrEnum):
-    """Why a ``save`` wrote nothing."""
+    """Why a ``commit`` wrote nothing."""
 
     VERSION = "version"
     """The subscriber changed since it was read."""
-    LOG = "log"
-    """The change log grew since its head was read (``save`` only: ``commit`` chains onto
-    whatever head the store holds)."""
     KEY = "key"
     """A key id belongs to another subscriber (``SaveConflict.key_id``)."""
 
@@ -87,14 +83,6 @@ class RegistryStore(Protocol):
         append ``drafts`` to the log at ``at``, chained (``changelog.chain``) onto the head the
         store holds inside the same atomic step. Returns the subscriber as stored (version + 1)
         and the entries as appended."""
-        ...
-
-    async def save(
-        self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]
-    ) -> Subscriber:
-        """Store ``subscriber`` if the stored version is still ``subscriber.version`` and, when
-        there are entries, the log ends just before ``entries[0]``. Returns the subscriber as
-        stored (version + 1)."""
         ...
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:

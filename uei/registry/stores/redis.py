@@ -1,6 +1,6 @@
 """Redis and Redis Cluster: several stateless replicas share one registry.
 
-Every registry key carries the ``{uei:reg}`` hash tag, so the atomic save (one Lua script,
+Every registry key carries the ``{uei:reg}`` hash tag, so the atomic commit (one Lua script,
 shipped in ``lua/``) runs on one node of a cluster. ``commit`` chains the log in that script:
 ``lua/blake2b.lua`` computes the chain hash (BLAKE2b-256, which Redis does not offer) from the
 head the log holds as the script runs, so concurrent commits never conflict on the head.
@@ -40,7 +40,6 @@ _LOG = f"{_TAG}:log"
 _OWNERS = f"{_TAG}:owners"
 _SUBS = f"{_TAG}:subs"
 _LUA = resources.files("uei.registry.stores").joinpath("lua")
-_SAVE = _LUA.joinpath("save_subscriber.lua").read_text()
 _COMMIT = (
     _LUA.joinpath("blake2b.lua").read_text() + _LUA.joinpath("commit_subscriber.lua").read_text()
 )
@@ -51,7 +50,7 @@ def _sub_key(subscriber_id: str) -> str:
 
 
 def _conflict(answer: str) -> SaveConflict:
-    """The save script's ``conflict:version``, ``conflict:log`` or ``conflict:key:<kid>``."""
+    """The commit script's ``conflict:version`` or ``conflict:key:<kid>``."""
     reason, _, key_id = answer.removeprefix("conflict:").partition(":")
     return SaveConflict(ConflictReason(reason), key_id if reason == ConflictReason.KEY else None)
 
@@ -73,7 +72,6 @@ class RedisRegistryStore:
         self._backend = backend
         self._owns = owns  # opened for this store alone (``open``): closed with it
         self._client: Any = cast(Any, backend.client)  # redis-py types Script for Redis only
-        self._save = LuaScript(self._client, _SAVE)
         self._commit = LuaScript(self._client, _COMMIT)
 
     @classmethod
@@ -134,30 +132,6 @@ class RedisRegistryStore:
             answer = result.decode() if isinstance(result, bytes) else str(result)
             raise _conflict(answer)
         return stored, [decode_entry(entry) for entry in result[1:]]
-
-    async def save(
-        self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]
-    ) -> Subscriber:
-        stored = msgspec.structs.replace(subscriber, version=subscriber.version + 1)
-        sid = subscriber.subscriber_id
-        expected_len = entries[0].seq - 1 if entries else -1
-        result = await self._save(
-            keys=[_sub_key(sid), _LOG, _OWNERS, _SUBS],
-            args=[
-                sid,
-                subscriber.version,
-                stored.version,
-                encode(stored),
-                expected_len,
-                len(entries),
-                *(encode(e) for e in entries),
-                *claim_key_ids,
-            ],
-        )
-        answer = result.decode() if isinstance(result, bytes) else str(result)
-        if answer != "ok":
-            raise _conflict(answer)
-        return stored
 
     async def first_use(self, signature: str, expires: int, now: float) -> bool:
         stored = await self._client.set(

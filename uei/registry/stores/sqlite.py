@@ -152,23 +152,6 @@ class SqliteRegistryStore:
         entries = await self._backend.transaction(write, durable=True)
         return stored, entries
 
-    async def save(
-        self, subscriber: Subscriber, entries: Sequence[LogEntry], claim_key_ids: Sequence[str]
-    ) -> Subscriber:
-        stored = msgspec.structs.replace(subscriber, version=subscriber.version + 1)
-
-        def write(db: sqlite3.Connection) -> None:
-            self._check_version(db, subscriber)
-            if entries:
-                last = db.execute("SELECT MAX(seq) FROM log").fetchone()[0] or 0
-                if last != entries[0].seq - 1:
-                    raise SaveConflict(ConflictReason.LOG)
-            self._write(db, stored, claim_key_ids)
-            db.executemany("INSERT INTO log VALUES (?, ?)", [(e.seq, encode(e)) for e in entries])
-
-        await self._backend.transaction(write, durable=True)
-        return stored
-
     async def first_use(self, signature: str, expires: int, now: float) -> bool:
         def write(db: sqlite3.Connection) -> bool:
             db.execute("DELETE FROM replay WHERE expires < ?", (now,))
