@@ -354,13 +354,12 @@ def serve(
     """
     import asyncio
 
-    import uvicorn
-
-    from uei.app.banner import creating
+    from uei.app.banner import creating, startup_lines
     from uei.app.factory import create_app
     from uei.app.observe import log_config
     from uei.app.policy import PolicyError
     from uei.app.settings import Settings
+    from uei.app.workers import APP, CannotListen, serve_workers
     from uei.registry.identity import ConfigError
     from uei.registry.persistence import require_persistence
     from uei.registry.policy import Persistence
@@ -395,12 +394,20 @@ def serve(
         "limit_concurrency": limit_concurrency,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, **options)
-        return
-    from uei.app.workers import APP, serve_workers
-
-    serve_workers(APP, port, workers, host=host, **options)
+    banner = startup_lines(
+        settings,
+        app.state.identity.subscriber_id,
+        app.state.identity.keys.unique_key_id,
+        len(app.state.operators),
+        workers,
+    )
+    # one worker serves the app built here; several each build their own from the environment
+    try:
+        serve_workers(
+            app if workers == 1 else APP, port, workers, host=host, banner=banner, **options
+        )
+    except CannotListen as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 async def _reach(settings: Any) -> None:

@@ -33,7 +33,6 @@ from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import VerdictStore, abuse_stores
 from uei.app.answers import ANSWERS, DEDI_REFUSALS, REFUSALS, encoded
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
-from uei.app.banner import startup_lines
 from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
 from uei.app.docs import assets_router, render_plugins
@@ -203,10 +202,6 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         policies = holder.current  # what the start reads once (see policies.yaml's header)
         backend = await open_backend(settings.store_url)  # the process's one client or connection
-        for line in startup_lines(
-            settings, identity.subscriber_id, identity.keys.unique_key_id, len(operators)
-        ):
-            log.info("%s", line)
         try:
             store = await registry_store(backend)
             watches = await watch_store(backend)
