@@ -17,7 +17,7 @@ MARKER = re.compile(
 )
 REGISTRY_PORT, RESPONDER_PORT = 8100, 8101
 """The ports the onboarding block names (the walk-through moves them to free ones)."""
-_STEP = re.compile(r"^# (?P<number>\d+)\. (?P<title>[^:.]+)", re.M)
+_STEP = re.compile(r"^# (?P<number>\d+)\. (?P<title>[^:.;,(\n]+)", re.M)
 
 
 def blocks(readme: Path = REPO / "README.md") -> dict[str, str]:
