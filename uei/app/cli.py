@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from uei import __version__
+from uei.app.cli_examples import with_examples
 from uei.app.cli_ops import abuse, admin, log_group, policies
 from uei.app.cli_participant import participant, request_command
 from uei.trust import (
@@ -285,7 +286,13 @@ request's headers are well under 2 KiB. Past it, a plain-text 400 before the app
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="port to listen on (0: any free one; the start's log says which)",
+)
 @click.option(
     "--timeout-keep-alive",
     type=click.IntRange(min=1),
@@ -442,6 +449,7 @@ cli.add_command(log_group)
 cli.add_command(participant)
 cli.add_command(policies)
 cli.add_command(request_command)
+with_examples(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
