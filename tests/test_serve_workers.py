@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import http.client
+import json
 import os
 import queue
 import signal
@@ -168,6 +169,22 @@ def test_two_workers_answer_and_stop_on_sigterm(tmp_path: Path) -> None:
         served.process.send_signal(signal.SIGTERM)
         assert served.process.wait(timeout=30) == 0
         assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+@pytest.mark.redis
+def test_the_supervisor_says_once_what_serves(tmp_path: Path) -> None:
+    """The start's lines (store, policy, identity, operators, workers: N, the address) come
+    once, from the supervisor, before any worker starts; no worker repeats them."""
+    with serving(tmp_path, 2) as served:
+        said = [json.loads(line)["msg"] for line in served.seen if line.startswith("{")]
+    for kind in ("store", "policy", "identity", "operators", "workers", "listening"):
+        assert len([m for m in said if m.startswith(f"{kind}: ")]) == 1, (kind, said)
+    assert "workers: 2 processes, each with its own store connection and policy" in said
+    assert f"listening: http://127.0.0.1:{served.port}" in said
+    assert said.index(f"listening: http://127.0.0.1:{served.port}") < next(
+        i for i, m in enumerate(said) if m.startswith("Started server process")
+    )
+    assert sum(m == "Application startup complete." for m in said) == 2
 
 
 @pytest.mark.redis

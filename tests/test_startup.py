@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import datetime
@@ -28,10 +29,11 @@ def _env(**extra: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if not k.startswith("UEI_")}, **extra}
 
 
-def start_and_stop(cwd: Path, env: dict[str, str]) -> list[str]:
-    """Start ``uei serve`` on a free port, read what it says until it serves, stop it."""
+def start_and_stop(cwd: Path, env: dict[str, str], port: int = 0) -> list[str]:
+    """Start ``uei serve`` on ``port`` (else a free one), read what it says until it serves,
+    stop it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "uei", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "uei", "serve", "--port", str(port or free_port())],
         cwd=cwd,
         env=env,
         stderr=subprocess.PIPE,
@@ -55,10 +57,15 @@ def _messages(said: list[str]) -> list[str]:
     return [json.loads(line)["msg"] for line in said if line.startswith("{")]
 
 
+_BANNER = ("store", "policy", "identity", "operators", "workers", "listening")
+"""What a start says about itself, one line each, in this order."""
+
+
 def test_a_start_says_what_it_uses_and_what_it_creates(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    first = start_and_stop(elsewhere, _env())
+    port = free_port()
+    first = start_and_stop(elsewhere, _env(), port)
     data = elsewhere / ".uei"
     assert first[0] == (
         f"uei: creating a new registry identity ({data / 'registry-keys.json'}) and a new, "
@@ -74,6 +81,13 @@ def test_a_start_says_what_it_uses_and_what_it_creates(tmp_path: Path) -> None:
     assert f"identity: registry.uei key {kid} from {data / 'registry-keys.json'}" in messages
     (operators,) = [m for m in messages if m.startswith("operators: ")]
     assert operators.startswith(f"operators: none ({data / 'operators.json'} lists no keys)")
+    # one process serves, and says so once, with where it listens, before it serves
+    banner = [m for m in messages if m.split(":")[0] in _BANNER]
+    assert [m.split(":")[0] for m in banner] == list(_BANNER)
+    assert banner[-2:] == ["workers: 1 (this process)", f"listening: http://127.0.0.1:{port}"]
+    assert messages.index(banner[-1]) < next(
+        i for i, m in enumerate(messages) if m.startswith("Uvicorn running on")
+    )
     # started again with UEI_DATA_DIR naming it: nothing new, the same identity
     again = start_and_stop(
         tmp_path, _env(UEI_DATA_DIR=str(data), UEI_POLICIES=str(REPO / "policies.yaml"))
@@ -95,6 +109,27 @@ def _serve_fails(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
         check=False,
         timeout=60,
     )
+
+
+def test_an_address_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        failed = subprocess.run(
+            [sys.executable, "-m", "uei", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=_env(UEI_DATA_DIR=str(tmp_path / "data")),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert failed.returncode == 2
+    assert failed.stderr.splitlines()[-1] == (
+        f"uei: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert "Traceback" not in failed.stderr
 
 
 def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
@@ -184,5 +219,6 @@ def test_the_start_names_how_many_operator_keys_it_loaded(tmp_path: Path) -> Non
     from uei.app.settings import Settings
 
     settings = Settings.from_env({"UEI_DATA_DIR": str(tmp_path)})
-    lines = startup_lines(settings, "registry.uei", "k1", 2)
-    assert lines[-1] == f"operators: 2 key(s) from {(tmp_path / 'operators.json').resolve()}"
+    lines = startup_lines(settings, "registry.uei", "k1", 2, workers=3)
+    assert lines[-2] == f"operators: 2 key(s) from {(tmp_path / 'operators.json').resolve()}"
+    assert lines[-1] == "workers: 3 processes, each with its own store connection and policy"

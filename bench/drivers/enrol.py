@@ -37,6 +37,7 @@ import msgspec
 import uvicorn
 from litestar import Litestar, Request, Response, post
 
+from bench.progress import bar
 from uei.antiabuse.secret import create_secret_file
 from uei.registry.changelog import LogEntry, verify_chain
 from uei.registry.identity import save_key_file
@@ -243,19 +244,34 @@ async def _follow(
     returns when each was seen SUBSCRIBED (seconds after ``started``) and the whole log."""
     entries: list[LogEntry] = []
     subscribed: dict[str, float] = {}
-    while len(subscribed) < len(wanted) and time.monotonic() - started < DEADLINE_SECONDS:
-        page = await client.get("/log", params={"after": len(entries), "limit": 1000})
-        page.raise_for_status()
-        fresh = msgspec.json.decode(page.content, type=dict[str, Any])["entries"]
-        new = [msgspec.convert(e, LogEntry) for e in fresh]
-        entries += new
-        now = time.monotonic() - started
-        for entry in new:
-            if entry.new_status == "SUBSCRIBED" and entry.subscriber_id in wanted:
-                subscribed.setdefault(entry.subscriber_id, now)
-        if len(new) < 1000:
-            await asyncio.sleep(0.05)  # the benchmark's own polling pace
+    with bar(len(wanted), "SUBSCRIBED", show_pos=True, width=30) as progress:
+        while len(subscribed) < len(wanted) and time.monotonic() - started < DEADLINE_SECONDS:
+            before = len(subscribed)
+            await _follow_once(client, wanted, started, entries, subscribed)
+            progress.update(len(subscribed) - before)
     return subscribed, entries
+
+
+async def _follow_once(
+    client: httpx.AsyncClient,
+    wanted: set[str],
+    started: float,
+    entries: list[LogEntry],
+    subscribed: dict[str, float],
+) -> None:
+    """One page of GET /log: its entries added to ``entries``, its SUBSCRIBED ones to
+    ``subscribed``."""
+    page = await client.get("/log", params={"after": len(entries), "limit": 1000})
+    page.raise_for_status()
+    fresh = msgspec.json.decode(page.content, type=dict[str, Any])["entries"]
+    new = [msgspec.convert(e, LogEntry) for e in fresh]
+    entries += new
+    now = time.monotonic() - started
+    for entry in new:
+        if entry.new_status == "SUBSCRIBED" and entry.subscriber_id in wanted:
+            subscribed.setdefault(entry.subscriber_id, now)
+    if len(new) < 1000:
+        await asyncio.sleep(0.05)  # the benchmark's own polling pace
 
 
 def _commits(metrics: str) -> dict[str, float]:

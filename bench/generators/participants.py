@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.progress import say
+from bench.progress import bar
 
 # ------------------------------------------------------------------ the population
 
@@ -96,18 +96,18 @@ async def enrol_all(url: str, members: Sequence[Member]) -> None:
     store = await open_store(url)
     try:
         now = time.time()
-        for i, m in enumerate(members):
-            keys = KeySet(m.unique_key_id, SigningKey(m.seed), PrivateKey.generate())
-            participant = Participant(
-                m.subscriber_id,
-                type=ParticipantType(m.type),
-                url=f"https://{m.subscriber_id}/beckn",
-                keys=keys,
-            )
-            # CPOs are granted the non-payer API (defaulters.access: granted)
-            grants = ["defaulters"] if m.type == "BPP" else []
-            await enrol(store, participant, now, grants=grants)
-            if (i + 1) % 500 == 0:
-                say(f"  enrolled {i + 1}/{len(members)}")
+        with bar(len(members), "enrolling", show_pos=True, width=30) as progress:
+            for m in members:
+                keys = KeySet(m.unique_key_id, SigningKey(m.seed), PrivateKey.generate())
+                participant = Participant(
+                    m.subscriber_id,
+                    type=ParticipantType(m.type),
+                    url=f"https://{m.subscriber_id}/beckn",
+                    keys=keys,
+                )
+                # CPOs are granted the non-payer API (defaulters.access: granted)
+                grants = ["defaulters"] if m.type == "BPP" else []
+                await enrol(store, participant, now, grants=grants)
+                progress.update(1)
     finally:
         await store.close()

@@ -1,5 +1,7 @@
-"""What a starting service says about itself: which store, policy file and registry identity
-it uses (one log line each), and, before it creates them, where a new identity and database go.
+"""What a starting service says about itself: which store, policy file, registry identity and
+operators it uses, how many worker processes serve, one log line each (``uei serve`` writes them
+once, before any worker starts; the address it listens on follows), and, before it creates
+them, where a new identity and database go.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _policy(path: Path) -> str:
 
 
 def startup_lines(
-    settings: Settings, subscriber_id: str, unique_key_id: str, operators: int
+    settings: Settings, subscriber_id: str, unique_key_id: str, operators: int, workers: int = 1
 ) -> list[str]:
     keys = settings.registry_keys or settings.data_dir / "registry-keys.json"
     where = settings.operators_file.resolve()
@@ -53,6 +55,9 @@ def startup_lines(
         if operators
         else f"operators: none ({where} lists no keys): every /admin route refuses every call; "
         "add one with `uei admin add-operator`",
+        f"workers: {workers} processes, each with its own store connection and policy"
+        if workers > 1
+        else "workers: 1 (this process)",
     ]
 
 

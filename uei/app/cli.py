@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from uei import __version__
+from uei.app.cli_examples import with_examples
 from uei.app.cli_ops import abuse, admin, log_group, policies
 from uei.app.cli_participant import participant, request_command
 from uei.trust import (
@@ -285,7 +286,13 @@ request's headers are well under 2 KiB. Past it, a plain-text 400 before the app
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="port to listen on (0: any free one; the start's log says which)",
+)
 @click.option(
     "--timeout-keep-alive",
     type=click.IntRange(min=1),
@@ -354,13 +361,12 @@ def serve(
     """
     import asyncio
 
-    import uvicorn
-
-    from uei.app.banner import creating
+    from uei.app.banner import creating, startup_lines
     from uei.app.factory import create_app
     from uei.app.observe import log_config
     from uei.app.policy import PolicyError
     from uei.app.settings import Settings
+    from uei.app.workers import APP, CannotListen, serve_workers
     from uei.registry.identity import ConfigError
     from uei.registry.persistence import require_persistence
     from uei.registry.policy import Persistence
@@ -395,12 +401,20 @@ def serve(
         "limit_concurrency": limit_concurrency,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, **options)
-        return
-    from uei.app.workers import APP, serve_workers
-
-    serve_workers(APP, port, workers, host=host, **options)
+    banner = startup_lines(
+        settings,
+        app.state.identity.subscriber_id,
+        app.state.identity.keys.unique_key_id,
+        len(app.state.operators.current()),
+        workers,
+    )
+    # one worker serves the app built here; several each build their own from the environment
+    try:
+        serve_workers(
+            app if workers == 1 else APP, port, workers, host=host, banner=banner, **options
+        )
+    except CannotListen as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 async def _reach(settings: Any) -> None:
@@ -435,6 +449,7 @@ cli.add_command(log_group)
 cli.add_command(participant)
 cli.add_command(policies)
 cli.add_command(request_command)
+with_examples(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -335,9 +335,11 @@ def participant() -> None:
     required=True,
     help="the role asked for: BAP (an app), BPP (a CPO), BG (a gateway)",
 )
-@click.option("--domain", default="ev-charging:uei", show_default=True)
+@click.option(
+    "--domain", default="ev-charging:uei", show_default=True, help="the Beckn domain of the role"
+)
 @click.option("--city", help="e.g. std:080")
-@click.option("--country", default="IND", show_default=True)
+@click.option("--country", default="IND", show_default=True, help="ISO 3166-1 alpha-3 country code")
 def participant_subscribe_body(
     key_file: Path,
     subscriber_id: str | None,

@@ -32,8 +32,8 @@ from uei.antiabuse.scraping.http import ScrapingApi
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.secret import SecretError, load_network_secret
 from uei.antiabuse.stores import VerdictStore, abuse_stores
+from uei.app.answers import ANSWERS, DEDI_REFUSALS, REFUSALS, encoded
 from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
-from uei.app.banner import startup_lines
 from uei.app.dashboard import router as dashboard_router
 from uei.app.dashboard import template_config
 from uei.app.dashboard.session import DashboardState, SessionKeys
@@ -48,6 +48,7 @@ from uei.app.metrics import every_series, timed_pass
 from uei.app.observe import metrics, observe
 from uei.app.openapi import (
     StrictBodies,
+    document_answers,
     document_examples,
     document_refusals,
     document_signatures,
@@ -205,10 +206,6 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         policies = holder.current  # what the start reads once (see policies.yaml's header)
         backend = await open_backend(settings.store_url)  # the process's one client or connection
-        for line in startup_lines(
-            settings, identity.subscriber_id, identity.keys.unique_key_id, len(operators.current())
-        ):
-            log.info("%s", line)
         try:
             store = await registry_store(backend)
             watches = await watch_store(backend)
@@ -368,6 +365,12 @@ def create_app(
     document_refusals(app.openapi_schema)
     document_signatures(app.openapi_schema, app.routes)
     document_examples(app.openapi_schema, EXAMPLES)
+    document_answers(
+        app.openapi_schema,
+        {k: encoded(v) for k, v in ANSWERS.items()},
+        REFUSALS,
+        {k: encoded(v) for k, v in DEDI_REFUSALS.items()},
+    )
     app.state.settings = settings
     app.state.policy = holder
     app.state.identity = identity

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import MediaType
 from litestar.openapi.spec import (
+    Example,
     OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -27,7 +28,13 @@ from uei.access import CALLER, Caller
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
 
-__all__ = ["StrictBodies", "document_examples", "document_refusals", "document_signatures"]
+__all__ = [
+    "StrictBodies",
+    "document_answers",
+    "document_examples",
+    "document_refusals",
+    "document_signatures",
+]
 
 
 def _object(required: list[str], **properties: Schema) -> Schema:
@@ -192,6 +199,137 @@ def _schema_name(schema: object) -> str | None:
             if isinstance(part, Reference):
                 return part.ref.rpartition("/")[2]
     return None
+
+
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def document_answers(
+    spec: OpenAPI,
+    answers: Mapping[tuple[str, str], object],
+    refusals: Mapping[str, tuple[str, object]],
+    dedi_refusals: Mapping[str, object],
+) -> None:
+    """Give every JSON answer its example: each 2xx the one in ``answers`` (by ``"METHOD
+    /path"`` and status, as JSON-ready data), each refusal a NACK per status the route may
+    answer with (``refusals``: what it is about, the body), DeDi's reads DeDi's error
+    bodies. Litestar's generated examples (random strings) are dropped from every schema."""
+    for schema in (spec.components.schemas or {}).values():
+        _drop_examples(schema)
+    for path, item in (spec.paths or {}).items():
+        for method in _METHODS:
+            operation = getattr(item, method)
+            if operation is None:
+                continue
+            name = f"{method.upper()} {path}"
+            responses = dict(operation.responses or {})
+            for status, response in list(responses.items()):
+                if isinstance(response, Reference) or not response.content:
+                    continue
+                if (name, status) in answers:  # a 2xx, or an answer of its own (/readyz's 503)
+                    shown: dict[str, Any] = {"example": answers[name, status]}
+                elif status[0] not in "45":  # not JSON (/metrics); a JSON one fails its test
+                    continue
+                elif path.startswith(_DEDI_READS):
+                    found = {s: ("", b) for s, b in dedi_refusals.items() if _covers(status, s)}
+                    shown = {"examples": _named(found)}
+                else:
+                    refused = [s for s in _refusing(path, operation) if _covers(status, s)]
+                    if not refused:  # nothing this operation takes can be refused
+                        del responses[status]
+                        continue
+                    shown = {"examples": _named({s: refusals[s] for s in refused})}
+                media = {k: _with(m, **shown) for k, m in response.content.items()}
+                responses[status] = OpenAPIResponse(
+                    description=response.description,
+                    headers=response.headers,
+                    content=media,
+                    links=response.links,
+                )
+            operation.responses = responses
+
+
+class _Media(OpenAPIMediaType):
+    """Litestar drops every None from the document's dicts, examples included: an answer's
+    ``"http_status": null`` would vanish from its example. This one keeps its example as is."""
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        if self.example is not None:
+            schema["example"] = self.example
+        return schema
+
+
+class _Example(Example):
+    """An ``Example`` whose value keeps its nulls (see ``_Media``)."""
+
+    def to_schema(self) -> dict[str, Any]:
+        return {**super().to_schema(), "value": self.value}
+
+
+def _with(media: OpenAPIMediaType, **example: object) -> OpenAPIMediaType:
+    _drop_examples(media.schema)  # an inline schema (a list of records) has them too
+    return _Media(
+        schema=media.schema,
+        example=example.get("example"),
+        examples=example.get("examples"),  # type: ignore[arg-type]
+        encoding=media.encoding,
+    )
+
+
+def _named(found: Mapping[str, tuple[str, object]]) -> dict[str, Example | Reference]:
+    return {
+        status: _Example(summary=f"{status}: {about}" if about else status, value=body)
+        for status, (about, body) in found.items()
+    }
+
+
+def _covers(documented: str, status: str) -> bool:
+    """``4XX`` covers 400..499; a status covers itself."""
+    return documented == status or (documented.endswith("XX") and documented[0] == status[0])
+
+
+def _refusing(path: str, operation: Any) -> list[str]:
+    """The refusal statuses an operation may answer with, from what it takes: parameters or
+    a body (400), a signature (401, 403), a name in the path (404; a key id: 410), a change
+    of state (409), identifiers (422), a quota (429); any: the store (503)."""
+    signed = bool(operation.security)
+    statuses = []
+    if operation.parameters or operation.request_body is not None:
+        statuses.append("400")
+    if signed:
+        statuses += ["401", "403"]
+    if "{" in path:
+        statuses.append("404")
+    if signed and operation.request_body is not None and not path.startswith("/abuse/quota"):
+        statuses.append("409")
+    if "{unique_key_id}" in path:
+        statuses.append("410")
+    if path.startswith(("/abuse/status", "/abuse/defaulters", "/abuse/observations")):
+        statuses.append("422")
+    if path.startswith(("/abuse/status", "/abuse/quota", "/abuse/events")) or path.endswith(
+        "/dispute"
+    ):
+        statuses.append("429")
+    return [*statuses, "503"]
+
+
+def _drop_examples(schema: object) -> None:
+    """Litestar fills ``examples`` of every schema a ``ResponseSpec`` names with random
+    values; the documents show the answers' own examples instead."""
+    if not isinstance(schema, Schema):
+        return
+    schema.examples = None
+    schema.example = None
+    for part in (
+        *(schema.properties or {}).values(),
+        *(schema.one_of or []),
+        *(schema.any_of or []),
+        *(schema.all_of or []),
+        schema.items,
+        schema.additional_properties,
+    ):
+        _drop_examples(part)
 
 
 class StrictBodies(OpenAPISchemaPlugin):

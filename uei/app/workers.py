@@ -28,14 +28,23 @@ import shutil
 import signal
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import uvicorn
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
-__all__ = ["APP", "app_from_env", "listening_socket", "metrics_dir", "serve_workers"]
+__all__ = [
+    "APP",
+    "CannotListen",
+    "app_from_env",
+    "listening_socket",
+    "metrics_dir",
+    "serve_workers",
+]
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -51,6 +60,24 @@ def app_from_env() -> Litestar:
     from uei.app.settings import Settings
 
     return create_app(Settings.from_env(os.environ))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying where it serves once its app has started, as it does for a
+    socket it binds itself (it says nothing for one it is handed)."""
+
+    def __init__(self, config: uvicorn.Config, address: str) -> None:
+        super().__init__(config)
+        self.address = address
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            logger.info(f"Uvicorn running on {self.address} (Press CTRL+C to quit)")
+
+
+class CannotListen(Exception):
+    """The address is taken (or not this machine's): nothing has started."""
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -91,12 +118,19 @@ def metrics_dir() -> Iterator[Path]:
 
 
 def serve_workers(
-    app: str, port: int, workers: int, *, host: str = "127.0.0.1", **options: Any
+    app: str | Litestar,
+    port: int,
+    workers: int,
+    *,
+    host: str = "127.0.0.1",
+    banner: Sequence[str] = (),
+    **options: Any,
 ) -> None:
     """``uvicorn APP --factory --workers N`` on a ``listening_socket``; ``options`` are more
     ``uvicorn.Config`` arguments (``access_log=False``, ``log_level="info"`` unless given).
-    One worker runs in this process (asyncio binds that socket itself)."""
-    import uvicorn
+    ``banner``: lines this process logs once, before any worker starts, followed by the address
+    it listens on (``listening: http://...``); the workers do not repeat them. One worker runs
+    in this process (``app`` may then be the app itself, not its import path)."""
     from uvicorn.supervisors import Multiprocess
 
     class Supervisor(Multiprocess):
@@ -109,18 +143,25 @@ def serve_workers(
                     os.kill(process.pid, signal.SIGHUP)
 
     options = {"access_log": False, "log_level": "info", **options}
-    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
-    if workers == 1:
-        uvicorn.Server(config).run()
-        return
-    sock = listening_socket(host, port)
+    config = uvicorn.Config(  # applies the log configuration: the banner is logged with it
+        app, factory=isinstance(app, str), host=host, port=port, workers=workers, **options
+    )
     try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        shown = f"[{host}]" if ":" in host else host
+        address = f"http://{shown}:{sock.getsockname()[1]}"
+        for line in [*banner, f"listening: {address}"]:
+            logging.getLogger("uei.app").info("%s", line)
+        if workers == 1:
+            _Server(config, address).run(sockets=[sock])
+            return
         with metrics_dir() as metrics:
             logger.info(f"Metrics of every worker summed at /metrics (multiprocess: {metrics})")
-            shown = f"[{host}]" if ":" in host else host
             logger.info(
-                f"Uvicorn running on http://{shown}:{sock.getsockname()[1]} with {workers} workers"
-                " (Press CTRL+C to quit)"
+                f"Uvicorn running on {address} with {workers} workers (Press CTRL+C to quit)"
             )
             Supervisor(config, sockets=[sock]).run()
     finally:
