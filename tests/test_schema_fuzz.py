@@ -126,6 +126,9 @@ class Op:
     server_error: str | None = None
     responses: str | None = None
     requests: str | None = None
+    may_pass: bool = False
+    """The gap is real, but whether the fuzzer's cases reach it is not (two query times in
+    either order): the xfail is not strict. The rule itself has its own test."""
 
 
 OPERATIONS: dict[str, Op] = {
@@ -176,6 +179,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /admin/audit": Op(
         Signer.OPERATOR,
         requests="cross-field rule the schema does not state: until must be later than since",
+        may_pass=True,  # tests/antiabuse/test_review_http.py: since > until is a 400 (until)
     ),
     "GET /admin/disputes": Op(Signer.OPERATOR),
     "GET /admin/baps": Op(Signer.OPERATOR),
@@ -334,13 +338,14 @@ def _runs() -> Iterator[Any]:
 
 def _params(claim: str) -> list[Any]:
     """Every run of every operation, a strict xfail where the service does not keep
-    ``claim`` (an ``Op`` field) yet."""
+    ``claim`` (an ``Op`` field) yet (not strict where ``may_pass`` says why)."""
     params = []
     for label, signed, run in _runs():
         reason: str | None = getattr(OPERATIONS[label], claim)
         if not signed:
             reason = None
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        strict = not OPERATIONS[label].may_pass
+        marks = [pytest.mark.xfail(strict=strict, reason=reason)] if reason else []
         params.append(pytest.param(label, signed, marks=marks, id=f"{label} [{run}]"))
     return params
 
