@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import backend_url
 from uei.app.cli import cli
-from uei.app.dashboard.session import COOKIE
+from uei.app.dashboard.session import COOKIE, ENDED
 from uei.registry.identity import save_key_file
-from uei.registry.model import ParticipantType
+from uei.registry.model import ParticipantType, Status
 from uei.trust import generate_key_set
 from uei_testing.browser import live_service
-from uei_testing.dashboard import link_token, sign_in, sign_in_as
+from uei_testing.dashboard import Dashboard, link_token, sign_in, sign_in_as
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
+from uei_testing.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -124,6 +127,47 @@ async def test_sign_out_clears_the_cookie(h: Harness) -> None:
     )
 
 
+async def test_a_copy_of_a_signed_out_cookie_is_refused(h: Harness) -> None:
+    """The attack: someone copied the operator's cookie (a shared machine, a proxy log) and
+    waits for the operator to sign out. After sign-out the copy opens no page and takes no
+    action, though its MAC and expiry are still good."""
+    victim = Participant("cpo.example", ParticipantType.BPP)
+    await h.enrol(victim)
+    dash = await sign_in(h.client, h.operator, h.operator_id, h.clock)
+    stolen = dash.cookie
+    assert (await dash.get("/dashboard/subscribers")).status_code == 200
+    assert (await dash.post("/dashboard/logout")).status_code == 303
+    copy = Dashboard(h.client, stolen, dash.csrf_token)
+    page = await copy.get("/dashboard/subscribers")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/dashboard/signin?" + urlencode({"reason": ENDED})
+    shown = await h.client.get(page.headers["location"])
+    assert ENDED in shown.text
+    action = await copy.act(victim.subscriber_id, "suspend", "from a copied cookie")
+    assert action.status_code in (303, 403)
+    stored = await h.registry.store.load(victim.subscriber_id)
+    assert stored is not None
+    assert stored.status is Status.SUBSCRIBED
+    # a new sign-in starts a new session, which works
+    again = await sign_in(h.client, h.operator, h.operator_id, h.clock)
+    assert (await again.get("/dashboard/subscribers")).status_code == 200
+
+
+@pytest.mark.redis
+async def test_a_signed_out_session_is_refused_on_every_replica(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = backend_url(request, "redis", tmp_path)
+    async with running(url, tmp_path) as a, running(url, tmp_path) as b:
+        dash = await sign_in(a.client, a.operator, a.operator_id, a.clock)
+        on_b = Dashboard(b.client, dash.cookie, dash.csrf_token)
+        assert (await on_b.get("/dashboard/subscribers")).status_code == 200
+        assert (await dash.post("/dashboard/logout")).status_code == 303
+        refused = await on_b.get("/dashboard/subscribers")
+        assert refused.status_code == 303
+        assert "signin" in refused.headers["location"]
+
+
 async def test_the_cli_prints_a_link_that_signs_in(h: Harness, tmp_path: Path) -> None:
     """`uei admin dashboard-link` with the operator's key file: the link it prints works."""
     key_file = tmp_path / "ops-key.json"
@@ -169,3 +213,29 @@ def test_the_cli_sends_a_reason(tmp_path: Path) -> None:
         "ops",
         "chargeback storm",
     )
+
+
+@pytest.mark.redis
+async def test_a_store_outage_is_a_page_not_json(tmp_path: Path) -> None:
+    """Sign-in and pages while Redis is down: an HTML 503 page with Retry-After (the signed
+    API answers a NACK; a person gets a page), and sign-in works again once it is back."""
+    with RedisServer(aof=True) as server:
+        async with running(server.url, tmp_path) as h:
+            dash = await sign_in(h.client, h.operator, h.operator_id, h.clock)
+            token = link_token(h.operator, h.operator_id, h.clock())
+            server.kill()
+            try:
+                for answer in (
+                    await h.client.get("/dashboard/login", params={"token": token}),
+                    await dash.get("/dashboard/subscribers"),
+                ):
+                    assert answer.status_code == 503
+                    assert answer.headers["content-type"].startswith("text/html")
+                    assert int(answer.headers["retry-after"]) >= 1
+                    assert "The store did not answer" in answer.text
+                    assert "Traceback" not in answer.text
+                    assert "set-cookie" not in answer.headers
+            finally:
+                server.restart()
+            assert (await dash.get("/dashboard/subscribers")).status_code == 200
+            assert (await sign_in_as(h.client, token)).cookie

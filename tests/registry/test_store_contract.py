@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import msgspec
 import pytest
@@ -99,6 +100,20 @@ async def test_replay_guard_is_shared_between_replicas(
     assert await store.first_use("sig-1", 2_000_000_000, 1_900_000_000.0)
     assert not await other.first_use("sig-1", 2_000_000_000, 1_900_000_000.0)
     assert await other.first_use("sig-2", 2_000_000_000, 1_900_000_000.0)
+
+
+async def test_a_mark_is_seen_by_every_replica_until_it_expires(
+    store: RegistryStore, store_opener: StoreOpener
+) -> None:
+    """``marked`` reads what ``first_use`` wrote (the dashboard's signed-out sessions)."""
+    other = await store_opener()
+    now = time.time()  # Redis expires marks on its own clock
+    assert not await other.marked("session-1", now)
+    assert await store.first_use("session-1", int(now) + 60, now)
+    assert await other.marked("session-1", now)
+    assert not await other.marked("session-2", now)
+    assert await store.first_use("session-3", int(now) - 10, now - 20)  # already expired
+    assert not await other.marked("session-3", now)
 
 
 async def test_ping(store: RegistryStore) -> None:

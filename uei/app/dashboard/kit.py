@@ -9,6 +9,7 @@ field. Pages and actions are server-rendered HTML; actions are POST forms.
 
 from __future__ import annotations
 
+import math
 import secrets
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from uei.access import CALLER, CSRF, Caller
 from uei.app.dashboard.session import CSRF_FIELD, Session, SessionRefused
+from uei.errors import Unavailable
 
 __all__ = [
     "ACTION",
@@ -133,8 +135,22 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return render(request, "refused.html", status_code=exc.status_code, reason=str(exc.detail))
 
 
+def _unavailable(request: Request[Any, Any, Any], exc: Unavailable) -> Response[Any]:
+    """The store did not answer (at sign-in, on a page, on an action): a page saying so, with
+    ``Retry-After``; nothing was done."""
+    page = render(
+        request,
+        "refused.html",
+        status_code=503,
+        reason="The store did not answer, so nothing was done; try again in a moment.",
+    )
+    page.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return page
+
+
 exception_handlers: ExceptionHandlersMap = {
     SessionRefused: _refused,
     HTTPException: _http,
+    Unavailable: _unavailable,
 }
 """The dashboard's own answers to refusals: HTML pages, not Beckn NACKs."""

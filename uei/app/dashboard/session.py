@@ -5,7 +5,9 @@ SameSite=Strict; Path=/dashboard``) holds the operator, its key id, an expiry an
 session id, with an HMAC-SHA256 keyed by a secret derived from the network secret (every
 replica has it, so any replica accepts the cookie; nothing is stored per session). Each
 request re-checks the operator key against the operators file as it is now: an operator
-removed from the file loses its session on the next request.
+removed from the file loses its session on the next request. Signing out marks the session id
+in the store until the session would have expired, so a copy of the cookie is refused on every
+replica from then on.
 
 The CSRF token of a session is an HMAC of its session id: a form carries it in a hidden
 field, and every action (``opt={"csrf": True}``) checks it, and ``Origin`` /
@@ -28,12 +30,14 @@ import msgspec
 from litestar import Request
 
 from uei.registry.changelog import Actor
+from uei.registry.http.auth import registry_of
 from uei.registry.identity import OperatorsFile
 
 __all__ = [
     "COOKIE",
     "CSRF_FIELD",
     "SESSION_SECONDS",
+    "SIGNED_OUT_MARK",
     "OperatorsFile",
     "Session",
     "SessionKeys",
@@ -46,6 +50,10 @@ CSRF_FIELD = "csrf_token"
 """The hidden form field every action's form carries."""
 SESSION_SECONDS = 8 * 3600
 """How long a session lasts from sign-in (then a new link)."""
+SIGNED_OUT_MARK = "dashboard-session:"
+"""A signed-out session's mark in the store (the replay guard's, kept until the session would
+have expired): a copy of its cookie is refused on every replica."""
+ENDED = "this session was signed out; sign in again"
 
 
 SIGNED_OUT = "signed out"
@@ -57,6 +65,7 @@ PAGE_REASONS = frozenset(
         "the session cookie is not this service's; sign in again",
         "the session has expired; sign in again",
         "the operator key you signed in with is no longer an operator's",
+        ENDED,
     }
 )
 """Why a page sent its caller to sign in: the sign-in page shows a reason from its query only
@@ -178,6 +187,8 @@ async def authenticate_session(request: Request[Any, Any, Any], *, csrf: bool) -
     session = state.keys.read(value, state.clock())
     if (session.operator.id, session.key_id) not in state.operators.current():
         raise SessionRefused("the operator key you signed in with is no longer an operator's")
+    if await registry_of(request).store.marked(SIGNED_OUT_MARK + session.session_id, state.clock()):
+        raise SessionRefused(ENDED)
     if csrf:
         _same_origin(request)
         form = await request.form()

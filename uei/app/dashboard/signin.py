@@ -18,13 +18,14 @@ from litestar import Request, get, post
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import File, Redirect, Template
 
-from uei.app.dashboard.kit import ACTION, PAGE, PAGES, PREFIX, PUBLIC, render
+from uei.app.dashboard.kit import ACTION, PAGE, PAGES, PREFIX, PUBLIC, render, session_of
 from uei.app.dashboard.links import LinkError, read_token, verify_token
 from uei.app.dashboard.session import (
     COOKIE,
     PAGE_REASONS,
     SESSION_SECONDS,
     SIGNED_OUT,
+    SIGNED_OUT_MARK,
     dashboard_state,
 )
 from uei.registry.http.auth import registry_of
@@ -90,8 +91,14 @@ async def login(
 
 
 @post("/logout", opt=ACTION, include_in_schema=False, status_code=303)
-async def logout() -> Redirect:
-    """Ends the session in this browser (the cookie is cleared)."""
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    """Ends the session: marked signed out in the store (a copy of the cookie is refused on
+    every replica), and the cookie cleared in this browser."""
+    session = session_of(request)
+    mark = SIGNED_OUT_MARK + session.session_id
+    await registry_of(request).store.first_use(
+        mark, session.expires, dashboard_state(request).clock()
+    )
     response = Redirect(
         f"{PREFIX}/signin?{urlencode({'reason': SIGNED_OUT})}", status_code=303, headers=_NO_STORE
     )

@@ -89,6 +89,11 @@ class RegistryStore(Protocol):
         """The replay guard (see ``uei.trust.ReplayGuard``), shared by every replica."""
         ...
 
+    async def marked(self, signature: str, now: float) -> bool:
+        """Whether ``first_use(signature, ...)`` has been called and its mark has not expired
+        (read only: a revocation list, e.g. the dashboard's signed-out sessions)."""
+        ...
+
     async def durability(self) -> list[Durability]:
         """One answer per server holding data (every master of a Redis Cluster)."""
         ...

@@ -139,6 +139,9 @@ class RedisRegistryStore:
         )
         return bool(stored)
 
+    async def marked(self, signature: str, now: float) -> bool:
+        return bool(await self._client.exists(f"uei:replay:{signature}"))
+
     async def durability(self) -> list[Durability]:
         """``CONFIG GET appendonly`` on the server, or on every master of a cluster."""
         client = self._client

@@ -160,6 +160,15 @@ class SqliteRegistryStore:
 
         return await self._backend.transaction(write, durable=True)
 
+    async def marked(self, signature: str, now: float) -> bool:
+        def read(db: sqlite3.Connection) -> bool:
+            row = db.execute(
+                "SELECT 1 FROM replay WHERE signature = ? AND expires >= ?", (signature, now)
+            ).fetchone()
+            return row is not None
+
+        return await self._backend.read(read)
+
     async def durability(self) -> list[Durability]:
         return [Durability("sqlite", True, "WAL, synchronous=FULL")]
 
