@@ -53,17 +53,34 @@ def crowd(n: int, seed: int = 1, *, txn: bool = False, book: float = 0.0) -> lis
 
 
 def sweep(
-    n: int, step_km: float, jitter_m: float, seed: int = 2, *, txn: bool = False
+    n: int,
+    step_km: float,
+    jitter_m: float,
+    seed: int = 2,
+    *,
+    txn: bool = False,
+    angle_deg: float = 0.0,
+    hexagonal: bool = False,
 ) -> list[Search]:
-    """``n`` searches over a 12x12 lattice in raster order, around the clock."""
+    """``n`` searches over a 12x12 lattice in raster order, around the clock; the lattice
+    turned by ``angle_deg``, or hexagonal (every other row shifted by half a step, rows
+    step * sqrt(3) / 2 apart)."""
     rng = np.random.default_rng(seed)
-    dlat = step_km / KM_LAT
-    dlon = step_km / (111.32 * math.cos(math.radians(12.97)))
+    km_lon = 111.32 * math.cos(math.radians(12.97))
+    turn = math.radians(angle_deg)
     out = []
     for i in range(n):
         r, c = divmod(i % 144, 12)
-        lat = 12.90 + r * dlat + rng.normal(0, jitter_m / 1000 / KM_LAT)
-        lon = 77.50 + c * dlon + rng.normal(0, jitter_m / 1000 / 108)
+        if hexagonal:
+            east, north = (c + (r % 2) / 2) * step_km, r * step_km * math.sqrt(3) / 2
+        else:
+            east, north = c * step_km, r * step_km
+        east, north = (
+            east * math.cos(turn) - north * math.sin(turn),
+            east * math.sin(turn) + north * math.cos(turn),
+        )
+        lat = 12.90 + north / KM_LAT + rng.normal(0, jitter_m / 1000 / KM_LAT)
+        lon = 77.50 + east / km_lon + rng.normal(0, jitter_m / 1000 / 108)
         t = f"s{i}" if txn else ""
         out.append(Search(T0 + i * WINDOW / n, float(lat), float(lon), 3.0, "bg", "", t))
     return out
@@ -100,6 +117,25 @@ def test_a_lattice_inside_an_app_is_found_without_user_references(
     # the crowd alone holds no lattice
     alone = of(honest)
     assert signals(alone)["lattice inside the traffic"] < 0.05
+
+
+@pytest.mark.parametrize("jitter_m", [0.0, 40.0])
+@pytest.mark.parametrize(
+    ("angle_deg", "hexagonal"), [(17.0, False), (38.0, False), (0.0, True), (23.0, True)]
+)
+def test_a_lattice_off_the_axes_is_found_as_well_as_one_on_them(
+    jitter_m: float, angle_deg: float, hexagonal: bool
+) -> None:
+    """A sweep need not run north-south: a square lattice turned by any angle, or a
+    hexagonal one, hidden at a fifth of an app's traffic, is found as one on the axes is."""
+    honest = crowd(1500, book=0.15)
+    n = 375
+    found = of([*honest, *sweep(n, 1.5, jitter_m, angle_deg=angle_deg, hexagonal=hexagonal)])
+    assert found["grid_z"] > 12
+    assert found["grid_searches"] >= 0.8 * n
+    assert found["grid_nodes"] >= 20
+    assert found["grid_known"] == 0.0
+    assert 0.5 <= signals(found)["lattice inside the traffic"] <= 0.65
 
 
 def test_transaction_ids_say_the_lattice_never_converts_while_the_app_does() -> None:

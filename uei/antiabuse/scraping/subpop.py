@@ -13,6 +13,10 @@ BAP's searches among many. Two traits give it away:
   the best pair of periods counted, less those expected there by chance
   ((2 tolerance / step) squared of the searches). The result is a z-score, the excess share,
   the searches on the grid, and its rows and columns.
+  A sweep need not run north-south: the frame is turned to the dominant direction of the
+  steps between neighbouring centres (modulo 90 degrees for a square lattice, 60 for a
+  hexagonal one, whose rows a rectangular lattice of half its step holds), then turned again
+  by the tilt of the rows found, until they lie on the axes to a few metres over a city.
 - **repeats**: a poller queries the same few points (a site's own coordinates) over and over;
   a person's phone rarely reports the same point to the metre on three visits in a few hours.
   A spot is a centre (to about 10 m) searched on ``SPOT_REPEATS`` separate visits or more in
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.neighbors import KDTree  # type: ignore[import-untyped]
 
 __all__ = ["SUBPOP_FEATURES", "Conversion", "subpopulations"]
 
@@ -53,6 +58,16 @@ _REFINE_BIN_KM = 0.05
 _EXACT_POINTS = 2000
 _TOLERANCES_KM = (0.006, 0.1)
 _MIN_GRID = 12
+_ANGLE_BINS = 72
+_NEIGHBOURS = 8
+"""Neighbours looked at for the nearest one a lattice step away."""
+_TURNS = 4
+_STARTS = 3
+"""Pairs of axis periods refined per tolerance, strongest first."""
+_TURN_DONE = math.radians(0.005)
+"""A turn this small moves a node less than 2 m across 20 km: the frame is on the lattice."""
+_SAME_ANGLE = math.radians(1.0)
+"""Orientations closer than this (modulo the lattice's symmetry) are one."""
 SPOT_REPEATS = 3
 _SPOT_DEG = 1e-4
 _VISIT_GAP_S = 600.0
@@ -75,7 +90,7 @@ SUBPOP_FEATURES: tuple[str, ...] = (
     "grid_rows",  # distinct rows and columns of nodes hit
     "grid_cols",
     "grid_nodes",  # distinct nodes hit
-    "grid_aligned",  # share of those nodes in a row or column with two more of them
+    "grid_aligned",  # share of those nodes in a row and a column with two more of them each
     "grid_fill",  # distinct nodes / (distinct rows x distinct columns)
     "grid_step_km",  # the lattice's step (mean of the two axes)
     "grid_period_s",  # median gap between visits to the same node (0 without revisits)
@@ -176,15 +191,17 @@ def _refit(v: F64, step: float, offset: float) -> tuple[float, float]:
 
 
 def _aligned(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> float:
-    """Share of distinct nodes that share their row or their column with at least two other
-    distinct nodes: a lattice's (or a strip of it) all do; points spaced evenly along a road
-    (a car refreshing as it drives) each sit in a row and a column of their own."""
+    """Share of distinct nodes that share their row with at least two other distinct nodes
+    and their column with at least two others: a lattice's (or a strip of three rows or more)
+    all do. Points spaced evenly along a road (a car refreshing as it drives) do not: each
+    sits in a row and a column of its own, or, once the frame is turned onto the road, all
+    share one row (or a few) and each has a column of its own."""
     nodes = np.unique(np.column_stack((rows, cols)), axis=0)
     if nodes.shape[0] == 0:
         return 0.0
     _, r_inv, r_n = np.unique(nodes[:, 0], return_inverse=True, return_counts=True)
     _, c_inv, c_n = np.unique(nodes[:, 1], return_inverse=True, return_counts=True)
-    aligned = (r_n[r_inv] >= 3) | (c_n[c_inv] >= 3)
+    aligned = (r_n[r_inv] >= 3) & (c_n[c_inv] >= 3)
     return float(np.count_nonzero(aligned)) / int(nodes.shape[0])
 
 
@@ -296,6 +313,185 @@ def _modal_share(values: F64) -> float:
     return float(counts.max()) / values.size
 
 
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """The best lattice in one frame: its z-score, tolerance, the searches on it, and each
+    axis's (step, offset), in the frame's coordinates ``y``, ``x`` (km)."""
+
+    z: float
+    tol: float
+    on: B
+    sy: float
+    oy: float
+    sx: float
+    ox: float
+    y: F64
+    x: F64
+    aligned: float
+    """``_aligned`` of its nodes: 1 for a lattice, 0 for points along one line."""
+
+    @property
+    def rank(self) -> float:
+        """How fits in different frames compare: the z-score, weighted by how much of a
+        two-way lattice the nodes make (a frame turned onto one road lines a car's refreshes
+        up in a row, with a z-score as high as a sweep's)."""
+        return self.z * (0.1 + self.aligned)
+
+
+def _orientations(y: F64, x: F64) -> list[float]:
+    """Angles (radians) to turn the frame by so that a lattice's axes lie on it: 0, and the
+    dominant direction of nearest-neighbour steps between distinct centres, modulo 90 degrees
+    (a square lattice) and modulo 60 (a hexagonal one). People's positions have no dominant
+    direction; a lattice's neighbours all point along its axes."""
+    pts = np.unique(np.round(np.column_stack((y, x)), 3), axis=0)
+    if pts.shape[0] < _MIN_GRID:
+        return [0.0]
+    # the nearest centre at least half the smallest step away: a jittered sweep's visits to
+    # one node lie some tens of metres apart, and the next node is the neighbour that counts
+    k = min(_NEIGHBOURS, pts.shape[0])
+    dist, idx = KDTree(pts).query(pts, k=k)
+    far = dist >= _MIN_STEP_KM / 2
+    first = np.argmax(far, axis=1)
+    rows = np.arange(pts.shape[0])
+    d = dist[rows, first]
+    step = pts[idx[rows, first]] - pts
+    keep = far[rows, first] & (d <= _MAX_STEP_KM)
+    if np.count_nonzero(keep) < _MIN_GRID:
+        return [0.0]
+    angle = np.arctan2(step[keep, 0], step[keep, 1])
+    out = [0.0]
+    for fold in (4, 6):
+        turned = (fold * angle) % (2 * math.pi)
+        h = np.bincount(
+            (turned / (2 * math.pi) * _ANGLE_BINS).astype(np.int64) % _ANGLE_BINS,
+            minlength=_ANGLE_BINS,
+        )
+        peak = int(np.argmax(h))
+        if h[peak] < _MIN_GRID:
+            continue
+        near = (
+            np.abs(
+                (np.floor(turned / (2 * math.pi) * _ANGLE_BINS) - peak + _ANGLE_BINS / 2)
+                % _ANGLE_BINS
+                - _ANGLE_BINS / 2
+            )
+            <= 1
+        )
+        mean = np.exp(1j * turned[near]).mean()
+        theta = float(math.atan2(mean.imag, mean.real)) / fold
+        if all(abs(math.remainder(theta - t, 2 * math.pi / fold)) > _SAME_ANGLE for t in out):
+            out.append(theta)
+    return out
+
+
+def _residual_turn(fit: _Fit) -> float:
+    """The angle (radians) the frame is still off the lattice found in it: an orientation
+    read from nearest-neighbour steps is good to a fraction of a degree, and over a city a
+    tenth of a degree drifts a row off its nodes. Rows of the searches on the lattice are
+    fitted as ``y = step * row + slope * x + offset`` by least squares (and columns likewise);
+    their tilt is the turn still to make."""
+    y, x = fit.y[fit.on], fit.x[fit.on]
+    rows = np.round((y - fit.oy) / fit.sy)
+    cols = np.round((x - fit.ox) / fit.sx)
+    tilts: list[float] = []
+    for along, across, index in ((y, x, rows), (x, y, cols)):
+        if np.unique(index).size < 2 or float(np.ptp(across)) < 2 * _MIN_STEP_KM:
+            continue
+        design = np.column_stack((index, across, np.ones_like(across)))
+        coef, *_ = np.linalg.lstsq(design, along, rcond=None)
+        if math.isfinite(float(coef[1])):
+            tilts.append(math.atan(float(coef[1])))
+    if not tilts:
+        return 0.0
+    # rows tilted by +a in the frame need the frame turned by +a; columns tilted by +a (x
+    # growing with y) by -a
+    turn = tilts[0] if len(tilts) == 1 else (tilts[0] - tilts[1]) / 2
+    return turn if abs(turn) <= math.radians(3.0) else 0.0
+
+
+def _fit(y: F64, x: F64, n: int) -> _Fit | None:
+    """The lattice whose axes lie on this frame's, best (by ``_Fit.rank``) over the
+    strongest pairs of candidate periods of each axis."""
+    ys, xs = _axis_candidates(y), _axis_candidates(x)
+    if not ys or not xs:
+        return None
+    dys = [np.abs((y - oy + sy / 2) % sy - sy / 2) for sy, oy, _ in ys]
+    dxs = [np.abs((x - ox + sx / 2) % sx - sx / 2) for sx, ox, _ in xs]
+    sy_ = np.array([c[0] for c in ys])
+    sx_ = np.array([c[0] for c in xs])
+    starts: dict[tuple[int, int], float] = {}
+    for tol in _TOLERANCES_KM:
+        near_y = np.array([d <= tol for d in dys], dtype=np.float64)
+        near_x = np.array([d <= tol for d in dxs], dtype=np.float64)
+        hits_all = near_y @ near_x.T  # searches near a node, per pair of axis periods
+        p = np.outer(np.minimum(1.0, 2 * tol / sy_), np.minimum(1.0, 2 * tol / sx_))
+        z_all = (hits_all - n * p) / np.sqrt(np.maximum(n * p * (1 - p), 1.0))
+        z_all = np.where(hits_all >= _MIN_GRID, z_all, -np.inf)
+        i0, k0 = np.unravel_index(int(np.argmax(z_all)), z_all.shape)
+        if not math.isfinite(float(z_all[i0, k0])):
+            continue
+        # a lattice's divisors hold its nodes too: among pairs that explain (nearly) as
+        # many searches as well, the coarsest is the lattice
+        close = (hits_all >= 0.95 * hits_all[i0, k0]) & (z_all >= 0.9 * z_all[i0, k0])
+        area = np.where(close, np.outer(sy_, sx_), -1.0)
+        ci, ck = (int(v) for v in np.unravel_index(int(np.argmax(area)), area.shape))
+        picks = [(ci, ck)]
+        # and the next strongest pairs: the strongest may be one row of the lattice alone
+        for flat in np.argsort(-z_all, axis=None, kind="stable")[: _STARTS - 1]:
+            i, k = (int(v) for v in np.unravel_index(int(flat), z_all.shape))
+            if math.isfinite(float(z_all[i, k])):
+                picks.append((i, k))
+        for pick in picks:
+            starts.setdefault(pick, tol)
+    fits = [_refined(y, x, n, ys[i], xs[k], tol) for (i, k), tol in starts.items()]
+    return max(fits, key=lambda f: f.rank, default=None)
+
+
+def _refined(
+    y: F64,
+    x: F64,
+    n: int,
+    ycand: tuple[float, float, float],
+    xcand: tuple[float, float, float],
+    tol: float,
+) -> _Fit:
+    """The lattice of one pair of axis periods, fitted to the searches on it."""
+    sy, oy, _ = ycand
+    sx, ox, _ = xcand
+    dy = np.abs((y - oy + sy / 2) % sy - sy / 2)
+    dx = np.abs((x - ox + sx / 2) % sx - sx / 2)
+    on = (dy <= tol) & (dx <= tol)
+    chance = min(1.0, 2 * tol / sy) * min(1.0, 2 * tol / sx)
+    z = (int(np.count_nonzero(on)) - n * chance) / math.sqrt(max(n * chance * (1 - chance), 1.0))
+    # fit the lattice to the searches on it (the spectrum's period and phase are pulled a
+    # little by everything else the unit searches), then count again at each tolerance
+    for _ in range(4):
+        sy, oy = _refit(y[on], sy, oy)
+        sx, ox = _refit(x[on], sx, ox)
+        dy = np.abs((y - oy + sy / 2) % sy - sy / 2)
+        dx = np.abs((x - ox + sx / 2) % sx - sx / 2)
+        found: tuple[float, float, B] | None = None
+        for t in _TOLERANCES_KM:
+            near = (dy <= t) & (dx <= t)
+            hits = int(np.count_nonzero(near))
+            chance_t = min(1.0, 2 * t / sy) * min(1.0, 2 * t / sx)
+            score = (hits - n * chance_t) / math.sqrt(max(n * chance_t * (1 - chance_t), 1.0))
+            if hits >= _MIN_GRID and (found is None or score > found[0]):
+                found = (score, t, near)
+        if found is None:
+            break
+        same = bool(np.array_equal(found[2], on))
+        z, tol, on = found
+        if same:
+            break
+    # a divisor of the lattice holds its nodes too (every m-th of it): the coarsest that does
+    sy, oy = _coarsest(y[on], sy, oy)
+    sx, ox = _coarsest(x[on], sx, ox)
+    rows = np.round((y[on] - oy) / sy).astype(np.int64)
+    cols = np.round((x[on] - ox) / sx).astype(np.int64)
+    return _Fit(z, tol, on, sy, oy, sx, ox, y, x, _aligned(rows, cols))
+
+
 def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -> dict[str, float]:
     """Every name in SUBPOP_FEATURES -> a finite float, for one unit's searches (sanitised
     coordinates, their times and radii, in one order; ``conv`` in the same order)."""
@@ -337,61 +533,32 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     # a lattice
     if n < _MIN_GRID:
         return out
-    y = lat * _KM_LAT
-    x = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
-    ys, xs = _axis_candidates(y), _axis_candidates(x)
-    if not ys or not xs:
+    y0 = lat * _KM_LAT
+    x0 = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
+    best_fit: _Fit | None = None
+    for theta in _orientations(y0, x0):
+        for _ in range(_TURNS):
+            c, s_ = math.cos(theta), math.sin(theta)
+            fit = _fit(y0 * c - x0 * s_, y0 * s_ + x0 * c, n)
+            if fit is None:
+                break
+            if best_fit is None or fit.rank > best_fit.rank:
+                best_fit = fit
+            turn = _residual_turn(fit)
+            if abs(turn) < _TURN_DONE:
+                break
+            theta += turn
+    if best_fit is None:
         return out
-    dys = [np.abs((y - oy + sy / 2) % sy - sy / 2) for sy, oy, _ in ys]
-    dxs = [np.abs((x - ox + sx / 2) % sx - sx / 2) for sx, ox, _ in xs]
-    sy_ = np.array([c[0] for c in ys])
-    sx_ = np.array([c[0] for c in xs])
-    best: tuple[float, int, int, float] | None = None
-    for tol in _TOLERANCES_KM:
-        near_y = np.array([d <= tol for d in dys], dtype=np.float64)
-        near_x = np.array([d <= tol for d in dxs], dtype=np.float64)
-        hits_all = near_y @ near_x.T  # searches near a node, per pair of axis periods
-        p = np.outer(np.minimum(1.0, 2 * tol / sy_), np.minimum(1.0, 2 * tol / sx_))
-        z_all = (hits_all - n * p) / np.sqrt(np.maximum(n * p * (1 - p), 1.0))
-        z_all = np.where(hits_all >= _MIN_GRID, z_all, -np.inf)
-        i0, k0 = np.unravel_index(int(np.argmax(z_all)), z_all.shape)
-        # a lattice's divisors hold its nodes too: among pairs that explain (nearly) as
-        # many searches as well, the coarsest is the lattice
-        close = (hits_all >= 0.95 * hits_all[i0, k0]) & (z_all >= 0.9 * z_all[i0, k0])
-        area = np.where(close, np.outer(sy_, sx_), -1.0)
-        ci, ck = (int(v) for v in np.unravel_index(int(np.argmax(area)), area.shape))
-        if best is None or float(z_all[ci, ck]) > best[0]:
-            best = (float(z_all[ci, ck]), ci, ck, tol)
-    if best is None or not math.isfinite(best[0]):
-        return out
-    z, i, k, tol = best
-    sy, oy, _ = ys[i]
-    sx, ox, _ = xs[k]
-    on = (dys[i] <= tol) & (dxs[k] <= tol)
-    # fit the lattice to the searches on it (the spectrum's period and phase are pulled a
-    # little by everything else the unit searches), then count again at each tolerance
-    for _ in range(4):
-        sy, oy = _refit(y[on], sy, oy)
-        sx, ox = _refit(x[on], sx, ox)
-        dy = np.abs((y - oy + sy / 2) % sy - sy / 2)
-        dx = np.abs((x - ox + sx / 2) % sx - sx / 2)
-        found: tuple[float, float, B] | None = None
-        for t in _TOLERANCES_KM:
-            near = (dy <= t) & (dx <= t)
-            hits = int(np.count_nonzero(near))
-            chance_t = min(1.0, 2 * t / sy) * min(1.0, 2 * t / sx)
-            score = (hits - n * chance_t) / math.sqrt(max(n * chance_t * (1 - chance_t), 1.0))
-            if hits >= _MIN_GRID and (found is None or score > found[0]):
-                found = (score, t, near)
-        if found is None:
-            break
-        same = bool(np.array_equal(found[2], on))
-        z, tol, on = found
-        if same:
-            break
-    # a divisor of the lattice holds its nodes too (every m-th of it): the coarsest that does
-    sy, oy = _coarsest(y[on], sy, oy)
-    sx, ox = _coarsest(x[on], sx, ox)
+    z, tol, on = best_fit.z, best_fit.tol, best_fit.on
+    sy, oy, sx, ox, y, x = (
+        best_fit.sy,
+        best_fit.oy,
+        best_fit.sx,
+        best_fit.ox,
+        best_fit.y,
+        best_fit.x,
+    )
     chance = min(1.0, 2 * tol / sy) * min(1.0, 2 * tol / sx)
     hits = int(np.count_nonzero(on))
     if hits < _MIN_GRID:
