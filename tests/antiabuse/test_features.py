@@ -17,6 +17,7 @@ from uei.antiabuse.scraping.features import (
     FEATURES,
     IST_OFFSET_S,
     NetworkContext,
+    NetworkTally,
     _nearest_distances,
     cell,
     features,
@@ -554,3 +555,37 @@ def test_network_context_uses_its_cell_size() -> None:
 def test_network_context_refuses_negative_counts() -> None:
     with pytest.raises(ValueError, match="negative"):
         network_context([], top_cells=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=0, max_size=12),
+        max_size=20,
+    ),
+    st.integers(1, 8),
+)
+def test_a_tally_of_units_one_at_a_time_is_the_context_of_them_all(
+    units: list[list[tuple[int, int]]], top: int
+) -> None:
+    """Whenever its counts are merged, the tally finds what a count of distinct units per
+    cell finds (ties to the smaller cell)."""
+
+    class Tiny(NetworkTally):
+        _COMPACT = 3  # merge every few cells
+
+    windows: list[Unit] = [
+        ([Search(T0, 12.0 + r * 0.01 + 0.005, 77.0 + c * 0.01 + 0.005, 1.0) for r, c in cells], [])
+        for cells in units
+    ]
+    tally = Tiny()
+    for searches, funnel in windows:
+        tally.add(searches, funnel)
+    per_cell: dict[tuple[int, int], int] = {}
+    for cells in units:
+        for r, c in set(cells):
+            key = (1200 + r, 7700 + c)
+            per_cell[key] = per_cell.get(key, 0) + 1
+    expected = {k for k, _ in sorted(per_cell.items(), key=lambda kv: (-kv[1], kv[0]))[:top]}
+    assert tally.context(top_cells=top).busy_cells == expected
+    assert network_context(windows, top_cells=top).busy_cells == expected

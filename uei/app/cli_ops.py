@@ -368,7 +368,9 @@ def abuse_score(at: float | None) -> None:
     async def run() -> list[BapVerdict]:
         stores = await open_abuse_stores(settings.store)
         try:
-            with click.progressbar(length=1, label="reading BAPs", file=sys.stderr) as bar:
+            with click.progressbar(
+                length=1, label="reading BAPs (the network, then each BAP)", file=sys.stderr
+            ) as bar:
 
                 def progress(done: int, total: int) -> None:
                     bar.length = total

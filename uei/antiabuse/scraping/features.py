@@ -41,6 +41,7 @@ __all__ = [
     "FEATURES",
     "IST_OFFSET_S",
     "NetworkContext",
+    "NetworkTally",
     "cell",
     "features",
     "network_context",
@@ -224,27 +225,66 @@ def network_context(
     """From every unit's events in the window: the cells searched by the most distinct units,
     and the locations with the most selects + confirms. Ties go to the smaller cell (row, then
     column) and the smaller location_id, so the answer does not depend on any order."""
-    _check_cell_size(cell_deg)
-    if top_cells < 0 or top_locations < 0:
-        raise ValueError("top_cells and top_locations must not be negative")
-    per_unit: list[I64] = []
-    locations: Counter[str] = Counter()
+    tally = NetworkTally(cell_deg)
     for searches, funnel in windows:
+        tally.add(searches, funnel)
+    return tally.context(top_cells=top_cells, top_locations=top_locations)
+
+
+class NetworkTally:
+    """``network_context`` one unit at a time, holding only each cell's count of units and
+    each location's count of selects and confirms (never the events), so that a scoring pass
+    can read the network BAP by BAP."""
+
+    _COMPACT = 1 << 16
+    """Cells held unmerged before they are merged into the counts."""
+
+    def __init__(self, cell_deg: float = 0.01) -> None:
+        _check_cell_size(cell_deg)
+        self._cell_deg = cell_deg
+        self._keys: I64 = np.zeros(0, dtype=np.int64)
+        self._units: I64 = np.zeros(0, dtype=np.int64)
+        self._pending: list[I64] = []
+        self._held = 0
+        self._locations: Counter[str] = Counter()
+
+    def add(self, searches: Sequence[Search], funnel: Sequence[Funnel]) -> None:
+        """Count one unit's window."""
         if searches:
             lat, lon = _coordinates(searches)
-            per_unit.append(_distinct(_cell_keys(lat, lon, cell_deg)))
-        locations.update(
+            distinct = _distinct(_cell_keys(lat, lon, self._cell_deg))
+            self._pending.append(distinct)
+            self._held += distinct.size
+            if self._held > self._COMPACT:
+                self._merge()
+        self._locations.update(
             f.location_id for f in funnel if f.kind in (FunnelKind.SELECT, FunnelKind.CONFIRM)
         )
-    busy_cells: frozenset[tuple[int, int]] = frozenset()
-    if per_unit and top_cells > 0:
-        keys, units = np.unique(np.concatenate(per_unit), return_counts=True)
-        # keys are already ascending, so a stable sort on -units breaks ties by cell
-        order = np.argsort(-units, kind="stable")[:top_cells]
-        busy_cells = frozenset(_cell_of_key(int(k)) for k in keys[order])
-    ranked = sorted(locations.items(), key=lambda item: (-item[1], item[0]))
-    busy_locations = frozenset(location for location, _ in ranked[:top_locations])
-    return NetworkContext(busy_cells=busy_cells, busy_locations=busy_locations, cell_deg=cell_deg)
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self._keys, *self._pending])
+        weights = np.concatenate([self._units, np.ones(self._held, dtype=np.int64)])
+        self._keys, inverse = np.unique(keys, return_inverse=True)
+        self._units = np.bincount(inverse, weights=weights).astype(np.int64)
+        self._pending, self._held = [], 0
+
+    def context(self, *, top_cells: int = 50, top_locations: int = 50) -> NetworkContext:
+        """The busiest cells and locations counted so far."""
+        if top_cells < 0 or top_locations < 0:
+            raise ValueError("top_cells and top_locations must not be negative")
+        self._merge()
+        busy_cells: frozenset[tuple[int, int]] = frozenset()
+        if self._keys.size and top_cells > 0:
+            # keys are ascending, so a stable sort on -units breaks ties by cell
+            order = np.argsort(-self._units, kind="stable")[:top_cells]
+            busy_cells = frozenset(_cell_of_key(int(k)) for k in self._keys[order])
+        ranked = sorted(self._locations.items(), key=lambda item: (-item[1], item[0]))
+        busy_locations = frozenset(location for location, _ in ranked[:top_locations])
+        return NetworkContext(
+            busy_cells=busy_cells, busy_locations=busy_locations, cell_deg=self._cell_deg
+        )
 
 
 def _distinct(values: npt.NDArray[_S]) -> npt.NDArray[_S]:

@@ -1,7 +1,9 @@
 """One scoring pass over the whole network: read every active BAP's events in the window,
 describe each BAP (and each of its busier users) by its features, score them together against
 the network's recent windows, and store one verdict per BAP with the actions its score calls
-for. The service runs it on a schedule (one replica at a time, under a lease); ``uei abuse
+for. A pass reads the BAPs one at a time, twice (what is busy network-wide, then each BAP's
+features against that), so it holds one BAP's events and every unit's feature row, not the
+network's events. The service runs it on a schedule (one replica at a time, under a lease); ``uei abuse
 score`` runs it now. The request path only ever reads the verdicts it stores.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from uei.antiabuse.scraping.anomaly import Scored, score_windows
 from uei.antiabuse.scraping.events import Event, Funnel, Search, split
-from uei.antiabuse.scraping.features import FEATURES, features, network_context
+from uei.antiabuse.scraping.features import FEATURES, NetworkContext, NetworkTally, features
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.reasons import (
     converts_honestly,
@@ -26,7 +28,7 @@ from uei.antiabuse.scraping.reasons import (
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
 from uei.antiabuse.stores import EventStore, VerdictStore
 
-__all__ = ["Scorer", "Unit", "units_of", "verdict_for"]
+__all__ = ["Scorer", "Tally", "Unit", "units_of", "verdict_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,30 @@ class Unit:
 
     @property
     def key(self) -> str:
-        return f"{self.bap_id}#{self.user}" if self.user else self.bap_id
+        return _key(self.bap_id, self.user)
+
+    @property
+    def count(self) -> int:
+        """Its searches in the window."""
+        return len(self.searches)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a verdict needs of a unit once its features are found: who, and how many
+    searches (a pass keeps this, not the events)."""
+
+    bap_id: str
+    user: str
+    count: int
+
+    @property
+    def key(self) -> str:
+        return _key(self.bap_id, self.user)
+
+
+def _key(bap_id: str, user: str) -> str:
+    return f"{bap_id}#{user}" if user else bap_id
 
 
 def units_of(bap: str, events: Sequence[Event], min_searches: int) -> list[Unit]:
@@ -64,7 +89,7 @@ def units_of(bap: str, events: Sequence[Event], min_searches: int) -> list[Unit]
     return units
 
 
-def _unit_score(unit: Unit, scored: Scored) -> float:
+def _unit_score(unit: Unit | Tally, scored: Scored) -> float:
     """A BAP is scored by the forest and the rules; one user's window only by the rules (a
     single person's hour is too often unusual to the forest without being scraping)."""
     if unit.user:
@@ -74,7 +99,7 @@ def _unit_score(unit: Unit, scored: Scored) -> float:
 
 def verdict_for(
     bap: str,
-    scored: Sequence[tuple[Unit, Scored]],
+    scored: Sequence[tuple[Unit | Tally, Scored]],
     values: dict[str, dict[str, float]],
     policy: ScrapingPolicy,
     *,
@@ -86,7 +111,7 @@ def verdict_for(
     unit, best = max(scored, key=lambda pair: _unit_score(*pair))
     score = _unit_score(unit, best)
     due = policy.actions.due(score)
-    named = {**values[unit.key], "searches": float(len(unit.searches))}
+    named = {**values[unit.key], "searches": float(unit.count)}
     reasons = describe(named, best.signals, "one user" if unit.user else "the BAP")
     rate = policy.honest_select_rate
     if due and any(a is not ScrapingAction.FLAG for a, _ in due) and converts_honestly(named, rate):
@@ -104,8 +129,8 @@ def verdict_for(
     actions = [a for a, shadow in due if not shadow]
     top = best.top
     if unit.user:
-        who = f"one user of the app ({unit.user[:8]}…), {len(unit.searches)} searches"
-        top = [FeatureNote("user", float(len(unit.searches)), 0.0, 0.0, who), *top]
+        who = f"one user of the app ({unit.user[:8]}…), {unit.count} searches"
+        top = [FeatureNote("user", float(unit.count), 0.0, 0.0, who), *top]
     return BapVerdict(
         bap_id=bap,
         scored_at=scored_at,
@@ -115,15 +140,16 @@ def verdict_for(
         actions=actions,
         shadow_actions=[a for a, shadow in due if shadow],
         throttle_scale=policy.actions.throttle.scale if ScrapingAction.THROTTLE in actions else 1.0,
-        searches=len(scored[0][0].searches),
+        searches=scored[0][0].count,
         top=top,
         features=values[unit.key],
         reasons=reasons,
     )
 
 
-def _describe(units: Sequence[Unit], start: float, end: float) -> list[list[float]]:
-    context = network_context([(u.searches, u.funnel) for u in units])
+def _describe(
+    units: Sequence[Unit], start: float, end: float, context: NetworkContext
+) -> list[list[float]]:
     rows = []
     for unit in units:
         found = features(unit.searches, unit.funnel, start, end, context)
@@ -147,16 +173,31 @@ class Scorer:
         end = self.clock() if now is None else now
         start = end - policy.window_seconds
         baps = await self.events.active(start, end)
-        units: list[Unit] = []
+        total = 2 * len(baps)
+        # two reads of each BAP's events, one BAP at a time: the first counts what is busy
+        # network-wide, the second finds each unit's features against it; a pass holds one
+        # BAP's events at a time, and only the feature rows of the others
+        tally = NetworkTally()
         for done, bap in enumerate(baps, 1):
             events = await self.events.events(bap, start, end)
-            units += units_of(bap, events, policy.min_searches)
+            for one_unit in units_of(bap, events, policy.min_searches):
+                tally.add(one_unit.searches, one_unit.funnel)
             if progress is not None:
-                progress(done, len(baps))
+                progress(done, total)
+        context = tally.context()
+        units: list[Tally] = []
+        rows: list[list[float]] = []
+        for done, bap in enumerate(baps, len(baps) + 1):
+            events = await self.events.events(bap, start, end)
+            mine = units_of(bap, events, policy.min_searches)
+            if mine:
+                rows += await asyncio.to_thread(_describe, mine, start, end, context)
+                units += [Tally(u.bap_id, u.user, u.count) for u in mine]
+            if progress is not None:
+                progress(done, total)
         if not units:
             await self.events.prune(start)
             return []
-        rows = await asyncio.to_thread(_describe, units, start, end)
         horizon = end - policy.training_windows * max(policy.score_every_seconds, 300.0)
         history = await self.verdicts.training_rows(horizon, policy.max_training_rows)
         # rows of an earlier feature set (before a release added features) are not comparable
@@ -173,7 +214,7 @@ class Scorer:
         values = {
             u.key: dict(zip(FEATURES, row, strict=True)) for u, row in zip(units, rows, strict=True)
         }
-        per_bap: dict[str, list[tuple[Unit, Scored]]] = {}
+        per_bap: dict[str, list[tuple[Unit | Tally, Scored]]] = {}
         for unit, one in zip(units, scored, strict=True):
             per_bap.setdefault(unit.bap_id, []).append((unit, one))
         verdicts = [
