@@ -3,8 +3,8 @@ describe each BAP (and each of its busier users) by its features, score them tog
 the network's recent windows, and store one verdict per BAP with the actions its score calls
 for. A pass reads the BAPs one at a time, twice (what is busy network-wide, then each BAP's
 features against that), so it holds one BAP's events and every unit's feature row, not the
-network's events. The service runs it on a schedule (one replica at a time, under a lease); ``uei abuse
-score`` runs it now. The request path only ever reads the verdicts it stores.
+network's events. The service runs it on a schedule (one replica at a time, under a lease);
+``uei abuse score`` runs it now. The request path only ever reads the verdicts it stores.
 """
 
 from __future__ import annotations
