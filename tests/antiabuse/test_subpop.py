@@ -138,6 +138,31 @@ def test_a_lattice_off_the_axes_is_found_as_well_as_one_on_them(
     assert 0.5 <= signals(found)["lattice inside the traffic"] <= 0.65
 
 
+@pytest.mark.parametrize(
+    ("n", "jitter_m", "hexagonal"), [(90, 30.0, False), (150, 30.0, False), (150, 0.0, True)]
+)
+def test_a_small_lattice_among_many_towns_is_found(
+    n: int, jitter_m: float, hexagonal: bool
+) -> None:
+    """A sweep turned off the axes over a few kilometres of one town, a twentieth of the
+    searches of an app whose people spread over towns a hundred kilometres apart (and come
+    back to the same spots): the lattice is found in the box its nodes' steps make, then
+    counted over every search."""
+    people: list[Search | Funnel] = []
+    for k, (dlat, dlon) in enumerate([(0.0, 0.0), (0.9, 0.4), (-0.6, 1.1), (1.2, -0.8)]):
+        for e in crowd(400, seed=10 + k):
+            if isinstance(e, Search):
+                people.append(
+                    Search(e.at, round(e.lat + dlat, 3), round(e.lon + dlon, 3), 5.0, "bg")
+                )
+    found = of([*people, *sweep(n, 1.3, jitter_m, hexagonal=hexagonal, angle_deg=29.0)])
+    assert found["grid_z"] > 12
+    assert found["grid_searches"] >= 0.8 * n
+    assert found["grid_nodes"] >= 0.8 * min(n, 144)
+    assert 0.5 <= signals(found)["lattice inside the traffic"] <= 0.65
+    assert signals(of(people))["lattice inside the traffic"] < 0.05
+
+
 def test_transaction_ids_say_the_lattice_never_converts_while_the_app_does() -> None:
     found = of([*crowd(1500, txn=True, book=0.2), *sweep(300, 2.0, 40.0, txn=True)])
     assert found["select_per_search"] > 0.1

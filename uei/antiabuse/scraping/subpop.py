@@ -13,10 +13,18 @@ BAP's searches among many. Two traits give it away:
   the best pair of periods counted, less those expected there by chance
   ((2 tolerance / step) squared of the searches). The result is a z-score, the excess share,
   the searches on the grid, and its rows and columns.
-  A sweep need not run north-south: the frame is turned to the dominant direction of the
-  steps between neighbouring centres (modulo 90 degrees for a square lattice, 60 for a
-  hexagonal one, whose rows a rectangular lattice of half its step holds), then turned again
-  by the tilt of the rows found, until they lie on the axes to a few metres over a city.
+  A sweep need not run north-south, nor cover the app's whole area: the lattice is looked
+  for in frames turned to the dominant step between distinct centres (its direction modulo
+  90 degrees for a square lattice, 60 for a hexagonal one, whose rows a rectangular lattice
+  of half its step holds; counted only at centres with two or more neighbours one such step
+  away, so people's positions around the nodes do not drown it), over every centre and
+  inside the box those steps make; then turned again by the tilt of the rows found, until
+  they lie on the axes to a few metres over a city. A lattice found in a box is counted over
+  every search. It must be two-way (``grid_aligned``): a car's refreshes along one road,
+  once the frame is turned onto it, line up in one row. Frames compare by z-score weighted
+  by that.
+  The spectrum is read from distinct centres (to about 10 m): people come back to the same
+  few spots, and those spikes would drown a lattice that visits each node once or twice.
 - **repeats**: a poller queries the same few points (a site's own coordinates) over and over;
   a person's phone rarely reports the same point to the metre on three visits in a few hours.
   A spot is a centre (to about 10 m) searched on ``SPOT_REPEATS`` separate visits or more in
@@ -60,6 +68,14 @@ _TOLERANCES_KM = (0.006, 0.1)
 _MIN_GRID = 12
 _ANGLE_BINS = 72
 _NEIGHBOURS = 8
+_LENGTH_BINS = 20
+_SAME_LENGTH = 0.15
+_STEP_SLICE = 512
+_SAME_STEP_ANGLE = math.radians(8.0)
+"""Neighbours this close in length (share) and direction (modulo the lattice's symmetry) to
+the nearest one are steps of the same lattice."""
+"""Bins of nearest-neighbour step length (log-spaced, from half the smallest step to twice
+the largest)."""
 """Neighbours looked at for the nearest one a lattice step away."""
 _TURNS = 4
 _STARTS = 3
@@ -338,49 +354,103 @@ class _Fit:
         return self.z * (0.1 + self.aligned)
 
 
-def _orientations(y: F64, x: F64) -> list[float]:
-    """Angles (radians) to turn the frame by so that a lattice's axes lie on it: 0, and the
-    dominant direction of nearest-neighbour steps between distinct centres, modulo 90 degrees
-    (a square lattice) and modulo 60 (a hexagonal one). People's positions have no dominant
-    direction; a lattice's neighbours all point along its axes."""
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A turn of the frame (radians) to try, and the box (km: y from, y to, x from, x to)
+    to fit in, or None for every centre."""
+
+    theta: float
+    box: tuple[float, float, float, float] | None = None
+
+
+def _lattice_steps(
+    dist: F64, angles: F64, usable: B, fold: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    """Per centre (a row of its neighbours' distances and step angles): which neighbour is
+    the step most other neighbours agree with (as long, along the axes of a lattice of that
+    ``fold``), and how many others agree. A centre inside a lattice has two or more (a
+    square's four neighbours, a hexagon's six); a person's position has not. People's
+    positions around a node may be nearer than the next node: every usable neighbour is
+    tried as the step. In slices of centres, so that memory stays bounded."""
+    base = np.zeros(dist.shape[0], dtype=np.intp)
+    agree = np.zeros(dist.shape[0], dtype=np.int64)
+    for lo in range(0, dist.shape[0], _STEP_SLICE):
+        d, a, u = (
+            dist[lo : lo + _STEP_SLICE],
+            angles[lo : lo + _STEP_SLICE],
+            usable[lo : lo + _STEP_SLICE],
+        )
+        ratio = d[:, None, :] / np.maximum(d[:, :, None], 1e-9)
+        same = u[:, :, None] & u[:, None, :] & (np.abs(ratio - 1.0) <= _SAME_LENGTH)
+        off = np.remainder(fold * (a[:, None, :] - a[:, :, None]), 2 * math.pi)
+        same &= np.minimum(off, 2 * math.pi - off) <= fold * _SAME_STEP_ANGLE
+        counts = np.count_nonzero(same, axis=2) - 1  # less the step itself
+        best = np.argmax(counts, axis=1)  # the nearest of the best-agreeing steps
+        base[lo : lo + best.size] = best
+        agree[lo : lo + best.size] = counts[np.arange(best.size), best]
+    return base, agree
+
+
+def _orientations(y: F64, x: F64) -> list[_Frame]:
+    """Frames to look for a lattice in: the axes as they are, and the dominant nearest-
+    neighbour step between distinct centres (its direction modulo 90 degrees for a square
+    lattice, modulo 60 for a hexagonal one, and its length), over every centre and over the
+    box around the steps that make it. People's positions have no dominant step; a lattice's
+    neighbours all lie one step away along its axes, however small a part of the traffic it
+    is or of the area the traffic covers."""
+    out = [_Frame(0.0)]
     pts = np.unique(np.round(np.column_stack((y, x)), 3), axis=0)
     if pts.shape[0] < _MIN_GRID:
-        return [0.0]
-    # the nearest centre at least half the smallest step away: a jittered sweep's visits to
-    # one node lie some tens of metres apart, and the next node is the neighbour that counts
+        return out
     k = min(_NEIGHBOURS, pts.shape[0])
     dist, idx = KDTree(pts).query(pts, k=k)
-    far = dist >= _MIN_STEP_KM / 2
-    first = np.argmax(far, axis=1)
+    # neighbours at least half the smallest step away (a jittered sweep's visits to one node
+    # lie some tens of metres apart) and at most the largest
+    usable = (dist >= _MIN_STEP_KM / 2) & (dist <= _MAX_STEP_KM)
+    steps = pts[idx] - pts[:, None, :]
+    angles = np.arctan2(steps[..., 0], steps[..., 1])
+    size = np.log(2 * _MAX_STEP_KM / _MIN_STEP_KM) / _LENGTH_BINS
     rows = np.arange(pts.shape[0])
-    d = dist[rows, first]
-    step = pts[idx[rows, first]] - pts
-    keep = far[rows, first] & (d <= _MAX_STEP_KM)
-    if np.count_nonzero(keep) < _MIN_GRID:
-        return [0.0]
-    angle = np.arctan2(step[keep, 0], step[keep, 1])
-    out = [0.0]
     for fold in (4, 6):
-        turned = (fold * angle) % (2 * math.pi)
-        h = np.bincount(
-            (turned / (2 * math.pi) * _ANGLE_BINS).astype(np.int64) % _ANGLE_BINS,
-            minlength=_ANGLE_BINS,
-        )
-        peak = int(np.argmax(h))
-        if h[peak] < _MIN_GRID:
+        base, agree = _lattice_steps(dist, angles, usable, fold)
+        framed = agree >= 2
+        if np.count_nonzero(framed) < _MIN_GRID:
             continue
-        near = (
-            np.abs(
-                (np.floor(turned / (2 * math.pi) * _ANGLE_BINS) - peak + _ANGLE_BINS / 2)
-                % _ANGLE_BINS
-                - _ANGLE_BINS / 2
-            )
-            <= 1
+        d = dist[rows, base][framed]
+        origin, to = pts[framed], pts[idx[rows, base]][framed]
+        turned = (fold * angles[rows, base][framed]) % (2 * math.pi)
+        abin = (turned / (2 * math.pi) * _ANGLE_BINS).astype(np.int64) % _ANGLE_BINS
+        lbin = np.minimum(
+            (np.log(d / (_MIN_STEP_KM / 2)) / size).astype(np.int64), _LENGTH_BINS - 1
+        )
+        h = np.bincount(abin * _LENGTH_BINS + lbin, minlength=_ANGLE_BINS * _LENGTH_BINS)
+        # a step's angle and length both a little off a bin's edge: sum each bin with its
+        # neighbours (angles wrap, lengths do not)
+        grid = h.reshape(_ANGLE_BINS, _LENGTH_BINS).astype(np.float64)
+        padded = np.pad(grid, ((0, 0), (1, 1)))
+        summed = np.zeros_like(grid)
+        for da in (-1, 0, 1):
+            for dl in (-1, 0, 1):
+                summed += np.roll(padded, da, axis=0)[:, 1 + dl : 1 + dl + _LENGTH_BINS]
+        pa, pl = (int(v) for v in np.unravel_index(int(np.argmax(summed)), summed.shape))
+        if summed[pa, pl] < _MIN_GRID:
+            continue
+        near = (np.abs((abin - pa + _ANGLE_BINS // 2) % _ANGLE_BINS - _ANGLE_BINS // 2) <= 1) & (
+            np.abs(lbin - pl) <= 1
         )
         mean = np.exp(1j * turned[near]).mean()
         theta = float(math.atan2(mean.imag, mean.real)) / fold
-        if all(abs(math.remainder(theta - t, 2 * math.pi / fold)) > _SAME_ANGLE for t in out):
-            out.append(theta)
+        ends = np.concatenate((origin[near], to[near]))
+        margin = float(np.median(d[near]))
+        box = (
+            float(ends[:, 0].min()) - margin,
+            float(ends[:, 0].max()) + margin,
+            float(ends[:, 1].min()) - margin,
+            float(ends[:, 1].max()) + margin,
+        )
+        if all(abs(math.remainder(theta - f.theta, 2 * math.pi / fold)) > _SAME_ANGLE for f in out):
+            out.append(_Frame(theta))
+        out.append(_Frame(theta, box))
     return out
 
 
@@ -533,15 +603,32 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     # a lattice
     if n < _MIN_GRID:
         return out
-    y0 = lat * _KM_LAT
-    x0 = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
+    # fitted on distinct centres (to about 10 m): people come back to the same few places
+    # (a charger's own coordinates) again and again, and those spikes would drown a lattice
+    # that visits each of its nodes once or twice in the spectrum
+    _, first, back = np.unique(keys, return_index=True, return_inverse=True)
+    if first.size < _MIN_GRID:
+        return out
+    y0 = lat[first] * _KM_LAT
+    x0 = lon[first] * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
     best_fit: _Fit | None = None
-    for theta in _orientations(y0, x0):
+    for frame in _orientations(y0, x0):
+        inside = np.ones(y0.size, dtype=bool)
+        if frame.box is not None:
+            ylo, yhi, xlo, xhi = frame.box
+            inside = (y0 >= ylo) & (y0 <= yhi) & (x0 >= xlo) & (x0 <= xhi)
+            if np.count_nonzero(inside) < _MIN_GRID or np.all(inside):
+                continue
+        theta = frame.theta
         for _ in range(_TURNS):
             c, s_ = math.cos(theta), math.sin(theta)
-            fit = _fit(y0 * c - x0 * s_, y0 * s_ + x0 * c, n)
+            y, x = y0 * c - x0 * s_, y0 * s_ + x0 * c
+            fit = _fit(y[inside], x[inside], int(np.count_nonzero(inside)))
             if fit is None:
                 break
+            if frame.box is not None:
+                # the box finds the lattice; it is counted over every centre
+                fit = _refined(y, x, y0.size, (fit.sy, fit.oy, 0.0), (fit.sx, fit.ox, 0.0), fit.tol)
             if best_fit is None or fit.rank > best_fit.rank:
                 best_fit = fit
             turn = _residual_turn(fit)
@@ -550,14 +637,15 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
             theta += turn
     if best_fit is None:
         return out
-    z, tol, on = best_fit.z, best_fit.tol, best_fit.on
+    # every search at a centre on the lattice is on it
+    z, tol, on = best_fit.z, best_fit.tol, best_fit.on[back]
     sy, oy, sx, ox, y, x = (
         best_fit.sy,
         best_fit.oy,
         best_fit.sx,
         best_fit.ox,
-        best_fit.y,
-        best_fit.x,
+        best_fit.y[back],
+        best_fit.x[back],
     )
     chance = min(1.0, 2 * tol / sy) * min(1.0, 2 * tol / sx)
     hits = int(np.count_nonzero(on))
