@@ -19,8 +19,11 @@ def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
     assert not {(f, s) for _, f, s in tuning} & {(f, s) for _, f, s in held}
     # leave-one-family-out: some families are never tuned on at all
     assert set(SPLIT["held-out"]) - set(SPLIT["tuning"])
-    # the families written as held out were never moved to tuning (issue 14's record)
-    assert {"towns", "coast", "hills"} <= set(SPLIT["held-out"]) - set(SPLIT["tuning"])
+    # the families written as held out stay held out until a round looks at them (issue 14's
+    # record: hills moved to tuning in the third round, and says so in SPLIT's history)
+    assert {"towns", "coast"} <= set(SPLIT["held-out"]) - set(SPLIT["tuning"])
+    assert "hills" in SPLIT["tuning"]
+    assert "hills" not in SPLIT["held-out"]
     assert set(SPLIT["held-out"]) | set(SPLIT["tuning"]) == set(FAMILIES)
     # the smoke test's days are none of the evaluation's
     quick = {(f, s) for _, f, s in plan(True, "all")}

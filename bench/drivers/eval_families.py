@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``hills``) and unseen seeds of the tuning families.
+(leave-one-family-out: ``towns``, ``coast``) and unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
 only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
@@ -63,14 +63,24 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    that books, head units booking ~1%, a night fleet, a national aggregator), was
     #    written and registered HELD OUT, seeds 1-4, and committed before any rule changed.
     #    That round tunes on TUNING only (new tuning seeds of metro, sprawl, corridor allowed).
-    TUNING: {"metro": (1, 2, 3), "sprawl": (1, 2, 3), "corridor": (1, 2, 3, 4)},
+    # 4. The third round (lattices turned off the axes, two-way, found in a box among many
+    #    towns) was designed on unit tests, then looked at hills' hidden sweeps per window
+    #    (hills seeds 1-3), so hills moved to TUNING. A new held-out family was asked of a
+    #    separate session and did not arrive: the held-out split of this round is the unseen
+    #    seeds of metro, sprawl and corridor, towns and coast (all seen in earlier rounds'
+    #    reports; no rule was tuned on them). A next round needs a new family first.
+    TUNING: {
+        "metro": (1, 2, 3),
+        "sprawl": (1, 2, 3),
+        "corridor": (1, 2, 3, 4),
+        "hills": (1, 2, 3, 4),
+    },
     HELD_OUT: {
         "metro": (101, 102, 103),
         "sprawl": (101, 102, 103),
         "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
-        "hills": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
