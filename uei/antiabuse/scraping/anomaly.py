@@ -110,13 +110,24 @@ def _does_not_convert(share: float, known: float) -> float:
     return 1.0 - _ramp(share, 0.015, 0.05)
 
 
+_UNKNOWN_SWEEP = 0.9
+"""How far a lattice searched at its own radius goes when its conversion is unknown: a
+sweep asks every node at one radius while the rest of the app's searches vary theirs; people
+on a grid (an app snapping positions for privacy) search at the app's own mix of radii. Enough
+to rank it with the scrapers; the verdict still gives it no more than a flag."""
+
+
 def _hidden_lattice(f: dict[str, float]) -> float:
     # Centres on a regular lattice well beyond chance, over enough distinct nodes to be a grid
     # (or a strip of one: a slow sweep in raster order covers a few rows in a window) and not
     # a few points, whatever else the unit searches.
     shape = _ramp(f["grid_nodes"], 9, 20) * _ramp(f["grid_aligned"], 0.3, 0.6)
     evidence = _ramp(f["grid_z"], 6, 12) * _ramp(f["grid_searches"], 15, 50)
-    return shape * evidence * _does_not_convert(f["grid_select_share"], f["grid_known"])
+    converts = _does_not_convert(f["grid_select_share"], f["grid_known"])
+    if f["grid_known"] < 0.5:
+        own_radius = _ramp(f["grid_radius_share"] - f["max_radius_share"], 0.15, 0.35)
+        converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
+    return shape * evidence * converts
 
 
 def _repeats_without_bookings(f: dict[str, float]) -> float:
@@ -169,7 +180,14 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "lattice inside the traffic",
-        ("grid_z", "grid_searches", "grid_nodes", "grid_aligned", "grid_select_share"),
+        (
+            "grid_z",
+            "grid_searches",
+            "grid_nodes",
+            "grid_aligned",
+            "grid_radius_share",
+            "grid_select_share",
+        ),
         _hidden_lattice,
     ),
     Signal(
