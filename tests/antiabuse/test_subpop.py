@@ -450,3 +450,26 @@ def test_track_share_is_a_share_and_order_independent(
     order = list(range(len(points)))
     shuffle.shuffle(order)
     assert track_share(x[order], y[order], t[order]) == pytest.approx(got)
+
+
+def test_refreshes_along_roads_are_not_a_lattice_once_the_frame_is_turned_onto_them() -> None:
+    """A car on each of three parallel roads 1.5 km apart, at one speed, refreshing every two
+    minutes: their centres are evenly spaced along lines at 26 degrees. Turned onto the roads
+    they fill three rows of a lattice, but each sits in a column of its own: not a two-way
+    lattice."""
+    rng = np.random.default_rng(8)
+    heading = math.radians(26.0)
+    km_lon = 111.32 * math.cos(math.radians(12.97))
+    out: list[Search | Funnel] = []
+    for car in range(3):
+        across, start_km = 1.5 * (car % 3), float(rng.uniform(0, 2.0))
+        for k in range(150):
+            along = start_km + 2.0 * k  # 60 km/h, a refresh every 120 s
+            north = along * math.sin(heading) + across * math.cos(heading)
+            east = along * math.cos(heading) - across * math.sin(heading)
+            out.append(
+                Search(T0 + car * 40 + k * 120.0, 12.5 + north / KM_LAT, 77.0 + east / km_lon, 25.0)
+            )
+    found = of(out)
+    assert found["grid_aligned"] < 0.3
+    assert signals(found)["lattice inside the traffic"] < 0.05
