@@ -392,12 +392,12 @@ def _lattice_steps(
 
 
 def _orientations(y: F64, x: F64) -> list[_Frame]:
-    """Frames to look for a lattice in: the axes as they are, and the dominant nearest-
-    neighbour step between distinct centres (its direction modulo 90 degrees for a square
-    lattice, modulo 60 for a hexagonal one, and its length), over every centre and over the
-    box around the steps that make it. People's positions have no dominant step; a lattice's
-    neighbours all lie one step away along its axes, however small a part of the traffic it
-    is or of the area the traffic covers."""
+    """Frames to look for a lattice in: the axes as they are, and the step between distinct
+    centres that most of a centre's neighbours agree with (its direction modulo 90 degrees
+    for a square lattice, modulo 60 for a hexagonal one, and its length), over every centre
+    and over the box around the steps that make it. People's positions have no dominant
+    step; a lattice's neighbours all lie one step away along its axes, however small a part
+    of the traffic it is or of the area the traffic covers."""
     out = [_Frame(0.0)]
     pts = np.unique(np.round(np.column_stack((y, x)), 3), axis=0)
     if pts.shape[0] < _MIN_GRID:
@@ -586,9 +586,11 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     new_visit[1:] = (k_sorted[1:] != k_sorted[:-1]) | (np.diff(t_sorted) > _VISIT_GAP_S)
     _, first = np.unique(k_sorted, return_index=True)
     visits = np.add.reduceat(new_visit.astype(np.int64), first)
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    distinct, first_of, key_of, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
     repeated = (visits >= SPOT_REPEATS) | (counts >= _SPOT_SEARCHES)
-    spot = repeated[inverse]
+    spot = repeated[key_of]
     spots = int(np.count_nonzero(repeated))
     if spots:
         share = float(np.count_nonzero(spot)) / n
@@ -597,7 +599,7 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
         out["spot_sites"] = float(spots)
         out["spot_period_s"] = _revisit_period(keys[spot], at[spot])
         out["spot_select_share"], out["spot_known"] = _conversion(spot, conv, share)
-        starts = new_visit & repeated[np.searchsorted(np.unique(keys), k_sorted)]
+        starts = new_visit & repeated[np.searchsorted(distinct, k_sorted)]
         out["spot_visits"] = float(np.count_nonzero(starts))
         out["spot_regularity"], out["spot_rounds"] = spot_rhythm(k_sorted[starts], t_sorted[starts])
     # a lattice
@@ -606,11 +608,10 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     # fitted on distinct centres (to about 10 m): people come back to the same few places
     # (a charger's own coordinates) again and again, and those spikes would drown a lattice
     # that visits each of its nodes once or twice in the spectrum
-    _, first, back = np.unique(keys, return_index=True, return_inverse=True)
-    if first.size < _MIN_GRID:
+    if first_of.size < _MIN_GRID:
         return out
-    y0 = lat[first] * _KM_LAT
-    x0 = lon[first] * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
+    y0 = lat[first_of] * _KM_LAT
+    x0 = lon[first_of] * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
     best_fit: _Fit | None = None
     for frame in _orientations(y0, x0):
         inside = np.ones(y0.size, dtype=bool)
@@ -638,14 +639,14 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     if best_fit is None:
         return out
     # every search at a centre on the lattice is on it
-    z, tol, on = best_fit.z, best_fit.tol, best_fit.on[back]
+    z, tol, on = best_fit.z, best_fit.tol, best_fit.on[key_of]
     sy, oy, sx, ox, y, x = (
         best_fit.sy,
         best_fit.oy,
         best_fit.sx,
         best_fit.ox,
-        best_fit.y[back],
-        best_fit.x[back],
+        best_fit.y[key_of],
+        best_fit.x[key_of],
     )
     chance = min(1.0, 2 * tol / sy) * min(1.0, 2 * tol / sx)
     hits = int(np.count_nonzero(on))
