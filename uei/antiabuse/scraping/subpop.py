@@ -586,7 +586,7 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     new_visit[1:] = (k_sorted[1:] != k_sorted[:-1]) | (np.diff(t_sorted) > _VISIT_GAP_S)
     _, first = np.unique(k_sorted, return_index=True)
     visits = np.add.reduceat(new_visit.astype(np.int64), first)
-    distinct, first_of, key_of, counts = np.unique(
+    spot_keys, first_of, key_of, counts = np.unique(
         keys, return_index=True, return_inverse=True, return_counts=True
     )
     repeated = (visits >= SPOT_REPEATS) | (counts >= _SPOT_SEARCHES)
@@ -599,7 +599,7 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
         out["spot_sites"] = float(spots)
         out["spot_period_s"] = _revisit_period(keys[spot], at[spot])
         out["spot_select_share"], out["spot_known"] = _conversion(spot, conv, share)
-        starts = new_visit & repeated[np.searchsorted(distinct, k_sorted)]
+        starts = new_visit & repeated[np.searchsorted(spot_keys, k_sorted)]
         out["spot_visits"] = float(np.count_nonzero(starts))
         out["spot_regularity"], out["spot_rounds"] = spot_rhythm(k_sorted[starts], t_sorted[starts])
     # a lattice
