@@ -2,15 +2,15 @@
 evaluation of the scraping scores that cannot be tuned to one world.
 
 Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``,
-``hills``)
-with its own cities, apps, habits and scrapers, and ``generate(seed, start, hours) ->
-World``; they share only the container and a few draws (``world.py``). See each module for
-what it holds.
+``hills``, ``delta``) with its own cities, apps, habits and scrapers, and
+``generate(seed, start, hours) -> World``; they share only the container and a few draws
+(``world.py``). See each module for what it holds (``delta``: a river delta, written by a
+separate session from a brief and held out).
 """
 
 from collections.abc import Callable
 
-from uei_testing.families import coast, corridor, hills, metro, sprawl, towns
+from uei_testing.families import coast, corridor, delta, hills, metro, sprawl, towns
 from uei_testing.families.world import SCRAPER_CLASSES, Truth, World
 
 FAMILIES: dict[str, Callable[[int, float, float], World]] = {
@@ -20,6 +20,7 @@ FAMILIES: dict[str, Callable[[int, float, float], World]] = {
     towns.NAME: towns.generate,
     coast.NAME: coast.generate,
     hills.NAME: hills.generate,
+    delta.NAME: delta.generate,
 }
 
 __all__ = ["FAMILIES", "SCRAPER_CLASSES", "Truth", "World"]
