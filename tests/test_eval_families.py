@@ -1,5 +1,6 @@
 """The families evaluation's quick path runs end to end through the real Scorer and prints
-its tables (structure only: the figures are the benchmark's, not a test's)."""
+its tables (structure only: the figures are the benchmark's, not a test's); the held-out
+``delta`` family's days are what its brief says (truth and events only, never scored)."""
 
 from __future__ import annotations
 
