@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 from tests.registry.service_process import UEI
 from tests.registry.test_service_process import _env
 from uei.app.workers import listening_socket
+from uei.tally import FLUSH_SECONDS
 from uei_testing.redis_servers import RedisServer, free_port
 
 STARTED = "Application startup complete"
@@ -257,16 +259,22 @@ def test_metrics_sum_every_worker(tmp_path: Path) -> None:
         assert {first, second} == set(pids)
         connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
         stack.callback(connection.close)
-        text = _metrics(connection)
-        samples = {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text)
-            for s in family.samples
-        }
         key = (
             "uei_http_requests_total",
             (("method", "GET"), ("route", "/healthz"), ("status", "200")),
         )
+        # each worker writes what it counted every FLUSH_SECONDS (uei/tally.py): the other
+        # worker's request shows within that period of its waking up
+        deadline = time.monotonic() + 20 * FLUSH_SECONDS + 10
+        while True:
+            samples = {
+                (s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(_metrics(connection))
+                for s in family.samples
+            }
+            if samples.get(key) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(FLUSH_SECONDS)  # another process's flush period, not a clock
         assert samples[key] == 2
         assert not [name for name, _ in samples if name.endswith("_created")]
         # the families of the whole service are there before their first event

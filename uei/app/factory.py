@@ -87,6 +87,7 @@ from uei.registry.watcher import Watcher
 from uei.storage.backend import open_backend
 from uei.storage.files import private_data_dir
 from uei.storage.outage import Outage
+from uei.tally import FLUSH_SECONDS, TALLY
 
 __all__ = ["create_app"]
 
@@ -156,6 +157,10 @@ async def _every(interval: float, what: str, step: Callable[[], Awaitable[object
         else:
             outage.answered(started)
         await asyncio.sleep(max(0.0, started + interval - loop.time()))
+
+
+async def _flush() -> None:
+    TALLY.flush()
 
 
 async def _score(scorer: Scorer, store: VerdictStore, clock: Callable[[], float]) -> None:
@@ -303,6 +308,8 @@ def create_app(
                     if background
                     else []
                 )
+                # what the hot paths counted reaches the metrics (uei/tally.py)
+                tasks.append(asyncio.create_task(_every(FLUSH_SECONDS, "metrics", _flush)))
                 try:
                     with reload_on_hangup(holder):
                         yield
@@ -313,6 +320,7 @@ def create_app(
                             await task
                     await registry.stop_challenges()
                     await watcher.stop()
+                    TALLY.flush()
             finally:
                 await backend.close()  # once: the stores built on it never close it
 

@@ -31,6 +31,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from uei.access import CALLER, Caller
 from uei.app.metrics import LATENCY, REQUESTS
+from uei.tally import TALLY
 
 __all__ = ["JsonFormatter", "exposition", "log_config", "metrics", "observe", "request_id"]
 
@@ -43,19 +44,12 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
 _PROCESS = uuid.uuid4().hex[:12]
 _serial = itertools.count(1)
-_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-"""(method, route, status) -> its counter and histogram children, looked up once."""
+_STATUS = {code: str(code) for code in range(100, 600)}
 
 
 def _record(method: str, route: str, status: int, seconds: float) -> None:
-    children = _series.get((method, route, status))
-    if children is None:
-        children = _series[(method, route, status)] = (
-            REQUESTS.labels(method, route, str(status)),
-            LATENCY.labels(route),
-        )
-    children[0].inc()
-    children[1].observe(seconds)
+    TALLY.count(REQUESTS, (method, route, _STATUS.get(status) or str(status)))
+    TALLY.observe(LATENCY, (route,), seconds)
 
 
 def observe(app: ASGIApp) -> ASGIApp:
@@ -103,6 +97,7 @@ def metrics() -> Response[bytes]:
     (``uei serve --workers N``): requests and latencies by route, lookups, registry commits,
     challenge attempts by outcome, quota decisions by outcome and path, status verdicts,
     scraping verdicts by action (shadow apart), scoring passes, policy reloads."""
+    TALLY.flush()  # this process's figures, current
     return Response(exposition(), media_type=_METRICS_TYPE)
 
 

@@ -39,6 +39,7 @@ from uei.antiabuse.defaulters.service import Defaulters
 from uei.antiabuse.times import timestamp
 from uei.beckn import Envelope, ack_body
 from uei.errors import InvalidRequest
+from uei.tally import TALLY
 
 __all__ = ["ROUTER", "AbuseApi"]
 
@@ -152,7 +153,7 @@ async def status(
     )
     d = answer.decision
     shadow = "true" if answer.shadow else "false"
-    STATUS_VERDICTS.labels(d.verdict.value, shadow, answer.path.value).inc()
+    TALLY.count(STATUS_VERDICTS, (d.verdict.value, shadow, answer.path.value))
     return StatusAnswer(
         verdict=answer.enforced.value,
         score=d.score,

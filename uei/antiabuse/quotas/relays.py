@@ -27,6 +27,7 @@ from uei.antiabuse.quotas.service import (
 )
 from uei.antiabuse.stores import StoreUnavailable
 from uei.errors import QuotaState, RateLimited
+from uei.tally import TALLY
 
 log = logging.getLogger("uei.quotas")
 
@@ -75,9 +76,8 @@ class RelayMeter:
             path, answer = await self._shared(key, rule, cost)
         if not answer.allowed and rule.shadow:
             self._say_shadowed(relay, resolved.name)
-        QUOTA_DECISIONS.labels(
-            outcome_label(answer.allowed, rule.shadow), path.value, "relay"
-        ).inc()
+        outcome = outcome_label(answer.allowed, rule.shadow)
+        TALLY.count(QUOTA_DECISIONS, (outcome, path.value, "relay"))
         return Metered(
             allowed=answer.allowed or rule.shadow,
             rule=resolved.name,

@@ -26,6 +26,7 @@ from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.verdicts import BapVerdict
 from uei.antiabuse.stores import QuotaStore, StoreUnavailable, VerdictStore
+from uei.tally import TALLY
 from uei.trust import MemoryReplayGuard, PendingReplay
 from uei.trust.errors import Replayed
 
@@ -289,7 +290,7 @@ class Quotas:
             reasons.append(_explain(verdict))
         allowed = (answer.allowed or rule.shadow) and not blocked
         outcome = outcome_label(answer.allowed, rule.shadow, duplicate=duplicate, blocked=blocked)
-        QUOTA_DECISIONS.labels(outcome, path.value, "bap").inc()
+        TALLY.count(QUOTA_DECISIONS, (outcome, path.value, "bap"))
         return CheckResult(
             allowed=allowed,
             rule=resolved.name,

@@ -17,6 +17,7 @@ from uei.registry.http.bodies import LookupBody
 from uei.registry.metrics import LOOKUPS
 from uei.registry.records import LookupRecord
 from uei.registry.view import LookupFilter
+from uei.tally import TALLY
 
 __all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
 
@@ -37,9 +38,6 @@ class _Prebuilt:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(self._start)  # type: ignore[arg-type]
         await send(self._body)  # type: ignore[arg-type]
-
-
-_KEY_OK = LOOKUPS.labels("key", "ok")
 
 
 class _Refused(Protocol):
@@ -118,7 +116,7 @@ def _page(
     body, total = registry.view.lookup_page(
         wanted, start, size, registry.clock(), cache_bytes=limits.cache_bytes, encr_der=encr_der
     )
-    _LIST_OK.inc()
+    TALLY.count(LOOKUPS, ("list", "ok"))
     headers = [(b"x-total-count", b"%d" % total)]
     if start + size < total:
         link = f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
@@ -127,7 +125,6 @@ def _page(
     return _Prebuilt(200, headers + _signed_json_headers(signer, body), body)
 
 
-_LIST_OK = LOOKUPS.labels("list", "ok")
 _PAGE_DOC = {200: ResponseSpec(list[LookupRecord], description="one record per role x valid key")}
 _PAGE_SIZE = QueryParameter(description="records per page (policy bounds it)")
 _PAGE_TOKEN = QueryParameter(description="X-Next-Page-Token of the last page")
@@ -204,14 +201,14 @@ async def key_path(
         # answered here, signed here: the signing middleware steps aside for this route
         answer_error: _Answers = request.app.state.answer_error
         refused = answer_error((Gone if answer.gone else NotFound)(answer.reason, "unique_key_id"))
-        LOOKUPS.labels("key", str(refused.status)).inc()
+        TALLY.count(LOOKUPS, ("key", str(refused.status)))
         return _Prebuilt(refused.status, _signed_json_headers(signer, refused.body), refused.body)
     etag = answer.etag.encode()
     headers = [
         (b"etag", etag),
         (b"cache-control", b"max-age=%d" % registry.policy().lookup.max_age_seconds),
     ]
-    _KEY_OK.inc()
+    TALLY.count(LOOKUPS, ("key", "ok"))
     if _if_none_match(request) == etag:
         return _Prebuilt(304, headers, b"")
     return _Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)
