@@ -31,7 +31,7 @@ from litestar.routes import HTTPRoute
 from tests.antiabuse.beckn import forwarded, search_body
 from uei.access import CALLER, CSRF, ONCE
 from uei.access import Caller as Declared
-from uei.app.guard import authorize, undeclared, unguarded
+from uei.app.guard import guard, undeclared, unguarded
 from uei.beckn import ErrorCode
 from uei.registry.model import ParticipantType
 from uei.trust import KeySet, body_digest, generate_key_set, sign_header
@@ -716,11 +716,18 @@ async def test_a_protected_route_outside_the_guard_is_named() -> None:
     def open_route() -> None:
         return None
 
-    app = Litestar(
-        [exposed_route, open_route, Router("/", route_handlers=[guarded_route], guards=[authorize])]
-    )
+    async def own_hook(_: object) -> None:
+        return None
+
+    @get("/hooked", sync_to_thread=False, opt={CALLER: Declared.OPERATOR}, before_request=own_hook)
+    def hooked_route() -> None:
+        return None
+
+    guarded = Router("/", route_handlers=[guarded_route, hooked_route], before_request=guard)
+    app = Litestar([exposed_route, open_route, guarded])
     handlers = [h for route in app.routes for h in getattr(route, "route_handlers", [])]
-    assert unguarded(handlers) == ["exposed_route"]
+    # a route's own before_request hook replaces the guard's: Litestar runs only the closest
+    assert sorted(unguarded(handlers)) == ["exposed_route", "hooked_route"]
 
 
 # --- public routes --------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from uei.app.dependencies import DEPENDENCIES
 from uei.app.docs import assets_router, render_plugins
 from uei.app.errors import answer, exception_handlers
 from uei.app.examples import EXAMPLES
-from uei.app.guard import authorize, undeclared, unguarded
+from uei.app.guard import guard, undeclared, unguarded
 from uei.app.health import healthz, readyz
 from uei.app.metrics import every_series, timed_pass
 from uei.app.observe import metrics, observe
@@ -137,7 +137,7 @@ def _routes() -> list[ControllerRouterHandler]:
     """Every route behind the one guard but the public ones (the key path, lookups, health),
     which pay nothing for it. A route's opt decides its side; ``create_app`` checks it."""
     guarded = Router(
-        "/", route_handlers=[r for r in _ROUTES if not _is_public(r)], guards=[authorize]
+        "/", route_handlers=[r for r in _ROUTES if not _is_public(r)], before_request=guard
     )
     return [*(r for r in _ROUTES if _is_public(r)), assets_router(), guarded, dashboard_router()]
 

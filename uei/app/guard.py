@@ -31,7 +31,7 @@ from uei.registry.http.auth import (
 )
 from uei.trust import PendingReplay
 
-__all__ = ["authorize", "undeclared", "unguarded"]
+__all__ = ["authorize", "guard", "undeclared", "unguarded"]
 
 Resolve = Callable[[Request[Any, Any, Any], Mapping[str, Any], bool], Awaitable[object]]
 
@@ -110,7 +110,7 @@ def unguarded(handlers: Sequence[BaseRouteHandler]) -> list[str]:
         for h in handlers
         if isinstance(h.opt.get(CALLER), Caller)
         and h.opt[CALLER] is not Caller.PUBLIC
-        and authorize not in h.resolve_guards()
+        and (not isinstance(h, HTTPRouteHandler) or h.resolve_before_request() is not guard)
     ]
 
 
@@ -128,3 +128,10 @@ async def authorize(
     if opt.get(ONCE) == IN_STORE:  # the handler's store step marks it (uei/access.py)
         request.state.replay = PendingReplay()
     request.state.caller = await resolve(request, opt, bool(opt.get(ONCE, False)))
+
+
+async def guard(request: Request[Any, Any, Any]) -> None:
+    """``authorize`` as the guarded routers' ``before_request`` hook: it runs before the
+    handler's parameters are decoded, as a guard would, without the copy of the route handler
+    Litestar hands each guard on every request (about 3% of a quota check's CPU)."""
+    await authorize(request, request.route_handler)

@@ -28,12 +28,12 @@ def handlers() -> list[ControllerRouterHandler]:
 def router() -> Router:
     """The dashboard under ``/dashboard``: every route behind the one guard, answering its
     refusals with pages (the sign-in page, a 403 page), not Beckn NACKs."""
-    from uei.app.guard import authorize  # the guard imports this package's session module
+    from uei.app.guard import guard  # the guard imports this package's session module
 
     return Router(
         PREFIX,
         route_handlers=handlers(),
-        guards=[authorize],
+        before_request=guard,
         exception_handlers=exception_handlers,
         include_in_schema=False,
     )
