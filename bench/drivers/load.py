@@ -234,6 +234,17 @@ def main(argv: list[str] | None = None) -> None:
             run(args, tmp, f"sqlite:///{tmp / 'data' / 'uei.db'}", None)
 
 
+def redis_forks(store_url: str) -> int:
+    """How many times the bench's redis-server has forked (``total_forks``: each AOF rewrite
+    forks a child that competes with the service for the CPUs); 0 on SQLite."""
+    from uei_testing.redis_servers import parse_info, redis_text
+
+    if not store_url.startswith("redis://"):
+        return 0
+    port = int(store_url.rsplit(":", 1)[1].split("/")[0])
+    return int(parse_info(redis_text(port, "INFO", "stats")).get("total_forks", "0"))
+
+
 def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | None) -> None:
     from uei.antiabuse.secret import create_secret_file
     from uei.registry.identity import save_key_file
@@ -311,6 +322,7 @@ def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | No
             if seconds is not None:
                 plan_args.seconds = seconds
             other = "bare" if server is ours else "service"
+            forked = redis_forks(store_url)
             cpu = CpuMeter({k: v for k, v in groups.items() if k != other})
             plans = plans_for(key, server.port, server.pids, weights, plan_args, expected, rate)
             profiler = None
@@ -318,9 +330,14 @@ def run(args: argparse.Namespace, tmp: Path, store_url: str, redis_pid: int | No
                 profiler = Profiler(args.profile, key, server.pids, plan_args.seconds)
             result = drivers.run(plans, cpu, profiler) if drivers is not None else Result()
             described = cpu.describe()
+            forks = redis_forks(store_url) - forked
+            if forks > 0:
+                described += f"; redis forked {forks} time(s) (an AOF rewrite)"
             if len(result.spread) > 1:
                 described += "; connections per worker " + " + ".join(map(str, result.spread))
-            done = Phase(key, result, described, profiler.summary() if profiler else [])
+            done = Phase(
+                key, result, described, profiler.summary() if profiler else [], forks=max(0, forks)
+            )
             total = sum(len(v) for v in result.latencies.values())
             errors = rows(result)[-1].errors
             error_count[0] += errors

@@ -32,6 +32,8 @@ class Phase:
     result: Result
     cpu: str
     profile: list[str]
+    forks: int = 0
+    """How many times redis-server forked during the phase (an AOF rewrite)."""
 
 
 def _at(ordered: Sequence[float], q: float) -> float:
@@ -171,6 +173,7 @@ def report(
     )
     ratios: dict[str, float] = {}
     tails: dict[str, tuple[float, float, float]] = {}
+    forked: dict[str, str] = {}
     for key, kind in PATHS.items():
         if f"ours-{key}" not in phases:
             continue
@@ -195,6 +198,11 @@ def report(
             mine_half = by_kind(phases[f"ours-{key}-half"].result).get(kind)
             if base_half is not None and mine_half is not None:
                 tails[kind] = (mine_half.rate, base_half.p99, mine_half.p99)
+                forked[kind] = ", ".join(
+                    f"{which} {phases[f'{which}-{key}-half'].forks}"
+                    for which in ("bare", "ours")
+                    if phases[f"{which}-{key}-half"].forks
+                )
     if args.store != "redis":
         print(f"  {QUOTA} and {STATUS}: their ceilings run on Redis only (--store redis)")
     print()
@@ -211,6 +219,8 @@ def report(
                 f"  {kind:30} {rate:8,.0f} {base_p99:9.2f} {mine_p99:9.2f} {times:7.2f} "
                 f"{TARGET_TAIL:6.1f}x {verdict(times <= TARGET_TAIL)}"
             )
+            if forked.get(kind):
+                print(f"    redis forked for an AOF rewrite during the phase: {forked[kind]}")
         print()
     print_mix(
         f"the mix, closed loop at {args.concurrency} connections (peak: {peak_rate:,.0f} r/s)",
