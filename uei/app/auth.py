@@ -19,7 +19,7 @@ from uei.app.reload import PolicyHolder
 from uei.errors import Forbidden
 from uei.registry.http.auth import authenticate, registry_of
 from uei.registry.identity import operator_key
-from uei.registry.model import ParticipantType, Status
+from uei.registry.model import ParticipantType, Status, Subscriber
 from uei.registry.policy import RegistryPolicy
 from uei.registry.service import Registry
 from uei.storage.errors import StoreUnavailable
@@ -66,19 +66,21 @@ class DegradingReplayGuard:
 
 async def _authenticate_as(
     request: Request[Any, Any, Any], types: frozenset[ParticipantType], what: str, *, once: bool
-) -> str:
+) -> Subscriber:
     """The SUBSCRIBED participant of one of ``types`` that signed this request (replays
     refused). Anyone else, even another subscribed participant, gets a 401 saying so."""
     registry = registry_of(request)
+    signer: list[Subscriber] = []
 
     async def resolve(sid: str, kid: str) -> VerifyKey:
         sub = registry.view.subscriber(sid)
         if sub is None or not any(r.type in types for r in sub.roles):
             raise UnknownKey(f"{sid} is not a subscribed {what}")
+        signer.append(sub)
         return registry.view.verify_key(sid, kid, registry.clock())
 
-    params = await authenticate(request, resolve, once=once)
-    return params.subscriber_id
+    await authenticate(request, resolve, once=once)
+    return signer[-1]  # the one whose key verified the signature
 
 
 DEFAULTERS = "defaulters"
@@ -89,17 +91,16 @@ async def authenticate_bpp(request: Request[Any, Any, Any], *, once: bool) -> st
     """A CPO: the callers of non-payer protection. A subscribed BPP that signed the request
     (else 401), and with ``defaulters.access: granted`` one an operator granted ``defaulters``
     (else 403: a signed request by a BPP without the grant)."""
-    bpp = await _authenticate_as(request, _BPP, "BPP", once=once)
+    sub = await _authenticate_as(request, _BPP, "BPP", once=once)
+    bpp = sub.subscriber_id
     holder: PolicyHolder = request.app.state.policy
     policy: DefaultersPolicy = holder.current.defaulters
-    if policy.access is Access.GRANTED:
-        sub = registry_of(request).view.subscriber(bpp)
-        if sub is None or DEFAULTERS not in sub.grants:
-            raise Forbidden(
-                f"{bpp} has no defaulters grant: with defaulters.access: granted, only CPOs an "
-                f"operator granted may use non-payer protection (uei admin grant {bpp} "
-                "defaulters)"
-            )
+    if policy.access is Access.GRANTED and DEFAULTERS not in sub.grants:
+        raise Forbidden(
+            f"{bpp} has no defaulters grant: with defaulters.access: granted, only CPOs an "
+            f"operator granted may use non-payer protection (uei admin grant {bpp} "
+            "defaulters)"
+        )
     return bpp
 
 
@@ -107,9 +108,9 @@ async def authenticate_relay(request: Request[Any, Any, Any], *, once: bool) -> 
     """A BG or a BPP on the search path: the callers of quota checks and event uploads, and
     whether it is a gateway (a granted BG role: trusted to name the BAP) or a BPP (which
     must forward the BAP's own signed request), its call metered against its own rule."""
-    subscriber_id = await _authenticate_as(request, _RELAY, "BG or BPP", once=once)
-    sub = registry_of(request).view.subscriber(subscriber_id)
-    gateway = sub is not None and any(r.type is ParticipantType.BG for r in sub.roles)
+    sub = await _authenticate_as(request, _RELAY, "BG or BPP", once=once)
+    subscriber_id = sub.subscriber_id
+    gateway = any(r.type is ParticipantType.BG for r in sub.roles)
     # every call a relay makes is metered against its own rule before anything else of it
     # happens (a malformed body too): over it, a 429 and no BAP's quota is touched
     api: QuotasApi = request.app.state.quotas

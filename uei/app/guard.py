@@ -125,9 +125,10 @@ async def authorize(
     if resolve is None:
         return
     request = cast("Request[Any, Any, Any]", connection)
+    state = request.state  # a new State object each time it is read: once
     if opt.get(ONCE) == IN_STORE:  # the handler's store step marks it (uei/access.py)
-        request.state.replay = PendingReplay()
-    request.state.caller = await resolve(request, opt, bool(opt.get(ONCE, False)))
+        state.replay = PendingReplay()
+    state.caller = await resolve(request, opt, bool(opt.get(ONCE, False)))
 
 
 async def guard(request: Request[Any, Any, Any]) -> None:

@@ -106,7 +106,8 @@ async def quota_check(
     a Beckn NACK. Both carry ``RateLimit-Policy`` and ``RateLimit``; a refusal carries
     ``Retry-After``, which the caller may relay to the BAP."""
     api = quotas
-    caller: Relay = request.state.caller
+    state = request.state
+    caller: Relay = state.caller
     bound = await bind_check(data, caller, api.bap_verifier)
     if not api.is_bap(bound.bap_id):
         raise NotFound(f"{bound.bap_id} is not a subscribed BAP", "bap_id")
@@ -126,7 +127,7 @@ async def quota_check(
         bound.message_id,
         search,
         dedupe_seconds=bound.dedupe_seconds,
-        replay=request.state.replay,  # marked in the check's own store step (IN_STORE)
+        replay=state.replay,  # marked in the check's own store step (IN_STORE)
     )
     shadow_deny = result.quota_exceeded and result.shadow_rule and not result.blocked
     answer = CheckAnswer(
