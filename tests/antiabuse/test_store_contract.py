@@ -13,7 +13,7 @@ from tests.conftest import backend_params, backend_url
 from uei.antiabuse.defaulters.ledger import AuditEntry, Case, CaseStatus
 from uei.antiabuse.defaulters.policy import DefaultersPolicy
 from uei.antiabuse.defaulters.verdict import Evidence
-from uei.antiabuse.defaulters.walk import Reads, Walk, walk
+from uei.antiabuse.defaulters.walk import NOTHING, Reads, Walk, gated, walk
 from uei.antiabuse.quotas.gcra import QuotaAnswer
 from uei.antiabuse.stores import AbuseStores, CaseConflict, open_abuse_stores
 from uei.antiabuse.stores.redis_defaulters import RedisCases
@@ -237,6 +237,40 @@ async def test_the_status_walk_follows_links_to_cases(store: AbuseStores) -> Non
     direct = await store.graph.walk(walk(["phone:p9"], policy, NOW))
     assert direct.cases_by_token == {"phone:p9": ["c1"]}
     assert direct.neighbours["phone:p9"] == {"credential:x": NOW}
+
+
+def _recorded(steps: Walk, seen: list[Reads]) -> Walk:
+    """``steps``, each of its reads noted in ``seen`` as the store is asked for it."""
+    reads = next(steps)
+    while True:
+        seen.append(reads)
+        found = yield reads
+        try:
+            reads = steps.send(found)
+        except StopIteration as done:
+            evidence: Evidence = done.value
+            return evidence
+
+
+async def test_a_gated_walk_goes_no_further_once_its_gate_closes(store: AbuseStores) -> None:
+    """A status query's walk starts beside its quota and goes on only if the quota was
+    taken: open, it reads what the walk reads; closed, its first step is its last."""
+    await store.cases.create_case(case(tokens=("phone:p9", "vehicle:far")), entry("report", "c1"))
+    await store.graph.link(["upi_vpa:asked", "device:mid"], NOW)
+    await store.graph.link(["device:mid", "vehicle:far"], NOW)
+    policy = DefaultersPolicy()
+    full: list[Reads] = []
+    whole = await store.graph.walk(_recorded(walk(["upi_vpa:asked"], policy, NOW), full))
+    assert len(full) > 2
+    assert set(whole.cases) == {"c1"}
+    opened: list[Reads] = []
+    steps = _recorded(walk(["upi_vpa:asked"], policy, NOW), opened)
+    assert await store.graph.walk(gated(steps, lambda: False)) == whole
+    assert opened == full
+    closed: list[Reads] = []
+    steps = _recorded(walk(["upi_vpa:asked"], policy, NOW), closed)
+    assert await store.graph.walk(gated(steps, lambda: True)) == NOTHING
+    assert closed == full[:1]
 
 
 async def test_audit_log_keeps_order_and_fields(store: AbuseStores) -> None:

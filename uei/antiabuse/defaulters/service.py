@@ -13,16 +13,17 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, TypeVar
 
 import msgspec
 
 from uei.antiabuse.defaulters.ledger import DAY, Action, AuditEntry, Case, act
 from uei.antiabuse.defaulters.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.defaulters.verdict import Decision, Evidence, decide, without_evidence
-from uei.antiabuse.defaulters.walk import walk
+from uei.antiabuse.defaulters.walk import gated, walk
 from uei.antiabuse.stores import (
     CaseConflict,
     CaseStore,
@@ -275,19 +276,39 @@ class Defaulters:
             async with self._reaching_store():
                 quota = policy.query_quota
                 key = f"status:{asker}"
-                if mark is None:
-                    granted = await self.quotas.take(
-                        key, interval=quota.interval, burst=quota.burst, cost=cost, now=now
-                    )
-                else:
-                    once = await self.quotas.take_once(
-                        key, mark, interval=quota.interval, burst=quota.burst, cost=cost, now=now
-                    )
-                    if once is None:
-                        raise Replayed("sign each attempt anew")
-                    granted, marked = once, True
+                refused = False
+
+                async def take() -> QuotaAnswer | None:
+                    nonlocal refused
+                    if mark is None:
+                        got: QuotaAnswer | None = await self.quotas.take(
+                            key, interval=quota.interval, burst=quota.burst, cost=cost, now=now
+                        )
+                    else:
+                        got = await self.quotas.take_once(
+                            key,
+                            mark,
+                            interval=quota.interval,
+                            burst=quota.burst,
+                            cost=cost,
+                            now=now,
+                        )
+                    refused = got is None or not got.allowed
+                    return got
+
+                # the evidence's first reads go out beside the quota (one round trip, not
+                # two); the walk goes on only if the quota was taken (read, never returned,
+                # for a refused query: nothing is written but the refusal's audit)
+                steps = gated(walk(tokens, policy, now), lambda: refused)
+                once, evidence = await _beside(take(), self.graph.walk(steps))
+                if once is None:
+                    raise Replayed("sign each attempt anew")
+                granted, marked = once, mark is not None
+                if mark is not None:
                     await self.local_replays.first_use(*mark, now)  # for a later outage
-                return await self._status(asker, tokens, purpose, cost, policy, granted, now)
+                return await self._status(
+                    asker, tokens, purpose, cost, policy, granted, now, evidence
+                )
         except Unavailable:
             if (
                 mark is not None
@@ -315,6 +336,7 @@ class Defaulters:
         policy: DefaultersPolicy,
         granted: QuotaAnswer,
         now: float,
+        evidence: Evidence,
     ) -> Answer:
         quota = policy.query_quota
         if not granted.allowed:
@@ -332,7 +354,7 @@ class Defaulters:
                 f"{quota.burst}; this query presents {cost})",
                 granted.retry_after,
             )
-        decision = decide(tokens, await self.evidence(tokens, policy), policy, now)
+        decision = decide(tokens, evidence, policy, now)
         await self.cases.audit(
             AuditEntry(
                 at=now,
@@ -347,3 +369,21 @@ class Defaulters:
         )
         enforced = Verdict.ALLOW if policy.shadow else decision.verdict
         return Answer(decision=decision, enforced=enforced, shadow=policy.shadow)
+
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+
+async def _beside(first: Awaitable[_A], second: Coroutine[Any, Any, _B]) -> tuple[_A, _B]:
+    """``first`` and ``second`` at once (``second`` as a task), both answered; if ``first``
+    fails or the caller is cancelled, ``second`` is cancelled and awaited before the error
+    goes on (no task outlives the call)."""
+    task = asyncio.ensure_future(second)
+    try:
+        a = await first
+    except BaseException:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    return a, await task

@@ -22,7 +22,7 @@ from uei.antiabuse.defaulters.ledger import Case
 from uei.antiabuse.defaulters.policy import DefaultersPolicy
 from uei.antiabuse.defaulters.verdict import Evidence, passable, usable
 
-__all__ = ["Found", "Reads", "Walk", "run_reads", "walk"]
+__all__ = ["NOTHING", "Found", "Reads", "Walk", "gated", "run_reads", "walk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,25 @@ class Found:
 
 
 Walk = Generator[Reads, Found, Evidence]
+
+NOTHING = Evidence({}, {}, {}, {})
+"""The evidence of a walk stopped before its end (what ``gated`` returns then)."""
+
+
+def gated(steps: Walk, stop: Callable[[], bool]) -> Walk:
+    """``steps``, but ended after any step once ``stop()`` says so (returning ``NOTHING``):
+    a status query's first reads go out beside its quota, and the walk goes no further for a
+    query the quota refused."""
+    reads = next(steps)
+    while True:
+        found = yield reads
+        if stop():
+            return NOTHING
+        try:
+            reads = steps.send(found)
+        except StopIteration as done:
+            evidence: Evidence = done.value
+            return evidence
 
 
 def walk(query: Sequence[str], policy: DefaultersPolicy, now: float) -> Walk:
