@@ -79,6 +79,7 @@ import json
 import os
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -237,14 +238,19 @@ def main(argv: list[str] | None = None) -> None:
             run(args, tmp, f"sqlite:///{tmp / 'data' / 'uei.db'}", None)
 
 
+def _redis_port(store_url: str) -> int | None:
+    """The bench's redis-server port (on loopback), None on SQLite."""
+    return urllib.parse.urlsplit(store_url).port if store_url.startswith("redis://") else None
+
+
 def redis_forks(store_url: str) -> int:
     """How many times the bench's redis-server has forked (``total_forks``: each AOF rewrite
     forks a child that competes with the service for the CPUs); 0 on SQLite."""
     from uei_testing.redis_servers import parse_info, redis_text
 
-    if not store_url.startswith("redis://"):
+    port = _redis_port(store_url)
+    if port is None:
         return 0
-    port = int(store_url.rsplit(":", 1)[1].split("/")[0])
     return int(parse_info(redis_text(port, "INFO", "stats")).get("total_forks", "0"))
 
 
@@ -255,9 +261,9 @@ def rewrite_aof(store_url: str, timeout: float = 120.0) -> float:
     one, on the service and not on its ceiling, which writes little."""
     from uei_testing.redis_servers import parse_info, redis_text
 
-    if not store_url.startswith("redis://"):
+    port = _redis_port(store_url)
+    if port is None:
         return 0.0
-    port = int(store_url.rsplit(":", 1)[1].split("/")[0])
     started = time.monotonic()
     redis_text(port, "BGREWRITEAOF")
     while time.monotonic() - started < timeout:

@@ -250,11 +250,6 @@ class Defaulters:
             except CaseConflict:
                 continue
 
-    async def evidence(self, query: Sequence[str], policy: DefaultersPolicy) -> Evidence:
-        """What the stores hold around ``query``: links followed as far as a verdict may go,
-        by the verdict's own rules, so nothing is read that could not count (``walk``)."""
-        return await self.graph.walk(walk(query, policy, self.clock()))
-
     async def status(
         self,
         asker: str,
@@ -303,12 +298,10 @@ class Defaulters:
                 once, evidence = await _beside(take(), self.graph.walk(steps))
                 if once is None:
                     raise Replayed("sign each attempt anew")
-                granted, marked = once, mark is not None
                 if mark is not None:
+                    marked = True
                     await self.local_replays.first_use(*mark, now)  # for a later outage
-                return await self._status(
-                    asker, tokens, purpose, cost, policy, granted, now, evidence
-                )
+                return await self._status(asker, tokens, purpose, cost, policy, once, now, evidence)
         except Unavailable:
             if (
                 mark is not None
