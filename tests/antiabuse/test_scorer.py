@@ -109,7 +109,8 @@ def test_a_verdict_applies_due_actions_and_records_shadow_ones() -> None:
             block=ActionBand(at=0.99),
         )
     )
-    units = units_of("app", [search(NOW + i) for i in range(20)], 10)
+    # 100 searches and no select: shown to convert below the honest rate, so nothing withheld
+    units = units_of("app", [search(NOW + i) for i in range(100)], 10)
     (scored,) = score_windows([row(log_searches_per_hour=6.0)], [], window_hours=1.0)
     values = {"app": dict.fromkeys(FEATURES, 0.0)}
     v = verdict_for(
@@ -120,7 +121,7 @@ def test_a_verdict_applies_due_actions_and_records_shadow_ones() -> None:
     # coarsen and throttle are shadowed here: recorded, not applied
     assert v.shadow_actions == [ScrapingAction.COARSEN, ScrapingAction.THROTTLE]
     assert v.throttle_scale == 1.0
-    assert v.searches == 20
+    assert v.searches == 100
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from uei.antiabuse.scraping.events import (
 )
 from uei.antiabuse.scraping.features import FEATURES, features, network_context, track_share
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.reasons import EVIDENCE, credibly_below
 from uei.antiabuse.scraping.scorer import units_of, verdict_for
 from uei.antiabuse.scraping.subpop import spot_rhythm
 from uei.antiabuse.scraping.wire import WireEvent
@@ -253,6 +254,58 @@ def test_a_bap_that_converts_is_at_most_flagged_however_regular() -> None:
                 events.append(Funnel(t + 60, FunnelKind.SELECT, "cpo", f"D{d}"))
     due, _ = verdict_of(events)
     assert not set(due) & {ScrapingAction.COARSEN, ScrapingAction.THROTTLE, ScrapingAction.BLOCK}
+
+
+def depot(rounds: int, booked: set[int]) -> list[Search | Funnel]:
+    """A console checking its 5 chargers every 10 minutes, booking in the rounds ``booked``."""
+    events: list[Search | Funnel] = []
+    for k in range(rounds):
+        for d in range(5):
+            t = T0 + k * 600 + d
+            events.append(Search(t, 12.9 + 0.004 * d, 77.55, 1.0, "bg"))
+        if k in booked:
+            events.append(Funnel(T0 + k * 600 + 90, FunnelKind.SELECT, "cpo", f"D{k % 5}"))
+    return events
+
+
+def test_a_depot_booking_a_few_rounds_is_not_shown_to_convert_below_the_honest_rate() -> None:
+    # 180 searches, 4 selects: 2.2%, below 3%, yet 4 or fewer would happen one time in three
+    # at 3% (delta seed 1's depot02 in its evening window). Never booking, the same clockwork
+    # is coarsened: the proportionality is what withholds the action.
+    never, _ = verdict_of(depot(36, set()))
+    assert ScrapingAction.COARSEN in never
+    due, reasons = verdict_of(depot(36, {3, 12, 21, 30}))
+    assert not set(due) & {ScrapingAction.COARSEN, ScrapingAction.THROTTLE, ScrapingAction.BLOCK}
+    assert any("4 of 180 led to a select" in r and "withheld" in r for r in reasons)
+
+
+def test_a_lattice_booking_one_percent_at_volume_is_shown_to_convert_below() -> None:
+    swept = sweep(500, 2.0, 0.0, txn=True)
+    booked = [
+        Funnel(s.at + 60, FunnelKind.SELECT, "cpo", f"L{i}", "", s.txn)
+        for i, s in enumerate(swept)
+        if i % 100 == 7
+    ]
+    due, _ = verdict_of([*crowd(1500, txn=True, book=0.2), *swept, *booked])
+    assert ScrapingAction.COARSEN in due
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=3000),
+    st.integers(min_value=0, max_value=300),
+    st.floats(min_value=0.001, max_value=0.5),
+)
+def test_credibly_below_is_a_one_sided_binomial_test(n: int, k: int, rate: float) -> None:
+    from scipy.stats import binom
+
+    k = min(k, n)
+    p = float(binom.cdf(k, n, rate))
+    if abs(p - EVIDENCE) > 1e-9:
+        assert credibly_below(k, n, rate) == (k < rate * n and p <= EVIDENCE)
+    # one more select is never more evidence of converting below the rate
+    if credibly_below(k + 1, n, rate):
+        assert credibly_below(k, n, rate)
 
 
 def test_a_lattice_known_not_to_convert_can_be_coarsened_and_says_why() -> None:

@@ -74,7 +74,7 @@ class ActionRow(msgspec.Struct, frozen=True, kw_only=True):
     """Due but in shadow mode: recorded, not applied."""
     withheld: bool
     """Due by the score, but neither applied nor recorded in shadow (the BAP's searches
-    convert at an honest rate)."""
+    are not shown to convert below an honest rate)."""
 
 
 def action_rows(verdict: BapVerdict | None, actions: Actions) -> list[ActionRow]:

@@ -92,9 +92,11 @@ class ScrapingPolicy(Options, frozen=True):
     """A verdict older than this is ignored (a BAP that went quiet is not judged on old
     behaviour when it comes back)."""
     honest_select_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.03
-    """A BAP whose searches lead to selects at this rate or more, with no sub-population of
-    them known to convert below it, is never coarsened, throttled or blocked (at most
-    flagged), whatever its rhythm."""
+    """A BAP is never coarsened, throttled or blocked (at most flagged), whatever its rhythm,
+    unless its searches, or a sub-population of them whose bookings are known, are shown to
+    convert below this rate: so few selects in so many searches would happen at most one
+    time in ten at this rate (a depot booking 4 of 180 searches is not shown to; a sweep
+    booking 5 of 500, or none of 80, is)."""
     actions: Actions = Actions()
 
     @property

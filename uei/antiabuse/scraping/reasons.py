@@ -2,16 +2,27 @@
 pattern was found in how many searches, and whether those searches led to bookings. And the
 rule that keeps actions proportionate to that evidence: a BAP whose searches convert at an
 honest rate is never coarsened, throttled or blocked, whatever its rhythm; a sub-population
-known never to convert can be.
+known never to convert can be. "Converts below the honest rate" is a finding, not a point
+estimate: a depot console booking one round in five converts at 2% of its searches in one
+evening and 4% the next, so a unit is taken to convert below the rate only when so few selects
+in so many searches would be unlikely (one chance in ten or less) at the honest rate.
 
 Pure: features in, sentences and a yes/no out.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-__all__ = ["converts_honestly", "describe", "rests_on_unknown", "withheld", "withheld_unknown"]
+__all__ = [
+    "converts_honestly",
+    "credibly_below",
+    "describe",
+    "rests_on_unknown",
+    "withheld",
+    "withheld_unknown",
+]
 
 _SUBPOPULATIONS = {
     "lattice inside the traffic": "grid_known",
@@ -92,25 +103,56 @@ def _searches(f: Mapping[str, float]) -> float:
     return f.get("searches", 0.0)
 
 
+EVIDENCE = 0.1
+"""A unit converts below the honest rate when its selects, or fewer, would come about with at
+most this probability from searches converting at that rate (a one-sided binomial test)."""
+
+
+def credibly_below(selects: float, searches: float, rate: float) -> bool:
+    """``selects`` in ``searches`` is evidence of converting below ``rate``: P(X <= selects)
+    for X ~ Binomial(searches, rate) is at most ``EVIDENCE``."""
+    n, k = round(searches), round(selects)
+    if n <= 0 or k >= rate * n:
+        return False
+    if rate >= 1.0:
+        return True
+    if rate <= 0.0:
+        return False
+    log_p, log_q = math.log(rate), math.log1p(-rate)
+    lg_n = math.lgamma(n + 1)
+    tail = sum(
+        math.exp(lg_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
+        for i in range(k + 1)
+    )
+    return tail <= EVIDENCE
+
+
+def _unit_selects(f: Mapping[str, float]) -> float:
+    # select_per_search is selects / (searches + 1)
+    return f["select_per_search"] * (_searches(f) + 1.0)
+
+
 def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
-    """The unit's searches lead to selects at ``rate`` or more, and no sub-population of them
-    that a signal found is known to convert below it."""
-    if f["select_per_search"] < rate:
+    """Neither the unit's searches nor a sub-population of them that a signal found (whose
+    conversion is known) are shown to convert below ``rate``."""
+    if credibly_below(_unit_selects(f), _searches(f), rate):
         return False
     for known, share, found in (
         ("grid_known", "grid_select_share", "grid_searches"),
         ("spot_known", "spot_select_share", "spot_searches"),
     ):
-        if f[known] >= 0.5 and f[found] >= 20 and f[share] < rate:
+        if f[known] >= 0.5 and credibly_below(f[share] * f[found], f[found], rate):
             return False
     return True
 
 
 def withheld(f: Mapping[str, float], rate: float) -> str:
+    selects, searches = _unit_selects(f), _searches(f)
     return (
-        f"searches convert at an honest rate ({f['select_per_search']:.1%} led to a select, "
-        f">= {rate:.0%}) and no part of them is known not to: coarsen, throttle and block "
-        "withheld"
+        f"searches convert at an honest rate, or too near it to say otherwise "
+        f"({selects:.0f} of {searches:.0f} led to a select, {f['select_per_search']:.1%}; "
+        f"honest: {rate:.0%}), and no part of them is shown not to: coarsen, throttle and "
+        "block withheld"
     )
 
 
