@@ -2,15 +2,16 @@
 evaluation of the scraping scores that cannot be tuned to one world.
 
 Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``,
-``hills``, ``delta``) with its own cities, apps, habits and scrapers, and
+``hills``, ``delta``, ``ring``) with its own cities, apps, habits and scrapers, and
 ``generate(seed, start, hours) -> World``; they share only the container and a few draws
-(``world.py``). See each module for what it holds (``delta``: a river delta, written by a
-separate session from a brief and held out).
+(``world.py``). See each module for what it holds (``delta``: a river delta; ``ring``: a
+planned city on two ring roads; each written by a separate session from a brief, as a
+held-out family).
 """
 
 from collections.abc import Callable
 
-from uei_testing.families import coast, corridor, delta, hills, metro, sprawl, towns
+from uei_testing.families import coast, corridor, delta, hills, metro, ring, sprawl, towns
 from uei_testing.families.world import SCRAPER_CLASSES, Truth, World
 
 FAMILIES: dict[str, Callable[[int, float, float], World]] = {
@@ -21,6 +22,7 @@ FAMILIES: dict[str, Callable[[int, float, float], World]] = {
     coast.NAME: coast.generate,
     hills.NAME: hills.generate,
     delta.NAME: delta.generate,
+    ring.NAME: ring.generate,
 }
 
 __all__ = ["FAMILIES", "SCRAPER_CLASSES", "Truth", "World"]
