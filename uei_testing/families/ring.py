@@ -26,8 +26,9 @@ on rings of fixed radii around the city centre at a fixed angular step, one cons
 no user reference, a seed-dependent subset of nodes jittered 20-60 m on each visit); a sweep
 hidden in another app that follows the roads (a point every 1.5-2.5 km along both rings and
 the six radials, exact, in road order) at 5-15%; a poll of 6-15 chargers at the IT parks
-hidden in the big consumer app, each round's gap drawn from an exponential distribution
-(mean 10-30 minutes) and the radius a little different each poll; a distributed sweeper, one
+hidden in the big consumer app (at most about a fifth of its searches), each round's gap
+drawn from an exponential distribution (mean 10-30 minutes) and the radius a little
+different each poll; a distributed sweeper, one
 BAP whose many user references each sweep only 3-8 cells of one shared lattice an hour; a
 plain sweeper (a square lattice in a new random order each pass); plain pollers; a sweeper
 booking about 1% of its searches; low-and-slow scrapers on people's daily rhythm at 5-20
@@ -474,7 +475,8 @@ def _app(
         made += _session(w, bap, wire, prng, t, float(lat[i]), float(lon[i]), int(who[i]), h,
                          places[int(which[i])][1], h.book)  # fmt: skip
     if event is not None:
-        n = int(rng.poisson(per_day * event.surge * (event.end - event.start) / 86_400))
+        here = float(p[0] / p.sum())  # the city's share of the app's sessions
+        n = int(rng.poisson(per_day * here * event.surge * (event.end - event.start) / 86_400))
         times = event.start + (event.end - event.start) * rng.uniform(0, 1, n) ** 1.3
         lat = event.lat + rng.normal(0, 1, n) * event.spread_km / KM_LAT
         lon = event.lon + rng.normal(0, 1, n) * event.spread_km / places[0][0].km_lon()
@@ -945,7 +947,8 @@ def _hidden_roads(w: World, g: Ring, c: Chargers, event: Match) -> None:
 
 def _hidden_poll(w: World, g: Ring, c: Chargers, event: Match) -> None:
     """A poll inside the big consumer app: 6-15 chargers at the IT parks, each round's gap
-    exponential (mean 10-30 min), the radius a few percent off each poll."""
+    exponential (mean 10-30 min), the radius a few percent off each poll; fewer chargers when
+    the app is too small to hide 6-15 (at most about a fifth of its searches)."""
     bap, wire, _, made = _ordinary(
         w,
         g,
@@ -959,8 +962,10 @@ def _hidden_poll(w: World, g: Ring, c: Chargers, event: Match) -> None:
     )
     prng = w.prng(bap + "poll")
     parks = [j for name, idx in c.groups.items() if name.startswith("park") for j in idx]
-    pick = prng.sample(parks, min(len(parks), prng.randint(6, 15)))
     mean = prng.uniform(10, 30) * 60
+    # a minority of the app's searches: at most about a fifth
+    most = max(6, int(0.25 * made * mean / (w.end - w.start)))
+    pick = prng.sample(parks, min(len(parks), prng.randint(6, 15), most))
     base = prng.choice((1.0, 2.0, 3.0))
     s = c.city
     t = w.start + prng.expovariate(1 / mean)
