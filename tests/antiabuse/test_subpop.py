@@ -27,7 +27,7 @@ from uei.antiabuse.scraping.features import FEATURES, features, network_context,
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.reasons import EVIDENCE, credibly_below
 from uei.antiabuse.scraping.scorer import units_of, verdict_for
-from uei.antiabuse.scraping.subpop import spot_rhythm
+from uei.antiabuse.scraping.subpop import polled_spots, spot_rhythm
 from uei.antiabuse.scraping.wire import WireEvent
 
 T0 = 1_790_000_000.0
@@ -407,6 +407,29 @@ def test_a_hidden_poll_of_unknown_conversion_is_only_flagged_and_says_why() -> N
     assert any("coarsen, throttle and block withheld" in r for r in reasons)
 
 
+def test_a_poll_converts_as_its_polled_spots_do_not_as_the_favourite_points_beside_it() -> None:
+    # delta's regional aggregator in the afternoon: a poll of 5 chargers among people who
+    # search at 3 chargers' exact points at random times and book a third of the time; every
+    # search with a transaction id. The poll's spots are visited on a period, the favourite
+    # points not: the spots' conversion is the poll's own.
+    rng = np.random.default_rng(9)
+    polls = [
+        Search(s.at, s.lat, s.lon, s.radius_km, s.via, "", f"p{i}")
+        for i, s in enumerate(hidden_poll(30, 5, 7 * 60, 20 * 60))
+    ]
+    favourites: list[Search | Funnel] = []
+    for i, t in enumerate(np.sort(rng.uniform(T0, T0 + WINDOW, 45))):
+        lat, lon = [(12.90, 77.50), (12.91, 77.52), (12.93, 77.51)][int(rng.integers(0, 3))]
+        favourites.append(Search(float(t), lat, lon, 5.0, "bg", "", f"f{i}"))
+        if i % 3 == 0:
+            favourites.append(Funnel(float(t) + 60, FunnelKind.SELECT, "cpo", "L", "", f"f{i}"))
+    found = of([*crowd(2000, txn=True, book=0.15), *polls, *favourites])
+    assert found["spot_sites"] == 8
+    assert found["spot_known"] == 1.0
+    assert found["spot_select_share"] == 0.0
+    assert signals(found)["spots polled on a period"] >= 0.5
+
+
 def test_favourite_places_revisited_at_random_are_not_a_poll() -> None:
     rng = np.random.default_rng(5)
     homes = [(12.9 + 0.01 * i, 77.6) for i in range(6)]
@@ -430,7 +453,7 @@ def test_favourite_places_revisited_at_random_are_not_a_poll() -> None:
     st.randoms(use_true_random=False),
 )
 @settings(max_examples=150, deadline=None)
-def test_spot_rhythm_is_bounded_and_order_independent(
+def test_spot_rhythm_and_polled_spots_are_bounded_and_order_independent(
     visits: list[tuple[int, float]], shuffle: random.Random
 ) -> None:
     spot = np.array([v[0] for v in visits], dtype=np.int64)
@@ -440,6 +463,9 @@ def test_spot_rhythm_is_bounded_and_order_independent(
     order = list(range(len(visits)))
     shuffle.shuffle(order)
     assert spot_rhythm(spot[order], start[order]) == pytest.approx(got)
+    polled = polled_spots(spot, start)
+    assert set(polled.tolist()) <= set(spot.tolist())
+    assert np.array_equal(polled_spots(spot[order], start[order]), polled)
 
 
 def cars(n_cars: int, period_s: float, seed: int = 4) -> list[Search]:

@@ -49,7 +49,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.neighbors import KDTree  # type: ignore[import-untyped]
 
-__all__ = ["SUBPOP_FEATURES", "Conversion", "subpopulations"]
+__all__ = ["SUBPOP_FEATURES", "Conversion", "polled_spots", "spot_rhythm", "subpopulations"]
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -300,6 +300,13 @@ def spot_rhythm(spot: npt.NDArray[np.int64], start: F64) -> tuple[float, float]:
         medians = np.array([np.median(g[inverse == i]) for i in range(keys.size)])
         scaled = g / np.maximum(medians[inverse], 1.0)
         regularity = 1.0 / (1.0 + _cv_of(np.sort(scaled)))
+    ks, together = _together(spot, start)
+    return regularity, float(np.count_nonzero(together)) / ks.size
+
+
+def _together(spot: npt.NDArray[np.int64], start: F64) -> tuple[npt.NDArray[np.int64], B]:
+    """The visits' spots in time order, and whether each starts within ``_ROUND_S`` of a
+    visit to another spot (one round of a poll)."""
     by_time = np.lexsort((spot, start))
     ks, ts = spot[by_time], start[by_time]
     # the nearest visit to another spot before and after each: the one just outside its run
@@ -314,7 +321,44 @@ def spot_rhythm(spot: npt.NDArray[np.int64], start: F64) -> tuple[float, float]:
     together = ((before >= 0) & (ts - ts[np.maximum(before, 0)] <= _ROUND_S)) | (
         (after < n) & (ts[np.minimum(after, n - 1)] - ts <= _ROUND_S)
     )
-    return regularity, float(np.count_nonzero(together)) / ks.size
+    return ks, together
+
+
+_POLLED_GAPS = 3
+"""Gaps between one spot's visits needed to say whether that spot is visited on a period."""
+_POLLED_REGULARITY = 0.7
+"""1 / (1 + CV) of one spot's gaps from which it is visited on a period."""
+
+
+def polled_spots(spot: npt.NDArray[np.int64], start: F64) -> npt.NDArray[np.int64]:
+    """The spots, of visits to ``spot`` starting at ``start`` (any order), that are polled:
+    visited on a period (1 / (1 + CV) of their own gaps at least ``_POLLED_REGULARITY``) and
+    mostly in rounds with other spots. People's favourite points are neither, or one by
+    chance (visits under ten minutes apart merge, which evens their gaps)."""
+    if spot.size < 2:
+        return spot[:0]
+    order = np.lexsort((start, spot))
+    k, t = spot[order], start[order]
+    same = k[1:] == k[:-1]
+    of_gap, gaps = k[1:][same], np.diff(t)[same]
+    keys, inverse, counts = np.unique(of_gap, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=gaps, minlength=keys.size)
+    squares = np.bincount(inverse, weights=gaps * gaps, minlength=keys.size)
+    mean = sums / np.maximum(counts, 1)
+    sd = np.sqrt(np.maximum(squares / np.maximum(counts, 1) - mean * mean, 0.0))
+    cv = np.where(mean > 0, sd / np.where(mean > 0, mean, 1.0), np.inf)
+    regular = (counts >= _POLLED_GAPS) & (1.0 / (1.0 + cv) >= _POLLED_REGULARITY)
+    if not regular.any():
+        return keys[regular]
+    ks, together = _together(spot, start)
+    at_key = np.searchsorted(keys, ks).clip(0, keys.size - 1)
+    mine = keys[at_key] == ks  # visits to a spot with gaps
+    rounds = np.bincount(
+        at_key[mine], weights=together[mine].astype(np.float64), minlength=keys.size
+    )
+    visits = np.bincount(at_key[mine], minlength=keys.size)
+    in_rounds = 2 * rounds >= visits
+    return keys[regular & in_rounds]
 
 
 def _cv_of(values: F64) -> float:
@@ -598,8 +642,19 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
         out["spot_share"] = share
         out["spot_sites"] = float(spots)
         out["spot_period_s"] = _revisit_period(keys[spot], at[spot])
-        out["spot_select_share"], out["spot_known"] = _conversion(spot, conv, share)
         starts = new_visit & repeated[np.searchsorted(spot_keys, k_sorted)]
+        # how the spots convert, measured where the poll is: at the spots visited on a period
+        # when those hold most of the visits (people also search at a polled charger's exact
+        # point, and at other favourite points, and they book)
+        polled = np.isin(keys, polled_spots(k_sorted[starts], t_sorted[starts])) & spot
+        measured = spot
+        if 2 * int(np.count_nonzero(new_visit & np.isin(k_sorted, keys[polled]))) >= int(
+            np.count_nonzero(starts)
+        ):
+            measured = polled
+        out["spot_select_share"], out["spot_known"] = _conversion(
+            measured, conv, float(np.count_nonzero(measured)) / n
+        )
         out["spot_visits"] = float(np.count_nonzero(starts))
         out["spot_regularity"], out["spot_rounds"] = spot_rhythm(k_sorted[starts], t_sorted[starts])
     # a lattice
