@@ -87,12 +87,17 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    take a few cells an hour), was written by a separate session from a brief,
     #    independently of the detector's rules, and registered HELD OUT with seeds 1-4. It was
     #    never scored while it was written.
+    # 8. Ring's first held-out run (af8317b; docs/scraping-families.md, fourth round) missed
+    #    its polar and road-following sweeps (0.12). Sweeps that are not lattices were then
+    #    designed looking at ring's windows, so ring moved to TUNING; a new held-out family
+    #    was asked of a separate session first.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
         "corridor": (1, 2, 3, 4),
         "hills": (1, 2, 3, 4),
         "delta": (1, 2, 3, 4),
+        "ring": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -100,7 +105,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
-        "ring": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
