@@ -27,7 +27,7 @@ from uei.antiabuse.scraping.features import FEATURES, features, network_context,
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.reasons import EVIDENCE, credibly_below
 from uei.antiabuse.scraping.scorer import units_of, verdict_for
-from uei.antiabuse.scraping.subpop import polled_spots, spot_rhythm
+from uei.antiabuse.scraping.subpop import evenly_stepped, polled_spots, spot_rhythm
 from uei.antiabuse.scraping.wire import WireEvent
 
 T0 = 1_790_000_000.0
@@ -552,3 +552,106 @@ def test_refreshes_along_roads_are_not_a_lattice_once_the_frame_is_turned_onto_t
     found = of(out)
     assert found["grid_aligned"] < 0.3
     assert signals(found)["lattice inside the traffic"] < 0.05
+
+
+# -- sweeps that are no lattice: points a step apart, one after another ------------------------
+
+
+def road_sweep(
+    n: int, step_km: float, *, gap_s: tuple[float, float] = (180, 540), seed: int = 6
+) -> list[Search]:
+    """``n`` searches at points every ``step_km`` down three roads out of a city centre (each
+    road turned its own way, with a bend), in road order, one radius, a gap drawn from
+    ``gap_s`` (3-9 minutes) between them; each with a transaction id."""
+    rng = np.random.default_rng(seed)
+    out, t, i = [], T0, 0
+    for heading in (0.3, 2.2, 4.1):
+        for k in range(1, 40):
+            if i >= n:
+                return out
+            bend = heading + (0.2 if k > 20 else 0.0)
+            north = sum(step_km * math.sin(heading if m <= 20 else bend) for m in range(1, k + 1))
+            east = sum(step_km * math.cos(heading if m <= 20 else bend) for m in range(1, k + 1))
+            out.append(
+                Search(t, 12.97 + north / KM_LAT, 77.59 + east / 108.4, 1.0, "bg", "", f"r{i}")
+            )
+            t += float(rng.uniform(*gap_s))
+            i += 1
+    return out
+
+
+def polar_sweep(rings: int, step_deg: float, ring_km: float) -> list[Search]:
+    """Rings every ``ring_km`` around a centre, a point every ``step_deg``, ring by ring, one
+    radius, every 40 s."""
+    out = []
+    for r in range(1, rings + 1):
+        for a in np.arange(0.0, 360.0, step_deg):
+            km, turn = r * ring_km, math.radians(float(a))
+            lat = 12.97 + km * math.sin(turn) / KM_LAT
+            lon = 77.59 + km * math.cos(turn) / 108.4
+            out.append(Search(T0 + 40.0 * len(out), lat, lon, 2.0, "bg", "", f"p{len(out)}"))
+    return [s for s in out if s.at < T0 + WINDOW]
+
+
+def test_a_road_following_sweep_hidden_in_an_app_is_an_evenly_stepped_sweep() -> None:
+    app = crowd(2000, txn=True, book=0.15)
+    found = of([*app, *road_sweep(60, 1.8)])
+    assert found["chain_step_km"] == pytest.approx(1.8, abs=0.02)
+    assert found["chain_pairs"] >= 40
+    assert found["chain_select_share"] == 0.0
+    assert found["chain_known"] == 1.0
+    assert found["chain_radius_share"] == 1.0
+    assert signals(found)["evenly stepped sweep inside the traffic"] >= 0.9
+    # no lattice to find: the roads are turned their own ways
+    assert signals(found)["lattice inside the traffic"] < 0.5
+    # 100 steps and no select is shown to convert below the honest rate (60 would not be)
+    due, reasons = verdict_of([*app, *road_sweep(100, 1.8, gap_s=(60, 240))])
+    assert ScrapingAction.COARSEN in due
+    assert any("stepping 1.79 km" in r and "0 of them led to a select" in r for r in reasons)
+
+
+def test_a_polar_sweep_is_an_evenly_stepped_sweep() -> None:
+    found = of([*crowd(2000, txn=True, book=0.15), *polar_sweep(7, 15.0, 1.9)])
+    assert found["chain_pairs"] >= 40
+    assert signals(found)["evenly stepped sweep inside the traffic"] >= 0.9
+
+
+def test_people_and_moving_cars_take_no_one_step_again_and_again() -> None:
+    for events in (crowd(3000, book=0.1), [*crowd(1000), *cars(12, 120.0)]):
+        found = of(list(events))
+        assert signals(found)["evenly stepped sweep inside the traffic"] == 0.0
+
+
+def test_a_sweep_whose_steps_book_is_not_a_sweep_that_never_does() -> None:
+    swept = road_sweep(60, 1.8)
+    booked = [Funnel(s.at + 60, FunnelKind.SELECT, "cpo", "L", "", s.txn) for s in swept[::4]]
+    found = of([*crowd(2000, txn=True, book=0.15), *swept, *booked])
+    assert found["chain_select_share"] >= 0.2
+    assert signals(found)["evenly stepped sweep inside the traffic"] == 0.0
+
+
+@given(
+    st.lists(st.tuples(coordinates, coordinates), min_size=0, max_size=60),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=100, deadline=None)
+def test_evenly_stepped_is_order_independent(
+    points: list[tuple[float, float]], shuffle: random.Random
+) -> None:
+    n = len(points)
+    y = np.array([p[0] * 20 for p in points], dtype=np.float64)
+    x = np.array([p[1] * 20 for p in points], dtype=np.float64)
+    at = np.arange(n, dtype=np.float64) * 30.0  # distinct times: the order in time is one
+    radius = np.full(n, 2.0)
+    fresh = np.ones(n, dtype=bool)
+    got = evenly_stepped(y, x, at, radius, fresh)
+    order = list(range(n))
+    shuffle.shuffle(order)
+    again = evenly_stepped(y[order], x[order], at[order], radius[order], fresh[order])
+    if got is None:
+        assert again is None
+        return
+    assert again is not None
+    assert (again.z, again.pairs, again.step_km) == pytest.approx((got.z, got.pairs, got.step_km))
+    assert np.array_equal(again.on, got.on[order])
+    assert got.pairs >= 12

@@ -130,6 +130,25 @@ def _hidden_lattice(f: dict[str, float]) -> float:
     return shape * evidence * converts
 
 
+def _stepped_sweep(f: dict[str, float]) -> float:
+    # Fresh points one step apart again and again, between many different pairs of points, at
+    # one radius: a sweep going point to point over rings, roads, a spiral or a lattice,
+    # whatever else the unit searches. Cars driving at a steady speed and refreshing on a
+    # period take one step again and again too, but they go on at that speed (tracks); a
+    # sweep waits between its points as it likes.
+    evidence = (
+        _ramp(f["chain_z"], 6, 12)
+        * _ramp(f["chain_pairs"], 12, 30)
+        * _ramp(f["chain_searches"], 15, 40)
+        * (1.0 - _ramp(f["track_share"], 0.2, 0.5))
+    )
+    converts = _does_not_convert(f["chain_select_share"], f["chain_known"])
+    if f["chain_known"] < 0.5:
+        own_radius = _ramp(f["chain_radius_share"] - f["max_radius_share"], 0.15, 0.35)
+        converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
+    return evidence * converts
+
+
 def _repeats_without_bookings(f: dict[str, float]) -> float:
     # The same exact centres searched again and again, and those searches lead nowhere.
     evidence = _ramp(f["spot_searches"], 8, 40) * _ramp(f["spot_share"], 0.04, 0.15)
@@ -189,6 +208,11 @@ SIGNALS: tuple[Signal, ...] = (
             "grid_select_share",
         ),
         _hidden_lattice,
+    ),
+    Signal(
+        "evenly stepped sweep inside the traffic",
+        ("chain_z", "chain_pairs", "chain_searches", "chain_step_km", "chain_select_share"),
+        _stepped_sweep,
     ),
     Signal(
         "repeated spots, no bookings",

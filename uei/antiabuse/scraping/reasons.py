@@ -26,6 +26,7 @@ __all__ = [
 
 _SUBPOPULATIONS = {
     "lattice inside the traffic": "grid_known",
+    "evenly stepped sweep inside the traffic": "chain_known",
     "repeated spots, no bookings": "spot_known",
     "spots polled on a period": "spot_known",
 }
@@ -66,6 +67,17 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
         if f["grid_radius_share"] >= 0.9:
             parts.append("one radius")
         parts.append(_selects(f["grid_select_share"], f["grid_known"], n, ""))
+        out.append(", ".join(parts))
+    if signals.get("evenly stepped sweep inside the traffic", 0.0) >= _STRONG:
+        n = f["chain_searches"]
+        parts = [
+            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) stepping "
+            f"{f['chain_step_km']:.2f} km from one fresh point to the next "
+            f"({f['chain_pairs']:.0f} different pairs)"
+        ]
+        if f["chain_radius_share"] >= 0.9:
+            parts.append("one radius")
+        parts.append(_selects(f["chain_select_share"], f["chain_known"], n, ""))
         out.append(", ".join(parts))
     if signals.get("repeated spots, no bookings", 0.0) >= _STRONG:
         n = f["spot_searches"]
@@ -140,6 +152,7 @@ def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
     for known, share, found in (
         ("grid_known", "grid_select_share", "grid_searches"),
         ("spot_known", "spot_select_share", "spot_searches"),
+        ("chain_known", "chain_select_share", "chain_searches"),
     ):
         if f[known] >= 0.5 and credibly_below(f[share] * f[found], f[found], rate):
             return False

@@ -49,7 +49,14 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.neighbors import KDTree  # type: ignore[import-untyped]
 
-__all__ = ["SUBPOP_FEATURES", "Conversion", "polled_spots", "spot_rhythm", "subpopulations"]
+__all__ = [
+    "SUBPOP_FEATURES",
+    "Conversion",
+    "evenly_stepped",
+    "polled_spots",
+    "spot_rhythm",
+    "subpopulations",
+]
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -123,6 +130,14 @@ SUBPOP_FEATURES: tuple[str, ...] = (
     "spot_visits",  # visits to those centres (a run of searches there < 10 min apart is one)
     "spot_regularity",  # 1 / (1 + CV) of the gaps between visits, each spot's by its median
     "spot_rounds",  # share of visits starting within a minute of a visit to another spot
+    # evenly stepped points (a sweep that is no lattice: rings, roads, spirals)
+    "chain_z",  # excess of distinct fresh pairs at the commonest step over its neighbourhood
+    "chain_searches",  # searches at either end of such a pair
+    "chain_pairs",  # distinct pairs of centres at that step
+    "chain_step_km",
+    "chain_radius_share",  # share of those searches at their most common radius
+    "chain_select_share",
+    "chain_known",
 )
 
 
@@ -322,6 +337,106 @@ def _together(spot: npt.NDArray[np.int64], start: F64) -> tuple[npt.NDArray[np.i
         (after < n) & (ts[np.minimum(after, n - 1)] - ts <= _ROUND_S)
     )
     return ks, together
+
+
+_CHAIN_NEXT = 16
+"""Searches after each one (in time) that may be its sweep's next point: a sweep hidden in an
+app has the app's searches between its own."""
+_CHAIN_SPAN_S = 1800.0
+_CHAIN_KM = (0.3, 8.0)
+"""Steps looked at: longer than a person moving about one place, shorter than a town."""
+_CHAIN_BIN_KM = 0.01
+_CHAIN_NEAR = (3, 40)
+"""The step's neighbourhood, in bins either side (the bins next to it left out)."""
+_CHAIN_FRESH = 3
+"""An end of a pair is a centre searched at most this often in the window: favourite points
+and polled chargers (repeated spots) are not a sweep's fresh points."""
+_MIN_CHAIN = 12
+"""Distinct pairs needed at one step."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    z: float
+    on: B
+    pairs: int
+    step_km: float
+
+
+def evenly_stepped(y: F64, x: F64, at: F64, radius: F64, fresh: B) -> _Chain | None:
+    """The step (km, to 10 m) that the most distinct pairs of fresh centres (``fresh``) a few
+    searches apart in time at one radius share, well beyond the steps around it: a sweep
+    going from point to point of any regular layout (a lattice, rings around a centre, points
+    down a road, a spiral) takes the same step again and again between different points;
+    people's successive searches are at every distance. Coordinates in km, one order."""
+    n = at.size
+    if n < _MIN_CHAIN:
+        return None
+    # the searches at each radius in time order: a sweep's next point is among the next few
+    # at its own radius, whatever the app searches at others
+    order = np.lexsort((y, x, at, radius))
+    ys, xs, ts, rs, ok = y[order], x[order], at[order], radius[order], fresh[order]
+    firsts, seconds = [], []
+    for k in range(1, min(_CHAIN_NEXT, n - 1) + 1):
+        i = np.arange(n - k)
+        j = i + k
+        keep = ok[i] & ok[j] & (rs[i] == rs[j]) & (ts[j] - ts[i] <= _CHAIN_SPAN_S)
+        firsts.append(i[keep])
+        seconds.append(j[keep])
+    i, j = np.concatenate(firsts), np.concatenate(seconds)
+    d = np.hypot(ys[j] - ys[i], xs[j] - xs[i])
+    keep = (d >= _CHAIN_KM[0]) & (d <= _CHAIN_KM[1])
+    i, j, d = i[keep], j[keep], d[keep]
+    if i.size < _MIN_CHAIN:
+        return None
+    # one count per distinct pair of centres (to 10 m), whichever searches made it, and one
+    # histogram of steps per radius (a sweep's steps stand against people's at its radius)
+    a = np.round(ys / 0.01).astype(np.int64) * 10_000_019 + np.round(xs / 0.01).astype(np.int64)
+    lo, hi = np.minimum(a[i], a[j]), np.maximum(a[i], a[j])
+    bins = np.round(d / _CHAIN_BIN_KM).astype(np.int64)
+    _, group = np.unique(rs[i], return_inverse=True)
+    group = group.reshape(-1)
+    _, first = np.unique(np.stack((lo, hi, bins), axis=1), axis=0, return_index=True)
+    near_lo, near_hi = _CHAIN_NEAR
+    width = int(bins.max()) + near_hi + 2
+    groups = int(group.max()) + 1
+    counts = np.bincount(group[first] * width + bins[first], minlength=groups * width)
+    counts = counts.reshape(groups, width).astype(np.float64)
+    # a step falls in one bin or the next: counted over two; against the mean of the bins
+    # around it (the density of people's steps at that distance and radius)
+    pairs2 = counts[:, :-1] + counts[:, 1:]
+    size = pairs2.shape[1]
+    total = np.concatenate((np.zeros((groups, 1)), np.cumsum(pairs2, axis=1)), axis=1)
+    b = np.arange(size)
+    # the neighbourhood holds only steps looked at (none shorter or longer count as empty)
+    first_bin = round(_CHAIN_KM[0] / _CHAIN_BIN_KM)
+    last_bin = min(size, round(_CHAIN_KM[1] / _CHAIN_BIN_KM))
+
+    def span(lo_b: npt.NDArray[np.int64], hi_b: npt.NDArray[np.int64]) -> tuple[F64, F64]:
+        lo_c = np.clip(lo_b, first_bin, last_bin)
+        hi_c = np.maximum(np.clip(hi_b, first_bin, last_bin), lo_c)
+        return total[:, hi_c] - total[:, lo_c], (hi_c - lo_c).astype(np.float64)
+
+    left, left_n = span(b - near_hi, b - near_lo + 1)
+    right, right_n = span(b + near_lo, b + near_hi + 1)
+    expected = (left + right) / np.maximum(left_n + right_n, 1.0)
+    z_all = (pairs2 - expected) / np.sqrt(np.maximum(expected, 1.0))
+    z_all[pairs2 < _MIN_CHAIN] = -np.inf
+    where = np.unravel_index(int(np.argmax(z_all)), z_all.shape)
+    g_best, best = int(where[0]), int(where[1])
+    z_best = float(z_all[g_best, best])
+    if not math.isfinite(z_best):
+        return None
+    on_pair = ((bins == best) | (bins == best + 1)) & (group == g_best)
+    # a sweep's point is a step from the one before it and the one after; a search that met
+    # one of them at that distance by chance, only once
+    ends = np.bincount(np.concatenate((i[on_pair], j[on_pair])), minlength=n)
+    on = ends >= 2
+    if int(np.count_nonzero(on)) < _MIN_CHAIN:
+        on = ends >= 1
+    back = np.empty(n, dtype=bool)
+    back[order] = on
+    return _Chain(z_best, back, int(pairs2[g_best, best]), (best + 0.5) * _CHAIN_BIN_KM)
 
 
 _POLLED_GAPS = 3
@@ -657,6 +772,20 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
         )
         out["spot_visits"] = float(np.count_nonzero(starts))
         out["spot_regularity"], out["spot_rounds"] = spot_rhythm(k_sorted[starts], t_sorted[starts])
+    # evenly stepped fresh points
+    yk = lat * _KM_LAT
+    xk = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
+    chain = evenly_stepped(yk, xk, at, radius, counts[key_of] <= _CHAIN_FRESH)
+    if chain is not None:
+        found = int(np.count_nonzero(chain.on))
+        out["chain_z"] = float(min(max(chain.z, 0.0), 1e6))
+        out["chain_searches"] = float(found)
+        out["chain_pairs"] = float(chain.pairs)
+        out["chain_step_km"] = chain.step_km
+        out["chain_radius_share"] = _modal_share(radius[chain.on])
+        out["chain_select_share"], out["chain_known"] = _conversion(
+            chain.on, conv, float(found) / n
+        )
     # a lattice
     if n < _MIN_GRID:
         return out
