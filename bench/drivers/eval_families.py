@@ -11,8 +11,8 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``ring``) and unseen seeds of the tuning
-families.
+(leave-one-family-out: ``towns``, ``coast``, ``ring``, ``twin``) and unseen seeds of the
+tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
 only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
@@ -91,6 +91,15 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    its polar and road-following sweeps (0.12). Sweeps that are not lattices were then
     #    designed looking at ring's windows, so ring moved to TUNING; a new held-out family
     #    was asked of a separate session first.
+    # 9. A new family, twin (twin cities: a planned capital on a street grid turned ~15 degrees,
+    #    with a cantonment and a lake nobody searches, and an old industrial city 12-18 km away
+    #    joined by an expressway with a plaza midway; clockwork honest consoles, a nearby
+    #    widget, night trucks, an expo surge; an Archimedean spiral, a blue-noise coverage set
+    #    and a triangular lattice turned with the grid hidden in apps, a poll whose chargers
+    #    each keep their own period hidden in an aggregator, a sweeper spread over three
+    #    gateways), was written by a separate session from a brief, independently of the
+    #    detector's rules, and registered HELD OUT with seeds 1-4. It was never scored while it
+    #    was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -105,6 +114,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
+        "twin": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
