@@ -1210,7 +1210,11 @@ def _hidden_poll(w: World, c: Chargers, bap: str, wire: Wire, made: int) -> None
     pool = [(p, j) for p in (CAPITAL, OLD) for j in range(len(c.places[p].ids))]
     prng.shuffle(pool)
     n = prng.randint(8, 20)
-    periods = [prng.uniform(600, 2400) for _ in range(20)]
+    periods: list[float] = []
+    while len(periods) < 20:  # each its own: no two within 40 s
+        period = prng.uniform(600, 2400)
+        if all(abs(period - q) > 40 for q in periods):
+            periods.append(period)
 
     def polls(k: int) -> float:
         return sum(span / p for p in periods[:k])
@@ -1277,7 +1281,7 @@ def _three_gateways(w: World, g: Twin) -> None:
     la1, lo1 = square(g, 0.0, 0.0, step, g.radius + 0.5)
     la2, lo2 = square(g, ox, oy, step, orad + 0.5)
     lat, lon = np.concatenate([la1, la2]), np.concatenate([lo1, lo2])
-    split = rng.dirichlet(np.full(3, 4.0)).tolist()
+    split = (0.2 + 0.4 * rng.dirichlet(np.full(3, 3.0))).tolist()  # each 20-60%
     txn3 = prng.random() < 0.5
     radius = prng.choice((1.0, 1.5, 2.0))
     order = rng.permutation(lat.size)
@@ -1394,13 +1398,14 @@ def _low_and_slow(w: World, c: Chargers) -> None:
         "slow",
     )
     users = prng.randint(3, 8)
+    # some of its user names send a reference, not all
     wire = Wire(
         bap,
         (GATEWAYS[prng.randrange(3)],),
         (1.0,),
         prng.random() < 0.5,
         users,
-        prng.uniform(0.3, 0.8),
+        (prng.randint(1, users - 1) - 0.5) / users,
     )
     radius = prng.choice((3.0, 5.0, 7.5))
     k = prng.randrange(len(pick))
