@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``ring``, ``twin``) and unseen seeds of the
+(leave-one-family-out: ``towns``, ``coast``, ``twin``) and unseen seeds of the
 tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
