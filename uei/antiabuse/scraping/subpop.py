@@ -348,11 +348,19 @@ _CHAIN_KM = (0.3, 8.0)
 _CHAIN_BIN_KM = 0.01
 _CHAIN_NEAR = (3, 40)
 """The step's neighbourhood, in bins either side (the bins next to it left out)."""
+_CHAIN_MIN_NEAR = 10
+"""Bins either side, at least, beyond the ones left out (a step near the ends of the range
+looked at has a narrower neighbourhood)."""
 _CHAIN_FRESH = 3
 """An end of a pair is a centre searched at most this often in the window: favourite points
 and polled chargers (repeated spots) are not a sweep's fresh points."""
 _MIN_CHAIN = 12
 """Distinct pairs needed at one step."""
+_CHAIN_EXCESS = 2.0
+"""A step's pairs are at least this many times its neighbourhood's."""
+_CHAIN_PEAK_Z = 6.0
+"""Another step of the same layout counts when this far beyond its neighbourhood (people's
+steps peak at 3-4 at most, over every step looked at)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,26 +416,45 @@ def evenly_stepped(y: F64, x: F64, at: F64, radius: F64, fresh: B) -> _Chain | N
     size = pairs2.shape[1]
     total = np.concatenate((np.zeros((groups, 1)), np.cumsum(pairs2, axis=1)), axis=1)
     b = np.arange(size)
-    # the neighbourhood holds only steps looked at (none shorter or longer count as empty)
+    # the neighbourhood holds only steps looked at, as many bins either side (people's steps
+    # thin out with distance: a one-sided neighbourhood would tilt the expectation)
     first_bin = round(_CHAIN_KM[0] / _CHAIN_BIN_KM)
     last_bin = min(size, round(_CHAIN_KM[1] / _CHAIN_BIN_KM))
+    half = np.minimum(np.minimum(near_hi, b - first_bin), last_bin - 1 - b)
+    enough = half >= near_lo + _CHAIN_MIN_NEAR
+    half = np.maximum(half, near_lo)
 
     def span(lo_b: npt.NDArray[np.int64], hi_b: npt.NDArray[np.int64]) -> tuple[F64, F64]:
-        lo_c = np.clip(lo_b, first_bin, last_bin)
-        hi_c = np.maximum(np.clip(hi_b, first_bin, last_bin), lo_c)
+        lo_c = np.clip(lo_b, 0, size)
+        hi_c = np.maximum(np.clip(hi_b, 0, size), lo_c)
         return total[:, hi_c] - total[:, lo_c], (hi_c - lo_c).astype(np.float64)
 
-    left, left_n = span(b - near_hi, b - near_lo + 1)
-    right, right_n = span(b + near_lo, b + near_hi + 1)
+    left, left_n = span(b - half, b - near_lo + 1)
+    right, right_n = span(b + near_lo, b + half + 1)
     expected = (left + right) / np.maximum(left_n + right_n, 1.0)
     z_all = (pairs2 - expected) / np.sqrt(np.maximum(expected, 1.0))
-    z_all[pairs2 < _MIN_CHAIN] = -np.inf
+    # a sweep's step stands out of people's steps many times over, not by a few per cent of a
+    # smooth hump that many pairs make significant
+    z_all[(pairs2 < _MIN_CHAIN) | (pairs2 < _CHAIN_EXCESS * expected) | ~enough] = -np.inf
     where = np.unravel_index(int(np.argmax(z_all)), z_all.shape)
     g_best, best = int(where[0]), int(where[1])
-    z_best = float(z_all[g_best, best])
-    if not math.isfinite(z_best):
+    if not math.isfinite(float(z_all[g_best, best])):
         return None
-    on_pair = ((bins == best) | (bins == best + 1)) & (group == g_best)
+    # a layout has several steps (each ring its own, the step between rings, a lattice's
+    # diagonal): every other peak of that radius as far beyond its neighbourhood counts too
+    row, pairs_row, expected_row = z_all[g_best], pairs2[g_best], expected[g_best]
+    peak = np.zeros(size, dtype=bool)
+    peak[1:-1] = (row[1:-1] >= row[:-2]) & (row[1:-1] > row[2:])
+    peaks = np.flatnonzero(peak & (row >= _CHAIN_PEAK_Z))
+    if best not in peaks:
+        peaks = np.append(peaks, best)
+    taken = set(peaks.tolist())
+    # two peaks one bin apart share a bin: the lower one gives way
+    peaks = np.array([b for b in sorted(taken) if b - 1 not in taken or row[b] > row[b - 1]])
+    hits = float(pairs_row[peaks].sum())
+    chance = float(expected_row[peaks].sum())
+    z = (hits - chance) / math.sqrt(max(chance, 1.0))
+    on_pair = np.isin(bins, np.concatenate((peaks, peaks + 1))) & (group == g_best)
     # a sweep's point is a step from the one before it and the one after; a search that met
     # one of them at that distance by chance, only once
     ends = np.bincount(np.concatenate((i[on_pair], j[on_pair])), minlength=n)
@@ -436,7 +463,7 @@ def evenly_stepped(y: F64, x: F64, at: F64, radius: F64, fresh: B) -> _Chain | N
         on = ends >= 1
     back = np.empty(n, dtype=bool)
     back[order] = on
-    return _Chain(z_best, back, int(pairs2[g_best, best]), (best + 0.5) * _CHAIN_BIN_KM)
+    return _Chain(z, back, int(hits), (best + 0.5) * _CHAIN_BIN_KM)
 
 
 _POLLED_GAPS = 3
