@@ -670,3 +670,41 @@ def test_evenly_stepped_is_order_independent(
     assert (again.z, again.pairs, again.step_km) == pytest.approx((got.z, got.pairs, got.step_km))
     assert np.array_equal(again.on, got.on[order])
     assert got.pairs >= 12
+
+
+# -- transaction ids that tie nothing ----------------------------------------------------------
+
+
+def ops_console(rounds: int, book_every: int) -> list[Search | Funnel]:
+    """A CPO's console refreshing its 25 chargers every 5 minutes, each round a transaction of
+    its own; a walk-in booked through it every ``book_every`` rounds, in a new transaction."""
+    events: list[Search | Funnel] = []
+    for k in range(rounds):
+        t = T0 + 300.0 * k
+        for j in range(25):
+            events.append(Search(t + j, 12.9 + 0.003 * j, 77.55, 0.5, "bg", "", f"o{k}"))
+        if k % book_every == 0:
+            events.append(Funnel(t + 60, FunnelKind.SELECT, "own", f"L{k % 25}", "", f"w{k}"))
+    return events
+
+
+def test_a_console_whose_bookings_start_their_own_transactions_converts_as_the_unit() -> None:
+    # 72 rounds, 1800 searches, a walk-in every second round: 36 selects (2%), none of them a
+    # search's transaction. Those ids tie nothing, so the spots convert as the unit does.
+    found = of(ops_console(72, 2))
+    assert found["spot_known"] == 1.0
+    assert found["spot_select_share"] == pytest.approx(36 / 1800, rel=0.05)
+    # and a console whose rounds' own transactions never led anywhere, nor anything else
+    never = of([e for e in ops_console(72, 2) if isinstance(e, Search)])
+    assert never["spot_select_share"] == 0.0
+    assert never["spot_known"] == 1.0
+
+
+def test_selects_tied_to_searches_are_read_by_transaction() -> None:
+    # the same console with a few of its rounds' own transactions booked: those tie
+    events: list[Search | Funnel] = [e for e in ops_console(72, 2) if isinstance(e, Search)]
+    events += [
+        Funnel(T0 + 300.0 * k + 60, FunnelKind.SELECT, "own", "L", "", f"o{k}") for k in (3, 9)
+    ]
+    found = of(events)
+    assert found["spot_select_share"] == pytest.approx(50 / 1800, rel=0.05)

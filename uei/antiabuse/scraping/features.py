@@ -130,6 +130,9 @@ IST_OFFSET_S = 5 * 3600 + 30 * 60
 
 _DAY_S = 86_400.0
 _NIGHT_END_HOUR = 6
+_UNTIED = 1
+"""Selects with transaction ids, none of them a search's, from which a unit's transaction ids
+are taken to tie nothing."""
 _KM_MAX = 20_000.0  # half the Earth's circumference: no radius is wider than this
 _QUANTUM = 100_000.0  # exact centres are compared to 1e-5 degree
 _Q_LAT = 9_000_001  # offsets making quantised coordinates non-negative
@@ -526,11 +529,13 @@ def features(
     # sub-populations (the radii in the searches' own order, not sorted)
     txns = [s.txn for s in kept]
     has_txn = np.fromiter((bool(t) for t in txns), dtype=np.bool_, count=n)
+    # transaction ids say which searches led on only if the unit's selects carry its
+    # searches' ids: a unit whose every select starts a transaction of its own (a CPO's
+    # console booking walk-ins) says nothing that way about its searches
+    ties = has_txn.any() and not (len(onward) >= _UNTIED and onward.isdisjoint(txns))
     conversion = Conversion(
-        np.fromiter((t in onward for t in txns), dtype=np.bool_, count=n)
-        if has_txn.any()
-        else None,
-        has_txn if has_txn.any() else None,
+        np.fromiter((t in onward for t in txns), dtype=np.bool_, count=n) if ties else None,
+        has_txn if ties else None,
         min(1.0, selects / n),
     )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
