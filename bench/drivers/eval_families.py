@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``) and unseen seeds of the
+(leave-one-family-out: ``towns``, ``coast``, ``plateau``) and unseen seeds of the
 tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -104,6 +104,15 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    CPO's own ops console coarsen, throttle and block. Its untied walk-in bookings were
     #    looked at (twin seed 1) to decide when transaction ids tie nothing, so twin moved to
     #    TUNING; a new held-out family was asked of a separate session first.
+    # 11. A new family, plateau (a dry plateau: a junction city where two national highways
+    #    cross, with logistics parks, a BRT corridor, a walled town and a station; a mining
+    #    belt of small towns with highway plazas every 25-50 km; a temple town with a festival
+    #    surge; a Hilbert-curve sweep, a density-adaptive sweep and a sweep of the highway
+    #    plazas hidden in apps, a poll whose rounds each visit a random subset of its chargers
+    #    hidden in an e-auto driver app, a jittered sweeper, a sweeper sharing a tiny app's
+    #    BAP key), was written by a separate session from a brief, independently of the
+    #    detector's rules, and registered HELD OUT with seeds 1-4. It was never scored while
+    #    it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -119,6 +128,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
+        "plateau": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {

@@ -2,17 +2,28 @@
 evaluation of the scraping scores that cannot be tuned to one world.
 
 Each family is its own module (``metro``, ``sprawl``, ``corridor``, ``towns``, ``coast``,
-``hills``, ``delta``, ``ring``, ``twin``) with its own cities, apps, habits and scrapers, and
-``generate(seed, start, hours) -> World``; they share only the container and a few draws
-(``world.py``). See each module for what it holds (``delta``: a river delta; ``ring``: a
+``hills``, ``delta``, ``ring``, ``twin``, ``plateau``) with its own cities, apps, habits and
+scrapers, and ``generate(seed, start, hours) -> World``; they share only the container and a
+few draws (``world.py``). See each module for what it holds (``delta``: a river delta; ``ring``: a
 planned city on two ring roads; ``twin``: a planned capital and an old industrial city
-joined by an expressway; each written by a separate session from a brief, as a
-held-out family).
+joined by an expressway; ``plateau``: a highway junction city, a mining belt and a temple
+town; each written by a separate session from a brief, as a held-out family).
 """
 
 from collections.abc import Callable
 
-from uei_testing.families import coast, corridor, delta, hills, metro, ring, sprawl, towns, twin
+from uei_testing.families import (
+    coast,
+    corridor,
+    delta,
+    hills,
+    metro,
+    plateau,
+    ring,
+    sprawl,
+    towns,
+    twin,
+)
 from uei_testing.families.world import SCRAPER_CLASSES, Truth, World
 
 FAMILIES: dict[str, Callable[[int, float, float], World]] = {
@@ -25,6 +36,7 @@ FAMILIES: dict[str, Callable[[int, float, float], World]] = {
     delta.NAME: delta.generate,
     ring.NAME: ring.generate,
     twin.NAME: twin.generate,
+    plateau.NAME: plateau.generate,
 }
 
 __all__ = ["FAMILIES", "SCRAPER_CLASSES", "Truth", "World"]
