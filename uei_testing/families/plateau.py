@@ -775,7 +775,7 @@ def _eauto(w: World, g: Plateau, c: Chargers) -> tuple[str, Wire, int]:
     """E-auto drivers waiting at a stand search its exact spot every 2-8 minutes for the
     20-60 minutes they wait; 3-8% of searches end in a booking."""
     prng, rng = w.prng("eauto"), w.rng("eauto")
-    drivers = prng.randint(120, 260)
+    drivers = prng.randint(180, 300)
     target = prng.uniform(0.03, 0.08)
     bap = w.bap(
         "honest",
