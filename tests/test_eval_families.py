@@ -1,7 +1,7 @@
 """The families evaluation's quick path runs end to end through the real Scorer and prints
 its tables (structure only: the figures are the benchmark's, not a test's); the ``delta``,
-``ring`` and ``twin`` families' days (all written held out) are what their briefs say (truth
-and events only, never scored)."""
+``ring``, ``twin`` and ``plateau`` families' days (all written held out) are what their
+briefs say (truth and events only, never scored)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from bench.drivers.eval_families import QUICK, SPLIT, main, plan
 from uei.antiabuse.scraping.events import Funnel, Search
-from uei_testing.families import FAMILIES, SCRAPER_CLASSES, World, delta, ring, twin
+from uei_testing.families import FAMILIES, SCRAPER_CLASSES, World, delta, plateau, ring, twin
 from uei_testing.families.world import ist_hours
 from uei_testing.traffic import DEFAULT_START
 
@@ -34,8 +34,9 @@ def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
     assert set(SPLIT["held-out"]) - set(SPLIT["tuning"])
     # the families written as held out stay held out until a round looks at them (issue 14's
     # record: hills moved to tuning at step 4 of SPLIT's history, delta at step 6, ring at
-    # step 8, twin at step 10)
-    assert {"towns", "coast"} <= set(SPLIT["held-out"]) - set(SPLIT["tuning"])
+    # step 8, twin at step 10; plateau was registered held out at step 11)
+    assert {"towns", "coast", "plateau"} <= set(SPLIT["held-out"]) - set(SPLIT["tuning"])
+    assert SPLIT["held-out"]["plateau"] == (1, 2, 3, 4)
     for seen in ("hills", "delta", "ring", "twin"):
         assert SPLIT["tuning"][seen] == (1, 2, 3, 4)
         assert seen not in SPLIT["held-out"]
@@ -841,3 +842,304 @@ def test_twin_expo_surge_brings_many_apps_to_the_expo_ground(seed: int) -> None:
     for bap in ordinary:
         count += kinds(day, bap)
     assert selects / sum(during[b] for b in ordinary) < 0.6 * count["select"] / count["search"]
+
+
+# -- the plateau family (held out: these tests read its truth and events, never a score) -------
+
+PLATEAU_SEEDS = (1, 2, 3, 4)
+
+
+@functools.cache
+def plateau_day(seed: int) -> World:
+    return FAMILIES["plateau"](seed, DEFAULT_START, 24.0)
+
+
+def pxy(g: plateau.Plateau, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
+    return g.xy(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
+
+
+def test_plateau_is_deterministic_by_seed_and_seeds_differ() -> None:
+    began = time.perf_counter()
+    day = plateau.generate(1, DEFAULT_START, 24.0)
+    assert time.perf_counter() - began < 5.0
+    assert day.events == plateau_day(1).events
+    assert day.baps == plateau_day(1).baps
+    assert day.scraping == plateau_day(1).scraping
+    days = [plateau_day(s) for s in PLATEAU_SEEDS]
+    for a, b in itertools.combinations(days, 2):
+        assert a.events != b.events
+        assert [t.style for t in a.baps.values()] != [t.style for t in b.baps.values()]
+    lands = [plateau.geography(s) for s in PLATEAU_SEEDS]
+    assert len({(g.lat, g.arms, g.towns) for g in lands}) == len(PLATEAU_SEEDS)
+
+
+@pytest.mark.parametrize("seed", PLATEAU_SEEDS)
+def test_plateau_day_size_truth_and_well_formed_events(seed: int) -> None:
+    day = plateau_day(seed)
+    assert day.family == "plateau"
+    assert 30 <= len(day.baps) <= 45
+    assert 40_000 <= day.total() <= 80_000
+    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
+    for bap, truth in day.baps.items():
+        assert truth.bap_id == bap
+        assert truth.style
+        assert bap.endswith(".plateau.example")
+        if truth.label == "honest":
+            assert bap not in day.scraping
+        else:
+            assert len(scraping_searches(day, bap)) >= 50, truth
+            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
+        events = day.events[bap]
+        assert all(day.start <= e.at < day.end for e in events)
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        for e in events:
+            if isinstance(e, Search):
+                assert -90 < e.lat < 90
+                assert -180 < e.lon < 180
+                assert 0 < e.radius_km <= 50
+                assert e.via in plateau.GATEWAYS
+                assert not e.user or e.user.startswith(f"{bap}/")
+            else:
+                assert e.bpp_id
+                assert e.location_id
+        for txn in {e.txn for e in events if isinstance(e, Funnel) and e.txn}:
+            steps = [e.kind.value for e in events if isinstance(e, Funnel) and e.txn == txn]
+            assert steps[0] == "select", truth
+            assert [k for k in steps if k != "cancel"][:3] in (
+                ["select"],
+                ["select", "init", "confirm"],
+                ["select", "select"],
+                ["select", "init"],
+            ), (truth, steps)
+    honest = Counter[str]()
+    for bap in of(day, "honest"):
+        honest += kinds(day, bap)
+    assert 0.03 < honest["confirm"] / honest["search"] < 0.2
+    assert honest["select"] >= honest["init"] >= honest["confirm"]
+    for field in ("txn", "user"):
+        shares = []
+        for bap in day.baps:
+            mine = searches(day, bap)
+            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
+        assert any(x == 1.0 for x in shares), field
+        assert any(x == 0.0 for x in shares), field
+        assert any(0.05 < x < 0.95 for x in shares), field
+    txn_by_via = Counter[tuple[str, bool]]()
+    for bap in day.baps:
+        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
+    assert txn_by_via[("bg2.plateau.example", True)] == 0
+    assert txn_by_via[("bg.plateau.example", False)] == 0
+    assert txn_by_via[("bg3.plateau.example", True)] > 0
+
+
+@pytest.mark.parametrize("seed", PLATEAU_SEEDS)
+def test_plateau_geography(seed: int) -> None:
+    day, g = plateau_day(seed), plateau.geography(seed)
+    c = plateau.chargers(day, g)
+    assert 7.0 <= g.radius <= 8.0  # ~15 km across
+    assert 8 <= len(g.towns) <= 14
+    for x, y, _, _ in g.towns:
+        assert 25 <= math.hypot(x, y) <= 125
+    assert 55 <= math.hypot(g.temple[0], g.temple[1]) <= 95
+    # two highways crossing at the city: four arms, two straight lines
+    assert _angle(g.arms[0], g.arms[1]) == pytest.approx(math.pi)
+    assert _angle(g.arms[2], g.arms[3]) == pytest.approx(math.pi)
+    assert math.radians(59) <= _angle(g.arms[0], g.arms[2]) <= math.radians(121)
+    # plazas every 25-50 km along each arm, on the highway, in highway order
+    for arm in range(4):
+        d = [p[3] for p in g.plazas if p[2] == arm]
+        assert d
+        assert all(25 <= b - a <= 50 for a, b in itertools.pairwise(d))
+    for x, y, arm, d in g.plazas:
+        assert (x, y) == pytest.approx(g.on_arm(arm, d))
+    assert [p[2] for p in g.plazas] == sorted(p[2] for p in g.plazas)
+    assert 10 <= len(g.stands) <= 20
+    assert 30 <= len(c.depots.ids) <= 60
+    assert 4 <= len(c.brt.ids) <= 8
+
+
+def _angle(a: float, b: float) -> float:
+    d = abs(a - b) % (2 * math.pi)
+    return min(d, 2 * math.pi - d)
+
+
+@pytest.mark.parametrize("seed", PLATEAU_SEEDS)
+def test_plateau_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
+    day, g = plateau_day(seed), plateau.geography(seed)
+    c = plateau.chargers(day, g)
+    hidden = of(day, "hidden_sweep")
+    assert len(hidden) == 3
+    (curve,) = [b for b in hidden if day.baps[b].style.startswith("Hilbert")]
+    (adapt,) = [b for b in hidden if day.baps[b].style.startswith("national aggregator")]
+    (plazas,) = [b for b in hidden if day.baps[b].style.startswith("highway-assist")]
+    for bap, low, high in ((curve, 0.08, 0.20), (adapt, 0.05, 0.12), (plazas, 0.05, 0.15)):
+        share = len(scraping_searches(day, bap)) / len(searches(day, bap))
+        assert low <= share <= high, day.baps[bap]
+        assert kinds(day, bap)["confirm"] > 10  # inside a real app
+    # the Hilbert curve: one radius, no user ref, each step to an adjacent cell 0.8-1.5 km
+    # away, 256 cells covering the city
+    points = scraping_searches(day, curve)
+    assert len({e.radius_km for e in points}) == 1
+    assert all(not e.user for e in points)
+    x, y = pxy(g, points)
+    hop = np.hypot(np.diff(x), np.diff(y))
+    step = float(np.median(hop))
+    assert 0.8 <= step <= 1.5
+    # never a diagonal or a jump (a Hilbert curve), but from its end back to its start
+    assert (~np.isclose(hop, step, rtol=1e-6)).sum() <= len(points) // 256 + 1
+    assert len({(round(a, 6), round(b, 6)) for a, b in zip(x, y, strict=True)}) == min(
+        256, len(points)
+    )
+    # the adaptive sweep: 1 km at 1 km in the city, 5 km at 5 km out in the belt; some txns
+    points = scraping_searches(day, adapt)
+    assert {e.radius_km for e in points} == {1.0, 5.0}
+    assert 0 < sum(bool(e.txn) for e in points) < len(points)
+    x, y = pxy(g, points)
+    r = np.hypot(x, y)
+    radius = np.array([e.radius_km for e in points])
+    assert np.all(r[radius == 1.0] <= g.radius + 0.6)
+    assert np.all((r[radius == 5.0] >= 24.99) & (r[radius == 5.0] <= 125.01))
+    for rad in (1.0, 5.0):
+        m = radius == rad
+        assert np.allclose(x[m] / rad, np.round(x[m] / rad), atol=1e-6)
+        assert np.allclose(y[m] / rad, np.round(y[m] / rad), atol=1e-6)
+    # the plazas: each plaza's exact spot, in highway order, over and over, one radius
+    points = scraping_searches(day, plazas)
+    assert len({e.radius_km for e in points}) == 1
+    where = list(zip(c.plazas.lat.tolist(), c.plazas.lon.tolist(), strict=True))
+    idx = [where.index((e.lat, e.lon)) for e in points]
+    assert all((b - a) % len(where) == 1 for a, b in itertools.pairwise(idx))
+    assert len(points) >= 2 * len(where)
+
+
+@pytest.mark.parametrize("seed", PLATEAU_SEEDS)
+def test_plateau_subset_poll_and_own_scrapers(seed: int) -> None:
+    day = plateau_day(seed)
+    (poll,) = of(day, "hidden_poll")
+    assert day.baps[poll].style.startswith("e-auto driver app")
+    mine = scraping_searches(day, poll)
+    assert 0.05 <= len(mine) / len(searches(day, poll)) <= 0.15
+    spots = {(e.lat, e.lon) for e in mine}
+    assert 10 <= len(spots) <= 25
+    rounds: list[list[Search]] = [[mine[0]]]
+    for a, b in itertools.pairwise(mine):
+        if b.at - a.at > 60:
+            rounds.append([])
+        rounds[-1].append(b)
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(gaps) >= 300 - 1
+    assert max(gaps) <= 1200 + 20
+    sizes = [len({(e.lat, e.lon) for e in r}) for r in rounds]
+    assert min(sizes) >= 3  # a subset, never all of them together
+    assert max(sizes) <= 8
+    assert len({frozenset((e.lat, e.lon) for e in r) for r in rounds}) > 0.8 * len(rounds)
+    # the jittered sweeper: its points 100-200 m off a lattice, three radii
+    (jit,) = [b for b in of(day, "sweeper") if "jittered" in day.baps[b].style]
+    mine = scraping_searches(day, jit)
+    assert len({e.radius_km for e in mine}) == 3
+    assert len({(e.lat, e.lon) for e in mine}) == len(mine)
+    # the shared key: a tiny app's honest searches ~5% of the key's
+    (shared,) = [b for b in of(day, "sweeper") if "sharing a tiny app" in day.baps[b].style]
+    own = len(searches(day, shared)) - len(scraping_searches(day, shared))
+    assert own > 0
+    assert 0.03 <= own / len(searches(day, shared)) <= 0.08
+    for bap in of(day, "booking_scraper"):
+        count = kinds(day, bap)
+        assert 0.002 <= count["confirm"] / count["search"] <= 0.03
+    for bap in of(day, "poller") + of(day, "low_and_slow") + [jit]:
+        assert kinds(day, bap)["confirm"] == 0
+    for bap in of(day, "low_and_slow"):
+        mine = scraping_searches(day, bap)
+        assert 4 * 24 * 0.6 <= len(mine) <= 20 * 24 * 1.4
+        assert all(e.user for e in mine)
+        h = hours_of(mine)
+        assert ((h >= 7) & (h < 22)).mean() > 0.75
+        # its user references change at 04:00 IST: none seen on both sides
+        before = {e.user for e, x in zip(mine, h, strict=True) if x < 4}
+        after = {e.user for e, x in zip(mine, h, strict=True) if x >= 4}
+        assert after
+        assert not before & after
+
+
+@pytest.mark.parametrize("seed", PLATEAU_SEEDS)
+def test_plateau_honest_habits(seed: int) -> None:
+    day, g = plateau_day(seed), plateau.geography(seed)
+    c = plateau.chargers(day, g)
+    # the fleet: all its depot chargers every 10-20 minutes round the clock, booking 5-15%
+    fleet = styled(day, "logistics fleet manager")
+    mine = searches(day, fleet)
+    assert {(e.lat, e.lon) for e in mine} == set(
+        zip(c.depots.lat.tolist(), c.depots.lon.tolist(), strict=True)
+    )
+    rounds = [mine[0].at] + [b.at for a, b in itertools.pairwise(mine) if b.at - a.at > 60]
+    assert all(0.95 * 600 <= b - a <= 1.05 * 1200 for a, b in itertools.pairwise(rounds))
+    assert len(set(hours_of(mine).astype(int).tolist())) == 24
+    assert 0.02 <= kinds(day, fleet)["select"] / len(rounds) <= 0.25
+    # the BRT console: every 5 minutes, books more at night than by day
+    brt = styled(day, "BRT depot console")
+    mine = searches(day, brt)
+    rounds = [mine[0].at] + [b.at for a, b in itertools.pairwise(mine) if b.at - a.at > 60]
+    assert all(299 <= b - a <= 301 for a, b in itertools.pairwise(rounds))
+    sel = [f.at for f in day.events[brt] if isinstance(f, Funnel) and f.kind.value == "select"]
+    h = hours_of([Search(t, 0, 0, 1, "", "", "") for t in sel])
+    night = ((h >= 22) | (h < 6)).sum() / (8 / 24 * len(rounds))
+    daytime = ((h >= 6) & (h < 22)).sum() / (16 / 24 * len(rounds))
+    assert night > 2 * daytime
+    # the highway drivers search along the arms, 10-30 km apart
+    hwy = of(day, "hidden_sweep")
+    (hwy,) = [b for b in hwy if day.baps[b].style.startswith("highway-assist")]
+    mine = [e for e in searches(day, hwy) if e.at not in set(day.scraping[hwy])]
+    x, y = pxy(g, mine)
+    off = np.min([np.abs(-x * math.sin(a) + y * math.cos(a)) for a in g.arms], axis=0)
+    assert np.quantile(off, 0.95) < 0.3
+    # the staff app keeps office hours in the towns, ~30% of sessions book
+    staff = styled(day, "mining-company staff app")
+    mine = searches(day, staff)
+    h = hours_of(mine)
+    assert ((h >= 9) & (h < 18.2)).mean() > 0.85
+    x, y = pxy(g, mine)
+    assert (np.hypot(x, y) > 20).mean() > 0.8
+    assert 0.12 <= kinds(day, staff)["confirm"] / len(mine) <= 0.3
+    # the e-auto drivers search their stands' exact spots many times an hour
+    (auto,) = of(day, "hidden_poll")
+    stands = set(zip(*(a.tolist() for a in g.ll(*np.array(g.stands).T)), strict=True))
+    mine = [e for e in searches(day, auto) if e.at not in set(day.scraping[auto])]
+    assert {(e.lat, e.lon) for e in mine} <= stands
+    per_stand_hour = Counter((e.lat, e.lon, int(e.at // 3600)) for e in mine)
+    assert statistics.median(per_stand_hour.values()) >= 3
+    assert 0.025 <= kinds(day, auto)["confirm"] / len(searches(day, auto)) <= 0.09
+    # the tiny apps
+    tiny = [b for b, t in day.baps.items() if t.style.startswith("tiny")]
+    assert 2 <= len(tiny) <= 3
+    assert all(len(searches(day, b)) < 30 for b in tiny)
+    # the national aggregator: most of its searches far away
+    agg = next(b for b in of(day, "hidden_sweep") if day.baps[b].style.startswith("national"))
+    mine = [e for e in searches(day, agg) if e.at not in set(day.scraping[agg])]
+    x, y = pxy(g, mine)
+    assert (np.hypot(x, y) > 200).mean() > 0.6
+
+
+@pytest.mark.parametrize("seed", PLATEAU_SEEDS)
+def test_plateau_festival_surge_at_the_temple(seed: int) -> None:
+    day, g = plateau_day(seed), plateau.geography(seed)
+    fest = plateau.festival(day, g)
+    assert day.start < fest.start < fest.end < day.end
+    assert fest.end - fest.start == 4 * 3600
+    before, during = Counter[str](), Counter[str]()
+    length = fest.end - fest.start
+    for bap in of(day, "honest") + of(day, "hidden_sweep"):
+        for e in searches(day, bap):
+            if e.at in set(day.scraping.get(bap, [])):
+                continue
+            near = np.hypot((e.lat - fest.lat) * 110.574, (e.lon - fest.lon) * g.km_lon)
+            if near < 3 * fest.spread_km:
+                if fest.start <= e.at < fest.end:
+                    during[bap] += 1
+                elif fest.start - length <= e.at < fest.start:
+                    before[bap] += 1
+    assert sum(during.values()) > 5 * sum(before.values())
+    assert sum(n >= 20 for n in during.values()) >= 5
+    pilgrim = styled(day, "pilgrim app")
+    assert during[pilgrim] > 0.3 * len(searches(day, pilgrim))
+    count = kinds(day, pilgrim)  # a crowd books less
+    assert 0.004 <= count["confirm"] / count["search"] <= 0.1
