@@ -708,3 +708,24 @@ def test_selects_tied_to_searches_are_read_by_transaction() -> None:
     ]
     found = of(events)
     assert found["spot_select_share"] == pytest.approx(50 / 1800, rel=0.05)
+
+
+def test_one_users_pattern_in_an_app_that_converts_is_flagged_not_acted_on() -> None:
+    # a CPO's console run by three staff in turn, each round a transaction of its own; walk-ins
+    # booked (in transactions of their own) on the rounds of two of them, 4% of the searches.
+    # The third's 600 searches never led to a select: coarsen, throttle or block would fall on
+    # every user of the app, so only the flag stands
+    events: list[Search | Funnel] = []
+    for k in range(72):
+        t, user = T0 + 300.0 * k, f"staff{k % 3}"
+        for j in range(25):
+            events.append(Search(t + j, 12.9 + 0.003 * j, 77.55, 0.5, "bg", user, f"o{k}"))
+        for n in range(k % 3):
+            events.append(Funnel(t + 60 + n, FunnelKind.SELECT, "own", "L", user, f"w{k}-{n}"))
+    due, reasons = verdict_of(events)
+    assert ScrapingAction.FLAG in due
+    assert not set(due) & {ScrapingAction.COARSEN, ScrapingAction.THROTTLE, ScrapingAction.BLOCK}
+    assert any("one user's" in r and "72 of 1800" in r for r in reasons)
+    # the same staff member's rounds as an app of their own: acted on
+    alone, _ = verdict_of([e for e in events if e.user == "staff0"])
+    assert ScrapingAction.COARSEN in alone

@@ -21,6 +21,7 @@ __all__ = [
     "describe",
     "rests_on_unknown",
     "withheld",
+    "withheld_for_one_user",
     "withheld_unknown",
 ]
 
@@ -177,6 +178,16 @@ def rests_on_unknown(f: Mapping[str, float], signals: Mapping[str, float], score
         return False  # the forest made the score
     deciding = [name for name, value in signals.items() if value >= score]
     return all(name in _SUBPOPULATIONS and f[_SUBPOPULATIONS[name]] < 0.5 for name in deciding)
+
+
+def withheld_for_one_user(whole: Mapping[str, float], rate: float) -> str:
+    selects, searches = _unit_selects(whole), _searches(whole)
+    return (
+        f"the pattern is one user's, and the app's searches as a whole are not shown to convert "
+        f"below the honest rate ({selects:.0f} of {searches:.0f} led to a select; honest: "
+        f"{rate:.0%}): coarsen, throttle and block, which would fall on every user of the app, "
+        "withheld"
+    )
 
 
 def withheld_unknown() -> str:

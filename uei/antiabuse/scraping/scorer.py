@@ -23,6 +23,7 @@ from uei.antiabuse.scraping.reasons import (
     describe,
     rests_on_unknown,
     withheld,
+    withheld_for_one_user,
     withheld_unknown,
 )
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
@@ -121,6 +122,17 @@ def verdict_for(
     elif (
         due
         and any(a is not ScrapingAction.FLAG for a, _ in due)
+        and unit.user
+        and (whole := _whole(bap, scored, values)) is not None
+        and converts_honestly(whole, rate)
+    ):
+        # one user's pattern, and the app as a whole converts: the actions would fall on every
+        # user of the app (they are the BAP's), a flag names the one
+        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
+        reasons.append(withheld_for_one_user(whole, rate))
+    elif (
+        due
+        and any(a is not ScrapingAction.FLAG for a, _ in due)
         and rests_on_unknown(named, best.signals, score)
     ):
         # a pattern in part of the traffic whose bookings nobody knows: a flag, no more
@@ -145,6 +157,16 @@ def verdict_for(
         features=values[unit.key],
         reasons=reasons,
     )
+
+
+def _whole(
+    bap: str, scored: Sequence[tuple[Unit | Tally, Scored]], values: dict[str, dict[str, float]]
+) -> dict[str, float] | None:
+    """The BAP unit's features, with its search count (None if it was not scored)."""
+    for one, _ in scored:
+        if not one.user:
+            return {**values[one.key], "searches": float(one.count)}
+    return None
 
 
 def _describe(
