@@ -41,9 +41,9 @@ class ThrottleBand(ActionBand, frozen=True):
 class Actions(Options, frozen=True):
     """The shipped bands follow the families evaluation (``python -m bench.eval_families``): an
     action applies only if, on every family and seed, no honest BAP received it; otherwise it
-    ships in shadow. On the last run honest BAPs were flagged, and one (a head-unit fleet of
-    the held-out ``hills`` family) coarsened, throttled and blocked: every action ships in
-    shadow (docs/scraping-families.md)."""
+    ships in shadow. On the last runs honest BAPs were flagged, and some coarsened, throttled
+    and blocked (a head-unit fleet of ``hills``, the own-site consoles of the held-out
+    ``plateau`` family): every action ships in shadow (docs/scraping-families.md)."""
 
     flag: ActionBand = ActionBand(at=0.6, shadow=True)
     """Shown to operators; nothing changes for the BAP."""
@@ -97,6 +97,13 @@ class ScrapingPolicy(Options, frozen=True):
     convert below this rate: so few selects in so many searches would happen at most one
     time in ten at this rate (a depot booking 4 of 180 searches is not shown to; a sweep
     booking 5 of 500, or none of 80, is)."""
+    reviewed: dict[
+        Annotated[str, msgspec.Meta(min_length=1, max_length=255)],
+        Annotated[str, msgspec.Meta(min_length=1, max_length=300)],
+    ] = msgspec.field(default_factory=dict)
+    """BAPs the network operator reviewed and found not to scrape, each with the finding (a
+    fleet's or a CPO's console polling its own chargers looks in the events like a rival's
+    poll): at most flagged, the finding in the verdict's reasons."""
     actions: Actions = Actions()
 
     @property

@@ -22,6 +22,7 @@ __all__ = [
     "rests_on_unknown",
     "withheld",
     "withheld_for_one_user",
+    "withheld_reviewed",
     "withheld_unknown",
 ]
 
@@ -188,6 +189,10 @@ def withheld_for_one_user(whole: Mapping[str, float], rate: float) -> str:
         f"{rate:.0%}): coarsen, throttle and block, which would fall on every user of the app, "
         "withheld"
     )
+
+
+def withheld_reviewed(finding: str) -> str:
+    return f"reviewed by the network operator ({finding}): coarsen, throttle and block withheld"
 
 
 def withheld_unknown() -> str:

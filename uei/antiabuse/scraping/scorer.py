@@ -24,6 +24,7 @@ from uei.antiabuse.scraping.reasons import (
     rests_on_unknown,
     withheld,
     withheld_for_one_user,
+    withheld_reviewed,
     withheld_unknown,
 )
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote, FeatureRow
@@ -115,7 +116,14 @@ def verdict_for(
     named = {**values[unit.key], "searches": float(unit.count)}
     reasons = describe(named, best.signals, "one user" if unit.user else "the BAP")
     rate = policy.honest_select_rate
-    if due and any(a is not ScrapingAction.FLAG for a, _ in due) and converts_honestly(named, rate):
+    finding = policy.reviewed.get(bap)
+    if due and any(a is not ScrapingAction.FLAG for a, _ in due) and finding is not None:
+        # the network operator looked and knows what the events cannot say (whose chargers)
+        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
+        reasons.append(withheld_reviewed(finding))
+    elif (
+        due and any(a is not ScrapingAction.FLAG for a, _ in due) and converts_honestly(named, rate)
+    ):
         # proportionate to the evidence: only a flag for a unit whose searches convert
         due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
         reasons.append(withheld(named, rate))
