@@ -947,9 +947,9 @@ def test_plateau_geography(seed: int) -> None:
     assert math.radians(59) <= _angle(g.arms[0], g.arms[2]) <= math.radians(121)
     # plazas every 25-50 km along each arm, on the highway, in highway order
     for arm in range(4):
-        d = [p[3] for p in g.plazas if p[2] == arm]
-        assert d
-        assert all(25 <= b - a <= 50 for a, b in itertools.pairwise(d))
+        along = [p[3] for p in g.plazas if p[2] == arm]
+        assert along
+        assert all(25 <= b - a <= 50 for a, b in itertools.pairwise(along))
     for x, y, arm, d in g.plazas:
         assert (x, y) == pytest.approx(g.on_arm(arm, d))
     assert [p[2] for p in g.plazas] == sorted(p[2] for p in g.plazas)
@@ -1086,8 +1086,8 @@ def test_plateau_honest_habits(seed: int) -> None:
     daytime = ((h >= 6) & (h < 22)).sum() / (16 / 24 * len(rounds))
     assert night > 2 * daytime
     # the highway drivers search along the arms, 10-30 km apart
-    hwy = of(day, "hidden_sweep")
-    (hwy,) = [b for b in hwy if day.baps[b].style.startswith("highway-assist")]
+    hosts = of(day, "hidden_sweep")
+    (hwy,) = [b for b in hosts if day.baps[b].style.startswith("highway-assist")]
     mine = [e for e in searches(day, hwy) if e.at not in set(day.scraping[hwy])]
     x, y = pxy(g, mine)
     off = np.min([np.abs(-x * math.sin(a) + y * math.cos(a)) for a in g.arms], axis=0)
