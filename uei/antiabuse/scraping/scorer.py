@@ -115,37 +115,11 @@ def verdict_for(
     due = policy.actions.due(score)
     named = {**values[unit.key], "searches": float(unit.count)}
     reasons = describe(named, best.signals, "one user" if unit.user else "the BAP")
-    rate = policy.honest_select_rate
-    finding = policy.reviewed.get(bap)
-    if due and any(a is not ScrapingAction.FLAG for a, _ in due) and finding is not None:
-        # the network operator looked and knows what the events cannot say (whose chargers)
-        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
-        reasons.append(withheld_reviewed(finding))
-    elif (
-        due and any(a is not ScrapingAction.FLAG for a, _ in due) and converts_honestly(named, rate)
-    ):
-        # proportionate to the evidence: only a flag for a unit whose searches convert
-        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
-        reasons.append(withheld(named, rate))
-    elif (
-        due
-        and any(a is not ScrapingAction.FLAG for a, _ in due)
-        and unit.user
-        and (whole := _whole(bap, scored, values)) is not None
-        and converts_honestly(whole, rate)
-    ):
-        # one user's pattern, and the app as a whole converts: the actions would fall on every
-        # user of the app (they are the BAP's), a flag names the one
-        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
-        reasons.append(withheld_for_one_user(whole, rate))
-    elif (
-        due
-        and any(a is not ScrapingAction.FLAG for a, _ in due)
-        and rests_on_unknown(named, best.signals, score)
-    ):
-        # a pattern in part of the traffic whose bookings nobody knows: a flag, no more
-        due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
-        reasons.append(withheld_unknown())
+    if due and any(a is not ScrapingAction.FLAG for a, _ in due):
+        why = _only_a_flag(bap, unit, named, best, score, scored, values, policy)
+        if why is not None:
+            due = [(a, shadow) for a, shadow in due if a is ScrapingAction.FLAG]
+            reasons.append(why)
     actions = [a for a, shadow in due if not shadow]
     top = best.top
     if unit.user:
@@ -167,13 +141,36 @@ def verdict_for(
     )
 
 
-def _whole(
-    bap: str, scored: Sequence[tuple[Unit | Tally, Scored]], values: dict[str, dict[str, float]]
-) -> dict[str, float] | None:
-    """The BAP unit's features, with its search count (None if it was not scored)."""
-    for one, _ in scored:
-        if not one.user:
-            return {**values[one.key], "searches": float(one.count)}
+def _only_a_flag(
+    bap: str,
+    unit: Unit | Tally,
+    named: dict[str, float],
+    best: Scored,
+    score: float,
+    scored: Sequence[tuple[Unit | Tally, Scored]],
+    values: dict[str, dict[str, float]],
+    policy: ScrapingPolicy,
+) -> str | None:
+    """Why the evidence calls for no more than a flag (the reason to give), or None: actions
+    proportionate to it."""
+    rate = policy.honest_select_rate
+    finding = policy.reviewed.get(bap)
+    if finding is not None:
+        # the network operator looked and knows what the events cannot say (whose chargers)
+        return withheld_reviewed(finding)
+    if converts_honestly(named, rate):
+        return withheld(named, rate)  # the unit's searches convert
+    if unit.user:
+        # one user's pattern, and the app as a whole converts: the actions would fall on
+        # every user of the app (they are the BAP's), a flag names the one
+        for one, _ in scored:
+            if not one.user:
+                whole = {**values[one.key], "searches": float(one.count)}
+                if converts_honestly(whole, rate):
+                    return withheld_for_one_user(whole, rate)
+    if rests_on_unknown(named, best.signals, score):
+        # a pattern in part of the traffic whose bookings nobody knows: a flag, no more
+        return withheld_unknown()
     return None
 
 
