@@ -14,10 +14,9 @@ parameters.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from litestar import Request
-from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 
 from uei.access import CALLER, CSRF, IN_STORE, ONCE, PENDING_KEYS, Caller
@@ -31,7 +30,7 @@ from uei.registry.http.auth import (
 )
 from uei.trust import PendingReplay
 
-__all__ = ["authorize", "guard", "undeclared", "unguarded"]
+__all__ = ["guard", "undeclared", "unguarded"]
 
 Resolve = Callable[[Request[Any, Any, Any], Mapping[str, Any], bool], Awaitable[object]]
 
@@ -114,25 +113,19 @@ def unguarded(handlers: Sequence[BaseRouteHandler]) -> list[str]:
     ]
 
 
-async def authorize(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """The guard on every route of the app."""
+async def guard(request: Request[Any, Any, Any]) -> None:
+    """The one authorization of every guarded route, as the guarded routers' ``before_request``
+    hook: it runs before the handler's parameters are decoded, as a Litestar guard would,
+    without the copy of the route handler Litestar hands each guard on every request (about
+    3% of a quota check's CPU)."""
+    handler = request.route_handler
     opt = handler.opt
     if CALLER not in opt and _litestars_own(handler):
         return
     resolve = _RESOLVERS.get(Caller(opt[CALLER]))
     if resolve is None:
         return
-    request = cast("Request[Any, Any, Any]", connection)
     state = request.state  # a new State object each time it is read: once
     if opt.get(ONCE) == IN_STORE:  # the handler's store step marks it (uei/access.py)
         state.replay = PendingReplay()
     state.caller = await resolve(request, opt, bool(opt.get(ONCE, False)))
-
-
-async def guard(request: Request[Any, Any, Any]) -> None:
-    """``authorize`` as the guarded routers' ``before_request`` hook: it runs before the
-    handler's parameters are decoded, as a guard would, without the copy of the route handler
-    Litestar hands each guard on every request (about 3% of a quota check's CPU)."""
-    await authorize(request, request.route_handler)
