@@ -117,17 +117,23 @@ on a grid (an app snapping positions for privacy) search at the app's own mix of
 to rank it with the scrapers; the verdict still gives it no more than a flag."""
 
 
+def _sweep_does_not_convert(f: dict[str, float], sweep: str) -> float:
+    """How surely a sweep sub-population (``grid`` or ``chain`` features) never converts; when
+    that is unknown, a sweep at its own radius goes as far as ``_UNKNOWN_SWEEP``."""
+    converts = _does_not_convert(f[f"{sweep}_select_share"], f[f"{sweep}_known"])
+    if f[f"{sweep}_known"] < 0.5:
+        own_radius = _ramp(f[f"{sweep}_radius_share"] - f["max_radius_share"], 0.15, 0.35)
+        converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
+    return converts
+
+
 def _hidden_lattice(f: dict[str, float]) -> float:
     # Centres on a regular lattice well beyond chance, over enough distinct nodes to be a grid
     # (or a strip of one: a slow sweep in raster order covers a few rows in a window) and not
     # a few points, whatever else the unit searches.
     shape = _ramp(f["grid_nodes"], 9, 20) * _ramp(f["grid_aligned"], 0.3, 0.6)
     evidence = _ramp(f["grid_z"], 6, 12) * _ramp(f["grid_searches"], 15, 50)
-    converts = _does_not_convert(f["grid_select_share"], f["grid_known"])
-    if f["grid_known"] < 0.5:
-        own_radius = _ramp(f["grid_radius_share"] - f["max_radius_share"], 0.15, 0.35)
-        converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
-    return shape * evidence * converts
+    return shape * evidence * _sweep_does_not_convert(f, "grid")
 
 
 def _stepped_sweep(f: dict[str, float]) -> float:
@@ -142,11 +148,7 @@ def _stepped_sweep(f: dict[str, float]) -> float:
         * _ramp(f["chain_searches"], 15, 40)
         * (1.0 - _ramp(f["track_share"], 0.2, 0.5))
     )
-    converts = _does_not_convert(f["chain_select_share"], f["chain_known"])
-    if f["chain_known"] < 0.5:
-        own_radius = _ramp(f["chain_radius_share"] - f["max_radius_share"], 0.15, 0.35)
-        converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
-    return evidence * converts
+    return evidence * _sweep_does_not_convert(f, "chain")
 
 
 def _repeats_without_bookings(f: dict[str, float]) -> float:

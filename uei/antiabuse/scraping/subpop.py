@@ -443,14 +443,12 @@ def evenly_stepped(y: F64, x: F64, at: F64, radius: F64, fresh: B) -> _Chain | N
     # a layout has several steps (each ring its own, the step between rings, a lattice's
     # diagonal): every other peak of that radius as far beyond its neighbourhood counts too
     row, pairs_row, expected_row = z_all[g_best], pairs2[g_best], expected[g_best]
+    # a peak is the first bin of a run as high: never two in a row (they would share a bin),
+    # and the best one (argmax takes the first) among them
     peak = np.zeros(size, dtype=bool)
-    peak[1:-1] = (row[1:-1] >= row[:-2]) & (row[1:-1] > row[2:])
-    peaks = np.flatnonzero(peak & (row >= _CHAIN_PEAK_Z))
-    if best not in peaks:
-        peaks = np.append(peaks, best)
-    taken = set(peaks.tolist())
-    # two peaks one bin apart share a bin: the lower one gives way
-    peaks = np.array([b for b in sorted(taken) if b - 1 not in taken or row[b] > row[b - 1]])
+    peak[1:-1] = (row[1:-1] > row[:-2]) & (row[1:-1] >= row[2:])
+    peak[best] = True
+    peaks = np.flatnonzero(peak & ((row >= _CHAIN_PEAK_Z) | (b == best)))
     hits = float(pairs_row[peaks].sum())
     chance = float(expected_row[peaks].sum())
     z = (hits - chance) / math.sqrt(max(chance, 1.0))
@@ -788,12 +786,11 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
         # how the spots convert, measured where the poll is: at the spots visited on a period
         # when those hold most of the visits (people also search at a polled charger's exact
         # point, and at other favourite points, and they book)
-        polled = np.isin(keys, polled_spots(k_sorted[starts], t_sorted[starts])) & spot
+        polled_keys = polled_spots(k_sorted[starts], t_sorted[starts])
+        polled_visits = int(np.count_nonzero(new_visit & np.isin(k_sorted, polled_keys)))
         measured = spot
-        if 2 * int(np.count_nonzero(new_visit & np.isin(k_sorted, keys[polled]))) >= int(
-            np.count_nonzero(starts)
-        ):
-            measured = polled
+        if 2 * polled_visits >= int(np.count_nonzero(starts)):
+            measured = np.isin(keys, polled_keys)  # polled spots are repeated spots
         out["spot_select_share"], out["spot_known"] = _conversion(
             measured, conv, float(np.count_nonzero(measured)) / n
         )
