@@ -99,17 +99,44 @@ async def test_concurrent_transactions_share_one_commit(tmp_path: Path) -> None:
         seen = await traced(backend)
         async with held(backend):
             writes = asyncio.gather(
-                *(backend.transaction(insert(n), durable=n == 3) for n in range(20))
+                *(backend.transaction(insert(n), durable=n in (3, 7)) for n in range(20))
             )
             await turn()
         assert await writes == list(range(20))
         assert await rows(backend) == list(range(20))
-        assert backend.commits == 1
-        assert seen.count("COMMIT") == 1
-        assert seen.count("BEGIN IMMEDIATE") == 1
+        # the 18 that need no sync commit together, then the 2 durable ones, synced
+        assert backend.commits == 2
+        assert seen.count("COMMIT") == 2
         assert seen.count("SAVEPOINT uei_member") == 20
-        # one durable member: the whole batch is synced
-        assert seen[seen.index("BEGIN IMMEDIATE") - 1] == "PRAGMA synchronous=FULL"
+        quick, durable = (i for i, s in enumerate(seen) if s == "BEGIN IMMEDIATE")
+        assert seen[quick - 1] == "PRAGMA synchronous=NORMAL"
+        assert seen[quick:durable].count("SAVEPOINT uei_member") == 18
+        assert seen[durable - 1] == "PRAGMA synchronous=FULL"
+        assert seen[durable:].count("SAVEPOINT uei_member") == 2
+
+
+async def test_a_quick_write_is_answered_before_a_durable_one_of_its_batch_syncs(
+    tmp_path: Path,
+) -> None:
+    """Writes that need no sync never wait on another caller's: the durable member of the
+    batch runs only once the quick ones' callers have their answers (it waits for them, so
+    if they waited for it, neither would finish: the guard below turns that into a failure)."""
+    answered = threading.Event()
+
+    def durable(db: sqlite3.Connection) -> int:
+        ok = answered.wait(timeout=60)  # a deadlock guard, never reached when correct
+        db.execute("INSERT INTO t VALUES (99)")
+        return 99 if ok else -1
+
+    async with backend_at(tmp_path / "uei.db") as backend:
+        async with held(backend):
+            slow = asyncio.ensure_future(backend.transaction(durable, durable=True))
+            quick = asyncio.gather(*(backend.transaction(insert(n)) for n in range(5)))
+            await turn()
+        assert await quick == list(range(5))
+        answered.set()
+        assert await slow == 99
+        assert await rows(backend) == [0, 1, 2, 3, 4, 99]
 
 
 async def test_writers_queued_while_the_worker_is_busy_share_one_commit(tmp_path: Path) -> None:

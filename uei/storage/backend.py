@@ -76,8 +76,9 @@ class SqliteBackend:
     Group commit: transactions queued while the worker is busy (with reads, or with the
     batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
     them, each in its own ``SAVEPOINT``: one that raises rolls back only its own changes and
-    its caller gets its exception. ``synchronous=FULL`` for the batch if any member is
-    durable. Each caller's await returns after the ``COMMIT`` that holds its write. ``run``
+    its caller gets its exception. A batch's durable members commit apart, after the others,
+    with ``synchronous=FULL`` (the others' commit needs no sync under WAL, so they never wait
+    for one). Each caller's await returns after the ``COMMIT`` that holds its write. ``run``
     queues on the same thread between batches: it sees only committed data and waits for at
     most one batch. ``read`` runs on a second connection and thread of its own (WAL: readers
     and the writer do not wait for each other), so a read never queues behind writes; it sees
@@ -175,11 +176,16 @@ class SqliteBackend:
             count = min(len(self._queue), self.max_batch)
             batch = [self._queue.popleft() for _ in range(count)]
         live = [m for m in batch if not m.future.done()]  # done: its caller was cancelled
-        try:
-            self._commit(live)
-        except BaseException as error:  # not SQLite's: still, no caller waits forever
-            for member in live:
-                _settle(member, error, failed=True)
+        # the members that need no fsync commit (and answer) first, then the durable ones:
+        # a quick write never waits on another caller's sync
+        for part in ([m for m in live if not m.durable], [m for m in live if m.durable]):
+            if not part:
+                continue
+            try:
+                self._commit(part)
+            except BaseException as error:  # not SQLite's: still, no caller waits forever
+                for member in part:
+                    _settle(member, error, failed=True)
         with self._lock:
             if not self._queue:
                 self._draining = False
