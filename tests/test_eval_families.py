@@ -1,13 +1,14 @@
 """The families evaluation's quick path runs end to end through the real Scorer and prints
 its tables (structure only: the figures are the benchmark's, not a test's); the ``delta``,
-``ring``, ``twin`` and ``plateau`` families' days (all written held out) are what their
-briefs say (truth and events only, never scored)."""
+``ring``, ``twin``, ``plateau`` and ``valley`` families' days (all written held out) are
+what their briefs say (truth and events only, never scored)."""
 
 from __future__ import annotations
 
 import functools
 import itertools
 import math
+import re
 import statistics
 import time
 from collections import Counter
@@ -19,7 +20,16 @@ from click.testing import CliRunner
 
 from bench.drivers.eval_families import QUICK, SPLIT, main, plan
 from uei.antiabuse.scraping.events import Funnel, Search
-from uei_testing.families import FAMILIES, SCRAPER_CLASSES, World, delta, plateau, ring, twin
+from uei_testing.families import (
+    FAMILIES,
+    SCRAPER_CLASSES,
+    World,
+    delta,
+    plateau,
+    ring,
+    twin,
+    valley,
+)
 from uei_testing.families.world import ist_hours
 from uei_testing.traffic import DEFAULT_START
 
@@ -1144,3 +1154,479 @@ def test_plateau_festival_surge_at_the_temple(seed: int) -> None:
     assert during[pilgrim] > 0.3 * len(searches(day, pilgrim))
     count = kinds(day, pilgrim)  # a crowd books less
     assert 0.004 <= count["confirm"] / count["search"] <= 0.1
+
+
+# -- the valley family (held out: these tests read its truth and events, never a score) --------
+
+VALLEY_SEEDS = (1, 2, 3, 4)
+
+
+@functools.cache
+def valley_day(seed: int) -> World:
+    return FAMILIES["valley"](seed, DEFAULT_START, 24.0)
+
+
+def vxy(g: valley.Valley, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
+    return g.xy(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
+
+
+def own_searches(world: World, bap: str) -> list[Search]:
+    times = set(world.scraping.get(bap, []))
+    return [e for e in searches(world, bap) if e.at not in times]
+
+
+def styled_in(world: World, start: str) -> list[str]:
+    return [b for b, t in world.baps.items() if t.style.startswith(start)]
+
+
+def rounds_of(events: list[Search], gap: float = 60.0) -> list[list[Search]]:
+    out: list[list[Search]] = [[events[0]]]
+    for a, b in itertools.pairwise(events):
+        if b.at - a.at > gap:
+            out.append([])
+        out[-1].append(b)
+    return out
+
+
+def test_valley_is_deterministic_by_seed_and_seeds_differ() -> None:
+    began = time.perf_counter()
+    day = valley.generate(1, DEFAULT_START, 24.0)
+    assert time.perf_counter() - began < 3.0
+    assert day.events == valley_day(1).events
+    assert day.baps == valley_day(1).baps
+    assert day.scraping == valley_day(1).scraping
+    days = [valley_day(s) for s in VALLEY_SEEDS]
+    for a, b in itertools.combinations(days, 2):
+        assert a.events != b.events
+        assert [t.style for t in a.baps.values()] != [t.style for t in b.baps.values()]
+    lands = [valley.geography(s) for s in VALLEY_SEEDS]
+    assert len({(g.lat, g.river, g.reservoir) for g in lands}) == len(VALLEY_SEEDS)
+    assert len({(len(d.baps), d.total()) for d in days}) == len(VALLEY_SEEDS)
+
+
+@pytest.mark.parametrize("seed", VALLEY_SEEDS)
+def test_valley_day_size_truth_and_well_formed_events(seed: int) -> None:
+    day = valley_day(seed)
+    assert day.family == "valley"
+    assert 30 <= len(day.baps) <= 45
+    assert 40_000 <= day.total() <= 90_000
+    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
+    for bap, truth in day.baps.items():
+        assert truth.bap_id == bap
+        assert truth.style
+        assert bap.endswith(".valley.example")
+        if truth.label == "honest":
+            assert bap not in day.scraping
+        else:
+            assert len(scraping_searches(day, bap)) >= 50, truth
+            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
+        events = day.events[bap]
+        assert all(day.start <= e.at < day.end for e in events)
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        found = [e for e in events if isinstance(e, Search)]
+        started = {e.txn: e.at for e in reversed(found) if e.txn}
+        at = np.array([e.at for e in found])
+        for e in events:
+            if isinstance(e, Search):
+                assert 0 < e.radius_km <= 50
+                assert e.via in valley.GATEWAYS
+                assert e.via.endswith(".valley.example")
+                assert not e.user or e.user.startswith(f"{bap}/")
+                continue
+            assert e.bpp_id.endswith(".valley.example")
+            assert e.location_id.startswith("vl-")
+            # a funnel follows a search: of its transaction, and of its BAP within 30 minutes
+            if e.txn:
+                assert started[e.txn] < e.at, truth
+            if e.kind.value == "select":
+                before = at[at < e.at]
+                assert before.size, truth
+                assert e.at - before[-1] < 1800, truth
+        for txn in {e.txn for e in events if isinstance(e, Funnel) and e.txn}:
+            steps = [e.kind.value for e in events if isinstance(e, Funnel) and e.txn == txn]
+            assert steps[0] == "select", truth
+            assert [k for k in steps if k != "cancel"] in (
+                ["select"],
+                ["select", "init", "confirm"],
+            ), (truth, steps)
+    honest = Counter[str]()
+    for bap in of(day, "honest"):
+        honest += kinds(day, bap)
+    assert 0.01 < honest["confirm"] / honest["search"] < 0.15
+    assert honest["select"] >= honest["init"] >= honest["confirm"] > 10 * honest["cancel"] > 0
+    for field in ("txn", "user"):
+        shares = []
+        for bap in day.baps:
+            mine = searches(day, bap)
+            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
+        assert any(x == 1.0 for x in shares), field
+        assert any(x == 0.0 for x in shares), field
+        assert any(0.05 < x < 0.95 for x in shares), field
+    txn_by_via = Counter[tuple[str, bool]]()
+    for bap in day.baps:
+        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
+    assert txn_by_via[("bg2.valley.example", True)] == 0
+    assert txn_by_via[("bg.valley.example", False)] == 0
+    assert txn_by_via[("bg3.valley.example", True)] > 0
+    # apps use one gateway or split over two
+    vias = [len({e.via for e in searches(day, b)}) for b in day.baps]
+    assert set(vias) == {1, 2}
+
+
+@pytest.mark.parametrize("seed", VALLEY_SEEDS)
+def test_valley_geography_and_the_reservoir_nobody_searches(seed: int) -> None:
+    day, g = valley_day(seed), valley.geography(seed)
+    c = valley.chargers(seed, g)
+    # a winding river of 6-10 bends, 80-110 km; a valley 4-8 km wide; the road along a bank
+    assert 6 <= len(g.river) - 2 <= 10
+    river_len = float(valley.project(g.river, *g.river[-1])[1][0])
+    assert 80 <= river_len <= 110
+    assert 80 <= g.road_length() <= 115
+    turns = []
+    for (ax, ay), (bx, by), (cx, cy) in zip(g.river, g.river[1:], g.river[2:], strict=False):
+        turn = math.atan2(cy - by, cx - bx) - math.atan2(by - ay, bx - ax)
+        turns.append(abs((turn + math.pi) % (2 * math.pi) - math.pi))
+    assert all(math.radians(19) <= t <= math.radians(51) for t in turns)
+    assert 2.0 <= g.half_width <= 4.0
+    rx, ry = valley.along(g.road, np.linspace(0, g.road_length(), 400))
+    off, _ = valley.project(g.river, rx, ry)
+    assert np.all(off >= g.road_offset - 1e-6)
+    assert np.all(off < g.half_width + 0.5)
+    # 6-9 towns along the road, one of them the district town (~10 km across, 4-6 hubs)
+    assert 6 <= len(g.towns) <= 9
+    assert [t.s for t in g.towns] == sorted(t.s for t in g.towns)
+    district = g.towns[g.district]
+    assert 4.5 <= district.radius <= 5.5
+    assert 4 <= len(district.hubs) <= 6
+    assert all(t.radius <= 1.6 for t in g.small_towns())
+    # the steel township near the mouth, the hill station at the head
+    assert g.township.s <= 10
+    assert g.hill.s == pytest.approx(g.road_length())
+    # the reservoir part way up, the road clear of it; no charger in its water
+    s0, s1, hw = g.reservoir
+    assert 0.5 * river_len <= s0 < s1 <= 0.85 * river_len
+    assert hw < g.road_offset
+    assert g.wet(*g.dam())[0] == 1
+    assert 60 <= c.total() <= 120
+    assert 4 <= len(c.cpos) <= 6
+    assert 6 <= len(c.depots.ids) <= 12
+    assert 3 <= len(c.bus.ids) <= 6
+    for s in (c.public, c.depots, c.bus):
+        x, y = g.xy(s.lat, s.lon)
+        assert np.all(g.in_valley(x, y) == 1)
+        assert all(cpo.endswith(".valley.example") for cpo in s.cpos)
+    assert all(5 <= b - a <= 15 for a, b in itertools.pairwise(c.road_s))
+    x, y = g.xy(c.public.lat[list(c.road)], c.public.lon[list(c.road)])
+    assert np.all(valley.project(g.road, x, y)[0] < 1e-6)
+    # every search is in the valley (or, for the aggregator, a far city); none in the water
+    (agg,) = styled_in(day, "national aggregator")
+    for bap in day.baps:
+        x, y = vxy(g, searches(day, bap))
+        inside = g.in_valley(x, y) == 1
+        assert not np.any(g.wet(x, y)), day.baps[bap]
+        if bap == agg:
+            assert np.all(inside | (g.near_far_city(x, y) == 1))
+        else:
+            assert np.all(inside), day.baps[bap]
+    # and people do search right beside it: the water is empty, not the valley around it
+    x, y = vxy(g, [e for b in of(day, "honest") for e in searches(day, b)])
+    d, along = valley.project(g.river, x, y)
+    assert np.sum((along > s0) & (along < s1) & (d < hw + 3)) > 20
+
+
+@pytest.mark.parametrize("seed", VALLEY_SEEDS)
+def test_valley_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
+    day, g = valley_day(seed), valley.geography(seed)
+    hidden = of(day, "hidden_sweep")
+    assert len(hidden) == 2
+    (road,) = styled_in(day, "road sweep")
+    (grid,) = styled_in(day, "jittered lattice")
+    for bap, low, high in ((road, 0.08, 0.25), (grid, 0.05, 0.15)):
+        share = len(scraping_searches(day, bap)) / len(searches(day, bap))
+        assert low <= share <= high, day.baps[bap]
+        assert kinds(day, bap)["confirm"] > 10  # inside a real app
+    # the road sweep: points on the winding road every 1-2 km, both ways, one radius, no ref
+    points = scraping_searches(day, road)
+    assert len({e.radius_km for e in points}) == 1
+    assert all(not e.user for e in points)
+    x, y = vxy(g, points)
+    dist, s = valley.project(g.road, x, y)
+    assert np.all(dist < 1e-6)
+    ds = np.diff(s)
+    step = float(np.median(np.abs(ds)))
+    assert 1.0 <= step <= 2.0
+    assert np.mean(np.isclose(np.abs(ds), step, rtol=1e-4)) > 0.5
+    assert np.mean(np.abs(ds) <= step * 1.0001) > 0.95  # it walks, never jumps
+    assert 0.3 < np.mean(ds > 0) < 0.7  # up the valley and back down
+    assert len({(e.lat, e.lon) for e in points}) >= min(len(points), 40)
+    # not a straight line: the road bends, so the points do not lie on one
+    coef = np.polyfit(x, y, 1)
+    assert np.max(np.abs(y - np.polyval(coef, x))) > 2.0
+    # the lattice: each visit 100-300 m off a node of its lattice in the district town, in
+    # random order, on the app's own daily rhythm, some visits with transaction ids
+    points = scraping_searches(day, grid)
+    found = re.search(r"a ([0-9.]+) km lattice", day.baps[grid].style)
+    assert found
+    step = float(found.group(1))
+    assert 1.5 <= step <= 3.0
+    town = g.towns[g.district]
+    x, y = vxy(g, points)
+    i, j = np.round((x - town.x) / step), np.round((y - town.y) / step)
+    off = np.hypot(x - town.x - i * step, y - town.y - j * step)
+    assert np.all(off >= 0.1 - 0.005)
+    assert np.all(off <= 0.3 + 0.005)
+    assert np.all(np.hypot(x - town.x, y - town.y) <= town.radius)
+    nodes = list(zip(i.tolist(), j.tolist(), strict=True))
+    assert len(set(nodes)) >= 8
+    assert len(set(nodes[: len(set(nodes))])) == len(set(nodes))  # a pass visits each once
+    assert len({e.radius_km for e in points}) == 1
+    assert 0 < sum(bool(e.txn) for e in points) < len(points)
+    assert all(not e.user for e in points)
+    sweep_hours = np.bincount(hours_of(points).astype(int), minlength=24)
+    own_hours = np.bincount(hours_of(own_searches(day, grid)).astype(int), minlength=24)
+    assert np.corrcoef(sweep_hours, own_hours)[0, 1] > 0.6
+    assert sweep_hours[9:21].sum() > 4 * sweep_hours[:6].sum()
+
+
+@pytest.mark.parametrize("seed", VALLEY_SEEDS)
+def test_valley_drifting_poll_in_the_aggregator(seed: int) -> None:
+    day, g = valley_day(seed), valley.geography(seed)
+    c = valley.chargers(seed, g)
+    (poll,) = of(day, "hidden_poll")
+    assert day.baps[poll].style.startswith("national aggregator")
+    mine = scraping_searches(day, poll)
+    assert 0.05 <= len(mine) / len(searches(day, poll)) <= 0.15
+    spots = {(e.lat, e.lon) for e in mine}
+    assert 8 <= len(spots) <= 20
+    assert spots <= set(zip(c.public.lat.tolist(), c.public.lon.tolist(), strict=True))
+    rounds = rounds_of(mine)
+    assert all({(e.lat, e.lon) for e in r} == spots for r in rounds[:-1])
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(gaps) >= 6 * 60 * 0.97
+    assert max(gaps) <= 30 * 60 * 1.03
+    # the period holds for 1-3 hours, then changes: runs of steady gaps
+    runs: list[list[float]] = [[gaps[0]]]
+    for a, b in itertools.pairwise(gaps):
+        if abs(b / a - 1) > 0.05:
+            runs.append([])
+        runs[-1].append(b)
+    assert len(runs) >= 6
+    for run in runs[:-1]:
+        assert max(run) / min(run) < 1.05
+        assert 0.95 * 3600 <= sum(run) <= 3 * 3600 + 1.05 * max(run)
+    assert len({round(statistics.median(r) / 60) for r in runs}) >= 4
+    # its host's own traffic: mostly far cities, 5-10% in the valley
+    x, y = vxy(g, own_searches(day, poll))
+    assert 0.03 <= float(np.mean(g.in_valley(x, y))) <= 0.12
+
+
+@pytest.mark.parametrize("seed", VALLEY_SEEDS)
+def test_valley_sybil_sweep_and_own_scrapers(seed: int) -> None:
+    day, g = valley_day(seed), valley.geography(seed)
+    keys = styled_in(day, "sybil key")
+    assert 3 <= len(keys) <= 5
+    assert all(day.baps[b].label == "sweeper" for b in keys)
+    found = re.search(r"one ([0-9.]+) km lattice", day.baps[keys[0]].style)
+    assert found
+    step = float(found.group(1))
+    sets = [{(e.lat, e.lon) for e in scraping_searches(day, b)} for b in keys]
+    for one, other in itertools.combinations(sets, 2):
+        assert not one & other
+    every = [p for s in sets for p in s]
+    x, y = g.xy(np.array([p[0] for p in every]), np.array([p[1] for p in every]))
+    i, j = (x - x.min()) / step, (y - y.min()) / step
+    assert np.allclose(i, np.round(i), atol=0.01)
+    assert np.allclose(j, np.round(j), atol=0.01)
+    owner = [n for n, s in enumerate(sets) for _ in s]
+    cells = zip(np.round(i).astype(int).tolist(), np.round(j).astype(int).tolist(), strict=True)
+    key_of = dict(zip(cells, owner, strict=True))
+    k = len(keys)
+    # in each row of the lattice, the keys take turns: every k-th node is one key's
+    rows: dict[int, list[int]] = {}
+    for cell in sorted(key_of, key=lambda c: (c[1], c[0])):
+        rows.setdefault(cell[1], []).append(cell[0])
+    for row, cols in rows.items():
+        for a, b in itertools.pairwise(cols):
+            if b - a == 1:
+                assert (key_of[(b, row)] - key_of[(a, row)]) % k == 1
+        for a, b in itertools.combinations(cols, 2):
+            if key_of[(a, row)] == key_of[(b, row)]:
+                assert (b - a) % k == 0
+    for s in sets:
+        assert len(s) >= 10
+        assert 0.5 / k <= len(s) / len(every) <= 1.6 / k
+    assert len({e.radius_km for b in keys for e in scraping_searches(day, b)}) == 1
+    # the rotating sweeper: exact points, the same each round, its radius turning round by round
+    (rot,) = styled_in(day, "rotating-radius sweeper")
+    mine = scraping_searches(day, rot)
+    n = len({(e.lat, e.lon) for e in mine})
+    assert len(mine) >= 3 * n
+    first = [(e.lat, e.lon) for e in mine[:n]]
+    assert len(set(first)) == n
+    radii = []
+    for r in range(len(mine) // n):
+        turn = mine[r * n : (r + 1) * n]
+        assert [(e.lat, e.lon) for e in turn] == first
+        assert len({e.radius_km for e in turn}) == 1
+        radii.append(turn[0].radius_km)
+    assert len(set(radii)) == 3
+    assert all(radii[r] == radii[r % 3] for r in range(len(radii)))
+    # the poller: 10-30 chargers a round, each round's gap drawn in 10-40 minutes
+    (poller,) = of(day, "poller")
+    mine = scraping_searches(day, poller)
+    spots = {(e.lat, e.lon) for e in mine}
+    assert 10 <= len(spots) <= 30
+    rounds = rounds_of(mine)
+    assert all({(e.lat, e.lon) for e in r} == spots for r in rounds[:-1])
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(gaps) >= 600
+    assert max(gaps) <= 2400
+    assert statistics.pstdev(gaps) > 300
+    # the booking scraper: selects on 1-2%, confirms about half, cancels most within 10 min
+    (booker,) = of(day, "booking_scraper")
+    count = kinds(day, booker)
+    assert 0.005 <= count["select"] / count["search"] <= 0.03
+    assert 0.2 <= count["confirm"] / count["select"] <= 0.8
+    assert count["cancel"] >= 0.5 * count["confirm"]
+    confirmed = {
+        e.txn: e.at for e in day.events[booker] if isinstance(e, Funnel) and e.kind == "confirm"
+    }
+    for e in day.events[booker]:
+        if isinstance(e, Funnel) and e.kind == "cancel":
+            assert 0 < e.at - confirmed[e.txn] <= 600
+    # low and slow: 3-15 an hour on people's rhythm, a coarse lattice in random order
+    slow = of(day, "low_and_slow")
+    assert 2 <= len(slow) <= 3
+    refs = []
+    for bap in slow:
+        mine = scraping_searches(day, bap)
+        assert 3 * 24 * 0.6 <= len(mine) <= 15 * 24 * 1.4
+        h = hours_of(mine)
+        assert ((h >= 7) & (h < 22)).mean() > 0.75
+        assert kinds(day, bap)["confirm"] == 0
+        x, y = vxy(g, mine)
+        pts = np.unique(np.round(np.stack([x, y], axis=1), 6), axis=0)
+        near = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+        assert np.min(near + 1e9 * np.eye(len(pts))) >= 5.0 - 1e-6
+        users = {e.user for e in mine}
+        refs.append(bool(users - {""}))
+        if users - {""}:
+            assert "" not in users
+            before = {e.user for e, x in zip(mine, h, strict=True) if x < valley.ROTATE}
+            after = {e.user for e, x in zip(mine, h, strict=True) if x >= valley.ROTATE}
+            assert before
+            assert after
+            assert not before & after
+    assert any(refs)
+    assert not all(refs)
+    for bap in [*keys, rot, poller]:
+        assert kinds(day, bap)["select"] == 0
+
+
+@pytest.mark.parametrize("seed", VALLEY_SEEDS)
+def test_valley_honest_habits(seed: int) -> None:
+    day, g = valley_day(seed), valley.geography(seed)
+    c = valley.chargers(seed, g)
+    # the steel plant's fleet console: its depot every 8-15 minutes, books ~1 in 200-400
+    (fleet,) = styled_in(day, "steel plant fleet console")
+    mine = searches(day, fleet)
+    depots = set(zip(c.depots.lat.tolist(), c.depots.lon.tolist(), strict=True))
+    rounds = rounds_of(mine)
+    assert all({(e.lat, e.lon) for e in r} == depots for r in rounds[:-1])
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(gaps) >= 480
+    assert max(gaps) <= 900
+    assert statistics.pstdev(gaps) > 10  # jittered
+    assert len(set(hours_of(mine).astype(int).tolist())) == 24
+    selects = kinds(day, fleet)["select"]
+    assert selects >= 1
+    assert 1 / 650 <= selects / len(mine) <= 1 / 130
+    # the bus depot: 3-6 chargers every 5-10 minutes from 04:00 to 23:00, ~15% of rounds book
+    (bus,) = styled_in(day, "bus depot console")
+    mine = searches(day, bus)
+    h = hours_of(mine)
+    assert np.all((h >= 4) & (h < 23))
+    assert h.min() < 4.2
+    assert h.max() > 22.8
+    rounds = rounds_of(mine)
+    spots = set(zip(c.bus.lat.tolist(), c.bus.lon.tolist(), strict=True))
+    assert all({(e.lat, e.lon) for e in r} == spots for r in rounds)
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert all(300 <= gap <= 600 for gap in gaps if gap < 3600)
+    assert 0.07 <= kinds(day, bus)["select"] / len(rounds) <= 0.25
+    # the township's residents crowd the app at the three shift changes; ~15% book
+    (town,) = styled_in(day, "steel township residents")
+    mine = searches(day, town)
+    h = hours_of(mine)
+    in_shift = np.zeros(h.size, dtype=bool)
+    for start in valley.SHIFTS:
+        window = (h >= start) & (h < start + 1)
+        in_shift |= window
+        daytime = ((h >= 7) & (h < 21) & ~window).sum() / 13.0
+        assert window.sum() > 3 * daytime
+    x, y = vxy(g, mine)
+    near = np.hypot(x - g.township.x, y - g.township.y)
+    assert np.mean(near <= g.township.radius) > 0.85
+    assert np.all(near <= g.township.radius + 2.5)
+    sessions = len({e.txn or (e.user, e.at) for e in mine})
+    assert 0.06 <= kinds(day, town)["confirm"] / sessions <= 0.2
+    # the tourists drive up in the morning, down in the evening; 8-15% of trips book
+    (tour,) = styled_in(day, "tourist app")
+    trips: dict[str, list[Search]] = {}
+    for e in searches(day, tour):
+        trips.setdefault(e.txn, []).append(e)
+    assert "" not in trips
+    up = down = morning = evening = 0
+    for trip in trips.values():
+        x, y = vxy(g, trip)
+        dist, s = valley.project(g.road, x, y)
+        assert np.all(dist < 0.15)
+        if len(trip) < 2:
+            continue
+        assert np.all((np.abs(np.diff(s)) >= 4.5) & (np.abs(np.diff(s)) <= 20.5))
+        start = float(hours_of(trip[:1])[0])
+        if valley.UP[0] <= start < valley.UP[1]:
+            morning += 1
+            up += s[-1] > s[0]
+        elif valley.DOWN[0] <= start < valley.DOWN[1]:
+            evening += 1
+            down += s[-1] < s[0]
+    assert morning > 100
+    assert evening > 100
+    assert up > 0.85 * morning
+    assert down > 0.85 * evening
+    assert morning + evening > 0.75 * len(trips)
+    assert 0.05 <= kinds(day, tour)["select"] / len(trips) <= 0.2
+    # the tea estates: a few dozen searches in office hours, ~30% book
+    (tea,) = styled_in(day, "tea-estate")
+    mine = searches(day, tea)
+    assert 10 <= len(mine) <= 80
+    h = hours_of(mine)
+    assert np.all((h >= valley.OFFICE[0]) & (h < valley.OFFICE[1] + 0.1))
+    assert 0.1 <= kinds(day, tea)["confirm"] / len(mine) <= 0.5
+    # ordinary apps of 30 to 3,000 searches a day, some refining a search 2-4 times
+    apps = [b for b in of(day, "honest") if day.baps[b].style.startswith("ordinary app")]
+    assert 10 <= len(apps) <= 14
+    sizes = [len(searches(day, b)) for b in apps]
+    assert min(sizes) < 100
+    assert max(sizes) > 1500
+    refined = 0
+    for bap in apps:
+        per_txn = Counter(e.txn for e in searches(day, bap) if e.txn)
+        refined += any(3 <= n <= 5 for n in per_txn.values())
+        assert max(per_txn.values(), default=1) <= 5
+        if len(searches(day, bap)) > 500:
+            assert 0.005 <= kinds(day, bap)["confirm"] / len(searches(day, bap)) <= 0.12
+    assert refined >= 2
+    # the tiny apps; the taxi drivers at their stands
+    tiny = styled_in(day, "tiny new app")
+    assert 2 <= len(tiny) <= 3
+    assert all(len(searches(day, b)) < 30 for b in tiny)
+    (taxi,) = styled_in(day, "taxi-stand app")
+    assert 5 <= len(g.stands) <= 10
+    stands = {g.ll1(*p) for p in g.stands}
+    mine = searches(day, taxi)
+    assert {(e.lat, e.lon) for e in mine} <= stands
+    per_stand_hour = Counter((e.lat, e.lon, int(e.at // 3600)) for e in mine)
+    assert statistics.median(per_stand_hour.values()) >= 3
+    assert 0.03 <= kinds(day, taxi)["confirm"] / len(mine) <= 0.11
