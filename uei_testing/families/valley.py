@@ -427,23 +427,7 @@ def geography(seed: int) -> Valley:
         x, y = bx + float(rng.normal(0, 0.4)), by + float(rng.normal(0, 0.4))
         if g.in_valley(x, y)[0] and all(math.hypot(x - a, y - b) > 0.5 for a, b in stands):
             stands.append((x, y))
-    return Valley(
-        lat0,
-        lon0,
-        km_lon,
-        tuple(river),
-        tuple(road),
-        offset,
-        half_width,
-        tuple(towns),
-        towns.index(district),
-        township,
-        plant,
-        hill,
-        reservoir,
-        tuple(far),
-        tuple(stands),
-    )
+    return replace(g, stands=tuple(stands))
 
 
 def _pt(verts: Sequence[Point], s: float) -> Point:
