@@ -37,15 +37,15 @@ from uei.app.auth import DegradingReplayGuard, bap_verifier, is_subscribed_bap
 from uei.app.dashboard import router as dashboard_router
 from uei.app.dashboard import template_config
 from uei.app.dashboard.session import DashboardState, SessionKeys
-from uei.app.deadline import body_deadline
 from uei.app.dependencies import DEPENDENCIES
 from uei.app.docs import assets_router, render_plugins
+from uei.app.edge import edge
 from uei.app.errors import answer, exception_handlers
 from uei.app.examples import EXAMPLES
 from uei.app.guard import guard, undeclared, unguarded
 from uei.app.health import healthz, readyz
 from uei.app.metrics import every_series, timed_pass
-from uei.app.observe import metrics, observe
+from uei.app.observe import metrics
 from uei.app.openapi import (
     StrictBodies,
     document_answers,
@@ -329,7 +329,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        middleware=[observe, signer.middleware, body_deadline(settings.body_timeout)],
+        middleware=[edge(signer, settings.body_timeout)],
         plugins=[StrictBodies()],
         template_config=template_config(),  # the dashboard's pages
         request_max_body_size=MAX_BODY_BYTES,

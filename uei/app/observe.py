@@ -1,4 +1,4 @@
-"""Request ids, JSON logs and request metrics at the edge of the app.
+"""Request ids, JSON logs and request metrics (``uei.app.edge`` applies them to each request).
 
 Each request gets an id (a well-formed incoming ``X-Request-Id`` is kept, else a new one); it
 is echoed in the response and carried by every log line written while the request runs.
@@ -12,14 +12,12 @@ import json
 import logging
 import os
 import re
-import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from litestar import MediaType, Response, get
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -33,7 +31,15 @@ from uei.access import CALLER, Caller
 from uei.app.metrics import LATENCY, REQUESTS
 from uei.tally import TALLY
 
-__all__ = ["JsonFormatter", "exposition", "log_config", "metrics", "observe", "request_id"]
+__all__ = [
+    "JsonFormatter",
+    "exposition",
+    "log_config",
+    "metrics",
+    "new_request_id",
+    "record",
+    "request_id",
+]
 
 # a counter's start time is no series of its own: no `_created` beside each
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -47,40 +53,19 @@ _serial = itertools.count(1)
 _STATUS = {code: str(code) for code in range(100, 600)}
 
 
-def _record(method: str, route: str, status: int, seconds: float) -> None:
+def record(method: str, route: str, status: int, seconds: float) -> None:
+    """One request's metrics: its count by method, route and status, and its latency."""
     TALLY.count(REQUESTS, (method, route, _STATUS.get(status) or str(status)))
     TALLY.observe(LATENCY, (route,), seconds)
 
 
-def observe(app: ASGIApp) -> ASGIApp:
-    async def observed(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        rid = b""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id" and _WELL_FORMED.fullmatch(value):
-                rid = bytes(value)
-        rid = rid or b"%s-%x" % (_PROCESS.encode(), next(_serial))
-        token = request_id.set(rid.decode())
-        started = time.perf_counter()
-        status = 500
-
-        async def tagged(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message["headers"], (b"x-request-id", rid)]
-            await send(message)
-
-        try:
-            await app(scope, receive, tagged)
-        finally:
-            route = str(scope.get("path_template", "unmatched"))
-            _record(scope["method"], route, status, time.perf_counter() - started)
-            request_id.reset(token)
-
-    return observed
+def new_request_id(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """A well-formed incoming ``X-Request-Id`` (the last one), else a new id."""
+    rid = b""
+    for name, value in headers:
+        if name == b"x-request-id" and _WELL_FORMED.fullmatch(value):
+            rid = bytes(value)
+    return rid or b"%s-%x" % (_PROCESS.encode(), next(_serial))
 
 
 @get(

@@ -1,4 +1,5 @@
-"""Sign every response over its exact bytes, so a client can prove what the registry said.
+"""Sign every response over its exact bytes (``uei.app.edge`` does, for each answer), so a
+client can prove what the registry said.
 
 The ``Signature`` header carries a Beckn signature header value (keyId names the registry),
 made over the response body exactly as sent; ``uei verify`` checks it. A signature is reused
@@ -10,19 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, cast
-
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from uei.registry.identity import RegistryIdentity
 from uei.trust import body_digest, sign_header
 
-__all__ = ["RESPONSE_SIGNATURE_HEADER", "ResponseSigner"]
+__all__ = ["RESPONSE_SIGNATURE_HEADER", "SIGNS_ITSELF", "ResponseSigner"]
 
 RESPONSE_SIGNATURE_HEADER = "Signature"
 _TTL = 300
-_SIGNS_ITSELF = re.compile(r"/lookup/[^/]+/[^/]+")
+SIGNS_ITSELF = re.compile(r"/lookup/[^/]+/[^/]+")
 """The key path signs its own answers (every status), so it skips the buffering here."""
 _MAX_CACHED = 65_536
 _KEY_BYTES = 2048
@@ -58,42 +55,3 @@ class ResponseSigner:
             del self._cache[next(iter(self._cache))]  # the oldest
         self._cache[key] = (now, found)
         return found
-
-    def middleware(self, app: ASGIApp) -> ASGIApp:
-        async def signed(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or (
-                scope["method"] == "GET" and _SIGNS_ITSELF.fullmatch(scope["path"])
-            ):
-                await app(scope, receive, send)
-                return
-            start: dict[str, Any] = {}
-            chunks: list[bytes] = []
-            passthrough = False
-
-            async def capture(message: Message) -> None:
-                nonlocal passthrough
-                if message["type"] == "http.response.start":
-                    # a handler that signed its own bytes (the key path) goes straight out
-                    passthrough = any(name == b"signature" for name, _ in message["headers"])
-                    if passthrough:
-                        await send(message)
-                    else:
-                        start.update(message)
-                    return
-                if passthrough:
-                    await send(message)
-                    return
-                if message["type"] != "http.response.body":
-                    await send(message)
-                    return
-                chunks.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                body = b"".join(chunks)
-                headers = [*start.get("headers", []), (b"signature", self.header_for(body))]
-                await send(cast("Message", {**start, "headers": headers}))
-                await send({"type": "http.response.body", "body": body, "more_body": False})
-
-            await app(scope, receive, capture)
-
-        return signed
