@@ -75,14 +75,14 @@ class SqliteBackend:
 
     Group commit: transactions queued while the worker is busy (with reads, or with the
     batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
-    them, each in its own ``SAVEPOINT``: one that raises rolls back only its own changes and
-    its caller gets its exception. A batch's durable members commit apart, after the others,
-    with ``synchronous=FULL`` (the others' commit needs no sync under WAL, so they never wait
-    for one). Each caller's await returns after the ``COMMIT`` that holds its write. ``run``
-    queues on the same thread between batches: it sees only committed data and waits for at
-    most one batch. ``read`` runs on a second connection and thread of its own (WAL: readers
-    and the writer do not wait for each other), so a read never queues behind writes; it sees
-    every transaction whose await has returned.
+    them, each in its own ``SAVEPOINT`` (when there are several): one that raises rolls back
+    only its own changes and its caller gets its exception. A batch's durable members commit
+    apart, after the others, with ``synchronous=FULL`` (the others' commit needs no sync
+    under WAL, so they never wait for one). Each caller's await returns after the ``COMMIT``
+    that holds its write. ``run`` queues on the same thread between batches: it sees only
+    committed data and waits for at most one batch. ``read`` runs on a second connection and
+    thread of its own (WAL: readers and the writer do not wait for each other), so a read
+    never queues behind writes; it sees every transaction whose await has returned.
     """
 
     kind = StoreKind.SQLITE
@@ -103,7 +103,8 @@ class SqliteBackend:
         self._reader = reader
         self._reader_executor = reader_executor
         self.max_batch = max_batch
-        self.commits = 0  # COMMITs run (tests count them: one per batch)
+        self.commits = 0  # COMMITs run (tests count them: one per batch that keeps a write)
+        self._synchronous = "FULL"  # the connection's mode (``_connect``'s)
         self._queue: deque[_Member] = deque()
         self._lock = threading.Lock()
         self._draining = False  # a drain is scheduled or running
@@ -212,22 +213,37 @@ class SqliteBackend:
         _settle_all(outcomes)
 
     def _attempt(self, members: list[_Member]) -> dict[_Member, tuple[Any, bool]]:
+        """The members in one transaction, committed if any of them succeeded. As few
+        statements as it takes: each one hands the GIL back and forth with the event loop, so
+        under load every statement waits for it. The sync mode is set only when it changes,
+        and a member alone needs no savepoint (its failure rolls the transaction back)."""
         db = self._db
-        durable = any(m.durable for m in members)
-        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        synchronous = "FULL" if any(m.durable for m in members) else "NORMAL"
+        if synchronous != self._synchronous:
+            db.execute(f"PRAGMA synchronous={synchronous}")
+            self._synchronous = synchronous
+        alone = len(members) == 1
         db.execute("BEGIN IMMEDIATE")
         outcomes: dict[_Member, tuple[Any, bool]] = {}
+        kept = False
         try:
             for member in members:
-                db.execute("SAVEPOINT uei_member")
+                if not alone:
+                    db.execute("SAVEPOINT uei_member")
                 try:
                     outcomes[member] = (member.fn(db), False)
+                    kept = True
                 except BaseException as error:
                     if not db.in_transaction:
                         raise _Lost(member, error) from error
-                    db.execute("ROLLBACK TO uei_member")
+                    if not alone:
+                        db.execute("ROLLBACK TO uei_member")
                     outcomes[member] = (error, True)
-                db.execute("RELEASE uei_member")
+                if not alone:
+                    db.execute("RELEASE uei_member")
+            if not kept:
+                db.execute("ROLLBACK")  # nothing of it to keep
+                return outcomes
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
