@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from uei_testing.families.wire import Wire, Wiring
 from uei_testing.families.world import (
     F64,
     HOUR,
@@ -334,45 +335,8 @@ def chargers(w: World, g: Ring) -> Chargers:
 # -- how apps reach the network -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Wire:
-    """An app's gateways (and its share of traffic through each), whether it sends
-    transaction ids through ``bg3``, and which of its users send a user reference."""
-
-    bap: str
-    vias: tuple[str, ...]
-    weights: tuple[float, ...]
-    txn3: bool
-    users: int
-    user_share: float
-    """Users ``u < users * user_share`` send a reference (the others run an old version)."""
-
-    def via(self, prng: random.Random) -> str:
-        return prng.choices(self.vias, self.weights)[0]
-
-    def txn(self, w: World, via: str, key: str) -> str:
-        on = via == GATEWAYS[0] or (via == GATEWAYS[2] and self.txn3)
-        return w.txn(key) if on else ""
-
-    def user(self, u: int) -> str:
-        return f"{self.bap}/u{u}" if u < self.users * self.user_share else ""
-
-
-def _wire(
-    prng: random.Random, bap: str, users: int, *, refs: float = 0.6, always: bool = False
-) -> Wire:
-    """A random gateway setup; ``refs``: the odds the app sends user references at all,
-    ``always``: every user does."""
-    pick = prng.choice(((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0,), (2,)))
-    vias = tuple(GATEWAYS[i] for i in pick)
-    weights = (1.0,) if len(pick) == 1 else (w0 := prng.uniform(0.55, 0.9), 1 - w0)
-    if always:
-        share = 1.0
-    elif prng.random() < refs:
-        share = prng.choice((1.0, 1.0, prng.uniform(0.3, 0.9)))
-    else:
-        share = 0.0
-    return Wire(bap, vias, weights, prng.random() < 0.5, users, share)
+WIRING = Wiring(GATEWAYS, ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0,), (2,)), 0.55, (0.3, 0.9))
+_wire = WIRING.wire
 
 
 def _ist_days(w: World) -> list[float]:

@@ -53,6 +53,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from uei.antiabuse.scraping.events import FunnelKind
+from uei_testing.families.wire import Wire, Wiring
 from uei_testing.families.world import F64, HOUR, KM_LAT, Sites, Truth, World, ist_hours
 
 NAME = "valley"
@@ -509,49 +510,10 @@ def chargers(seed: int, g: Valley) -> Chargers:
 # -- how apps reach the network -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Wire:
-    """An app's gateways (with its share through each), whether ``bg3`` sends its transaction
-    ids, and which of its users send a user reference."""
-
-    bap: str
-    vias: tuple[str, ...]
-    weights: tuple[float, ...]
-    txn3: bool
-    users: int
-    refs: float
-    """The share of its users whose app version sends a user reference."""
-
-    def via(self, prng: random.Random) -> str:
-        return prng.choices(self.vias, self.weights)[0]
-
-    def txn(self, w: World, via: str, key: str) -> str:
-        on = via == GATEWAYS[0] or (via == GATEWAYS[2] and self.txn3)
-        return w.txn(key) if on else ""
-
-    def user(self, u: int) -> str:
-        return f"{self.bap}/u{u}" if u < self.users * self.refs else ""
-
-
-def _wire(
-    prng: random.Random,
-    bap: str,
-    users: int,
-    *,
-    refs: float = 0.6,
-    pick: tuple[int, ...] | None = None,
-    txn3: bool | None = None,
-) -> Wire:
-    if pick is None:
-        pick = prng.choice(((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (2, 0), (1, 0), (2,)))
-    vias = tuple(GATEWAYS[i] for i in pick)
-    weights: tuple[float, ...] = (1.0,)
-    if len(pick) == 2:
-        w0 = prng.uniform(0.5, 0.9)
-        weights = (w0, 1 - w0)
-    share = prng.choice((1.0, 1.0, prng.uniform(0.2, 0.85))) if prng.random() < refs else 0.0
-    three = prng.random() < 0.5 if txn3 is None else txn3
-    return Wire(bap, vias, weights, three, max(1, users), share)
+WIRING = Wiring(
+    GATEWAYS, ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (2, 0), (1, 0), (2,)), 0.5, (0.2, 0.85)
+)
+_wire = WIRING.wire
 
 
 def _share_of(made: int, share: float) -> int:
