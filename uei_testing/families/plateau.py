@@ -56,7 +56,9 @@ from uei_testing.families.world import (
     Truth,
     World,
     arrivals,
+    exactly,
     ist_hours,
+    share_of,
 )
 
 NAME = "plateau"
@@ -342,23 +344,6 @@ WIRING = Wiring(
 _wire = WIRING.wire
 
 
-def _share_of(made: int, share: float) -> int:
-    return round(made * share / (1 - share))
-
-
-def _exactly(
-    rng: np.random.Generator, n: int, w: World, shape: Sequence[float] | None
-) -> list[float]:
-    """``n`` times on a daily shape over the world's span (sorted)."""
-    if n <= 0:
-        return []
-    days = (w.end - w.start) / 86_400.0
-    t = arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)
-    while t.size < n:
-        t = np.concatenate([t, arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)])
-    return sorted(rng.choice(t, size=n, replace=False).tolist())
-
-
 def _midnight(w: World, t: float) -> float:
     return t - float(ist_hours(np.array([t]))[0]) * HOUR
 
@@ -555,7 +540,7 @@ def _tiny_traffic(w: World, g: Plateau, c: Chargers, bap: str, lo: int, hi: int)
     wire = _wire(p, bap, users, refs=0.7)
     h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2))
     days = max(1, round((w.end - w.start) / 86_400.0))
-    times = _exactly(rng, p.randint(lo, hi) * days, w, DAY)
+    times = exactly(rng, p.randint(lo, hi) * days, w, DAY)
     lat, lon = g.people(rng, len(times), g.city_hubs())
     made = 0
     for i, t in enumerate(times):
@@ -807,7 +792,7 @@ def _hidden_hilbert(w: World, g: Plateau, c: Chargers, fest: Festival) -> None:
     lat, lon = g.ll(x, y)
     radius = prng.choice((1.0, 1.5))
     k = prng.randrange(lat.size)
-    for t in _exactly(rng, _share_of(made, share), w, DAY):
+    for t in exactly(rng, share_of(made, share), w, DAY):
         via = wire.via(prng)
         w.search(
             bap,
@@ -863,7 +848,7 @@ def _hidden_adaptive(w: World, g: Plateau, bap: str, wire: Wire, made: int) -> N
     radius = np.concatenate([np.full(cx.size, 1.0), np.full(bx.size, 5.0)])
     lat, lon = g.ll(x, y)
     k = prng.randrange(lat.size)
-    for t in _exactly(rng, _share_of(made, share), w, None):
+    for t in exactly(rng, share_of(made, share), w, None):
         via = wire.via(prng)
         w.search(
             bap,
@@ -891,7 +876,7 @@ def _hidden_plazas(w: World, g: Plateau, c: Chargers, bap: str, wire: Wire, made
     s = c.plazas
     radius = prng.choice((5.0, 10.0, 20.0))
     k = 0
-    for t in _exactly(rng, _share_of(made, share), w, None):
+    for t in exactly(rng, share_of(made, share), w, None):
         via = wire.via(prng)
         w.search(
             bap,
@@ -916,7 +901,7 @@ def _hidden_subset_poll(w: World, c: Chargers, bap: str, wire: Wire, made: int) 
     """10-25 city chargers; each round (every 5-20 minutes) visits a random 3-8 of them."""
     prng = w.prng(bap + "poll")
     share = prng.uniform(0.065, 0.135)
-    budget = _share_of(made, share)
+    budget = share_of(made, share)
     n = prng.randint(10, 25)
     pool = prng.sample(range(len(c.city.ids)), n)
     mean_round = 5.5

@@ -62,8 +62,10 @@ from uei_testing.families.world import (
     Truth,
     World,
     arrivals,
-    ist_hours,
+    exactly,
+    ist_days,
     make_city,
+    share_of,
 )
 
 NAME = "ring"
@@ -339,25 +341,6 @@ WIRING = Wiring(GATEWAYS, ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0,), (2,))
 _wire = WIRING.wire
 
 
-def _ist_days(w: World) -> list[float]:
-    """The IST midnights from the one at or before the start up to the end."""
-    first = w.start - float(ist_hours(np.array([w.start]))[0]) * HOUR
-    return [first + k * 86_400.0 for k in range(int((w.end - first) // 86_400) + 1)]
-
-
-def _exactly(
-    rng: np.random.Generator, n: int, w: World, shape: Sequence[float] | None
-) -> list[float]:
-    """``n`` times on a daily shape over the world's span (sorted)."""
-    if n <= 0:
-        return []
-    days = (w.end - w.start) / 86_400.0
-    t = arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)
-    while t.size < n:
-        t = np.concatenate([t, arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)])
-    return sorted(rng.choice(t, size=n, replace=False).tolist())
-
-
 # -- the cricket match --------------------------------------------------------------------------
 
 
@@ -376,7 +359,7 @@ class Match:
 def match(w: World, g: Ring) -> Match:
     prng = w.prng("match")
     hour = prng.uniform(18.0, 20.0)
-    day = _ist_days(w)[0]
+    day = ist_days(w)[0]
     start = day + hour * HOUR
     if start < w.start:
         start += 86_400.0
@@ -555,7 +538,7 @@ def _subscription(w: World, g: Ring, c: Chargers) -> None:
     wire = _wire(prng, bap, users, always=True)
     home_lat, home_lon = g.city.points(rng, users)
     s = c.city
-    for day in _ist_days(w):
+    for day in ist_days(w):
         for u in range(users):
             if prng.random() >= nightly:
                 continue
@@ -621,7 +604,7 @@ def _delivery(w: World, g: Ring, c: Chargers) -> None:
     confirm = 0.92
     select = share * (sum(repeat) / len(repeat)) / confirm
     times: list[tuple[float, int]] = []
-    for day in _ist_days(w):
+    for day in ist_days(w):
         for shift in SHIFTS:
             for u in range(riders):
                 if prng.random() < prng.uniform(0.6, 0.9):
@@ -792,7 +775,7 @@ def _tiny(w: World, g: Ring, c: Chargers) -> None:
     h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2))
     sessions = p.randint(5, 14)
     days = max(1, round((w.end - w.start) / 86_400.0))
-    times = _exactly(rng, sessions * days, w, DAY)
+    times = exactly(rng, sessions * days, w, DAY)
     lat, lon = g.city.points(rng, len(times))
     for i, t in enumerate(times):
         _session(w, bap, wire, p, t, float(lat[i]), float(lon[i]), p.randrange(users), h,
@@ -830,10 +813,6 @@ def road_points(g: Ring, step: float, out_km: float) -> tuple[F64, F64, list[int
     return lat, lon, which
 
 
-def _share_of(made: int, share: float) -> int:
-    return round(made * share / (1 - share))
-
-
 def _hidden_polar(w: World, g: Ring, c: Chargers, event: Match) -> None:
     """A polar sweep inside an ordinary app: ring by ring, angle by angle, one radius, no user
     reference, a seed-dependent subset of nodes jittered 20-60 m on each visit."""
@@ -857,7 +836,7 @@ def _hidden_polar(w: World, g: Ring, c: Chargers, event: Match) -> None:
         shaky = rng.uniform(0, 1, lat.size) < prng.uniform(0.2, 0.6)
     radius = prng.choice((2.0, 2.5, 3.0))
     k = prng.randrange(lat.size)
-    for t in _exactly(rng, _share_of(made, share), w, DAY):
+    for t in exactly(rng, share_of(made, share), w, DAY):
         la, lo = float(lat[k]), float(lon[k])
         if shaky[k]:
             m, a = prng.uniform(0.02, 0.06), prng.uniform(0, 2 * math.pi)
@@ -888,7 +867,7 @@ def _hidden_roads(w: World, g: Ring, c: Chargers, event: Match) -> None:
     lat, lon, _ = road_points(g, step, out_km)
     radius = prng.choice((1.0, 1.5, 2.0))
     k = prng.randrange(lat.size)
-    for t in _exactly(rng, _share_of(made, share), w, None):
+    for t in exactly(rng, share_of(made, share), w, None):
         via = wire.via(prng)
         w.search(
             bap,

@@ -62,7 +62,10 @@ from uei_testing.families.world import (
     Truth,
     World,
     arrivals,
+    exactly,
+    ist_days,
     ist_hours,
+    share_of,
 )
 
 NAME = "twin"
@@ -451,29 +454,10 @@ WIRING = Wiring(
 _wire = WIRING.wire
 
 
-def _ist_days(w: World) -> list[float]:
-    """The IST midnights from the one at or before the start up to the end."""
-    first = w.start - float(ist_hours(np.array([w.start]))[0]) * HOUR
-    return [first + k * 86_400.0 for k in range(int((w.end - first) // 86_400) + 1)]
-
-
 def weekday(day: float) -> bool:
     """Whether the IST day starting at ``day`` is Monday to Friday."""
     d = datetime.datetime.fromtimestamp(day + IST_OFFSET + 3600, tz=datetime.UTC)
     return d.weekday() < 5
-
-
-def _exactly(
-    rng: np.random.Generator, n: int, w: World, shape: Sequence[float] | None
-) -> list[float]:
-    """``n`` times on a daily shape over the world's span (sorted)."""
-    if n <= 0:
-        return []
-    days = (w.end - w.start) / 86_400.0
-    t = arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)
-    while t.size < n:
-        t = np.concatenate([t, arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)])
-    return sorted(rng.choice(t, size=n, replace=False).tolist())
 
 
 def _rounds(
@@ -482,7 +466,7 @@ def _rounds(
     """Clockwork times every ``period`` s inside the IST hours ``[from, to)`` of each day."""
     offset = prng.uniform(0, 30)
     out = []
-    for day in _ist_days(w):
+    for day in ist_days(w):
         t = day + hours[0] * HOUR + offset
         while t < day + hours[1] * HOUR:
             if w.start <= t < w.end:
@@ -508,7 +492,7 @@ class Expo:
 
 def expo(w: World, g: Twin) -> Expo:
     prng = w.prng("expo")
-    start = _ist_days(w)[0] + prng.uniform(11.0, 15.0) * HOUR
+    start = ist_days(w)[0] + prng.uniform(11.0, 15.0) * HOUR
     if start < w.start:
         start += 86_400.0
     lat, lon = g.ll(*g.expo)
@@ -960,7 +944,7 @@ def _tiny(w: World, g: Twin, c: Chargers) -> None:
     wire = _wire(p, bap, users, refs=0.7)
     h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2))
     days = max(1, round((w.end - w.start) / 86_400.0))
-    times = _exactly(rng, p.randint(5, 13) * days, w, DAY)
+    times = exactly(rng, p.randint(5, 13) * days, w, DAY)
     place = p.choice((CAPITAL, OLD))
     lat, lon = g.people(rng, place, len(times))
     for i, t in enumerate(times):
@@ -991,10 +975,6 @@ def _aggregator(w: World, g: Twin, c: Chargers, event: Expo) -> tuple[str, Wire,
 
 
 # -- scrapers hidden in apps ----------------------------------------------------------------------
-
-
-def _share_of(made: int, share: float) -> int:
-    return round(made * share / (1 - share))
 
 
 def spiral(g: Twin, pitch: float, step: float, phase: float, sense: float) -> tuple[F64, F64]:
@@ -1058,7 +1038,7 @@ def _hidden_spiral(w: World, g: Twin, c: Chargers, event: Expo) -> None:
     lat, lon = g.ll(x, y)
     radius = prng.choice((1.0, 1.5, 2.0))
     k = 0
-    for t in _exactly(rng, _share_of(made, share), w, DAY):
+    for t in exactly(rng, share_of(made, share), w, DAY):
         via = wire.via(prng)
         w.search(
             bap,
@@ -1101,7 +1081,7 @@ def _hidden_blue(w: World, g: Twin, c: Chargers, event: Expo) -> None:
     lat, lon = g.ll(x, y)
     radius = prng.choice((1.0, 1.5))
     order = rng.permutation(lat.size)
-    for n, t in enumerate(_exactly(rng, _share_of(made, share), w, None)):
+    for n, t in enumerate(exactly(rng, share_of(made, share), w, None)):
         if n and n % lat.size == 0:
             order = rng.permutation(lat.size)
         k = int(order[n % lat.size])
@@ -1133,7 +1113,7 @@ def _hidden_triangular(w: World, g: Twin, bap: str, wire: Wire, made: int) -> No
     lat, lon = g.ll(x, y)
     radii = prng.choice(((1.0, 2.0), (1.5, 3.0), (1.0, 1.5)))
     k = prng.randrange(lat.size)
-    for n, t in enumerate(_exactly(rng, _share_of(made, share), w, DAY)):
+    for n, t in enumerate(exactly(rng, share_of(made, share), w, DAY)):
         via = wire.via(prng)
         w.search(
             bap,
@@ -1160,7 +1140,7 @@ def _hidden_poll(w: World, c: Chargers, bap: str, wire: Wire, made: int) -> None
     two of jitter): never in rounds; 5-15% of the aggregator's searches."""
     prng = w.prng(bap + "poll")
     share = prng.uniform(0.065, 0.135)
-    budget = _share_of(made, share)
+    budget = share_of(made, share)
     span = w.end - w.start
     pool = [(p, j) for p in (CAPITAL, OLD) for j in range(len(c.places[p].ids))]
     prng.shuffle(pool)

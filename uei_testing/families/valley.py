@@ -53,8 +53,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from uei.antiabuse.scraping.events import FunnelKind
+from uei_testing.families import world
 from uei_testing.families.wire import Wire, Wiring
-from uei_testing.families.world import F64, HOUR, KM_LAT, Sites, Truth, World, ist_hours
+from uei_testing.families.world import F64, HOUR, KM_LAT, Sites, Truth, World, arrivals, ist_hours
 
 NAME = "valley"
 GATEWAYS = ("bg.valley.example", "bg2.valley.example", "bg3.valley.example")
@@ -516,11 +517,6 @@ WIRING = Wiring(
 _wire = WIRING.wire
 
 
-def _share_of(made: int, share: float) -> int:
-    """How many searches to add to ``made`` for them to be ``share`` of the whole."""
-    return round(made * share / (1 - share))
-
-
 def hour_of(t: float) -> float:
     return float(ist_hours(np.array([t]))[0])
 
@@ -551,33 +547,6 @@ def _window(w: World, rng: np.random.Generator, per_day: float, hours: tuple[flo
         out.append(m + rng.uniform(hours[0], hours[1], n) * HOUR)
     t = np.sort(np.concatenate(out)) if out else np.zeros(0)
     return t[(t >= w.start) & (t < w.end)]
-
-
-def _on_shape(
-    rng: np.random.Generator, w: World, per_day: float, shape: Sequence[float] | None
-) -> F64:
-    """Poisson times averaging ``per_day`` a day on ``shape`` (24 IST hourly weights)."""
-    days = (w.end - w.start) / 86_400.0
-    if shape is None:
-        return np.sort(rng.uniform(w.start, w.end, int(rng.poisson(per_day * days))))
-    weights = np.asarray([*shape, shape[0]], dtype=np.float64)
-    top, mean = float(weights.max()), float(np.mean(shape))
-    t = rng.uniform(w.start, w.end, int(rng.poisson(per_day * days * top / mean)))
-    keep = rng.uniform(0, top, t.size) < np.interp(ist_hours(t), np.arange(25.0), weights)
-    return np.sort(t[keep])
-
-
-def _exactly(
-    rng: np.random.Generator, n: int, w: World, shape: Sequence[float] | None
-) -> list[float]:
-    """``n`` times on a daily shape over the world's span (sorted)."""
-    if n <= 0:
-        return []
-    days = (w.end - w.start) / 86_400.0
-    t = _on_shape(rng, w, 2.0 * n / days + 50, shape)
-    while t.size < n:
-        t = np.concatenate([t, _on_shape(rng, w, 2.0 * n / days + 50, shape)])
-    return sorted(rng.choice(t, size=n, replace=False).tolist())
 
 
 # -- ordinary people ------------------------------------------------------------------------------
@@ -682,7 +651,7 @@ def _app(
     """About ``searches`` a day from sessions in the district town, the small towns, the
     township, the hill station or on the road (by ``weights``). Returns the searches made."""
     rng, prng = w.rng(bap), w.prng(bap)
-    times = _on_shape(rng, w, searches / (1 + 3 * h.refine), shape)
+    times = arrivals(rng, searches / (1 + 3 * h.refine), w.start, w.end, shape)
     p = np.asarray(weights, dtype=np.float64)
     which = rng.choice(p.size, size=times.size, p=p / p.sum()).astype(np.float64)
     x, y = _where(g, rng, which)
@@ -734,7 +703,7 @@ def _tiny(w: World, g: Valley, c: Chargers) -> None:
     wire = _wire(p, bap, users, refs=0.7)
     h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, 0.1)
     days = max(1, round((w.end - w.start) / 86_400.0))
-    times = _exactly(rng, p.randint(5, 18) * days, w, DAY)
+    times = world.exactly(rng, p.randint(5, 18) * days, w, DAY)
     which = rng.choice(5, size=len(times), p=[0.6, 0.2, 0.1, 0.1, 0.0]).astype(np.float64)
     x, y = _where(g, rng, which)
     for i, t in enumerate(times):
@@ -841,7 +810,7 @@ def _tourist(w: World, g: Valley, c: Chargers) -> None:
     starts = [0.5, g.township.s, g.towns[g.district].s]
     trips = [(t, 1.0) for t in _window(w, rng, prng.uniform(160, 320), UP).tolist()]
     trips += [(t, -1.0) for t in _window(w, rng, prng.uniform(160, 320), DOWN).tolist()]
-    for t in _on_shape(rng, w, prng.uniform(20, 50), DAY).tolist():
+    for t in arrivals(rng, prng.uniform(20, 50), w.start, w.end, DAY).tolist():
         trips.append((t, prng.choice((1.0, -1.0))))
     for t, way in trips:
         low = prng.choice(starts) + prng.uniform(-0.4, 0.4)
@@ -912,7 +881,7 @@ def _township(w: World, g: Valley, c: Chargers) -> None:
     )
     wire = _wire(prng, bap, residents, refs=0.7)
     h = Habits((1.0, 2.0, 5.0), prng.uniform(0.13, 0.17), 0.8, 0.1)
-    times = [_on_shape(rng, w, prng.uniform(200, 400), DAY)]
+    times = [arrivals(rng, prng.uniform(200, 400), w.start, w.end, DAY)]
     for start in SHIFTS:
         times.append(_window(w, rng, prng.uniform(150, 300), (start, start + 1.0)))
     every = np.sort(np.concatenate(times))
@@ -947,7 +916,7 @@ def _aggregator(w: World, g: Valley, c: Chargers) -> tuple[str, Wire, int]:
     flat, flon = g.ll(fx, fy)
     owners = [c.cpos[int(i)] for i in rng.integers(0, len(c.cpos), fx.size)]
     there = Sites([f"vl-far-{i:03d}" for i in range(fx.size)], owners, flat, flon)
-    times = _on_shape(rng, w, total * (1 - valley) / (1 + 3 * h.refine), DAY)
+    times = arrivals(rng, total * (1 - valley) / (1 + 3 * h.refine), w.start, w.end, DAY)
     x, y = g.people_far(rng, times.size)
     who = rng.integers(0, wire.users, times.size)
     for i, t in enumerate(times.tolist()):
@@ -972,7 +941,7 @@ def _taxi(w: World, g: Valley, c: Chargers) -> None:
     nearest = []
     for sx, sy in g.stands:
         nearest.append(c.public.nearest(*g.ll1(sx, sy)))
-    for t in _on_shape(rng, w, drivers * prng.uniform(2.0, 3.5), DAY).tolist():
+    for t in arrivals(rng, drivers * prng.uniform(2.0, 3.5), w.start, w.end, DAY).tolist():
         u = prng.randrange(drivers)
         k = home[u] if prng.random() < 0.85 else prng.randrange(len(g.stands))
         la, lo = g.ll1(*g.stands[k])
@@ -1020,7 +989,7 @@ def _hidden_road(w: World, g: Valley, c: Chargers, size: float) -> None:
     order = [*range(x.size), *range(x.size - 2, 0, -1)]  # up the valley, then back down
     radius = prng.choice((2.0, 3.0, 5.0))
     k = prng.randrange(len(order))
-    for t in _exactly(rng, _share_of(made, share), w, None):
+    for t in world.exactly(rng, world.share_of(made, share), w, None):
         via = wire.via(prng)
         j = order[k]
         w.search(
@@ -1067,7 +1036,7 @@ def _hidden_lattice(w: World, g: Valley, c: Chargers, size: float) -> None:
     x, y = district_lattice(g, step)
     radius = prng.choice((1.5, 2.0, 3.0))
     order: list[int] = []
-    for t in _exactly(rng, _share_of(made, share), w, DAY):
+    for t in world.exactly(rng, world.share_of(made, share), w, DAY):
         if not order:
             order = prng.sample(range(x.size), x.size)
         j = order.pop()
@@ -1108,7 +1077,7 @@ def _hidden_drift(w: World, c: Chargers, bap: str, wire: Wire, made: int) -> Non
     prng = w.prng(bap + "drift")
     target = prng.uniform(0.06, 0.13)
     rounds = drifting_rounds(w, prng)
-    n = min(20, max(8, round(_share_of(made, target) / max(1, len(rounds)))))
+    n = min(20, max(8, round(world.share_of(made, target) / max(1, len(rounds)))))
     pool = prng.sample(range(len(c.public.ids)), n)
     radius = prng.choice((0.5, 1.0, 2.0))
     s = c.public
@@ -1319,7 +1288,7 @@ def _low_and_slow(w: World, g: Valley, refs: bool) -> None:
     lat, lon = g.ll(x, y)
     radius = prng.choice((5.0, 8.0, 10.0))
     order: list[int] = []
-    for t in _on_shape(rng, w, rate * 24, DAY).tolist():
+    for t in arrivals(rng, rate * 24, w.start, w.end, DAY).tolist():
         if not order:
             order = prng.sample(range(x.size), x.size)
         j = order.pop()

@@ -256,3 +256,27 @@ def sites(rng: np.random.Generator, city: City, n: int, cpos: Sequence[str], pre
     ids = [f"{prefix}-{city.name}-{i:03d}" for i in range(n)]
     owners = [cpos[int(i)] for i in rng.integers(0, len(cpos), n)]
     return Sites(ids, owners, lat, lon)
+
+
+def ist_days(w: World) -> list[float]:
+    """The IST midnights from the one at or before the start up to the end."""
+    first = w.start - float(ist_hours(np.array([w.start]))[0]) * HOUR
+    return [first + k * 86_400.0 for k in range(int((w.end - first) // 86_400) + 1)]
+
+
+def exactly(
+    rng: np.random.Generator, n: int, w: World, shape: Sequence[float] | None
+) -> list[float]:
+    """``n`` times on a daily shape over the world's span (sorted)."""
+    if n <= 0:
+        return []
+    days = (w.end - w.start) / 86_400.0
+    t = arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)
+    while t.size < n:
+        t = np.concatenate([t, arrivals(rng, 2.0 * n / days + 50, w.start, w.end, shape)])
+    return sorted(rng.choice(t, size=n, replace=False).tolist())
+
+
+def share_of(made: int, share: float) -> int:
+    """How many searches to add to ``made`` for them to be ``share`` of the whole."""
+    return round(made * share / (1 - share))
