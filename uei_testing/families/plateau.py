@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uei_testing.families.wire import Wire, Wiring
+from uei_testing.families.wire import Habits, Wire, Wiring
 from uei_testing.families.world import (
     F64,
     HOUR,
@@ -388,15 +388,6 @@ def festival(w: World, g: Plateau) -> Festival:
 # -- ordinary people ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Habits:
-    radii: tuple[float, ...]
-    book: float
-    confirm: float
-    repeat: tuple[int, ...] = (1, 1, 2)
-    shape: tuple[float, ...] = DAY
-
-
 def _habits(prng: random.Random, book: tuple[float, float]) -> Habits:
     return Habits(
         radii=prng.choice(
@@ -405,36 +396,8 @@ def _habits(prng: random.Random, book: tuple[float, float]) -> Habits:
         book=prng.uniform(*book),
         confirm=prng.uniform(0.55, 0.85),
         repeat=prng.choice(((1, 1, 2), (1, 2, 2, 3), (1,), (1, 1, 1, 2), (1, 1, 3))),
+        shape=DAY,
     )
-
-
-def _session(
-    w: World,
-    bap: str,
-    wire: Wire,
-    prng: random.Random,
-    t: float,
-    lat: float,
-    lon: float,
-    u: int,
-    h: Habits,
-    s: Sites,
-    book: float,
-) -> int:
-    via = wire.via(prng)
-    user = wire.user(u)
-    txn = wire.txn(w, via, "a")
-    r = prng.choice(h.radii)
-    n = prng.choice(h.repeat)
-    for _ in range(n):
-        w.search(bap, t, lat, lon, r, via=via, user=user, txn=txn)
-        t += prng.uniform(8, 120)
-        if prng.random() < 0.2:
-            r = min(50.0, r * 2)
-    if prng.random() < book:
-        k = s.nearest(lat, lon)
-        w.book(bap, t, s.cpos[k], s.ids[k], prng, confirm=h.confirm, user=user, txn=txn)
-    return n
 
 
 CITY, TOWNS, TEMPLE, HIGHWAY = 0, 1, 2, 3
@@ -469,10 +432,9 @@ def _app(
     who = rng.integers(0, max(1, wire.users), times.size)
     made = 0
     for i, t in enumerate(times.tolist()):
-        made += _session(
+        made += wire.session(
             w,
             bap,
-            wire,
             prng,
             t,
             float(lat[i]),
@@ -481,6 +443,7 @@ def _app(
             h,
             places[int(which[i])],
             h.book,
+            widen=0.2,
         )
     if fest is not None:
         here = max(float(p[TEMPLE] / p.sum()), 0.08) if p.size > TEMPLE else 0.08
@@ -491,10 +454,9 @@ def _app(
         who = rng.integers(0, max(1, wire.users), n)
         crowd = Habits(h.radii, h.book / 3, h.confirm, (1, 2, 2, 3), h.shape)
         for i, t in enumerate(times.tolist()):
-            made += _session(
+            made += wire.session(
                 w,
                 bap,
-                wire,
                 prng,
                 t,
                 float(lat[i]),
@@ -503,6 +465,7 @@ def _app(
                 crowd,
                 c.temple,
                 crowd.book,
+                widen=0.2,
             )
     return made
 
@@ -538,14 +501,26 @@ def _tiny_traffic(w: World, g: Plateau, c: Chargers, bap: str, lo: int, hi: int)
     p, rng = w.prng(bap + "tiny"), w.rng(bap + "tiny")
     users = p.randint(2, 6)
     wire = _wire(p, bap, users, refs=0.7)
-    h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2))
+    h = Habits(
+        p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2), DAY
+    )
     days = max(1, round((w.end - w.start) / 86_400.0))
     times = exactly(rng, p.randint(lo, hi) * days, w, DAY)
     lat, lon = g.people(rng, len(times), g.city_hubs())
     made = 0
     for i, t in enumerate(times):
-        made += _session(
-            w, bap, wire, p, t, float(lat[i]), float(lon[i]), p.randrange(users), h, c.city, h.book
+        made += wire.session(
+            w,
+            bap,
+            p,
+            t,
+            float(lat[i]),
+            float(lon[i]),
+            p.randrange(users),
+            h,
+            c.city,
+            h.book,
+            widen=0.2,
         )
     return made
 
@@ -681,21 +656,21 @@ def _reservation(w: World, g: Plateau, c: Chargers) -> None:
     wire = _wire(prng, bap, users, refs=0.9)
     hx, hy = g.xy(*g.people(rng, users, g.city_hubs()))
     wx, wy = g.xy(*g.people(rng, users, g.city_hubs()[:5]))
-    h = Habits((2.0, 3.0, 5.0), prng.uniform(0.22, 0.28), 0.8, (1, 1, 2, 3))
+    h = Habits((2.0, 3.0, 5.0), prng.uniform(0.22, 0.28), 0.8, (1, 1, 2, 3), DAY)
     for t in arrivals(rng, prng.uniform(700, 1300), w.start, w.end, DAY).tolist():
         u = prng.randrange(users)
         hour = float(ist_hours(np.array([t]))[0])
         at_work = 9.5 <= hour < 17.5 and prng.random() < 0.8
         x, y = (wx[u], wy[u]) if at_work else (hx[u], hy[u])
         la, lo = g.ll(float(x) + prng.gauss(0, 0.1), float(y) + prng.gauss(0, 0.1))
-        _session(w, bap, wire, prng, t, float(la), float(lo), u, h, c.city, h.book)
+        wire.session(w, bap, prng, t, float(la), float(lo), u, h, c.city, h.book, widen=0.2)
 
 
 def _pilgrim(w: World, g: Plateau, c: Chargers, fest: Festival) -> None:
     prng = w.prng("pilgrim")
     bap = w.bap("honest", "pilgrim app: mostly the temple town, surging at the festival", "pil")
     wire = _wire(prng, bap, prng.randint(2000, 8000), refs=0.6)
-    h = Habits((2.0, 5.0, 10.0), prng.uniform(0.05, 0.1), 0.75, (1, 1, 2, 3))
+    h = Habits((2.0, 5.0, 10.0), prng.uniform(0.05, 0.1), 0.75, (1, 1, 2, 3), DAY)
     _app(w, g, c, bap, wire, [0.15, 0.05, 1.0, 0.1], prng.uniform(600, 1000), h, fest)
 
 
@@ -717,7 +692,7 @@ def _aggregator(w: World, g: Plateau, c: Chargers, fest: Festival) -> tuple[str,
     who = rng.integers(0, wire.users, times.size)
     for i, t in enumerate(times.tolist()):
         la, lo = float(lat[i]), float(lon[i])
-        made += _session(w, bap, wire, prng, t, la, lo, int(who[i]), h, there, h.book)
+        made += wire.session(w, bap, prng, t, la, lo, int(who[i]), h, there, h.book, widen=0.2)
     return bap, wire, made
 
 

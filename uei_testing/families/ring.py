@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uei_testing.families.wire import Wire, Wiring
+from uei_testing.families.wire import Habits, Wire, Wiring
 from uei_testing.families.world import (
     F64,
     HOUR,
@@ -372,22 +372,13 @@ def match(w: World, g: Ring) -> Match:
 # -- ordinary people ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Habits:
-    radii: tuple[float, ...]
-    book: float
-    """Share of sessions that select a charger."""
-    confirm: float
-    repeat: tuple[int, ...] = (1, 1, 2)
-    shape: tuple[float, ...] = DAY
-
-
 def _habits(prng: random.Random, book: tuple[float, float]) -> Habits:
     return Habits(
         radii=prng.choice(((2.0, 5.0, 10.0), (3.0, 5.0), (1.0, 3.0, 7.5, 15.0), (5.0, 10.0, 20.0))),
         book=prng.uniform(*book),
         confirm=prng.uniform(0.5, 0.8),
         repeat=prng.choice(((1, 1, 2), (1, 2, 2, 3), (1,), (1, 1, 1, 2))),
+        shape=DAY,
     )
 
 
@@ -419,7 +410,7 @@ def _app(
     who = rng.integers(0, max(1, wire.users), times.size)
     made = 0
     for i, t in enumerate(times.tolist()):
-        made += _session(w, bap, wire, prng, t, float(lat[i]), float(lon[i]), int(who[i]), h,
+        made += wire.session(w, bap, prng, t, float(lat[i]), float(lon[i]), int(who[i]), h,
                          places[int(which[i])][1], h.book)  # fmt: skip
     if event is not None:
         here = float(p[0] / p.sum())  # the city's share of the app's sessions
@@ -430,38 +421,9 @@ def _app(
         who = rng.integers(0, max(1, wire.users), n)
         crowd = Habits(h.radii, h.book / 4, h.confirm, (1, 2, 2, 3), h.shape)
         for i, t in enumerate(np.sort(times).tolist()):
-            made += _session(w, bap, wire, prng, t, float(lat[i]), float(lon[i]), int(who[i]),
+            made += wire.session(w, bap, prng, t, float(lat[i]), float(lon[i]), int(who[i]),
                              crowd, places[0][1], crowd.book)  # fmt: skip
     return made
-
-
-def _session(
-    w: World,
-    bap: str,
-    wire: Wire,
-    prng: random.Random,
-    t: float,
-    lat: float,
-    lon: float,
-    u: int,
-    h: Habits,
-    s: Sites,
-    book: float,
-) -> int:
-    via = wire.via(prng)
-    user = wire.user(u)
-    txn = wire.txn(w, via, "a")
-    r = prng.choice(h.radii)
-    n = prng.choice(h.repeat)
-    for _ in range(n):
-        w.search(bap, t, lat, lon, r, via=via, user=user, txn=txn)
-        t += prng.uniform(8, 120)
-        if prng.random() < 0.25:
-            r = min(50.0, r * 2)
-    if prng.random() < book:
-        k = s.nearest(lat, lon)
-        w.book(bap, t, s.cpos[k], s.ids[k], prng, confirm=h.confirm, user=user, txn=txn)
-    return n
 
 
 def _people_of(g: Ring, c: Chargers) -> list[Place]:
@@ -635,7 +597,7 @@ def _rental(w: World, g: Ring, c: Chargers, event: Match) -> None:
     hubs = [g.hub(*g.airport, 1.5, 3.0), g.hub(0.0, 0.0, 1.5, 2.0)]
     hubs += [g.hub(x, y, 0.6, 1.0) for x, y in g.parks]
     city = City("rental", g.lat, g.lon, tuple(hubs), g.city.radius_km)
-    h = Habits((3.0, 5.0, 10.0), prng.uniform(0.25, 0.35), 0.8, (1, 1, 2))
+    h = Habits((3.0, 5.0, 10.0), prng.uniform(0.25, 0.35), 0.8, (1, 1, 2), DAY)
     _app(w, bap, wire, [(city, c.city)], [1.0], prng.uniform(300, 800), h, event)
 
 
@@ -772,13 +734,15 @@ def _tiny(w: World, g: Ring, c: Chargers) -> None:
     rng = w.rng(bap)
     users = p.randint(2, 6)
     wire = _wire(p, bap, users, refs=0.7)
-    h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2))
+    h = Habits(
+        p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2), DAY
+    )
     sessions = p.randint(5, 14)
     days = max(1, round((w.end - w.start) / 86_400.0))
     times = exactly(rng, sessions * days, w, DAY)
     lat, lon = g.city.points(rng, len(times))
     for i, t in enumerate(times):
-        _session(w, bap, wire, p, t, float(lat[i]), float(lon[i]), p.randrange(users), h,
+        wire.session(w, bap, p, t, float(lat[i]), float(lon[i]), p.randrange(users), h,
                  c.city, h.book)  # fmt: skip
 
 

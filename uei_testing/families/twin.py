@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from uei_testing.families.wire import Wire, Wiring
+from uei_testing.families.wire import Habits, Wire, Wiring
 from uei_testing.families.world import (
     F64,
     HOUR,
@@ -509,16 +509,6 @@ def expo(w: World, g: Twin) -> Expo:
 # -- ordinary people ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Habits:
-    radii: tuple[float, ...]
-    book: float
-    """Share of sessions that select a charger."""
-    confirm: float
-    repeat: tuple[int, ...] = (1, 1, 2)
-    shape: tuple[float, ...] = DAY
-
-
 def _habits(prng: random.Random, book: tuple[float, float]) -> Habits:
     return Habits(
         radii=prng.choice(
@@ -527,6 +517,7 @@ def _habits(prng: random.Random, book: tuple[float, float]) -> Habits:
         book=prng.uniform(*book),
         confirm=prng.uniform(0.5, 0.85),
         repeat=prng.choice(((1, 1, 2), (1, 2, 2, 3), (1,), (1, 1, 1, 2), (1, 1, 3))),
+        shape=DAY,
     )
 
 
@@ -563,10 +554,9 @@ def _app(
     who = rng.integers(0, max(1, wire.users), times.size)
     made = 0
     for i, t in enumerate(times.tolist()):
-        made += _session(
+        made += wire.session(
             w,
             bap,
-            wire,
             prng,
             t,
             float(lat[i]),
@@ -585,10 +575,9 @@ def _app(
         who = rng.integers(0, max(1, wire.users), n)
         crowd = Habits(h.radii, h.book / 4, h.confirm, (1, 2, 2, 3), h.shape)
         for i, t in enumerate(np.sort(times).tolist()):
-            made += _session(
+            made += wire.session(
                 w,
                 bap,
-                wire,
                 prng,
                 t,
                 float(lat[i]),
@@ -599,35 +588,6 @@ def _app(
                 crowd.book,
             )
     return made
-
-
-def _session(
-    w: World,
-    bap: str,
-    wire: Wire,
-    prng: random.Random,
-    t: float,
-    lat: float,
-    lon: float,
-    u: int,
-    h: Habits,
-    s: Sites,
-    book: float,
-) -> int:
-    via = wire.via(prng)
-    user = wire.user(u)
-    txn = wire.txn(w, via, "a")
-    r = prng.choice(h.radii)
-    n = prng.choice(h.repeat)
-    for _ in range(n):
-        w.search(bap, t, lat, lon, r, via=via, user=user, txn=txn)
-        t += prng.uniform(8, 120)
-        if prng.random() < 0.25:
-            r = min(50.0, r * 2)
-    if prng.random() < book:
-        k = s.nearest(lat, lon)
-        w.book(bap, t, s.cpos[k], s.ids[k], prng, confirm=h.confirm, user=user, txn=txn)
-    return n
 
 
 def _ordinary(
@@ -942,16 +902,17 @@ def _tiny(w: World, g: Twin, c: Chargers) -> None:
     rng = w.rng(bap)
     users = p.randint(2, 6)
     wire = _wire(p, bap, users, refs=0.7)
-    h = Habits(p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2))
+    h = Habits(
+        p.choice(((2.0, 5.0), (3.0,), (5.0, 10.0))), p.uniform(0.2, 0.35), 0.7, (1, 1, 2), DAY
+    )
     days = max(1, round((w.end - w.start) / 86_400.0))
     times = exactly(rng, p.randint(5, 13) * days, w, DAY)
     place = p.choice((CAPITAL, OLD))
     lat, lon = g.people(rng, place, len(times))
     for i, t in enumerate(times):
-        _session(
+        wire.session(
             w,
             bap,
-            wire,
             p,
             t,
             float(lat[i]),

@@ -2,7 +2,8 @@
 ``plateau``, ``valley``): ``bg`` always reports transaction ids, ``bg2`` never, ``bg3`` as the
 app chooses; an app goes through one gateway or splits its traffic over two, and some, all or
 none of its users send a user reference. Each family keeps its own gateway names and odds
-(a ``Wiring``).
+(a ``Wiring``). Also an ordinary person's session through an app (``Wire.session``, with the
+app's ``Habits``; ``ring``, ``twin`` and ``plateau``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from uei_testing.families.world import World
+from uei_testing.families.world import Sites, World
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,39 @@ class Wire:
 
     def user(self, u: int) -> str:
         return f"{self.bap}/u{u}" if u < self.users * self.user_share else ""
+
+    def session(
+        self,
+        w: World,
+        bap: str,
+        prng: random.Random,
+        t: float,
+        lat: float,
+        lon: float,
+        u: int,
+        h: Habits,
+        s: Sites,
+        book: float,
+        *,
+        widen: float = 0.25,
+    ) -> int:
+        """A search or a few at a spot at one of the app's radii (doubled with odds ``widen``
+        after each), and with odds ``book`` a booking at the nearest site. Returns the searches
+        made."""
+        via = self.via(prng)
+        user = self.user(u)
+        txn = self.txn(w, via, "a")
+        r = prng.choice(h.radii)
+        n = prng.choice(h.repeat)
+        for _ in range(n):
+            w.search(bap, t, lat, lon, r, via=via, user=user, txn=txn)
+            t += prng.uniform(8, 120)
+            if prng.random() < widen:
+                r = min(50.0, r * 2)
+        if prng.random() < book:
+            k = s.nearest(lat, lon)
+            w.book(bap, t, s.cpos[k], s.ids[k], prng, confirm=h.confirm, user=user, txn=txn)
+        return n
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +114,13 @@ class Wiring:
             share = 0.0
         three = prng.random() < 0.5 if txn3 is None else txn3
         return Wire(self.gateways, bap, vias, weights, three, users, share)
+
+
+@dataclass(frozen=True, slots=True)
+class Habits:
+    radii: tuple[float, ...]
+    book: float
+    """Share of sessions that select a charger."""
+    confirm: float
+    repeat: tuple[int, ...]
+    shape: tuple[float, ...]
