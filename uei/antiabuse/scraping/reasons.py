@@ -54,56 +54,45 @@ def _selects(share: float, known: float, searches: float, what: str) -> str:
     return f"{led} of them led to a select ({share:.1%}) {what}".rstrip()
 
 
+def _part(f: Mapping[str, float], found: str, unit: str, what: str, extra: list[str]) -> str:
+    """A sub-population's sentence: how many of the unit's searches (the ``{found}_*``
+    features), what they do, ``extra`` details, and whether they led to selects."""
+    n = f[f"{found}_searches"]
+    head = f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) {what}"
+    selects = _selects(f[f"{found}_select_share"], f[f"{found}_known"], n, "")
+    return ", ".join([head, *extra, selects])
+
+
 def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) -> list[str]:
     """Sentences for the signals that fired on a unit (``unit``: 'the BAP' or 'one user')."""
     out: list[str] = []
+    period = _minutes(f.get("spot_period_s", 0.0))
     if signals.get("lattice inside the traffic", 0.0) >= _STRONG:
-        n = f["grid_searches"]
-        parts = [
-            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) on a "
-            f"{f['grid_rows']:.0f}x{f['grid_cols']:.0f} lattice of {f['grid_step_km']:.1f} km "
-            f"({f['grid_nodes']:.0f} nodes)"
-        ]
-        if (period := _minutes(f["grid_period_s"])) != "":
-            parts.append(period)
+        what = (
+            f"on a {f['grid_rows']:.0f}x{f['grid_cols']:.0f} lattice of "
+            f"{f['grid_step_km']:.1f} km ({f['grid_nodes']:.0f} nodes)"
+        )
+        extra = [p for p in (_minutes(f["grid_period_s"]),) if p]
         if f["grid_radius_share"] >= 0.9:
-            parts.append("one radius")
-        parts.append(_selects(f["grid_select_share"], f["grid_known"], n, ""))
-        out.append(", ".join(parts))
+            extra.append("one radius")
+        out.append(_part(f, "grid", unit, what, extra))
     if signals.get("evenly stepped sweep inside the traffic", 0.0) >= _STRONG:
-        n = f["chain_searches"]
-        parts = [
-            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) stepping "
-            f"{f['chain_step_km']:.2f} km from one fresh point to the next "
+        what = (
+            f"stepping {f['chain_step_km']:.2f} km from one fresh point to the next "
             f"({f['chain_pairs']:.0f} different pairs)"
-        ]
-        if f["chain_radius_share"] >= 0.9:
-            parts.append("one radius")
-        parts.append(_selects(f["chain_select_share"], f["chain_known"], n, ""))
-        out.append(", ".join(parts))
+        )
+        extra = ["one radius"] if f["chain_radius_share"] >= 0.9 else []
+        out.append(_part(f, "chain", unit, what, extra))
     if signals.get("repeated spots, no bookings", 0.0) >= _STRONG:
-        n = f["spot_searches"]
-        parts = [
-            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) at "
-            f"{f['spot_sites']:.0f} exact points searched again and again"
-        ]
-        if (period := _minutes(f["spot_period_s"])) != "":
-            parts.append(period)
-        parts.append(_selects(f["spot_select_share"], f["spot_known"], n, ""))
-        out.append(", ".join(parts))
+        what = f"at {f['spot_sites']:.0f} exact points searched again and again"
+        out.append(_part(f, "spot", unit, what, [period] if period else []))
     if signals.get("spots polled on a period", 0.0) >= _STRONG:
-        n = f["spot_searches"]
         visits = f["spot_visits"] / max(1.0, f["spot_sites"])
-        parts = [
-            f"{n:.0f} searches ({n / max(1.0, _searches(f)):.0%} of {unit}'s) polling "
-            f"{f['spot_sites']:.0f} exact points, {visits:.0f} visits each on a period"
-        ]
-        if (period := _minutes(f["spot_period_s"])) != "":
-            parts.append(period.replace("period", "about every", 1))
+        what = f"polling {f['spot_sites']:.0f} exact points, {visits:.0f} visits each on a period"
+        extra = [period.replace("period", "about every", 1)] if period else []
         if f["spot_rounds"] >= 0.5:
-            parts.append("the points polled together")
-        parts.append(_selects(f["spot_select_share"], f["spot_known"], n, ""))
-        out.append(", ".join(parts))
+            extra.append("the points polled together")
+        out.append(_part(f, "spot", unit, what, extra))
     if signals.get("searches at volume, never books", 0.0) >= _STRONG:
         out.append(f"{_searches(f):.0f} searches in the window and no select")
     if signals.get("grid sweep", 0.0) >= _STRONG:
