@@ -100,6 +100,78 @@ def kinds(world: World, bap: str) -> Counter[str]:
     return Counter(e.kind.value if isinstance(e, Funnel) else "search" for e in world.events[bap])
 
 
+def check_day(
+    day: World,
+    baps: tuple[int, int],
+    events: tuple[int, int],
+    gateways: tuple[str, ...],
+) -> None:
+    """What a family written from a brief promises of its day: its size, every class in its
+    truth, each scraper's scraping searches its own events, events in the window and in time
+    order, searches on the Earth through the family's gateways with the BAP's own user
+    references, funnels naming a BPP and a location, each transaction's funnel opened by a
+    select."""
+    family = day.family
+    assert baps[0] <= len(day.baps) <= baps[1]
+    assert events[0] <= day.total() <= events[1]
+    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
+    for bap, truth in day.baps.items():
+        assert truth.bap_id == bap
+        assert truth.style
+        assert bap.endswith(f".{family}.example")
+        if truth.label == "honest":
+            assert bap not in day.scraping
+        else:  # every scraper scrapes, and its scraping searches are its own events
+            assert len(scraping_searches(day, bap)) >= 50, truth
+            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
+        mine = day.events[bap]
+        assert all(day.start <= e.at < day.end for e in mine)
+        assert [e.at for e in mine] == sorted(e.at for e in mine)
+        for e in mine:
+            if isinstance(e, Search):
+                assert -90 < e.lat < 90
+                assert -180 < e.lon < 180
+                assert 0 < e.radius_km <= 50
+                assert e.via in gateways
+                assert not e.user or e.user.startswith(f"{bap}/")
+            else:
+                assert e.bpp_id
+                assert e.location_id
+        for txn in {e.txn for e in mine if isinstance(e, Funnel) and e.txn}:
+            steps = [e.kind.value for e in mine if isinstance(e, Funnel) and e.txn == txn]
+            assert steps[0] == "select", truth
+
+
+def steps_of(day: World, bap: str) -> list[list[str]]:
+    """Each transaction's funnel steps, cancels left out."""
+    mine = [e for e in day.events[bap] if isinstance(e, Funnel) and e.txn]
+    return [
+        [e.kind.value for e in mine if e.txn == txn and e.kind.value != "cancel"]
+        for txn in {e.txn for e in mine}
+    ]
+
+
+def check_wiring(day: World, *, bg3: bool = True) -> None:
+    """Transaction ids and user references vary by app and gateway (some all, some none,
+    some a share); ``bg`` always reports transaction ids, ``bg2`` never, ``bg3`` (when
+    ``bg3``) for some apps."""
+    for field in ("txn", "user"):
+        shares = []
+        for bap in day.baps:
+            mine = searches(day, bap)
+            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
+        assert any(x == 1.0 for x in shares), field
+        assert any(x == 0.0 for x in shares), field
+        assert any(0.05 < x < 0.95 for x in shares), field
+    txn_by_via = Counter[tuple[str, bool]]()
+    for bap in day.baps:
+        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
+    assert txn_by_via[(f"bg2.{day.family}.example", True)] == 0
+    assert txn_by_via[(f"bg.{day.family}.example", False)] == 0
+    if bg3:
+        assert txn_by_via[(f"bg3.{day.family}.example", True)] > 0
+
+
 def test_delta_places_move_with_the_seed() -> None:
     rivers = [delta.geography(s).river for s in DELTA_SEEDS]
     assert len({(r.lat, r.width_km, len(r.bridges)) for r in rivers}) == len(DELTA_SEEDS)
@@ -251,55 +323,13 @@ def test_ring_places_move_with_the_seed() -> None:
 def test_ring_day_size_truth_and_well_formed_events(seed: int) -> None:
     day = ring_day(seed)
     assert day.family == "ring"
-    assert 35 <= len(day.baps) <= 45
-    assert 50_000 <= day.total() <= 80_000
-    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
-    for bap, truth in day.baps.items():
-        assert truth.bap_id == bap
-        assert truth.style
-        assert bap.endswith(".ring.example")
-        if truth.label == "honest":
-            assert bap not in day.scraping
-        else:  # every scraper scrapes, and its scraping searches are its own events
-            assert len(scraping_searches(day, bap)) >= 50, truth
-            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
-        events = day.events[bap]
-        assert all(day.start <= e.at < day.end for e in events)
-        assert [e.at for e in events] == sorted(e.at for e in events)
-        for e in events:
-            if isinstance(e, Search):
-                assert -90 < e.lat < 90
-                assert -180 < e.lon < 180
-                assert 0 < e.radius_km <= 50
-                assert e.via in ring.GATEWAYS
-                assert not e.user or e.user.startswith(f"{bap}/")
-            else:
-                assert e.bpp_id
-                assert e.location_id
-        # a funnel runs select -> init -> confirm in order within each transaction
-        for txn in {e.txn for e in events if isinstance(e, Funnel) and e.txn}:
-            steps = [e.kind.value for e in events if isinstance(e, Funnel) and e.txn == txn]
-            assert steps[0] == "select", truth
+    check_day(day, (35, 45), (50_000, 80_000), ring.GATEWAYS)
     honest = Counter[str]()
     for bap in of(day, "honest"):
         honest += kinds(day, bap)
     assert 0.05 < honest["confirm"] / honest["search"] < 0.2
     assert honest["select"] >= honest["init"] >= honest["confirm"]
-    # transaction ids and user references vary by app and gateway: some all, some none, some
-    # a share
-    for field in ("txn", "user"):
-        shares = []
-        for bap in day.baps:
-            mine = searches(day, bap)
-            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
-        assert any(x == 1.0 for x in shares), field
-        assert any(x == 0.0 for x in shares), field
-        assert any(0.05 < x < 0.95 for x in shares), field
-    txn_by_via = Counter[tuple[str, bool]]()
-    for bap in day.baps:
-        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
-    assert txn_by_via[("bg2.ring.example", True)] == 0
-    assert txn_by_via[("bg.ring.example", False)] == 0
+    check_wiring(day, bg3=False)
 
 
 @pytest.mark.parametrize("seed", RING_SEEDS)
@@ -478,36 +508,11 @@ def test_twin_places_move_with_the_seed() -> None:
 def test_twin_day_size_truth_and_well_formed_events(seed: int) -> None:
     day = twin_day(seed)
     assert day.family == "twin"
-    assert 30 <= len(day.baps) <= 45
-    assert 45_000 <= day.total() <= 80_000
-    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
+    check_day(day, (30, 45), (45_000, 80_000), twin.GATEWAYS)
+    # a funnel runs select -> init -> confirm in order within each transaction
     for bap, truth in day.baps.items():
-        assert truth.bap_id == bap
-        assert truth.style
-        assert bap.endswith(".twin.example")
-        if truth.label == "honest":
-            assert bap not in day.scraping
-        else:  # every scraper scrapes, and its scraping searches are its own events
-            assert len(scraping_searches(day, bap)) >= 50, truth
-            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
-        events = day.events[bap]
-        assert all(day.start <= e.at < day.end for e in events)
-        assert [e.at for e in events] == sorted(e.at for e in events)
-        for e in events:
-            if isinstance(e, Search):
-                assert -90 < e.lat < 90
-                assert -180 < e.lon < 180
-                assert 0 < e.radius_km <= 50
-                assert e.via in twin.GATEWAYS
-                assert not e.user or e.user.startswith(f"{bap}/")
-            else:
-                assert e.bpp_id
-                assert e.location_id
-        # a funnel runs select -> init -> confirm in order within each transaction
-        for txn in {e.txn for e in events if isinstance(e, Funnel) and e.txn}:
-            steps = [e.kind.value for e in events if isinstance(e, Funnel) and e.txn == txn]
-            assert steps[0] == "select", truth
-            assert [k for k in steps if k != "cancel"][:3] in (
+        for steps in steps_of(day, bap):
+            assert steps[:3] in (
                 ["select"],
                 ["select", "init", "confirm"],
                 ["select", "select"],
@@ -518,22 +523,7 @@ def test_twin_day_size_truth_and_well_formed_events(seed: int) -> None:
         honest += kinds(day, bap)
     assert 0.04 < honest["confirm"] / honest["search"] < 0.2
     assert honest["select"] >= honest["init"] >= honest["confirm"]
-    # transaction ids and user references vary by app and gateway: some all, some none, some
-    # a share
-    for field in ("txn", "user"):
-        shares = []
-        for bap in day.baps:
-            mine = searches(day, bap)
-            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
-        assert any(x == 1.0 for x in shares), field
-        assert any(x == 0.0 for x in shares), field
-        assert any(0.05 < x < 0.95 for x in shares), field
-    txn_by_via = Counter[tuple[str, bool]]()
-    for bap in day.baps:
-        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
-    assert txn_by_via[("bg2.twin.example", True)] == 0
-    assert txn_by_via[("bg.twin.example", False)] == 0
-    assert txn_by_via[("bg3.twin.example", True)] > 0
+    check_wiring(day)
 
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
@@ -844,35 +834,11 @@ def test_plateau_places_move_with_the_seed() -> None:
 def test_plateau_day_size_truth_and_well_formed_events(seed: int) -> None:
     day = plateau_day(seed)
     assert day.family == "plateau"
-    assert 30 <= len(day.baps) <= 45
-    assert 40_000 <= day.total() <= 80_000
-    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
+    check_day(day, (30, 45), (40_000, 80_000), plateau.GATEWAYS)
+    # a funnel runs select -> init -> confirm in order within each transaction
     for bap, truth in day.baps.items():
-        assert truth.bap_id == bap
-        assert truth.style
-        assert bap.endswith(".plateau.example")
-        if truth.label == "honest":
-            assert bap not in day.scraping
-        else:
-            assert len(scraping_searches(day, bap)) >= 50, truth
-            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
-        events = day.events[bap]
-        assert all(day.start <= e.at < day.end for e in events)
-        assert [e.at for e in events] == sorted(e.at for e in events)
-        for e in events:
-            if isinstance(e, Search):
-                assert -90 < e.lat < 90
-                assert -180 < e.lon < 180
-                assert 0 < e.radius_km <= 50
-                assert e.via in plateau.GATEWAYS
-                assert not e.user or e.user.startswith(f"{bap}/")
-            else:
-                assert e.bpp_id
-                assert e.location_id
-        for txn in {e.txn for e in events if isinstance(e, Funnel) and e.txn}:
-            steps = [e.kind.value for e in events if isinstance(e, Funnel) and e.txn == txn]
-            assert steps[0] == "select", truth
-            assert [k for k in steps if k != "cancel"][:3] in (
+        for steps in steps_of(day, bap):
+            assert steps[:3] in (
                 ["select"],
                 ["select", "init", "confirm"],
                 ["select", "select"],
@@ -883,20 +849,7 @@ def test_plateau_day_size_truth_and_well_formed_events(seed: int) -> None:
         honest += kinds(day, bap)
     assert 0.03 < honest["confirm"] / honest["search"] < 0.2
     assert honest["select"] >= honest["init"] >= honest["confirm"]
-    for field in ("txn", "user"):
-        shares = []
-        for bap in day.baps:
-            mine = searches(day, bap)
-            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
-        assert any(x == 1.0 for x in shares), field
-        assert any(x == 0.0 for x in shares), field
-        assert any(0.05 < x < 0.95 for x in shares), field
-    txn_by_via = Counter[tuple[str, bool]]()
-    for bap in day.baps:
-        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
-    assert txn_by_via[("bg2.plateau.example", True)] == 0
-    assert txn_by_via[("bg.plateau.example", False)] == 0
-    assert txn_by_via[("bg3.plateau.example", True)] > 0
+    check_wiring(day)
 
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
@@ -1153,30 +1106,15 @@ def test_valley_places_move_with_the_seed() -> None:
 def test_valley_day_size_truth_and_well_formed_events(seed: int) -> None:
     day = valley_day(seed)
     assert day.family == "valley"
-    assert 30 <= len(day.baps) <= 45
-    assert 40_000 <= day.total() <= 90_000
-    assert {t.label for t in day.baps.values()} == {"honest", *SCRAPER_CLASSES}
+    check_day(day, (30, 45), (40_000, 90_000), valley.GATEWAYS)
     for bap, truth in day.baps.items():
-        assert truth.bap_id == bap
-        assert truth.style
-        assert bap.endswith(".valley.example")
-        if truth.label == "honest":
-            assert bap not in day.scraping
-        else:
-            assert len(scraping_searches(day, bap)) >= 50, truth
-            assert len(scraping_searches(day, bap)) == len(day.scraping[bap])
         events = day.events[bap]
-        assert all(day.start <= e.at < day.end for e in events)
-        assert [e.at for e in events] == sorted(e.at for e in events)
         found = [e for e in events if isinstance(e, Search)]
         started = {e.txn: e.at for e in reversed(found) if e.txn}
         at = np.array([e.at for e in found])
         for e in events:
             if isinstance(e, Search):
-                assert 0 < e.radius_km <= 50
-                assert e.via in valley.GATEWAYS
                 assert e.via.endswith(".valley.example")
-                assert not e.user or e.user.startswith(f"{bap}/")
                 continue
             assert e.bpp_id.endswith(".valley.example")
             assert e.location_id.startswith("vl-")
@@ -1187,32 +1125,14 @@ def test_valley_day_size_truth_and_well_formed_events(seed: int) -> None:
                 before = at[at < e.at]
                 assert before.size, truth
                 assert e.at - before[-1] < 1800, truth
-        for txn in {e.txn for e in events if isinstance(e, Funnel) and e.txn}:
-            steps = [e.kind.value for e in events if isinstance(e, Funnel) and e.txn == txn]
-            assert steps[0] == "select", truth
-            assert [k for k in steps if k != "cancel"] in (
-                ["select"],
-                ["select", "init", "confirm"],
-            ), (truth, steps)
+        for steps in steps_of(day, bap):
+            assert steps in (["select"], ["select", "init", "confirm"]), (truth, steps)
     honest = Counter[str]()
     for bap in of(day, "honest"):
         honest += kinds(day, bap)
     assert 0.01 < honest["confirm"] / honest["search"] < 0.15
     assert honest["select"] >= honest["init"] >= honest["confirm"] > 10 * honest["cancel"] > 0
-    for field in ("txn", "user"):
-        shares = []
-        for bap in day.baps:
-            mine = searches(day, bap)
-            shares.append(sum(bool(getattr(e, field)) for e in mine) / len(mine))
-        assert any(x == 1.0 for x in shares), field
-        assert any(x == 0.0 for x in shares), field
-        assert any(0.05 < x < 0.95 for x in shares), field
-    txn_by_via = Counter[tuple[str, bool]]()
-    for bap in day.baps:
-        txn_by_via.update((e.via, bool(e.txn)) for e in searches(day, bap))
-    assert txn_by_via[("bg2.valley.example", True)] == 0
-    assert txn_by_via[("bg.valley.example", False)] == 0
-    assert txn_by_via[("bg3.valley.example", True)] > 0
+    check_wiring(day)
     # apps use one gateway or split over two
     vias = [len({e.via for e in searches(day, b)}) for b in day.baps]
     assert set(vias) == {1, 2}
