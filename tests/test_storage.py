@@ -50,14 +50,12 @@ def test_settings_use_the_parser() -> None:
 
 @pytest.mark.sqlite
 async def test_both_domains_share_one_sqlite_connection_and_thread(tmp_path: Path) -> None:
-    """One writing connection and its thread, and one reading connection and its thread."""
+    """One writing connection and its thread, one reading connection and its thread, and the
+    thread that syncs the WAL."""
 
-    def workers() -> tuple[int, int]:
-        names = [t.name for t in threading.enumerate()]
-        return (
-            sum(n.startswith("uei-sqlite") and not n.startswith("uei-sqlite-read") for n in names),
-            sum(n.startswith("uei-sqlite-read") for n in names),
-        )
+    def workers() -> list[int]:
+        names = [t.name.rpartition("_")[0] for t in threading.enumerate()]
+        return [names.count(k) for k in ("uei-sqlite", "uei-sqlite-read", "uei-sqlite-sync")]
 
     before = workers()
     backend = await SqliteBackend.open(tmp_path / "uei.db")
@@ -69,7 +67,7 @@ async def test_both_domains_share_one_sqlite_connection_and_thread(tmp_path: Pat
         await abuse.close()
         assert await registry.head() is None
         after = workers()
-        assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+        assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
     finally:
         await backend.close()
 

@@ -5,18 +5,20 @@ domains' store factories and closes it once; stores built on it never close it.
 SQLite calls run on the one thread, so the event loop never waits on the disk, every
 statement sees one connection, and a transaction is one call (never interleaved with
 another's statements). Concurrent transactions share one ``COMMIT`` (group commit, see
-``SqliteBackend``).
+``SqliteBackend``); a small write finding the connection free runs at once on the event
+loop instead, and a durable one then waits for a sync of the WAL shared with every other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +37,14 @@ T = TypeVar("T")
 MAX_BATCH = 64
 """Transactions in one group commit at most: a read queued behind a batch waits for no more."""
 
+BUSY_MS = 5000
+"""How long the worker waits for another process's write lock on the file (a tool's)."""
+
+CHECKPOINT_EVERY = 256
+"""Commits between WAL checkpoints, which run on the sync thread on a connection of their own
+(the writing connection's automatic checkpoint is off: it would run, and sync, inside
+whichever commit crossed its mark, on the event loop for a small write)."""
+
 
 def _connect_reader(path: Path) -> sqlite3.Connection:
     """A second connection for reads only (WAL lets it read while the writer writes)."""
@@ -52,7 +62,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     for companion in ("-wal", "-shm"):  # left by an earlier run, perhaps with another mode
         private_file(path.with_name(path.name + companion), create=False)
     db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
+    db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+    db.execute("PRAGMA wal_autocheckpoint=0")  # see CHECKPOINT_EVERY
     return db
 
 
@@ -73,6 +84,16 @@ class _Lost(Exception):
 class SqliteBackend:
     """One SQLite file (WAL), one connection, one worker thread.
 
+    A ``small`` transaction (a bounded handful of statements) that finds the connection free
+    (no batch queued or running, nothing else on the worker) runs at once on the event loop,
+    in its own ``BEGIN IMMEDIATE`` ... ``COMMIT`` under WAL's ``NORMAL`` sync, which writes the
+    WAL and syncs nothing: a thread hop costs more than such a write (the hop, the wake-up,
+    and a GIL handoff with the loop for every statement). A durable one then awaits an
+    ``fsync`` of the WAL file on a thread of its own, begun after its commit and shared by
+    every commit before it began (group sync): what ``synchronous=FULL`` would have synced, the
+    loop never waiting on the disk. If another process holds the file's write lock, the
+    transaction queues for the worker instead, which waits for it.
+
     Group commit: transactions queued while the worker is busy (with reads, or with the
     batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
     them, each in its own ``SAVEPOINT`` (when there are several): one that raises rolls back
@@ -82,7 +103,8 @@ class SqliteBackend:
     that holds its write. ``run`` queues on the same thread between batches: it sees only
     committed data and waits for at most one batch. ``read`` runs on a second connection and
     thread of its own (WAL: readers and the writer do not wait for each other), so a read
-    never queues behind writes; it sees every transaction whose await has returned.
+    never queues behind writes; it sees every transaction whose await has returned. A
+    ``small`` read that finds the reading connection free runs at once on the event loop.
     """
 
     kind = StoreKind.SQLITE
@@ -105,6 +127,18 @@ class SqliteBackend:
         self.max_batch = max_batch
         self.commits = 0  # COMMITs run (tests count them: one per batch that keeps a write)
         self._synchronous = "FULL"  # the connection's mode (``_connect``'s)
+        self._busy_ms = BUSY_MS  # its busy timeout (``_connect``'s; 0 while the loop writes)
+        self._unchecked = 0  # commits since the last checkpoint (counted holding ``_conn``)
+        self._checkpoint_queued = False
+        self._checkpointer: sqlite3.Connection | None = None  # on the sync thread
+        self._reading = threading.Lock()  # held while the reading connection is in use
+        self._conn = threading.Lock()  # held while the writing connection is in use
+        self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite-sync")
+        self._syncing: Future[None] | None = None  # the WAL's sync under way
+        self._synced = 0  # every commit up to this count is on the disk
+        self._wal: int | None = None  # the WAL file, opened for its syncs
+        self.syncs = 0  # the WAL's syncs (tests count them)
+        self.checkpoints = 0  # and its checkpoints
         self._queue: deque[_Member] = deque()
         self._lock = threading.Lock()
         self._draining = False  # a drain is scheduled or running
@@ -124,29 +158,52 @@ class SqliteBackend:
             raise
         return cls(path, db, executor, max_batch=max_batch, reader=reader, reader_executor=readers)
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def read(self, fn: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
         """``fn(connection)`` on the reading connection and its own thread: it must not write
-        (the connection is ``query_only``). Without one, on the worker as ``run``."""
+        (the connection is ``query_only``). ``small``: a bounded handful of indexed reads,
+        run at once here if the connection is free. Without one, on the worker as ``run``."""
         if self._reader is None or self._reader_executor is None:
             return await self.run(fn)
-        db = self._reader
-        return await asyncio.get_running_loop().run_in_executor(self._reader_executor, fn, db)
+        if small and self._reading.acquire(blocking=False):
+            try:
+                return fn(self._reader)
+            finally:
+                self._reading.release()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reader_executor, self._read_held, fn
+        )
+
+    def _read_held(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        assert self._reader is not None
+        with self._reading:
+            return fn(self._reader)
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """``fn(connection)`` on the worker thread (SQLite's errors as they are)."""
-        db = self._db
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, db)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._owned, fn)
+
+    def _owned(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._conn:
+            self._mode(synchronous=self._synchronous, busy_ms=BUSY_MS)
+            return fn(self._db)
 
     async def transaction(
-        self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False
+        self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False, small: bool = False
     ) -> T:
         """``fn`` inside a transaction: its changes commit together, or none if it raises
-        (its exception is raised here). ``durable``: synced to disk before the answer
-        (``synchronous=FULL``); otherwise WAL's ``NORMAL``: a power cut may lose the last of
-        them, never corrupt the file. Returns after the ``COMMIT`` of the batch that holds
-        it (see the class)."""
+        (its exception is raised here). ``durable``: synced to disk before the answer;
+        otherwise WAL's ``NORMAL``: a power cut may lose the last of them, never corrupt the
+        file. ``small``: a bounded handful of statements, which may run on the event loop.
+        Returns after the ``COMMIT`` that holds it (and the sync; see the class)."""
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if small:
+            ran = self._at_once(fn)
+            if ran is not None:
+                value, commit = ran
+                if durable:
+                    await self._sync_through(commit)
+                return value
         loop = asyncio.get_running_loop()
         member = _Member(fn, durable, loop.create_future())
         with self._lock:
@@ -156,6 +213,103 @@ class SqliteBackend:
             self._submit()
         result: T = await member.future
         return result
+
+    def _at_once(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[T, int] | None:
+        """``fn``'s value and its commit's number: ``fn`` in a transaction of its own, here on
+        the caller's thread, if the connection is free and nothing is queued for it (queued
+        members keep their turn). None if not, or if another process holds the write lock:
+        nothing was run."""
+        with self._lock:
+            if self._queue or self._draining or not self._conn.acquire(blocking=False):
+                return None
+        try:
+            db = self._db
+            self._mode(synchronous="NORMAL", busy_ms=0)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # locked by another process: the worker waits
+                return None
+            try:
+                value = fn(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            self.commits += 1
+            self._unchecked += 1
+            commit = self.commits
+        finally:
+            self._conn.release()
+        if self._unchecked >= CHECKPOINT_EVERY:
+            self._queue_checkpoint()
+        return value, commit
+
+    async def _sync_through(self, commit: int) -> None:
+        """Until the WAL is on the disk with commit number ``commit`` in it: joins the sync
+        under way if it began after that commit, else the next one."""
+        while self._synced < commit:
+            await asyncio.wrap_future(self._sync_round())
+
+    def _sync_round(self) -> Future[None]:
+        with self._lock:
+            if self._syncing is None:
+                self._syncing = self._syncer.submit(self._sync_wal)
+            return self._syncing
+
+    def _sync_wal(self) -> None:
+        """On the sync thread: every commit counted so far is in the WAL file already (written
+        at its ``COMMIT``, on whichever thread); one ``fsync`` puts them all on the disk."""
+        try:
+            through = self.commits
+            if self._wal is None:
+                wal = self.path.with_name(self.path.name + "-wal")
+                self._wal = os.open(wal, os.O_RDONLY)
+                directory = os.open(self.path.parent, os.O_RDONLY)  # the WAL's own entry too
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
+            os.fsync(self._wal)
+            with self._lock:
+                self.syncs += 1
+                self._synced = max(self._synced, through)
+        finally:
+            with self._lock:
+                self._syncing = None
+
+    def _mode(self, *, synchronous: str, busy_ms: int) -> None:
+        """The connection's sync mode and busy timeout, each set only when it changes (every
+        statement on the worker hands the GIL to and from the event loop)."""
+        if synchronous != self._synchronous:
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._synchronous = synchronous
+        if busy_ms != self._busy_ms:
+            self._db.execute(f"PRAGMA busy_timeout={busy_ms}")
+            self._busy_ms = busy_ms
+
+    def _queue_checkpoint(self) -> None:
+        with self._lock:
+            if self._checkpoint_queued:
+                return
+            self._checkpoint_queued = True
+        with contextlib.suppress(RuntimeError):  # shut down: the close checkpoints
+            self._syncer.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """On the sync thread, on its own connection (writers go on meanwhile): the WAL's
+        committed pages into the file (``PASSIVE``: never waits for a reader or a writer; one
+        that fails is tried again later)."""
+        with self._lock:
+            self._unchecked = 0
+            self._checkpoint_queued = False
+        with contextlib.suppress(sqlite3.Error):
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.checkpoints += 1
 
     def _submit(self) -> None:
         try:
@@ -179,14 +333,17 @@ class SqliteBackend:
         live = [m for m in batch if not m.future.done()]  # done: its caller was cancelled
         # the members that need no fsync commit (and answer) first, then the durable ones:
         # a quick write never waits on another caller's sync
-        for part in ([m for m in live if not m.durable], [m for m in live if m.durable]):
-            if not part:
-                continue
-            try:
-                self._commit(part)
-            except BaseException as error:  # not SQLite's: still, no caller waits forever
-                for member in part:
-                    _settle(member, error, failed=True)
+        with self._conn:
+            for part in ([m for m in live if not m.durable], [m for m in live if m.durable]):
+                if not part:
+                    continue
+                try:
+                    self._commit(part)
+                except BaseException as error:  # not SQLite's: still, no caller waits forever
+                    for member in part:
+                        _settle(member, error, failed=True)
+        if self._unchecked >= CHECKPOINT_EVERY:
+            self._queue_checkpoint()
         with self._lock:
             if not self._queue:
                 self._draining = False
@@ -218,10 +375,9 @@ class SqliteBackend:
         under load every statement waits for it. The sync mode is set only when it changes,
         and a member alone needs no savepoint (its failure rolls the transaction back)."""
         db = self._db
-        synchronous = "FULL" if any(m.durable for m in members) else "NORMAL"
-        if synchronous != self._synchronous:
-            db.execute(f"PRAGMA synchronous={synchronous}")
-            self._synchronous = synchronous
+        self._mode(
+            synchronous="FULL" if any(m.durable for m in members) else "NORMAL", busy_ms=BUSY_MS
+        )
         alone = len(members) == 1
         db.execute("BEGIN IMMEDIATE")
         outcomes: dict[_Member, tuple[Any, bool]] = {}
@@ -250,6 +406,7 @@ class SqliteBackend:
                 db.execute("ROLLBACK")
             raise
         self.commits += 1
+        self._unchecked += 1
         return outcomes
 
     async def close(self) -> None:
@@ -268,6 +425,11 @@ class SqliteBackend:
             await barrier.future
         await self.run(lambda db: db.close())
         self._executor.shutdown(wait=True)
+        self._syncer.shutdown(wait=True)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+        if self._wal is not None:
+            os.close(self._wal)
         if self._reader is not None and self._reader_executor is not None:
             await self.read(lambda db: db.close())
             self._reader_executor.shutdown(wait=True)

@@ -1,0 +1,193 @@
+"""Small transactions and reads on the SQLite backend run at once on the event loop when their
+connection is free: no thread hop. A durable one answers after an ``fsync`` of the WAL that
+every durable commit before it shares; a connection in use, or another process's write lock,
+sends the write to the worker (the loop never waits for a lock); the WAL is checkpointed on
+the sync thread, never inside a commit on the loop.
+
+Where each call ran is read from the thread that ran it; syncs and checkpoints are counted.
+Concurrency is made by holding a thread on a ``threading.Event``, never by a clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.storage.test_group_commit import backend_at, held, rows, traced, turn
+from uei.storage.backend import CHECKPOINT_EVERY, SqliteBackend
+
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite]
+
+
+def insert_noting(n: int, threads: list[int]) -> Callable[[sqlite3.Connection], int]:
+    def fn(db: sqlite3.Connection) -> int:
+        threads.append(threading.get_ident())
+        db.execute("INSERT INTO t VALUES (?)", (n,))
+        return n
+
+    return fn
+
+
+@asynccontextmanager
+async def sync_held(backend: SqliteBackend) -> AsyncIterator[None]:
+    """The sync thread busy until the block ends: a sync asked for meanwhile waits."""
+    gate, started = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        started.set()
+        gate.wait()
+
+    job = asyncio.wrap_future(backend._syncer.submit(hold))
+    await asyncio.to_thread(started.wait)
+    try:
+        yield
+    finally:
+        gate.set()
+        await job
+
+
+async def test_a_small_write_on_a_free_connection_runs_on_the_loop(tmp_path: Path) -> None:
+    async with backend_at(tmp_path / "uei.db") as backend:
+        seen = await traced(backend)
+        threads: list[int] = []
+        assert await backend.transaction(insert_noting(1, threads), small=True) == 1
+        assert threads == [threading.get_ident()]
+        assert seen[-3:] == ["BEGIN IMMEDIATE", "INSERT INTO t VALUES (1)", "COMMIT"]
+        other = sqlite3.connect(tmp_path / "uei.db")  # committed when the await returned
+        try:
+            assert other.execute("SELECT n FROM t").fetchall() == [(1,)]
+        finally:
+            other.close()
+        # not small: the worker's, as before
+        await backend.transaction(insert_noting(2, threads))
+        assert threads[1] != threading.get_ident()
+
+
+async def test_a_small_durable_write_answers_after_one_wal_sync_shared_by_all(
+    tmp_path: Path,
+) -> None:
+    async with backend_at(tmp_path / "uei.db") as backend:
+        threads: list[int] = []
+        async with sync_held(backend):
+            durable = [
+                asyncio.ensure_future(
+                    backend.transaction(insert_noting(n, threads), durable=True, small=True)
+                )
+                for n in range(10)
+            ]
+            await turn()
+            # committed on the loop, not yet answered: the WAL is not on the disk yet
+            assert await backend.transaction(insert_noting(10, threads), small=True) == 10
+            assert threads == [threading.get_ident()] * 11
+            await turn()
+            assert not any(d.done() for d in durable)
+            assert backend.syncs == 0
+        assert await asyncio.gather(*durable) == list(range(10))
+        assert backend.syncs == 1  # one fsync for the ten
+        assert await rows(backend) == list(range(11))
+
+
+async def test_a_small_write_queues_for_the_worker_while_it_holds_the_connection(
+    tmp_path: Path,
+) -> None:
+    async with backend_at(tmp_path / "uei.db") as backend:
+        threads: list[int] = []
+        async with held(backend):
+            writes = asyncio.gather(
+                *(backend.transaction(insert_noting(n, threads), small=True) for n in range(5))
+            )
+            await turn()
+            assert threads == []  # waiting for the worker, not run beside it
+        assert await writes == list(range(5))
+        assert threading.get_ident() not in threads
+        assert backend.commits == 1  # the five queued share one commit
+
+
+async def test_another_process_s_write_lock_sends_the_write_to_the_worker(
+    tmp_path: Path,
+) -> None:
+    """The loop never waits for a lock: the write goes to the worker, which waits for it."""
+    async with backend_at(tmp_path / "uei.db") as backend:
+        statements: list[tuple[int, str]] = []
+        await backend.run(
+            lambda db: db.set_trace_callback(
+                lambda s: statements.append((threading.get_ident(), s))
+            )
+        )
+        other = sqlite3.connect(tmp_path / "uei.db", isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            threads: list[int] = []
+            write = asyncio.ensure_future(
+                backend.transaction(insert_noting(1, threads), small=True)
+            )
+            for _ in range(3):
+                await turn()
+            assert not write.done()
+            other.execute("COMMIT")
+            assert await write == 1
+        finally:
+            other.close()
+        assert threads
+        assert threading.get_ident() not in threads
+        assert await rows(backend) == [1]
+        # the loop tried without waiting; the worker waited
+        loop, worker = threading.get_ident(), threads[0]
+        on_loop = [s for t, s in statements if t == loop]
+        assert on_loop == ["PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=0", "BEGIN IMMEDIATE"]
+        assert [s for t, s in statements if t == worker][:2] == [
+            "PRAGMA busy_timeout=5000",
+            "BEGIN IMMEDIATE",
+        ]
+        # the lock gone, the next one runs on the loop again
+        await backend.transaction(insert_noting(2, threads), small=True)
+        assert threads[-1] == threading.get_ident()
+
+
+async def test_the_wal_is_checkpointed_on_the_sync_thread_not_in_a_commit(
+    tmp_path: Path,
+) -> None:
+    async with backend_at(tmp_path / "uei.db") as backend:
+        assert await backend.run(lambda db: db.execute("PRAGMA wal_autocheckpoint").fetchone()) == (
+            0,
+        )
+        seen = await traced(backend)
+        for n in range(CHECKPOINT_EVERY):
+            await backend.transaction(insert_noting(n, []), small=True)
+        # a durable write's sync queues behind the checkpoint on the sync thread
+        await backend.transaction(insert_noting(-1, []), durable=True, small=True)
+        assert backend.checkpoints == 1
+        assert not any("checkpoint" in s for s in seen)
+        assert len(await rows(backend)) == CHECKPOINT_EVERY + 1
+
+
+async def test_a_small_read_runs_on_the_loop_unless_the_reader_is_busy(tmp_path: Path) -> None:
+    async with backend_at(tmp_path / "uei.db") as backend:
+        await backend.transaction(insert_noting(7, []), small=True)
+
+        def count(db: sqlite3.Connection) -> tuple[int, int]:
+            return threading.get_ident(), db.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+
+        assert await backend.read(count, small=True) == (threading.get_ident(), 1)
+        gate, started = threading.Event(), threading.Event()
+
+        def hold(db: sqlite3.Connection) -> None:
+            started.set()
+            gate.wait()
+
+        holding = asyncio.ensure_future(backend.read(hold))
+        await asyncio.to_thread(started.wait)
+        waiting = asyncio.ensure_future(backend.read(count, small=True))
+        await turn()
+        assert not waiting.done()  # behind the reader's thread, not beside it
+        gate.set()
+        await holding
+        ran_on, n = await waiting
+        assert ran_on != threading.get_ident()
+        assert n == 1
