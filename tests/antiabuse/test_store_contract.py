@@ -221,6 +221,32 @@ async def test_a_walk_reads_each_step_as_the_single_reads_do(store: AbuseStores)
     assert empty == Evidence({}, {}, {}, {})
 
 
+def _small_large_small(one: str, many: list[str], limit: int) -> Walk:
+    """A step of one lookup, one of many, then one again (a store may read small steps and
+    large ones differently: SQLite reads a handful on the event loop, the rest on a thread)."""
+    first = yield Reads(degrees=[one])
+    second = yield Reads(neighbours=many, cases_for=many, limit=limit)
+    third = yield Reads(degrees=[one, *many[:1]])
+    return Evidence(second.neighbours, {**first.degrees, **third.degrees}, second.cases_for, {})
+
+
+async def test_a_walk_of_small_and_large_steps_reads_as_the_single_reads_do(
+    store: AbuseStores,
+) -> None:
+    many = [f"phone:p{i}" for i in range(40)]
+    for i, token in enumerate(many):
+        await store.graph.link([token, f"upi_vpa:w{i}", f"vehicle:v{i % 3}"], NOW + i)
+    got = await store.graph.walk(_small_large_small("vehicle:v1", many, 5))
+    assert got == Evidence(
+        await store.graph.neighbours(many, 5),
+        await store.graph.degrees(["vehicle:v1", many[0]]),
+        await store.cases.cases_for(many),
+        {},
+    )
+    assert len(got.neighbours) == 40
+    assert got.degrees["vehicle:v1"] == {"phone": 13, "upi_vpa": 13}
+
+
 async def test_the_status_walk_follows_links_to_cases(store: AbuseStores) -> None:
     """The verdict's walk over a store: a case two links away is reached, with the links of
     the phone number named in it (a phone counts only while recently seen with its person)."""

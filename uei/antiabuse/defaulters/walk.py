@@ -114,11 +114,11 @@ def walk(query: Sequence[str], policy: DefaultersPolicy, now: float) -> Walk:
     return Evidence(neighbours, degrees, cases_by_token, cases)
 
 
-def run_reads(walk: Walk, read: Callable[[Reads], Found]) -> Evidence:
+def run_reads(walk: Walk, read: Callable[[Reads], Found], first: Reads | None = None) -> Evidence:
     """Drive ``walk`` to its end with ``read``, one call per step (a store that reads
-    synchronously, all steps in one hop)."""
+    synchronously, all steps in one hop); ``first``: the step it has yielded already."""
     try:
-        reads = next(walk)
+        reads = next(walk) if first is None else first
         while True:
             reads = walk.send(read(reads))
     except StopIteration as done:

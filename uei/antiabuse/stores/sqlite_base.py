@@ -77,12 +77,17 @@ class SqliteTables:
     def __init__(self, backend: SqliteBackend) -> None:
         self._backend = backend
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """A read, on the backend's reading connection: never queued behind writes."""
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
+        """A read, on the backend's reading connection: never queued behind writes;
+        ``small``: a bounded handful of indexed reads (a request's own), which may run on the
+        event loop."""
         with reachable():
-            return await self._backend.read(fn)
+            return await self._backend.read(fn, small=small)
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
-        """One transaction; ``durable``: synced to disk before the answer."""
+    async def _write(
+        self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False, small: bool = False
+    ) -> T:
+        """One transaction; ``durable``: synced to disk before the answer; ``small``: a
+        bounded handful of statements (a request's own), which may run on the event loop."""
         with reachable():
-            return await self._backend.transaction(fn, durable=durable)
+            return await self._backend.transaction(fn, durable=durable, small=small)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import permutations
@@ -16,6 +17,18 @@ from uei.antiabuse.stores.protocols import CaseConflict
 from uei.antiabuse.stores.sqlite_base import SqliteTables
 
 __all__ = ["SqliteCases", "SqliteGraph"]
+
+
+SMALL_STEP = 16
+"""Lookups in a walk's step that may run on the event loop (each one indexed)."""
+
+
+SMALL_LINK = 8
+"""Tokens linked at once that may run on the event loop (n * (n - 1) links)."""
+
+
+def _lookups(reads: Reads) -> int:
+    return len(reads.degrees) + len(reads.neighbours) + len(reads.cases_for) + len(reads.cases)
 
 
 def _family(token: str) -> str:
@@ -46,7 +59,7 @@ class SqliteCases(SqliteTables):
             db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(audit),))
             return stored
 
-        return await self._write(write, durable=True)
+        return await self._write(write, durable=True, small=True)
 
     async def load_cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
@@ -67,7 +80,7 @@ class SqliteCases(SqliteTables):
             db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(audit),))
             return stored
 
-        return await self._write(write, durable=True)
+        return await self._write(write, durable=True, small=True)
 
     async def cases_for(self, tokens: Iterable[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(tokens))
@@ -79,7 +92,7 @@ class SqliteCases(SqliteTables):
         def write(db: sqlite3.Connection) -> None:
             db.execute("INSERT INTO abuse_audit (entry) VALUES (?)", (encode(entry),))
 
-        await self._write(write)
+        await self._write(write, small=True)
 
     async def audit_log(self, limit: int) -> list[AuditEntry]:
         def read(db: sqlite3.Connection) -> list[AuditEntry]:
@@ -148,7 +161,8 @@ class SqliteGraph(SqliteTables):
                         (seen_at, a, b, seen_at),
                     )
 
-        await self._write(write)
+        # up to 8 tokens (56 links) on the loop; a report's 16 (240) on the worker
+        await self._write(write, small=len(distinct) <= SMALL_LINK)
 
     async def neighbours(self, tokens: Iterable[str], limit: int) -> dict[str, dict[str, float]]:
         wanted = list(dict.fromkeys(tokens))
@@ -163,7 +177,19 @@ class SqliteGraph(SqliteTables):
         return await self._run(lambda db: _degrees(db, wanted))
 
     async def walk(self, walk: Walk) -> Evidence:
-        return await self._run(lambda db: run_reads(walk, lambda reads: _read(db, reads)))
+        """Step by step on the event loop while each step is a handful of lookups (no thread
+        hop for a query's usual walk); from the first larger step on, the rest in one hop."""
+        reads = next(walk)
+        try:
+            while _lookups(reads) <= SMALL_STEP:
+                reads = walk.send(
+                    await self._run(functools.partial(_read, reads=reads), small=True)
+                )
+        except StopIteration as done:
+            evidence: Evidence = done.value
+            return evidence
+        rest = reads
+        return await self._run(lambda db: run_reads(walk, lambda r: _read(db, r), first=rest))
 
 
 def _load_cases(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Case]:

@@ -89,7 +89,7 @@ class SqliteQuotas(SqliteTables):
                 insert_event(db, bap, message_id, search)
             return Checked(answer, False, at)
 
-        return await self._write(write)
+        return await self._write(write, small=True)
 
     async def take(
         self, key: str, *, interval: float, burst: int, cost: int = 1, now: float | None = None
@@ -97,7 +97,7 @@ class SqliteQuotas(SqliteTables):
         def write(db: sqlite3.Connection) -> QuotaAnswer:
             return _take(db, key, time.time() if now is None else now, interval, burst, cost)
 
-        return await self._write(write)
+        return await self._write(write, small=True)
 
     async def take_once(
         self,
@@ -115,4 +115,4 @@ class SqliteQuotas(SqliteTables):
                 return None
             return _take(db, key, at, interval, burst, cost)
 
-        return await self._write(write)
+        return await self._write(write, small=True)

@@ -104,10 +104,13 @@ class SqliteVerdicts(SqliteTables):
         await self._write(write)
 
     async def verdict(self, bap: str) -> BapVerdict | None:
-        found = await self.verdict_history(bap, 1)
+        found = await self._verdicts(bap, 1, small=True)
         return found[0] if found else None
 
     async def verdict_history(self, bap: str, limit: int) -> list[BapVerdict]:
+        return await self._verdicts(bap, limit)
+
+    async def _verdicts(self, bap: str, limit: int, *, small: bool = False) -> list[BapVerdict]:
         def read(db: sqlite3.Connection) -> list[BapVerdict]:
             rows = db.execute(
                 "SELECT doc FROM scraping_verdicts WHERE bap = ? ORDER BY seq DESC LIMIT ?",
@@ -115,7 +118,7 @@ class SqliteVerdicts(SqliteTables):
             ).fetchall()
             return [decode_verdict(doc) for (doc,) in rows]
 
-        return await self._run(read)
+        return await self._run(read, small=small)
 
     async def ranked(self, limit: int) -> list[BapVerdict]:
         def read(db: sqlite3.Connection) -> list[BapVerdict]:

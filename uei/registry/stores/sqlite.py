@@ -61,7 +61,8 @@ class SqliteRegistryStore:
         return await cls.on(await SqliteBackend.open(path), owns=True)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._backend.run(fn)
+        """A read, on the backend's reading connection: it never holds the writing one."""
+        return await self._backend.read(fn)
 
     async def load(self, subscriber_id: str) -> Subscriber | None:
         def read(db: sqlite3.Connection) -> Subscriber | None:
@@ -158,7 +159,7 @@ class SqliteRegistryStore:
             cursor = db.execute("INSERT OR IGNORE INTO replay VALUES (?, ?)", (signature, expires))
             return cursor.rowcount == 1
 
-        return await self._backend.transaction(write, durable=True)
+        return await self._backend.transaction(write, durable=True, small=True)
 
     async def marked(self, signature: str, now: float) -> bool:
         def read(db: sqlite3.Connection) -> bool:

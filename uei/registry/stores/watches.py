@@ -92,14 +92,14 @@ class SqliteWatchStore:
             ).fetchone()
             return _watch.decode(row[0]) if row else None
 
-        return await self._backend.run(read)
+        return await self._backend.read(read)
 
     async def watches(self) -> list[Watch]:
         def read(db: sqlite3.Connection) -> list[Watch]:
             rows = db.execute("SELECT doc FROM dedi_watches ORDER BY watch_id")
             return [_watch.decode(doc) for (doc,) in rows]
 
-        return await self._backend.run(read)
+        return await self._backend.read(read)
 
     async def remove_watch(self, watch_id: str) -> None:
         def write(db: sqlite3.Connection) -> None:
@@ -113,7 +113,7 @@ class SqliteWatchStore:
             row = db.execute("SELECT value FROM dedi_state WHERE name = 'cursor'").fetchone()
             return int(row[0]) if row else None
 
-        return await self._backend.run(read)
+        return await self._backend.read(read)
 
     async def enqueue(self, deliveries: Sequence[Delivery], cursor: int) -> None:
         def write(db: sqlite3.Connection) -> None:
@@ -137,7 +137,7 @@ class SqliteWatchStore:
             )
             return [_delivery.decode(doc) for (doc,) in rows]
 
-        return await self._backend.run(read)
+        return await self._backend.read(read)
 
     async def put_delivery(self, delivery: Delivery) -> None:
         def write(db: sqlite3.Connection) -> None:
@@ -167,7 +167,7 @@ class SqliteWatchStore:
             )
             return True
 
-        return await self._backend.transaction(write)
+        return await self._backend.transaction(write, small=True)
 
 
 _TAG = "{uei:reg}"
