@@ -136,6 +136,22 @@ async def test_a_revocation_and_a_suspension_are_delivered_signed(
         assert await h.app.state.watcher.tick() == 0  # delivered once: nothing pending
 
 
+async def test_a_change_made_before_a_watch_is_never_delivered_to_it(tmp_path: Path) -> None:
+    """The delivery loop may be behind the log when a watch is made (its last step read the
+    log before the changes): those earlier changes are not the new watch's."""
+    async with running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path) as h, serve(Receiver()) as r:
+        assert await h.app.state.watcher.tick() == 0  # the loop's cursor: the log's head, 0
+        cpo, bap = Participant("cpo.before.example"), Participant("bap.before.example")
+        await h.enrol(cpo)
+        await h.enrol(bap)
+        await watch(h, bap, r.url, record_name=cpo.subscriber_id)
+        assert await h.app.state.watcher.tick() == 0  # cpo's enrolment predates the watch
+        done = await h.as_operator("POST", f"/admin/subscribers/{cpo.subscriber_id}/suspend")
+        assert done.status_code == 200, done.text
+        assert await h.app.state.watcher.tick() == 1
+        assert [d["event_type"] for d, _ in r.got] == ["record.suspended"]
+
+
 async def test_delivered_within_two_seconds_by_the_background_loop(tmp_path: Path) -> None:
     async with (
         running(f"sqlite:///{tmp_path / 'uei.db'}", tmp_path, background=True) as h,

@@ -62,8 +62,14 @@ class Watch(msgspec.Struct, frozen=True, kw_only=True):
     """When the last retry of a delivery failed: no more deliveries until it is registered
     again."""
 
-    def covers(self, subscriber_id: str) -> bool:
-        return self.disabled_at is None and self.record_name in (None, subscriber_id)
+    def covers(self, subscriber_id: str, at: float) -> bool:
+        """A change to ``subscriber_id`` logged at ``at``: the watch's if it is about its
+        records and was made since the watch (the delivery loop may read the log later)."""
+        return (
+            self.disabled_at is None
+            and self.record_name in (None, subscriber_id)
+            and at >= self.created
+        )
 
 
 class Delivery(msgspec.Struct, frozen=True, kw_only=True):

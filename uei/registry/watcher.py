@@ -211,7 +211,7 @@ class Watcher:
             now = self.clock()
             deliveries = []
             for entry in entries:
-                interested = [w for w in watches if w.covers(entry.subscriber_id)]
+                interested = [w for w in watches if w.covers(entry.subscriber_id, entry.at)]
                 if not interested:
                     continue
                 record_id, state = self._record(entry)
