@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
-from tests.storage.test_group_commit import backend_at, held, rows, traced, turn
+from tests.storage.test_group_commit import backend_at, held, holding, rows, traced, turn
 from uei.storage.backend import CHECKPOINT_EVERY, SqliteBackend
 
 pytestmark = [pytest.mark.anyio, pytest.mark.sqlite]
@@ -34,22 +34,9 @@ def insert_noting(n: int, threads: list[int]) -> Callable[[sqlite3.Connection], 
     return fn
 
 
-@asynccontextmanager
-async def sync_held(backend: SqliteBackend) -> AsyncIterator[None]:
+def sync_held(backend: SqliteBackend) -> AbstractAsyncContextManager[None]:
     """The sync thread busy until the block ends: a sync asked for meanwhile waits."""
-    gate, started = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        started.set()
-        gate.wait()
-
-    job = asyncio.wrap_future(backend._syncer.submit(hold))
-    await asyncio.to_thread(started.wait)
-    try:
-        yield
-    finally:
-        gate.set()
-        await job
+    return holding(lambda hold: asyncio.wrap_future(backend._syncer.submit(hold)))
 
 
 async def test_a_small_write_on_a_free_connection_runs_on_the_loop(tmp_path: Path) -> None:
@@ -175,19 +162,10 @@ async def test_a_small_read_runs_on_the_loop_unless_the_reader_is_busy(tmp_path:
             return threading.get_ident(), db.execute("SELECT COUNT(*) FROM t").fetchone()[0]
 
         assert await backend.read(count, small=True) == (threading.get_ident(), 1)
-        gate, started = threading.Event(), threading.Event()
-
-        def hold(db: sqlite3.Connection) -> None:
-            started.set()
-            gate.wait()
-
-        holding = asyncio.ensure_future(backend.read(hold))
-        await asyncio.to_thread(started.wait)
-        waiting = asyncio.ensure_future(backend.read(count, small=True))
-        await turn()
-        assert not waiting.done()  # behind the reader's thread, not beside it
-        gate.set()
-        await holding
+        async with holding(lambda hold: backend.read(lambda db: hold())):
+            waiting = asyncio.ensure_future(backend.read(count, small=True))
+            await turn()
+            assert not waiting.done()  # behind the reader's thread, not beside it
         ran_on, n = await waiting
         assert ran_on != threading.get_ident()
         assert n == 1

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -76,22 +76,27 @@ async def turn() -> None:
 
 
 @asynccontextmanager
-async def held(backend: SqliteBackend) -> AsyncIterator[None]:
-    """The worker busy (blocked on an event) until the block ends: what queues meanwhile
-    waits for it."""
+async def holding(submit: Callable[[Callable[[], None]], Awaitable[object]]) -> AsyncIterator[None]:
+    """A thread busy (blocked on an event) until the block ends: ``submit`` hands it the job;
+    what queues on that thread meanwhile waits for it."""
     gate, started = threading.Event(), threading.Event()
 
-    def hold(db: sqlite3.Connection) -> None:
+    def hold() -> None:
         started.set()
         gate.wait()
 
-    job = asyncio.ensure_future(backend.run(hold))
+    job = asyncio.ensure_future(submit(hold))
     await asyncio.to_thread(started.wait)
     try:
         yield
     finally:
         gate.set()
         await job
+
+
+def held(backend: SqliteBackend) -> AbstractAsyncContextManager[None]:
+    """The worker busy until the block ends."""
+    return holding(lambda hold: backend.run(lambda db: hold()))
 
 
 async def test_concurrent_transactions_share_one_commit(tmp_path: Path) -> None:

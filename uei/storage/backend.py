@@ -236,9 +236,7 @@ class SqliteBackend:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-            self.commits += 1
-            self._unchecked += 1
-            commit = self.commits
+            commit = self._counted()
         finally:
             self._conn.release()
         if self._unchecked >= CHECKPOINT_EVERY:
@@ -405,9 +403,14 @@ class SqliteBackend:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        self._counted()
+        return outcomes
+
+    def _counted(self) -> int:
+        """A ``COMMIT`` done (holding ``_conn``): its number."""
         self.commits += 1
         self._unchecked += 1
-        return outcomes
+        return self.commits
 
     async def close(self) -> None:
         """After the transactions already queued have committed."""
