@@ -23,7 +23,7 @@ import msgspec
 from uei.antiabuse.defaulters.ledger import DAY, Action, AuditEntry, Case, act
 from uei.antiabuse.defaulters.policy import DefaultersPolicy, OnStoreError, Verdict
 from uei.antiabuse.defaulters.verdict import Decision, Evidence, decide, without_evidence
-from uei.antiabuse.defaulters.walk import gated, walk
+from uei.antiabuse.defaulters.walk import NOTHING, gated, walk
 from uei.antiabuse.stores import (
     CaseConflict,
     CaseStore,
@@ -291,11 +291,18 @@ class Defaulters:
                     refused = got is None or not got.allowed
                     return got
 
-                # the evidence's first reads go out beside the quota (one round trip, not
-                # two); the walk goes on only if the quota was taken (read, never returned,
-                # for a refused query: nothing is written but the refusal's audit)
+                # over a network, the evidence's first reads go out beside the quota (one
+                # round trip, not two); the walk goes on only if the quota was taken (read,
+                # never returned, for a refused query: nothing is written but the refusal's
+                # audit). Embedded, one after the other: neither waits on a network, and
+                # the task beside would cost the request a turn of the event loop.
                 steps = gated(walk(tokens, policy, now), lambda: refused)
-                once, evidence = await _beside(take(), self.graph.walk(steps))
+                if self.quotas.remote:
+                    once, evidence = await _beside(take(), self.graph.walk(steps))
+                else:
+                    once = await take()
+                    taken = once is not None and not refused
+                    evidence = await self.graph.walk(steps) if taken else NOTHING
                 if once is None:
                     raise Replayed("sign each attempt anew")
                 if mark is not None:
