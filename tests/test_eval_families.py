@@ -1,7 +1,7 @@
 """The families evaluation's quick path runs end to end through the real Scorer and prints
 its tables (structure only: the figures are the benchmark's, not a test's); the ``delta``,
-``ring``, ``twin``, ``plateau`` and ``valley`` families' days (all written held out) are
-what their briefs say (truth and events only, never scored)."""
+``ring``, ``twin``, ``plateau``, ``valley`` and ``port`` families' days (all written held out)
+are what their briefs say (truth and events only, never scored)."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ from uei_testing.families import (
     World,
     delta,
     plateau,
+    port,
     ring,
     twin,
     valley,
 )
-from uei_testing.families.world import ist_hours
+from uei_testing.families.world import Sites, ist_hours
 from uei_testing.traffic import DEFAULT_START
 
 
@@ -44,10 +45,12 @@ def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
     assert set(SPLIT["held-out"]) - set(SPLIT["tuning"])
     # the families written as held out stay held out until a round looks at them (issue 14's
     # record: hills moved to tuning at step 4 of SPLIT's history, delta at step 6, ring at
-    # step 8, twin at step 10; plateau was registered held out at step 11, valley at step 12)
-    assert {"towns", "coast", "plateau", "valley"} <= set(SPLIT["held-out"]) - set(SPLIT["tuning"])
-    assert SPLIT["held-out"]["plateau"] == (1, 2, 3, 4)
-    assert SPLIT["held-out"]["valley"] == (1, 2, 3, 4)
+    # step 8, twin at step 10; plateau was registered held out at step 11, valley at step 12,
+    # port at step 13)
+    held_only = set(SPLIT["held-out"]) - set(SPLIT["tuning"])
+    assert {"towns", "coast", "plateau", "valley", "port"} <= held_only
+    for fresh in ("plateau", "valley", "port"):
+        assert SPLIT["held-out"][fresh] == (1, 2, 3, 4)
     for seen in ("hills", "delta", "ring", "twin"):
         assert SPLIT["tuning"][seen] == (1, 2, 3, 4)
         assert seen not in SPLIT["held-out"]
@@ -1483,6 +1486,249 @@ def test_valley_honest_habits(seed: int) -> None:
     assert 0.03 <= kinds(day, taxi)["confirm"] / len(mine) <= 0.11
 
 
+# -- the port family (held out: these tests read its truth and events, never a score) ---------
+
+PORT_SEEDS = (1, 2, 3, 4)
+
+
+@functools.cache
+def port_day(seed: int) -> World:
+    return FAMILIES["port"](seed, DEFAULT_START, 24.0)
+
+
+def puv(g: port.Port, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
+    return g.uv(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
+
+
+def spots_of(events: list[Search]) -> set[tuple[float, float]]:
+    return {(e.lat, e.lon) for e in events}
+
+
+def coords(*sites: Sites) -> set[tuple[float, float]]:
+    return {(a, b) for s in sites for a, b in zip(s.lat.tolist(), s.lon.tolist(), strict=True)}
+
+
+def test_port_places_move_with_the_seed() -> None:
+    lands = [port.geography(s) for s in PORT_SEEDS]
+    assert len({(g.lat, g.theta, g.island, g.harbour, g.highway) for g in lands}) == len(PORT_SEEDS)
+    sites = [port.chargers(s, g) for s, g in zip(PORT_SEEDS, lands, strict=True)]
+    assert len({tuple(c.terminal.lat.tolist()) for c in sites}) == len(PORT_SEEDS)
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_day_size_truth_and_well_formed_events(seed: int) -> None:
+    day = port_day(seed)
+    assert day.family == "port"
+    check_day(day, (30, 40), (40_000, 60_000), port.GATEWAYS)
+    for bap, truth in day.baps.items():
+        for e in day.events[bap]:
+            if isinstance(e, Funnel):
+                assert e.bpp_id.endswith(".port.example")
+                assert e.location_id.startswith("pt-")
+        for steps in steps_of(day, bap):
+            assert steps in (["select"], ["select", "init", "confirm"]), (truth, steps)
+        if truth.label.startswith("hidden"):  # the gateway cannot know a hidden scraper's user
+            assert not any(e.user for e in scraping_searches(day, bap))
+    honest = Counter[str]()
+    for bap in of(day, "honest"):
+        honest += kinds(day, bap)
+    assert 0.01 < honest["confirm"] / honest["search"] < 0.15
+    check_wiring(day)
+    assert {len({e.via for e in searches(day, b)}) for b in day.baps} == {1, 2}
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_searches_fall_on_land_never_at_sea(seed: int) -> None:
+    day, g = port_day(seed), port.geography(seed)
+    c = port.chargers(seed, g)
+    # the coast bends away from the port and runs straight along the terminal's quay
+    u = np.linspace(-15, 15, 601)
+    coast = g.coast(u)
+    assert np.ptp(coast) > 1.0
+    assert np.all(coast[np.abs(u) <= g.terminal[0] / 2] == 0)
+    # the terminal's chargers are on reclaimed land, seaward of the old shore
+    tu, tv = puv_sites(g, c.terminal)
+    assert np.all(tv < 0)
+    assert np.all(g.dry(tu, tv) == 1)
+    # the island is out at sea, reached by one bridge: round it, only the bridge is dry
+    i = g.island
+    a = np.linspace(0, 2 * math.pi, 720, endpoint=False)
+    ru, rv = i.u + (i.r + 0.3) * np.cos(a), i.v + (i.r + 0.3) * np.sin(a)
+    assert np.array_equal(g.dry(ru, rv), g.on_bridge(ru, rv))
+    assert 0 < g.on_bridge(ru, rv).sum() < 20
+    assert g.bridge[2] - g.bridge[1] >= 1.5
+    for s in (c.public, c.terminal):
+        su, sv = puv_sites(g, s)
+        assert np.all(g.dry(su, sv) == 1)
+    # every search is on land; the national apps' others in far cities (inland, on land too)
+    for bap in day.baps:
+        su, sv = puv(g, searches(day, bap))
+        assert np.all(g.dry(su, sv) == 1), day.baps[bap]
+        near = np.hypot(su - g.new.u, sv - g.new.v) < 70
+        assert np.all(near | (g.near_far_city(su, sv) == 1)), day.baps[bap]
+    # and people do search at the water's edge, on the island and on the bridge
+    su, sv = puv(g, [e for b in of(day, "honest") for e in searches(day, b)])
+    shore = (sv > g.coast(su)) & (sv < g.coast(su) + 0.5) & (np.abs(su) < 20)
+    assert shore.sum() > 50
+    assert g.on_island(su, sv).sum() > 200
+    assert g.on_bridge(su, sv).sum() >= 10
+    # while a good part of the city's box is sea
+    bu, bv = np.meshgrid(np.linspace(-12, 12, 49), np.linspace(-6, 12, 37))
+    wet = g.dry(bu.ravel(), bv.ravel()) == 0
+    assert 0.15 < wet.mean() < 0.6
+
+
+def puv_sites(g: port.Port, s: Sites) -> tuple[np.ndarray, np.ndarray]:
+    return g.uv(s.lat, s.lon)
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_hidden_lattice_is_a_share_of_a_logistics_app(seed: int) -> None:
+    day, g = port_day(seed), port.geography(seed)
+    (bap,) = of(day, "hidden_sweep")
+    assert day.baps[bap].style.endswith("of a logistics app")
+    points = scraping_searches(day, bap)
+    assert 0.10 <= len(points) / len(searches(day, bap)) <= 0.20
+    assert kinds(day, bap)["confirm"] > 10  # inside a real app that books
+    found = re.search(r"a ([0-9.]+) km lattice", day.baps[bap].style)
+    assert found
+    step = float(found.group(1))
+    assert 0.9 <= step <= 1.5
+    u, v = puv(g, points)
+    assert np.all(g.dry(u, v) == 1)
+    i, j = np.round(u / step), np.round(v / step)
+    off = np.hypot(u - i * step, v - j * step)
+    assert np.all(off >= 0.02 - 0.002)
+    assert np.all(off <= 0.05 + 0.002)
+    nu, nv = i * step, j * step
+    town = np.zeros(u.size, dtype=bool)
+    for d in (g.old, g.new):
+        town |= np.hypot(nu - d.u, nv - d.v) <= d.r + 1e-6
+    assert town.all()
+    assert {e.radius_km for e in points} == {points[0].radius_km}
+    # full rounds of the same nodes in the same order, at a steady period
+    rounds = rounds_of(points, gap=300)
+    assert len(rounds) >= 5
+    nodes = [
+        list(zip(np.round(puv(g, r)[0] / step), np.round(puv(g, r)[1] / step), strict=True))
+        for r in rounds
+    ]
+    assert len(nodes[0]) >= 8
+    assert all(n == nodes[0] for n in nodes[:-1])
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert max(gaps) - min(gaps) <= 40
+    assert 1800 - 40 <= min(gaps) <= 4 * 3600
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_terminal_poll_gaps_are_irregular_in_range(seed: int) -> None:
+    day, g = port_day(seed), port.geography(seed)
+    c = port.chargers(seed, g)
+    (bap,) = of(day, "hidden_poll")
+    assert day.baps[bap].style.startswith("trucking aggregator")
+    mine = scraping_searches(day, bap)
+    assert spots_of(mine) == coords(c.terminal, c.yard)
+    rounds = rounds_of(mine, gap=120)
+    assert all(spots_of(r) == spots_of(mine) for r in rounds[:-1])
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(gaps) >= 6 * 60
+    assert max(gaps) <= 14 * 60
+    assert statistics.pstdev(gaps) > 90  # drawn afresh, not a period
+    terminal = set(c.terminal.ids)
+    assert not any(isinstance(e, Funnel) and e.location_id in terminal for e in day.events[bap])
+    assert 0.05 <= len(mine) / len(searches(day, bap)) <= 0.35
+    assert kinds(day, bap)["confirm"] > 10  # the truckers' own bookings
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_sybil_keys_share_one_spot_list(seed: int) -> None:
+    day, g = port_day(seed), port.geography(seed)
+    c = port.chargers(seed, g)
+    keys = [b for b, t in day.baps.items() if t.style.startswith("sybil key")]
+    assert 3 <= len(keys) <= 4
+    assert all(day.baps[b].label == "poller" for b in keys)
+    sets = [spots_of(searches(day, b)) for b in keys]
+    assert all(s == sets[0] for s in sets)
+    assert 11 <= len(sets[0]) <= 23
+    assert sets[0] <= coords(c.town)
+    # the keys take turns down the one list
+    owner = {e.at: k for k, b in enumerate(keys) for e in searches(day, b)}
+    every = sorted((e for b in keys for e in searches(day, b)), key=lambda e: e.at)
+    rounds = rounds_of(every, gap=120)
+    order = [(e.lat, e.lon) for e in rounds[0]]
+    assert len(order) == len(sets[0])
+    for r in rounds[:-1]:
+        assert [(e.lat, e.lon) for e in r] == order
+        turns = [owner[e.at] for e in r]
+        assert all((b - a) % len(keys) == 1 for a, b in itertools.pairwise(turns))
+    sizes = [len(searches(day, b)) for b in keys]
+    assert max(sizes) / min(sizes) < 1.2
+    for b in keys:
+        assert kinds(day, b)["select"] == 0
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_consoles_book_at_their_rates(seed: int) -> None:
+    day = port_day(seed)
+    (fleet,) = [b for b, t in day.baps.items() if t.style.startswith("e-truck fleet console")]
+    count = kinds(day, fleet)
+    assert 0.18 <= count["confirm"] / count["search"] <= 0.37
+    h = hours_of(searches(day, fleet))
+    assert ((h >= 22) | (h < 6)).mean() > 0.3  # day and night
+    (ops,) = [b for b, t in day.baps.items() if t.style.startswith("port authority's")]
+    count = kinds(day, ops)
+    assert count["confirm"] >= 2
+    assert 120 <= count["search"] / count["confirm"] <= 350
+    rounds = rounds_of(searches(day, ops), gap=120)
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert round(statistics.median(gaps)) in (900, 1200, 1800)
+    assert max(gaps) - min(gaps) < 1e-6  # on the clock
+    (harbour,) = [b for b, t in day.baps.items() if t.style.startswith("harbour-master")]
+    h = hours_of(searches(day, harbour))
+    assert np.all((h >= 3.5) & (h < 7.8))
+
+
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_own_scrapers(seed: int) -> None:
+    day = port_day(seed)
+    # the night-only scraper: 22:00-06:00 IST, long random gaps
+    (slow,) = of(day, "low_and_slow")
+    mine = scraping_searches(day, slow)
+    h = hours_of(mine)
+    assert np.all((h >= 22) | (h < 6))
+    gaps = np.diff([e.at for e in mine])
+    night = gaps[gaps < 3600]
+    assert night.min() >= 150
+    assert night.max() <= 600
+    assert night.std() > 60
+    assert kinds(day, slow)["select"] == 0
+    # the alternating sweeper: the same grid each round, its radius flipping round by round
+    (alt,) = [b for b, t in day.baps.items() if t.style.startswith("alternating-radius")]
+    mine = scraping_searches(day, alt)
+    n = len(spots_of(mine))
+    assert len(mine) >= 3 * n
+    first = [(e.lat, e.lon) for e in mine[:n]]
+    radii = []
+    for r in range(len(mine) // n):
+        turn = mine[r * n : (r + 1) * n]
+        assert [(e.lat, e.lon) for e in turn] == first
+        assert len({e.radius_km for e in turn}) == 1
+        radii.append(turn[0].radius_km)
+    assert radii[0] != radii[1]
+    assert all(r == radii[k % 2] for k, r in enumerate(radii))
+    # the booking scraper books ~1% and cancels every booking
+    (booker,) = of(day, "booking_scraper")
+    count = kinds(day, booker)
+    assert 0.004 <= count["confirm"] / count["search"] <= 0.02
+    assert count["select"] - 1 <= count["confirm"] <= count["select"]
+    assert count["confirm"] - 1 <= count["cancel"] <= count["confirm"]
+    # the poller behind a tiny new app's key: the app's real users share it
+    (tiny,) = [b for b in of(day, "poller") if "tiny app's key" in day.baps[b].style]
+    own = [e for e in searches(day, tiny) if e.at not in set(day.scraping[tiny])]
+    assert 3 <= len(own) <= 60
+    assert len(scraping_searches(day, tiny)) > 10 * len(own)
+
+
 # -- every family written from a brief: the same seed the same day, seeds different days ------
 
 WRITTEN: dict[str, tuple[Callable[[int], World], tuple[int, ...]]] = {
@@ -1491,6 +1737,7 @@ WRITTEN: dict[str, tuple[Callable[[int], World], tuple[int, ...]]] = {
     "twin": (twin_day, TWIN_SEEDS),
     "plateau": (plateau_day, PLATEAU_SEEDS),
     "valley": (valley_day, VALLEY_SEEDS),
+    "port": (port_day, PORT_SEEDS),
 }
 
 

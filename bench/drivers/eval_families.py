@@ -11,8 +11,8 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``plateau``, ``valley``) and unseen seeds of the
-tuning families.
+(leave-one-family-out: ``towns``, ``coast``, ``plateau``, ``valley``, ``port``) and unseen
+seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
 only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
@@ -122,6 +122,17 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    sweeper rotating its radius round by round), was written by a separate session from a
     #    brief, independently of the detector's rules, and registered HELD OUT with seeds 1-4.
     #    It was never scored while it was written.
+    # 13. A new family, port (a port-and-industrial coastal city on a weekday: a container
+    #    terminal on reclaimed land with a truck yard and a gate, a fishing harbour, an old
+    #    town behind it, a new town inland, logistics parks along a highway, an island suburb
+    #    over one bridge, a bending coast with sea nobody searches; three shift-change crowds,
+    #    night trucks; a jittered lattice over the old and new towns hidden in a logistics app,
+    #    a poll of the terminal's and truck yard's chargers with gaps drawn in 6-14 min hidden
+    #    in a trucking aggregator, a sybil poller sharing one spot list across 3-4 BAP keys, a
+    #    sweeper alternating two radii round by round, a night-only low-and-slow scraper, a
+    #    poller behind a tiny new app's key), was written by a separate session from a brief,
+    #    independently of the detector's rules, and registered HELD OUT with seeds 1-4. It was
+    #    never scored while it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -139,6 +150,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "coast": (1, 2, 3, 4),
         "plateau": (1, 2, 3, 4),
         "valley": (1, 2, 3, 4),
+        "port": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
