@@ -1,14 +1,14 @@
 """Family ``port``: a port-and-industrial coastal city on a weekday. The coast runs along a
 seeded bearing and bends (two swells of up to 2.2 km either way, flattened where the port
 is); inland of it is land, seaward of it sea where nobody searches. A container terminal on
-reclaimed land juts 1.2-2 km into the sea (2.5-4 km of quay), with a gate on the shore and
-a truck-parking yard 0.7-1.4 km inland of it; a fishing harbour on the shore 5-8 km along
-the coast, an old town of narrow lanes (1.2-1.8 km in radius) behind it; a new town inland
-(3-4 km in radius, 3-5 hubs); a highway running 40-55 km inland from the gate, with 3-5
-logistics parks strung along it; an island suburb 1.5-3 km offshore reached by one bridge.
-70-110 charging sites: the port authority's own (the terminal's, the truck yard's, the
-harbour's), the parks', the towns', the island's and the highway's every 8-15 km, the
-others owned by six CPOs (``cpo-<name>.port.example``).
+reclaimed land juts 1.2-2 km into the sea (2.5-4 km of quay), with a gate on the shore and a
+truck-parking yard 0.7-1.4 km inland of it; a fishing harbour on the shore 5-8 km along the
+coast, an old town of narrow lanes (1.2-1.8 km in radius) behind it; a new town inland (3-4
+km in radius, 3-5 hubs); a highway running 40-55 km inland from the gate, with 3-5 logistics
+parks strung along it; an island suburb offshore (1.5-3 km of water at its nearest) reached
+by one bridge. 70-110 charging sites: the port authority's own (the terminal's, the truck
+yard's, the harbour's), the parks', the towns', the island's and the highway's every 8-15
+km, the others owned by six CPOs (``cpo-<name>.port.example``).
 
 The day (IST): the port works three shifts, with a crowd at each change (06:00, 14:00,
 22:00: from half an hour before to 45 minutes after); trucks move mostly at night;

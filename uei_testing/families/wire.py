@@ -1,9 +1,9 @@
 """How an app reaches the network in the families with three gateways (``ring``, ``twin``,
-``plateau``, ``valley``): ``bg`` always reports transaction ids, ``bg2`` never, ``bg3`` as the
-app chooses; an app goes through one gateway or splits its traffic over two, and some, all or
-none of its users send a user reference. Each family keeps its own gateway names and odds
-(a ``Wiring``). Also an ordinary person's session through an app (``Wire.session``, with the
-app's ``Habits``; ``ring``, ``twin`` and ``plateau``).
+``plateau``, ``valley``, ``port``): ``bg`` always reports transaction ids, ``bg2`` never,
+``bg3`` as the app chooses; an app goes through one gateway or splits its traffic over two,
+and some, all or none of its users send a user reference. Each family keeps its own gateway
+names and odds (a ``Wiring``). Also an ordinary person's session through an app
+(``Wire.session``, with the app's ``Habits``; ``ring``, ``twin`` and ``plateau``).
 """
 
 from __future__ import annotations
