@@ -1729,6 +1729,29 @@ def test_port_own_scrapers(seed: int) -> None:
     assert len(scraping_searches(day, tiny)) > 10 * len(own)
 
 
+@pytest.mark.parametrize("seed", PORT_SEEDS)
+def test_port_shift_crowds_and_night_trucks(seed: int) -> None:
+    day, g = port_day(seed), port.geography(seed)
+    # the ride-hail drivers crowd the port gate at each shift change
+    (ride,) = [b for b, t in day.baps.items() if t.style.startswith("city ride-hail")]
+    mine = searches(day, ride)
+    u, v = puv(g, mine)
+    gate = np.hypot(u - g.gate[0], v - g.gate[1]) < 0.8
+    h = hours_of(mine)
+    crowd = np.zeros(h.size, dtype=bool)
+    for change in port.SHIFTS:
+        lo, hi = (change + port.CROWD[0]) % 24, (change + port.CROWD[1]) % 24
+        crowd |= (h >= lo) & (h < hi)
+    span = (port.CROWD[1] - port.CROWD[0]) * len(port.SHIFTS)
+    inside = (gate & crowd).sum() / span
+    outside = (gate & ~crowd).sum() / (24 - span)
+    assert inside > 4 * outside
+    # the trucking aggregator's own truckers drive mostly at night
+    (truck,) = of(day, "hidden_poll")
+    h = hours_of(own_searches(day, truck))
+    assert ((h >= 22) | (h < 6)).mean() > 0.4
+
+
 # -- every family written from a brief: the same seed the same day, seeds different days ------
 
 WRITTEN: dict[str, tuple[Callable[[int], World], tuple[int, ...]]] = {
