@@ -58,17 +58,21 @@ class Watch(msgspec.Struct, frozen=True, kw_only=True):
     webhook_url: str
     webhook_secret: str
     created: float
+    since: int = 0
+    """The change log's head when it was made: it is delivered the entries after it (0 for a
+    watch stored before this field)."""
     disabled_at: float | None = None
     """When the last retry of a delivery failed: no more deliveries until it is registered
     again."""
 
-    def covers(self, subscriber_id: str, at: float) -> bool:
-        """A change to ``subscriber_id`` logged at ``at``: the watch's if it is about its
-        records and was made since the watch (the delivery loop may read the log later)."""
+    def covers(self, subscriber_id: str, seq: int) -> bool:
+        """The change log's entry ``seq`` about ``subscriber_id``: the watch's if it is about
+        its records and came after the watch was made (the delivery loop may read the log
+        later; positions in the log, not clocks, which differ between replicas)."""
         return (
             self.disabled_at is None
             and self.record_name in (None, subscriber_id)
-            and at >= self.created
+            and seq > self.since
         )
 
 

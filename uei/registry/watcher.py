@@ -114,9 +114,10 @@ class Watcher:
                 f"a subscriber may hold {policy.dedi.max_watches} watches; unsubscribe one first"
             )
         url = await self._checked_url(webhook_url)
-        if await self.store.cursor() is None:  # deliveries start from now, not from history
-            head = await self._log.head()
-            await self.store.enqueue([], head.seq if head is not None else 0)
+        head = await self._log.head()
+        since = head.seq if head is not None else 0  # deliveries start from now, not history
+        if await self.store.cursor() is None:
+            await self.store.enqueue([], since)
         watch = Watch(
             watch_id=secrets.token_urlsafe(12),
             owner=owner,
@@ -127,6 +128,7 @@ class Watcher:
             webhook_url=url,
             webhook_secret=webhook_secret,
             created=self.clock(),
+            since=since,
         )
         await self.store.put_watch(watch)
         return watch
@@ -211,7 +213,7 @@ class Watcher:
             now = self.clock()
             deliveries = []
             for entry in entries:
-                interested = [w for w in watches if w.covers(entry.subscriber_id, entry.at)]
+                interested = [w for w in watches if w.covers(entry.subscriber_id, entry.seq)]
                 if not interested:
                     continue
                 record_id, state = self._record(entry)
