@@ -11,6 +11,7 @@ Concurrency is made by holding a thread on a ``threading.Event``, never by a clo
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -140,18 +141,72 @@ async def test_another_process_s_write_lock_sends_the_write_to_the_worker(
 async def test_the_wal_is_checkpointed_on_the_sync_thread_not_in_a_commit(
     tmp_path: Path,
 ) -> None:
+    """And the write after a checkpoint, which restarts the WAL and syncs its header, runs on
+    the worker; the next one on the loop again."""
     async with backend_at(tmp_path / "uei.db") as backend:
         assert await backend.run(lambda db: db.execute("PRAGMA wal_autocheckpoint").fetchone()) == (
             0,
         )
         seen = await traced(backend)
-        for n in range(CHECKPOINT_EVERY):
-            await backend.transaction(insert_noting(n, []), small=True)
-        # a durable write's sync queues behind the checkpoint on the sync thread
-        await backend.transaction(insert_noting(-1, []), durable=True, small=True)
+        async with sync_held(backend):  # the checkpoint the writes ask for waits behind it
+            for n in range(CHECKPOINT_EVERY):
+                await backend.transaction(insert_noting(n, []), small=True)
+        await asyncio.wrap_future(backend._syncer.submit(lambda: None))  # it has run
         assert backend.checkpoints == 1
         assert not any("checkpoint" in s for s in seen)
-        assert len(await rows(backend)) == CHECKPOINT_EVERY + 1
+        threads: list[int] = []
+        for n in (-1, -2):
+            await backend.transaction(insert_noting(n, threads), small=True)
+        assert threads[0] != threading.get_ident()
+        assert threads[1] == threading.get_ident()
+        assert len(await rows(backend)) == CHECKPOINT_EVERY + 2
+
+
+async def test_the_wal_stays_small_under_a_steady_stream_of_small_writes(tmp_path: Path) -> None:
+    """Each checkpoint lets the WAL restart, so it is rewritten from its start: 6 rounds of
+    checkpoints' worth of one-page commits (about 6 MiB of WAL frames written) leave a file
+    of a round or two. (Here the sync thread keeps up between rounds; a checkpoint racing a
+    writer is ``RESTART``, which waits for it, where ``PASSIVE`` never caught up.)"""
+    async with backend_at(tmp_path / "uei.db") as backend:
+        await backend.run(lambda db: db.execute("INSERT INTO t VALUES (0)"))
+
+        def bump(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE t SET n = n + 1")
+
+        for n in range(6 * CHECKPOINT_EVERY):
+            await backend.transaction(bump, small=True)
+            if n % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1:  # the sync thread keeps up
+                await asyncio.wrap_future(backend._syncer.submit(lambda: None))
+        assert backend.checkpoints == 6
+        frames = 4096 + 24  # a page and its frame header
+        wal = tmp_path / "uei.db-wal"
+        assert wal.stat().st_size < 3 * CHECKPOINT_EVERY * frames
+        assert await backend.read(lambda db: db.execute("SELECT n FROM t").fetchone()) == (
+            6 * CHECKPOINT_EVERY,
+        )
+
+
+async def test_a_cancelled_durable_write_leaves_the_shared_sync_to_the_others(
+    tmp_path: Path,
+) -> None:
+    """A caller's timeout cancels its own wait only: the others sharing that sync get their
+    answers, and later durable writes theirs."""
+    async with backend_at(tmp_path / "uei.db") as backend:
+        async with sync_held(backend):
+            dropped, kept = (
+                asyncio.ensure_future(
+                    backend.transaction(insert_noting(n, []), durable=True, small=True)
+                )
+                for n in (1, 2)
+            )
+            await turn()
+            dropped.cancel()
+            await turn()
+        assert await kept == 2
+        assert dropped.cancelled()
+        assert await backend.transaction(insert_noting(3, []), durable=True, small=True) == 3
+        assert backend.syncs >= 2
+        assert await rows(backend) == [1, 2, 3]  # committed, though 1's caller left
 
 
 async def test_a_small_read_runs_on_the_loop_unless_the_reader_is_busy(tmp_path: Path) -> None:
@@ -169,3 +224,26 @@ async def test_a_small_read_runs_on_the_loop_unless_the_reader_is_busy(tmp_path:
         ran_on, n = await waiting
         assert ran_on != threading.get_ident()
         assert n == 1
+
+
+async def test_after_a_failed_sync_no_durable_write_is_acknowledged(tmp_path: Path) -> None:
+    """A failed fsync may have lost pages a later one would not report: every durable write
+    after it raises (the store is unavailable), quick ones go on."""
+    async with backend_at(tmp_path / "uei.db") as backend:
+        await backend.transaction(insert_noting(1, []), durable=True, small=True)
+        assert backend._wal is not None
+        unsyncable, other_end = os.pipe()  # fsync of a pipe fails (EINVAL)
+        os.close(backend._wal)
+        backend._wal = unsyncable
+        try:
+            with pytest.raises(OSError, match="Invalid argument"):
+                await backend.transaction(insert_noting(2, []), durable=True, small=True)
+        finally:
+            os.close(other_end)
+        # the file syncs again, as Linux lets it after a failure: still no acknowledgement
+        backend._wal = os.open(tmp_path / "uei.db-wal", os.O_RDONLY)
+        os.close(unsyncable)
+        with pytest.raises(OSError, match="Invalid argument"):
+            await backend.transaction(insert_noting(3, []), durable=True, small=True)
+        assert backend.syncs == 1
+        assert await backend.transaction(insert_noting(4, []), small=True) == 4

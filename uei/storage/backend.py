@@ -40,6 +40,14 @@ MAX_BATCH = 64
 BUSY_MS = 5000
 """How long the worker waits for another process's write lock on the file (a tool's)."""
 
+WAL_LIMIT = 8 << 20
+"""Bytes of WAL file kept after a checkpoint (``journal_size_limit``): beyond them the file
+is truncated, so a burst of writes does not hold its disk space for good."""
+
+CHECKPOINT_WAIT_MS = 50
+"""How long a checkpoint waits for readers of old pages (holding off writers meanwhile)
+before it settles for the pages it could copy; the next one tries again."""
+
 CHECKPOINT_EVERY = 256
 """Commits between WAL checkpoints, which run on the sync thread on a connection of their own
 (the writing connection's automatic checkpoint is off: it would run, and sync, inside
@@ -64,6 +72,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=FULL")
     db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
     db.execute("PRAGMA wal_autocheckpoint=0")  # see CHECKPOINT_EVERY
+    db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # its restarts truncate the WAL
     return db
 
 
@@ -91,8 +100,13 @@ class SqliteBackend:
     and a GIL handoff with the loop for every statement). A durable one then awaits an
     ``fsync`` of the WAL file on a thread of its own, begun after its commit and shared by
     every commit before it began (group sync): what ``synchronous=FULL`` would have synced, the
-    loop never waiting on the disk. If another process holds the file's write lock, the
-    transaction queues for the worker instead, which waits for it.
+    loop never waiting on the disk. Its caller's await returns after that sync; other callers
+    may read the write before it (as with any group commit): what they answer from it is lost
+    only with a power cut in that window, and a replay mark or case seen that early protects,
+    never harms. After a failed sync, no durable write is acknowledged again (a later sync of
+    the same file may succeed with the earlier pages lost): they raise until the restart. If
+    another process holds the file's write lock, the transaction queues for the worker
+    instead, which waits for it.
 
     Group commit: transactions queued while the worker is busy (with reads, or with the
     batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
@@ -131,6 +145,7 @@ class SqliteBackend:
         self._unchecked = 0  # commits since the last checkpoint (counted holding ``_conn``)
         self._checkpoint_queued = False
         self._checkpointer: sqlite3.Connection | None = None  # on the sync thread
+        self._restarted = False  # a checkpoint restarted the WAL: its next write syncs
         self._reading = threading.Lock()  # held while the reading connection is in use
         self._conn = threading.Lock()  # held while the writing connection is in use
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite-sync")
@@ -138,6 +153,7 @@ class SqliteBackend:
         self._synced = 0  # every commit up to this count is on the disk
         self._wal: int | None = None  # the WAL file, opened for its syncs
         self.syncs = 0  # the WAL's syncs (tests count them)
+        self._sync_failed: OSError | None = None  # then no durable write is acknowledged
         self.checkpoints = 0  # and its checkpoints
         self._queue: deque[_Member] = deque()
         self._lock = threading.Lock()
@@ -220,7 +236,9 @@ class SqliteBackend:
         members keep their turn). None if not, or if another process holds the write lock:
         nothing was run."""
         with self._lock:
-            if self._queue or self._draining or not self._conn.acquire(blocking=False):
+            if self._queue or self._draining or self._restarted:
+                return None
+            if not self._conn.acquire(blocking=False):
                 return None
         try:
             db = self._db
@@ -247,11 +265,14 @@ class SqliteBackend:
         """Until the WAL is on the disk with commit number ``commit`` in it: joins the sync
         under way if it began after that commit, else the next one."""
         while self._synced < commit:
-            await asyncio.wrap_future(self._sync_round())
+            if self._sync_failed is not None:
+                raise self._sync_failed
+            # shielded: a caller cancelled (its timeout) leaves the sync to the others
+            await asyncio.shield(asyncio.wrap_future(self._sync_round()))
 
     def _sync_round(self) -> Future[None]:
         with self._lock:
-            if self._syncing is None:
+            if self._syncing is None or self._syncing.done():
                 self._syncing = self._syncer.submit(self._sync_wal)
             return self._syncing
 
@@ -268,7 +289,11 @@ class SqliteBackend:
                     os.fsync(directory)
                 finally:
                     os.close(directory)
-            os.fsync(self._wal)
+            try:
+                os.fsync(self._wal)
+            except OSError as error:
+                self._sync_failed = error
+                raise
             with self._lock:
                 self.syncs += 1
                 self._synced = max(self._synced, through)
@@ -295,9 +320,14 @@ class SqliteBackend:
             self._syncer.submit(self._checkpoint)
 
     def _checkpoint(self) -> None:
-        """On the sync thread, on its own connection (writers go on meanwhile): the WAL's
-        committed pages into the file (``PASSIVE``: never waits for a reader or a writer; one
-        that fails is tried again later)."""
+        """On the sync thread, on its own connection: the WAL's committed pages into the file,
+        and the WAL restarted from its start (``RESTART``: it waits, up to
+        ``CHECKPOINT_WAIT_MS``, for readers of old pages and holds off writers meanwhile, who
+        queue for the worker; a
+        ``PASSIVE`` one beside writers never catches up with them, and the WAL would grow
+        without end). The write after it rewrites the WAL's header and syncs it: that one
+        goes to the worker, not the loop (``_restarted``). One that fails is tried again
+        later."""
         with self._lock:
             self._unchecked = 0
             self._checkpoint_queued = False
@@ -306,7 +336,9 @@ class SqliteBackend:
                 self._checkpointer = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False
                 )
-            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            self._checkpointer.execute("PRAGMA wal_checkpoint(RESTART)")
+            self._restarted = True
             self.checkpoints += 1
 
     def _submit(self) -> None:
@@ -407,9 +439,11 @@ class SqliteBackend:
         return outcomes
 
     def _counted(self) -> int:
-        """A ``COMMIT`` done (holding ``_conn``): its number."""
+        """A ``COMMIT`` done (holding ``_conn``): its number. Any commit after a checkpoint
+        has restarted the WAL (and synced its header), so the loop may write again."""
         self.commits += 1
         self._unchecked += 1
+        self._restarted = False
         return self.commits
 
     async def close(self) -> None:

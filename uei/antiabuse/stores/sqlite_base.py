@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS abuse_case_tokens (
     token TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (token, case_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS abuse_links (
     a TEXT NOT NULL, b TEXT NOT NULL, seen REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS abuse_links_by_seen ON abuse_links (a, seen);
 CREATE TABLE IF NOT EXISTS abuse_degrees (
     token TEXT NOT NULL, family TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (token, family)) WITHOUT ROWID;
