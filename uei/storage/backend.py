@@ -44,6 +44,9 @@ WAL_LIMIT = 8 << 20
 """Bytes of WAL file kept after a checkpoint (``journal_size_limit``): beyond them the file
 is truncated, so a burst of writes does not hold its disk space for good."""
 
+WAL_FORCE = 64 << 20
+"""Bytes of WAL file past which a checkpoint holds writers off until it has copied it all."""
+
 CHECKPOINT_WAIT_MS = 50
 """How long a checkpoint waits for readers of old pages (holding off writers meanwhile)
 before it settles for the pages it could copy; the next one tries again."""
@@ -94,7 +97,7 @@ class SqliteBackend:
     """One SQLite file (WAL), one connection, one worker thread.
 
     A ``small`` transaction (a bounded handful of statements) that finds the connection free
-    (no batch queued or running, nothing else on the worker) runs at once on the event loop,
+    (the worker not using it) runs at once on the event loop,
     in its own ``BEGIN IMMEDIATE`` ... ``COMMIT`` under WAL's ``NORMAL`` sync, which writes the
     WAL and syncs nothing: a thread hop costs more than such a write (the hop, the wake-up,
     and a GIL handoff with the loop for every statement). A durable one then awaits an
@@ -145,7 +148,6 @@ class SqliteBackend:
         self._unchecked = 0  # commits since the last checkpoint (counted holding ``_conn``)
         self._checkpoint_queued = False
         self._checkpointer: sqlite3.Connection | None = None  # on the sync thread
-        self._restarted = False  # a checkpoint restarted the WAL: its next write syncs
         self._reading = threading.Lock()  # held while the reading connection is in use
         self._conn = threading.Lock()  # held while the writing connection is in use
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite-sync")
@@ -232,14 +234,14 @@ class SqliteBackend:
 
     def _at_once(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[T, int] | None:
         """``fn``'s value and its commit's number: ``fn`` in a transaction of its own, here on
-        the caller's thread, if the connection is free and nothing is queued for it (queued
-        members keep their turn). None if not, or if another process holds the write lock:
-        nothing was run."""
-        with self._lock:
-            if self._queue or self._draining or self._restarted:
-                return None
-            if not self._conn.acquire(blocking=False):
-                return None
+        the caller's thread, if the connection is free. None if not, or if another process
+        holds the write lock: nothing was run."""
+        # not held back by members queued for the worker: they are other callers', in no order
+        # with this one, and a write sent to the worker must not send every later one there
+        # too (each batch queues the writes that come meanwhile, and the queue never empties
+        # under a steady stream)
+        if not self._conn.acquire(blocking=False):
+            return None
         try:
             db = self._db
             self._mode(synchronous="NORMAL", busy_ms=0)
@@ -267,16 +269,20 @@ class SqliteBackend:
         while self._synced < commit:
             if self._sync_failed is not None:
                 raise self._sync_failed
-            # shielded: a caller cancelled (its timeout) leaves the sync to the others
-            await asyncio.shield(asyncio.wrap_future(self._sync_round()))
+            await asyncio.wrap_future(self._sync_round())
 
     def _sync_round(self) -> Future[None]:
+        """The sync under way, or a new one. Its future is marked running from the start, so
+        a waiter cancelled (its timeout) cannot cancel it for the others who share it."""
         with self._lock:
-            if self._syncing is None or self._syncing.done():
-                self._syncing = self._syncer.submit(self._sync_wal)
+            if self._syncing is None:
+                synced: Future[None] = Future()
+                synced.set_running_or_notify_cancel()
+                self._syncer.submit(self._sync_wal, synced)
+                self._syncing = synced
             return self._syncing
 
-    def _sync_wal(self) -> None:
+    def _sync_wal(self, synced: Future[None]) -> None:
         """On the sync thread: every commit counted so far is in the WAL file already (written
         at its ``COMMIT``, on whichever thread); one ``fsync`` puts them all on the disk."""
         try:
@@ -289,17 +295,22 @@ class SqliteBackend:
                     os.fsync(directory)
                 finally:
                     os.close(directory)
-            try:
-                os.fsync(self._wal)
-            except OSError as error:
+            os.fsync(self._wal)
+        except OSError as error:
+            with self._lock:
                 self._sync_failed = error
-                raise
+                self._syncing = None
+            synced.set_exception(error)
+        except BaseException as error:  # not the disk's: this sync only
+            with self._lock:
+                self._syncing = None
+            synced.set_exception(error)
+        else:
             with self._lock:
                 self.syncs += 1
                 self._synced = max(self._synced, through)
-        finally:
-            with self._lock:
                 self._syncing = None
+            synced.set_result(None)
 
     def _mode(self, *, synchronous: str, busy_ms: int) -> None:
         """The connection's sync mode and busy timeout, each set only when it changes (every
@@ -320,25 +331,28 @@ class SqliteBackend:
             self._syncer.submit(self._checkpoint)
 
     def _checkpoint(self) -> None:
-        """On the sync thread, on its own connection: the WAL's committed pages into the file,
-        and the WAL restarted from its start (``RESTART``: it waits, up to
-        ``CHECKPOINT_WAIT_MS``, for readers of old pages and holds off writers meanwhile, who
-        queue for the worker; a
-        ``PASSIVE`` one beside writers never catches up with them, and the WAL would grow
-        without end). The write after it rewrites the WAL's header and syncs it: that one
-        goes to the worker, not the loop (``_restarted``). One that fails is tried again
-        later."""
+        """On the sync thread, on its own connection: the WAL's committed pages into the file.
+        ``PASSIVE``, beside the writers (it holds none of them up); once the WAL file passes
+        ``WAL_FORCE`` (a steady stream of writes that such a checkpoint never catches up with,
+        so the WAL never starts again from its beginning), ``RESTART``, which holds writers off
+        (they queue for the worker) while it waits, at most ``CHECKPOINT_WAIT_MS``, for
+        readers of old pages. When it has copied the whole WAL, the next write rewrites the
+        WAL's header and syncs it (SQLite's own, even under ``NORMAL``), on the loop for a
+        small one: one sync per checkpoint, cheaper than sending that write to the worker,
+        which costs it a thread hop (at the load's peak, a p99 of its own). One that fails
+        is tried again later."""
         with self._lock:
             self._unchecked = 0
             self._checkpoint_queued = False
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, OSError):
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False
                 )
                 self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-            self._checkpointer.execute("PRAGMA wal_checkpoint(RESTART)")
-            self._restarted = True
+            wal = self.path.with_name(self.path.name + "-wal")
+            mode = "RESTART" if wal.stat().st_size > WAL_FORCE else "PASSIVE"
+            self._checkpointer.execute(f"PRAGMA wal_checkpoint({mode})")
             self.checkpoints += 1
 
     def _submit(self) -> None:
@@ -439,11 +453,9 @@ class SqliteBackend:
         return outcomes
 
     def _counted(self) -> int:
-        """A ``COMMIT`` done (holding ``_conn``): its number. Any commit after a checkpoint
-        has restarted the WAL (and synced its header), so the loop may write again."""
+        """A ``COMMIT`` done (holding ``_conn``): its number."""
         self.commits += 1
         self._unchecked += 1
-        self._restarted = False
         return self.commits
 
     async def close(self) -> None:
