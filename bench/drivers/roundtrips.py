@@ -39,6 +39,7 @@ from bench.progress import say
 from uei.registry.model import ParticipantType
 from uei.storage.backend import SqliteBackend
 from uei.trust import sign_header
+from uei_testing.asgi import json_post
 from uei_testing.factories import Participant
 from uei_testing.harness import running
 from uei_testing.redis_servers import RedisServer
@@ -51,36 +52,8 @@ _ACTIONS = ("search", "select", "init", "confirm", "status", "cancel")
 
 async def _call(app: Any, path: str, body: bytes, authorization: str) -> int:
     """One request into the ASGI app; its status."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"uei"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", authorization.encode()),
-        ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-    sent = False
+    scope, receive = json_post(path, body, authorization)
     status = [0]
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # the client never disconnects mid-request here
-        raise AssertionError
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":

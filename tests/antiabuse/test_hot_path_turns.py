@@ -19,6 +19,7 @@ from tests.storage.test_group_commit import held
 from uei.registry.model import ParticipantType
 from uei.storage.backend import SqliteBackend
 from uei.trust import sign_header
+from uei_testing.asgi import json_post
 from uei_testing.factories import Participant
 from uei_testing.harness import Harness, running
 
@@ -42,30 +43,8 @@ async def suspensions(h: Harness, path: str, by: Participant, body: dict[str, An
         created=now - 1,
         expires=now + 300,
     )
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"uei"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(raw)).encode()),
-            (b"authorization", authorization.encode()),
-        ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
+    scope, receive = json_post(path, raw, authorization)
     status: list[int] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": raw, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
