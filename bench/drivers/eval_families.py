@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``plateau``, ``valley``, ``port``) and unseen
+(leave-one-family-out: ``towns``, ``coast``, ``port``) and unseen
 seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -133,6 +133,12 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    poller behind a tiny new app's key), was written by a separate session from a brief,
     #    independently of the detector's rules, and registered HELD OUT with seeds 1-4. It was
     #    never scored while it was written.
+    # 14. Port's first held-out run (224e99a; docs/scraping-families.md, sixth round) gave its
+    #    honest BAPs the same actions as plateau's and valley's (an own-site console, head
+    #    units counted per search). The next rules (head units per trip; the network saying
+    #    which BPP a console is one operator with) are designed looking at plateau's and
+    #    valley's windows, so both moved to TUNING before any of them was read; port and the
+    #    other held-out worlds judge the rules. A next round needs a new family first.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -141,6 +147,8 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "delta": (1, 2, 3, 4),
         "ring": (1, 2, 3, 4),
         "twin": (1, 2, 3, 4),
+        "plateau": (1, 2, 3, 4),
+        "valley": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -148,8 +156,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "corridor": (101, 102, 103, 104),
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
-        "plateau": (1, 2, 3, 4),
-        "valley": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
     },
 }
