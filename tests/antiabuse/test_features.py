@@ -47,6 +47,8 @@ UNBOUNDED |= {
     "spot_sites",
     "spot_period_s",
     "spot_visits",
+    "trips",
+    "trip_bookings",
 }
 RATIOS = [name for name in FEATURES if name not in UNBOUNDED]
 LATTICE_AND_COVERAGE = (
@@ -589,3 +591,62 @@ def test_a_tally_of_units_one_at_a_time_is_the_context_of_them_all(
     expected = {k for k, _ in sorted(per_cell.items(), key=lambda kv: (-kv[1], kv[0]))[:top]}
     assert tally.context(top_cells=top).busy_cells == expected
     assert network_context(windows, top_cells=top).busy_cells == expected
+
+
+def _drive(txn: str, at: float, n: int, lat: float = 12.9) -> list[Search]:
+    """A head unit's ``n`` refreshes on one drive, 5 minutes and about 2 km apart."""
+    return [Search(at + i * 300.0, lat + 0.02 * i, 77.5, 5.0, "bg", txn=txn) for i in range(n)]
+
+
+def _booking(txn: str, at: float, *, cancel: bool = False) -> list[Funnel]:
+    kinds = [FunnelKind.SELECT, FunnelKind.INIT, FunnelKind.CONFIRM]
+    kinds += [FunnelKind.CANCEL] if cancel else []
+    return [Funnel(at + i, kind, "cpo", "L1", txn=txn) for i, kind in enumerate(kinds)]
+
+
+def test_a_transaction_of_a_few_searches_is_one_trip_and_one_chance_to_book() -> None:
+    end = T0 + WINDOW
+    searches: list[Search] = []
+    funnel: list[Funnel] = []
+    for k in range(30):  # 30 drives of 6 refreshes, ended long before the window's end
+        searches += _drive(f"t{k}", T0 + k * 400.0, 6)
+    for k in range(3):  # three of them book
+        funnel += _booking(f"t{k}", T0 + k * 400.0 + 1600.0)
+    funnel += _booking("t3", T0 + 3 * 400.0 + 1600.0, cancel=True)  # a booking taken back
+    searches += _drive("late", end - 700.0, 2)  # still driving: it may yet book
+    f = features(searches, funnel, T0, end, NONE)
+    assert f["trip_share"] == 1.0
+    assert f["trips"] == 30.0
+    assert f["trip_bookings"] == 3.0
+    # a drive that books near the window's end has ended, whenever its last search was
+    f = features(searches, [*funnel, *_booking("late", end - 60.0)], T0, end, NONE)
+    assert (f["trips"], f["trip_bookings"]) == (31.0, 4.0)
+
+
+def test_long_or_lasting_transactions_and_single_searches_count_one_by_one() -> None:
+    end = T0 + WINDOW
+    long = _drive("long", T0, 17)  # more searches than a trip holds
+    lasting = [  # two searches four hours apart
+        Search(T0 + 60.0, 12.0, 77.0, 5.0, txn="lasting"),
+        Search(T0 + 4 * HOUR, 12.0, 77.1, 5.0, txn="lasting"),
+    ]
+    single = [Search(T0 + 100.0 + i, 13.0, 77.0 + 0.01 * i, 5.0, txn=f"s{i}") for i in range(5)]
+    trip = _drive("trip", T0 + HOUR, 4)
+    funnel = [
+        *_booking("long", T0 + 600.0),
+        *_booking("s0", T0 + 200.0),
+        Funnel(T0 + 300.0, FunnelKind.CONFIRM, "cpo", "L2"),  # no transaction id
+    ]
+    f = features([*long, *lasting, *single, *trip], funnel, T0, end, NONE)
+    assert f["trip_share"] == pytest.approx(4 / 28)
+    assert f["trips"] == 17 + 2 + 5 + 1
+    assert f["trip_bookings"] == 3.0
+
+
+def test_no_trips_where_transaction_ids_tie_nothing() -> None:
+    # every select starts a transaction of its own (a console booking walk-ins): the ids say
+    # nothing about the searches
+    searches = [s for k in range(10) for s in _drive(f"t{k}", T0 + k * 1800.0, 3)]
+    funnel = [f for k in range(3) for f in _booking(f"walk-in-{k}", T0 + k * 60.0)]
+    f = features(searches, funnel, T0, T0 + WINDOW, NONE)
+    assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (0.0, 0.0, 0.0)

@@ -16,7 +16,13 @@ import pytest
 
 from tests.antiabuse.beckn import forwarded, search_body
 from tests.antiabuse.dump import stored_text
-from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
+from uei.antiabuse.scraping.policy import (
+    ActionBand,
+    Actions,
+    ScrapingAction,
+    ScrapingPolicy,
+    ThrottleBand,
+)
 from uei.antiabuse.scraping.scorer import Scorer
 from uei.antiabuse.scraping.verdicts import BapVerdict, FeatureNote
 from uei.antiabuse.stores import AbuseStores
@@ -511,3 +517,78 @@ async def test_transaction_ids_tie_bookings_and_verdicts_say_why(
     assert "10x10 lattice of 2.0 km" in reason
     assert "0 of them led to a select" in reason
     assert "coarsen" in report["actions"] + report["shadow_actions"]
+
+
+async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips_is_not(
+    h: Harness, bg: Relay
+) -> None:
+    """A car brand's head units refresh every few km on each drive, one transaction a drive,
+    and book on a tenth of the drives: per search that is 1.7%, shown below the honest 3%, per
+    drive it is not. A sweeper that wraps its lattice in transactions of six searches, the
+    size of a drive, gains nothing: its lattice is judged by its own searches, which never
+    book. Every band is set to 0, so only the evidence rule stands between a BAP and its
+    actions."""
+    end = h.clock()
+    start = end - 6 * 3600
+    rng = random.Random(11)
+    events: list[dict[str, Any]] = []
+    km_lon = 111.32 * math.cos(math.radians(12.9))
+    for drive in range(60):
+        lat, lon = rng.uniform(12.7, 13.2), rng.uniform(77.3, 77.8)
+        heading = rng.uniform(0, 2 * math.pi)
+        t = start + drive * 280 + rng.uniform(0, 60)
+        txn = f"drive-{drive}"
+        for step in range(6):
+            heading += rng.gauss(0, 0.2)
+            lat += 3.0 * math.sin(heading) / 110.574
+            lon += 3.0 * math.cos(heading) / km_lon
+            t += rng.uniform(170, 250)
+            search = {"gps": f"{lat:.6f},{lon:.6f}", "radius_km": 5}
+            events.append(
+                wire(
+                    "search",
+                    f"c{drive}-{step}",
+                    t,
+                    bap_id="big.example",
+                    search=search,
+                    transaction_id=txn,
+                )
+            )
+        if drive % 10 == 0:
+            for kind, after in (("select", 20), ("init", 40), ("confirm", 60)):
+                events.append(
+                    wire(kind, f"c{drive}", t + after, bap_id="big.example", transaction_id=txn)
+                )
+    for i in range(300):  # a 10x10 lattice, three rounds, in "drives" of six searches
+        r, c = divmod(i % 100, 10)
+        search = {"gps": f"{12.8 + r * 2.0 / 110.574:.6f},{77.4 + c * 2.0 / km_lon:.6f}"}
+        events.append(
+            wire(
+                "search",
+                f"s{i}",
+                start + i * 60 + 7,
+                bap_id="other.example",
+                search=search | {"radius_km": 3},
+                transaction_id=f"sweep-{i // 6}",
+            )
+        )
+    for i in range(0, len(events), 500):
+        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
+        assert answer.status_code == 200, answer.text
+    every = ActionBand(at=0.0, shadow=True)
+    policy = ScrapingPolicy(
+        window_seconds=6 * 3600.0,
+        actions=Actions(flag=every, coarsen=every, throttle=ThrottleBand(at=0.0), block=every),
+    )
+    store = store_of(h)
+    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+    cars = (await h.as_operator("GET", "/abuse/baps/big.example")).json()["verdict"]
+    assert cars["actions"] == []
+    assert cars["shadow_actions"] == ["flag"]
+    (why,) = [r for r in cars["reasons"] if "withheld" in r]
+    assert "100% of its searches are trips" in why
+    assert "6 of 60 ended trips and single searches booked" in why
+    sweep = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
+    assert sweep["actions"] == ["throttle"]
+    assert {"coarsen", "block"} <= set(sweep["shadow_actions"])
+    assert not [r for r in sweep["reasons"] if "withheld" in r]

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
 
-from uei.antiabuse.scraping.features import FEATURES
+from uei.antiabuse.scraping.features import FEATURES, by_trips
 from uei.antiabuse.scraping.verdicts import FeatureNote
 
 __all__ = ["SIGNALS", "Scored", "Signal", "score_windows"]
@@ -62,8 +62,15 @@ def _never_books(f: dict[str, float]) -> float:
     # window's count (the scorer adds it).
     # A fleet of cars whose head units refresh as they drive books on few refreshes, but it
     # does book, and its searches move on along roads: not "never".
-    evidence = _ramp(f["searches"], 30, 150)
-    empty = 1.0 - _ramp(f["select_per_search"], 0.0, 0.02)
+    # A unit whose searches are mostly trips (a transaction of a few searches, ``by_trips``)
+    # is counted in ended trips: a car's ten refreshes on one drive are one chance to book.
+    trips = by_trips(f)
+    if trips is None:
+        evidence = _ramp(f["searches"], 30, 150)
+        empty = 1.0 - _ramp(f["select_per_search"], 0.0, 0.02)
+    else:
+        evidence = _ramp(f["trips"], 30, 150)
+        empty = 1.0 - _ramp(max(f["select_per_search"], trips), 0.0, 0.02)
     return evidence * empty * (1.0 - _moving_fleet(f))
 
 
@@ -179,7 +186,9 @@ def forest_weight(f: dict[str, float]) -> float:
     to selects at an honest rate (an unusual rhythm is not abuse when it books), none for a
     fleet of moving cars that books now and then (``_moving_fleet``), none for a handful of
     searches."""
-    converts = _ramp(f["select_per_search"], 0.02, 0.06)
+    trips = by_trips(f)
+    led_on = f["select_per_search"] if trips is None else max(f["select_per_search"], trips)
+    converts = _ramp(led_on, 0.02, 0.06)
     return (1.0 - converts) * (1.0 - _moving_fleet(f)) * _ramp(f["searches"], 20, 60)
 
 

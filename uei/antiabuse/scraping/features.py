@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TypeVar
@@ -40,8 +40,10 @@ from uei.antiabuse.scraping.subpop import SUBPOP_FEATURES, Conversion, subpopula
 __all__ = [
     "FEATURES",
     "IST_OFFSET_S",
+    "TRIP_VIEW",
     "NetworkContext",
     "NetworkTally",
+    "by_trips",
     "cell",
     "features",
     "network_context",
@@ -120,6 +122,18 @@ FEATURES: tuple[str, ...] = (
     # at that velocity would put it (``track_share``). In-car head units refreshing as they
     # drive: high. People, pollers: near 0.
     "track_share",
+    # Trips: a transaction (Beckn's ``context.transaction_id``) of 2 to ``TRIP_MAX`` searches
+    # within ``TRIP_SPAN_S`` is one trip (a head unit's refreshes on one drive, a person
+    # refining a search), and whether it led to a booking is one decision, not one per search.
+    # ``trip_share``: share of the searches in trips (0 when the unit's transaction ids tie
+    # nothing). ``trips``: the decisions, trips that ended (no search in the window's last
+    # ``TRIP_QUIET_S``, or booked) and each search outside a trip. ``trip_bookings``: those
+    # that booked (a confirm, no cancel), with each confirm outside a trip. A trip still
+    # going at the window's end has not failed to book yet. Head units: most searches in
+    # trips booking at an honest rate. Scrapers: none in trips, or trips that never book.
+    "trip_share",
+    "trips",
+    "trip_bookings",
     # Sub-populations found from the queries alone (``subpop.py``): a lattice of centres and
     # spots searched again and again inside the unit's traffic, and how each converts.
     *SUBPOP_FEATURES,
@@ -350,6 +364,50 @@ def _lattice(qlat: F64, qlon: F64, max_points: int) -> tuple[float, float]:
     return regularity, _median_share(nearest)
 
 
+TRIP_MAX = 16
+"""A transaction of more searches than this is no trip (its searches count one by one)."""
+TRIP_SPAN_S = 3 * 3600.0
+"""Nor is one whose searches spread over more than this."""
+TRIP_QUIET_S = 1800.0
+"""A trip with a search this near the window's end may still book: it is not counted yet."""
+TRIP_VIEW = 0.5
+"""A unit with this share of its searches in trips or more is judged by its trips as well."""
+
+
+def by_trips(f: Mapping[str, float]) -> float | None:
+    """The unit's bookings per decision (``trip_bookings / (trips + 1)``) when most of its
+    searches are trips (``TRIP_VIEW``), else None."""
+    if f["trip_share"] < TRIP_VIEW:
+        return None
+    return f["trip_bookings"] / (f["trips"] + 1.0)
+
+
+def _trips(
+    txns: Sequence[str], at: F64, end: float, booked: set[str], confirms: Sequence[str]
+) -> tuple[float, float, float]:
+    """(trip_share, trips, trip_bookings) of a unit's searches' transaction ids and times
+    (see FEATURES), given the transactions that booked and every confirm's transaction."""
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    count: Counter[str] = Counter()
+    for txn, t in zip(txns, at.tolist(), strict=True):
+        if txn:
+            count[txn] += 1
+            first[txn] = min(first.get(txn, t), t)
+            last[txn] = max(last.get(txn, t), t)
+    shaped = {
+        txn
+        for txn, c in count.items()
+        if 2 <= c <= TRIP_MAX and last[txn] - first[txn] <= TRIP_SPAN_S
+    }
+    in_trips = sum(count[txn] for txn in shaped)
+    ended = [txn for txn in shaped if txn in booked or last[txn] <= end - TRIP_QUIET_S]
+    outside = len(txns) - in_trips
+    bookings = sum(txn in booked for txn in ended)
+    bookings += sum(t not in shaped and (not t or t in booked) for t in confirms)
+    return _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings)
+
+
 _TRACK_POINTS = 2000
 """The track test looks at this many searches at most (a contiguous stretch of time)."""
 _TRACK_KM_PER_S = 0.02
@@ -431,13 +489,19 @@ def features(
     cpos: set[str] = set()
     selected: list[str] = []
     onward: set[str] = set()  # transactions that reached a select or further
+    confirmed: list[str] = []  # each confirm's transaction ('' for none)
+    cancelled: set[str] = set()
     for f in funnel:
         if start <= f.at < end:
             counts[f.kind] += 1
             cpos.add(f.bpp_id)
             if f.kind is FunnelKind.SELECT:
                 selected.append(f.location_id)
-            if f.txn and f.kind is not FunnelKind.CANCEL:
+            if f.kind is FunnelKind.CONFIRM:
+                confirmed.append(f.txn)
+            if f.kind is FunnelKind.CANCEL:
+                cancelled.add(f.txn)
+            elif f.txn:
                 onward.add(f.txn)
     selects = counts[FunnelKind.SELECT]
     confirms = counts[FunnelKind.CONFIRM]
@@ -538,6 +602,11 @@ def features(
         has_txn if ties else None,
         min(1.0, selects / n),
     )
+    if ties:
+        booked = {t for t in confirmed if t} - cancelled
+        out["trip_share"], out["trips"], out["trip_bookings"] = _trips(
+            txns, at, end, booked, confirmed
+        )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
     out.update(subpopulations(lat, lon, at, raw_radius, conversion))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from uei.antiabuse.scraping.features import by_trips
+
 __all__ = [
     "converts_honestly",
     "credibly_below",
@@ -135,10 +137,21 @@ def _unit_selects(f: Mapping[str, float]) -> float:
     return f["select_per_search"] * (_searches(f) + 1.0)
 
 
+def _below_per_search(f: Mapping[str, float], rate: float) -> bool:
+    return credibly_below(_unit_selects(f), _searches(f), rate)
+
+
+def _honest_by_trips(f: Mapping[str, float], rate: float) -> bool:
+    """Most of the unit's searches are trips (``features.by_trips``), and its ended trips are
+    not shown to book below ``rate``: a head unit's refreshes on one drive are one decision."""
+    return by_trips(f) is not None and not credibly_below(f["trip_bookings"], f["trips"], rate)
+
+
 def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
-    """Neither the unit's searches nor a sub-population of them that a signal found (whose
-    conversion is known) are shown to convert below ``rate``."""
-    if credibly_below(_unit_selects(f), _searches(f), rate):
+    """Neither the unit's searches (per search, or per trip when most of them are trips) nor
+    a sub-population of them that a signal found (whose conversion is known) are shown to
+    convert below ``rate``."""
+    if _below_per_search(f, rate) and not _honest_by_trips(f, rate):
         return False
     for known, share, found in (
         ("grid_known", "grid_select_share", "grid_searches"),
@@ -152,6 +165,14 @@ def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
 
 def withheld(f: Mapping[str, float], rate: float) -> str:
     selects, searches = _unit_selects(f), _searches(f)
+    if _below_per_search(f, rate):
+        # honest by its trips (``converts_honestly``)
+        return (
+            f"{f['trip_share']:.0%} of its searches are trips (a transaction of a few "
+            f"searches, one chance to book); {f['trip_bookings']:.0f} of {f['trips']:.0f} ended "
+            f"trips and single searches booked (honest: {rate:.0%}), and no part of them is "
+            "shown not to: coarsen, throttle and block withheld"
+        )
     return (
         f"searches convert at an honest rate, or too near it to say otherwise "
         f"({selects:.0f} of {searches:.0f} led to a select, {f['select_per_search']:.1%}; "
