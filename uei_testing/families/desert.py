@@ -413,13 +413,12 @@ def geography(seed: int) -> Desert:
             continue
         solar = Disk(sx2, sy2, pr, ())
         solar_depot = (sx2 - (pr + 0.3) * math.cos(pb), sy2 - (pr + 0.3) * math.sin(pb))
-        # 3-5 dhabas on the highway (15 km apart at least), one halfway down the spur
+        # 3-5 dhabas on the highway (one in each of as many stretches), one halfway down the spur
         dh: list[Point] = []
-        spots: list[float] = []
-        for s in np.sort(rng.uniform(5, highway.length - 5, int(rng.integers(3, 6)))).tolist():
-            if spots and s - spots[-1] < 15:
-                continue
-            spots.append(s)
+        n_dh = int(rng.integers(3, 6))
+        width = (highway.length - 10) / n_dh
+        for k in range(n_dh):
+            s = 5 + width * (k + u(0.2, 0.8))
             hx, hy = highway.at(s)
             hn = _unit(highway.heading(s) + math.pi / 2)
             o = sign() * 0.08
@@ -1202,29 +1201,20 @@ def _camp_resort(w: World, g: Desert, c: Chargers) -> None:
 
 
 def _taxi_stand(w: World, g: Desert, c: Chargers) -> None:
-    """A taxi-stand app at the railway junction: drivers wait for the trains, day and
-    night."""
+    """A taxi-stand app at the railway junction: drivers around the clock, crowding the
+    stand for half an hour after each of 5-8 trains, day and night."""
     bap = w.bap("honest", "taxi-stand app at the railway junction: drivers meet the trains", "taxi")
-    prng, rng = w.prng(bap), w.rng(bap)
+    prng = w.prng(bap)
     wire = _wire(prng, bap, prng.randint(30, 120), refs=0.8)
     h = _habits(prng, (0.08, 0.15))
     zones = _zones(junction=5, highway=0.5, new=0.3)
-    made = _daily_app(w, g, c.public, bap, wire, prng.uniform(400, 700), zones, h, None)
-    trains = sorted(prng.uniform(0, 24) for _ in range(prng.randint(5, 9)))
+    _daily_app(w, g, c.public, bap, wire, prng.uniform(400, 700), zones, h, None)
+    trains = sorted(prng.uniform(0, 24) for _ in range(prng.randint(5, 8)))
     for k, hour in enumerate(trains):
-        made += _windowed(
-            w,
-            g,
-            c.public,
-            bap,
-            wire,
-            prng.uniform(40, 90),
-            (hour, hour + 0.5),
-            _zones(junction=1),
-            h,
-            f"t{k}",
+        meet = (hour, hour + 0.5)
+        _windowed(
+            w, g, c.public, bap, wire, prng.uniform(40, 90), meet, _zones(junction=1), h, f"t{k}"
         )
-    del rng, made
 
 
 def _fair_app(w: World, g: Desert, c: Chargers) -> None:
@@ -1341,7 +1331,7 @@ def _hidden_lattice(w: World, g: Desert, c: Chargers) -> None:
     w.baps[bap] = Truth(
         bap,
         "hidden_sweep",
-        f"a {step:.3f} km lattice turned {math.degrees(angle):.2f} deg over the fort city "
+        f"a {step:.5f} km lattice turned {math.degrees(angle):.4f} deg over the fort city "
         f"({x.size} nodes, {variant}), boustrophedon rounds every {period / 60:.0f} min, "
         f"{share:.0%} of a city app",
     )
@@ -1597,7 +1587,7 @@ def _half_step_sweeper(w: World, g: Desert) -> None:
     radius = prng.choice((2.0, 3.0))
     bap = w.bap(
         "sweeper",
-        f"half-step sweeper: a {step:.2f} km grid over the city, the junction and the camps, "
+        f"half-step sweeper: a {step:.5f} km grid over the city, the junction and the camps, "
         f"each round offset by half a step, {per_hour:.0f} searches an hour",
         "sweep",
     )
@@ -1660,10 +1650,10 @@ def _booking_scraper(w: World, g: Desert, c: Chargers) -> None:
         w.search(bap, t, la, lo, 2.5, via=via, user=user, txn=txn, scraping=True)
         if prng.random() < rate:
             j = s.nearest(la, lo)
-            at = t + prng.uniform(10, 50)
+            at = t
             for kind in (FunnelKind.SELECT, FunnelKind.INIT, FunnelKind.CONFIRM):
+                at += prng.uniform(5, 40)
                 w.funnel(bap, at, kind, s.cpos[j], s.ids[j], user=user, txn=txn)
-                at += prng.uniform(5, 30)
             at += prng.uniform(300, 1200)
             w.funnel(bap, at, FunnelKind.CANCEL, s.cpos[j], s.ids[j], user=user, txn=txn)
         k = (k + 1) % len(xs)
