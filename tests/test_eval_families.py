@@ -1,7 +1,7 @@
 """The families evaluation's quick path runs end to end through the real Scorer and prints
 its tables (structure only: the figures are the benchmark's, not a test's); the ``delta``,
-``ring``, ``twin``, ``plateau``, ``valley`` and ``port`` families' days (all written held out)
-are what their briefs say (truth and events only, never scored)."""
+``ring``, ``twin``, ``plateau``, ``valley``, ``port`` and ``desert`` families' days (all written
+held out) are what their briefs say (truth and events only, never scored)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from uei_testing.families import (
     SCRAPER_CLASSES,
     World,
     delta,
+    desert,
     plateau,
     port,
     ring,
@@ -46,10 +47,11 @@ def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
     # the families written as held out stay held out until a round looks at them (issue 14's
     # record: hills moved to tuning at step 4 of SPLIT's history, delta at step 6, ring at
     # step 8, twin at step 10; plateau was registered held out at step 11, valley at step 12,
-    # port at step 13; plateau and valley moved to tuning at step 14)
+    # port at step 13; plateau and valley moved to tuning at step 14; desert was registered held
+    # out at step 15)
     held_only = set(SPLIT["held-out"]) - set(SPLIT["tuning"])
-    assert {"towns", "coast", "port"} <= held_only
-    for fresh in ("port",):
+    assert {"towns", "coast", "port", "desert"} <= held_only
+    for fresh in ("port", "desert"):
         assert SPLIT["held-out"][fresh] == (1, 2, 3, 4)
     for seen in ("hills", "delta", "ring", "twin", "plateau", "valley"):
         assert SPLIT["tuning"][seen] == (1, 2, 3, 4)
@@ -1752,6 +1754,446 @@ def test_port_shift_crowds_and_night_trucks(seed: int) -> None:
     assert ((h >= 22) | (h < 6)).mean() > 0.4
 
 
+# -- the desert family (held out: these tests read its truth and events, never a score) -------
+
+DESERT_SEEDS = (1, 2, 3, 4)
+
+
+@functools.cache
+def desert_day(seed: int) -> World:
+    return FAMILIES["desert"](seed, DEFAULT_START, 24.0)
+
+
+@functools.cache
+def desert_land(seed: int) -> tuple[desert.Desert, desert.Chargers]:
+    g = desert.geography(seed)
+    return g, desert.chargers(seed, g)
+
+
+def dxy(g: desert.Desert, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
+    return g.xy(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
+
+
+def test_desert_places_move_with_the_seed() -> None:
+    lands = [desert_land(s)[0] for s in DESERT_SEEDS]
+    keys = {(g.lat, g.fair, g.cantonment, g.camps.x, g.highway.verts, g.ridge) for g in lands}
+    assert len(keys) == len(DESERT_SEEDS)
+    sites = [desert_land(s)[1] for s in DESERT_SEEDS]
+    assert len({tuple(c.new.lat.tolist()) for c in sites}) == len(DESERT_SEEDS)
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_day_size_truth_and_well_formed_events(seed: int) -> None:
+    day = desert_day(seed)
+    _, c = desert_land(seed)
+    assert day.family == "desert"
+    check_day(day, (30, 40), (40_000, 65_000), desert.GATEWAYS)
+    assert 50 <= c.total() <= 90
+    owners = set(c.every.cpos)
+    assert desert.WIND_CPO in owners
+    assert 5 <= len(owners) <= 6
+    assert set(c.wind.cpos) == {desert.WIND_CPO}
+    assert set(c.solar.cpos) == {desert.SOLAR_CPO}
+    for bap, truth in day.baps.items():
+        for e in day.events[bap]:
+            if isinstance(e, Funnel):
+                assert e.bpp_id.startswith("cpo-")
+                assert e.bpp_id.endswith(".desert.example")
+                assert e.location_id.startswith("ds-")
+        for steps in steps_of(day, bap):
+            assert steps in (["select"], ["select", "init", "confirm"]), (truth, steps)
+        if truth.label.startswith("hidden"):
+            assert not any(e.user for e in scraping_searches(day, bap))
+    honest = Counter[str]()
+    for bap in of(day, "honest"):
+        honest += kinds(day, bap)
+    assert 0.01 < honest["confirm"] / honest["search"] < 0.15
+    check_wiring(day)
+    assert {len({e.via for e in searches(day, b)}) for b in day.baps} == {1, 2}
+    tiny = [b for b, t in day.baps.items() if t.style.startswith("tiny new app")]
+    assert 2 <= len(tiny) <= 3
+    assert all(len(searches(day, b)) < 30 for b in tiny)
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_geography_and_the_cantonment_nobody_searches(seed: int) -> None:
+    day = desert_day(seed)
+    g, c = desert_land(seed)
+    assert 120 <= g.highway.length <= 180
+    assert 3 <= len(g.highway.verts) - 1 <= 4  # 2-3 bends
+    assert 2.4 <= g.highway.distance((0.0, 0.0)) <= 4.0
+    assert 60 <= abs(g.junction_s - g.city_s) <= 80
+    assert 35 <= math.hypot(g.camps.x, g.camps.y) <= 50
+    (ax, ay), (bx, by) = g.ridge
+    assert 19 <= math.hypot((ax + bx) / 2, (ay + by) / 2) <= 31
+    assert 3 <= len(g.dhabas) - 1 <= 5
+    stops = np.diff(g.stops)
+    assert np.all((stops >= 40) & (stops <= 90))
+    assert 4 <= len(g.far) <= 6
+    k = g.cantonment
+    assert g.old.r < math.hypot(k.x, k.y) < g.new.r + 2 * k.r
+    # no charger and no search in the cantonment; people all round it
+    sx, sy = g.xy(c.every.lat, c.every.lon)
+    assert not g.in_cantonment(sx, sy).any()
+    around = 0
+    for bap in day.baps:
+        x, y = dxy(g, searches(day, bap))
+        assert not g.in_cantonment(x, y).any(), day.baps[bap]
+        near = np.hypot(x, y) < 250
+        assert np.all(near | (g.near_far_city(x, y) == 1)), day.baps[bap]
+        if day.baps[bap].label == "honest":
+            around += int(((g.in_cantonment(x, y, 2.0) == 1) & ~(g.in_cantonment(x, y) == 1)).sum())
+    assert around > 100
+
+
+def _lattice_of(day: World) -> tuple[str, float, float]:
+    (bap,) = [b for b in of(day, "hidden_sweep") if "lattice" in day.baps[b].style]
+    found = re.search(r"a ([0-9.]+) km lattice turned ([0-9.]+) deg", day.baps[bap].style)
+    assert found
+    return bap, float(found.group(1)), math.radians(float(found.group(2)))
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_hidden_lattice_turned_boustrophedon_in_a_city_app(seed: int) -> None:
+    day = desert_day(seed)
+    g, _ = desert_land(seed)
+    bap, step, angle = _lattice_of(day)
+    assert day.baps[bap].style.endswith("of a city app")
+    assert 0.8 <= step <= 1.2
+    assert 0.1 < angle < math.pi / 2 - 0.1
+    points = scraping_searches(day, bap)
+    assert 0.08 <= len(points) / len(searches(day, bap)) <= 0.25
+    assert kinds(day, bap)["confirm"] > 10  # a real app that books
+    x, y = dxy(g, points)
+    a = x * math.cos(angle) + y * math.sin(angle)
+    b = -x * math.sin(angle) + y * math.cos(angle)
+    i, j = np.round(a / step), np.round(b / step)
+    off = np.hypot(a - i * step, b - j * step)
+    if seed % 2:  # exact nodes (as far as the style's digits tell them)
+        assert off.max() < 1e-4
+    else:
+        assert off.min() >= 0.03 - 1e-4
+        assert off.max() <= 0.08 + 1e-4
+    assert not g.in_cantonment(x, y).any()
+    assert {e.radius_km for e in points} == {points[0].radius_km}
+    nodes, _, ni, nj = desert.fort_lattice(g, step, angle)
+    rounds = rounds_of(points, gap=600)
+    assert len(rounds) >= 4
+    for r in rounds[:-1]:
+        assert len(r) == nodes.size
+    for r in rounds[:-1]:  # every round the same nodes in the same order
+        rx, ry = dxy(g, r)
+        ra = rx * math.cos(angle) + ry * math.sin(angle)
+        rb = -rx * math.sin(angle) + ry * math.cos(angle)
+        assert np.array_equal(np.round(ra / step), ni)
+        assert np.array_equal(np.round(rb / step), nj)
+    # row by row, the rows alternating direction (boustrophedon)
+    rows = [
+        [i2 for _, i2 in run]
+        for _, run in itertools.groupby(zip(nj.tolist(), ni.tolist(), strict=True), lambda p: p[0])
+    ]
+    starts = [j2 for j2, _ in itertools.groupby(nj.tolist())]
+    assert len(rows) >= 5
+    assert all(p < q for p, q in itertools.pairwise(starts))
+    ways = {(k % 2, float(np.sign(np.diff(r)).mean())) for k, r in enumerate(rows) if len(r) > 1}
+    assert len(ways) == 2
+    assert {w2 for _, w2 in ways} == {1.0, -1.0}
+    gaps = [q[0].at - p[0].at for p, q in itertools.pairwise(rounds)]
+    assert max(gaps) - min(gaps) <= 20  # a steady period
+    assert 1.5 * 3600 - 20 <= min(gaps) <= 5 * 3600 + 20
+
+
+def _on_roads(g: desert.Desert, x: float, y: float) -> float:
+    return min(g.highway.distance((x, y)), g.spur.distance((x, y)))
+
+
+def trips_of(events: list[Search]) -> list[list[Search]]:
+    """Searches grouped by transaction (those with one), in time order."""
+    out: dict[str, list[Search]] = {}
+    for e in events:
+        if e.txn:
+            out.setdefault(e.txn, []).append(e)
+    return list(out.values())
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_fake_head_unit_drives_every_road_piece_in_rounds(seed: int) -> None:
+    day = desert_day(seed)
+    g, _ = desert_land(seed)
+    (bap,) = [b for b in of(day, "hidden_sweep") if "fake head unit" in day.baps[b].style]
+    assert day.baps[bap].style.endswith("of a trip-planner app with a drive mode")
+    fake = scraping_searches(day, bap)
+    assert 0.05 <= len(fake) / len(searches(day, bap)) <= 0.10
+    assert kinds(day, bap)["confirm"] > 10  # its real drivers and users book
+    assert {e.radius_km for e in fake} == {fake[0].radius_km}
+    x, y = dxy(g, fake)
+    assert max(_on_roads(g, a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)) < 0.06
+    # each fake trip is a transaction of its own (where the gateway reports ids): its
+    # refreshes 3-5 km apart along the road, one after the other, never booking
+    trips = trips_of(fake)
+    assert len(trips) >= 10
+    assert sum(len(t) for t in trips) >= 0.5 * len(fake)
+    order = [e.txn for e in fake if e.txn]
+    assert [k for k, _ in itertools.groupby(order)] == [t[0].txn for t in trips]
+    for trip in trips:
+        tx, ty = dxy(g, trip)
+        hops = np.hypot(np.diff(tx), np.diff(ty))
+        assert np.all(hops >= 2.7), hops
+        assert np.all(hops <= 5.05), hops
+    booked = {e.txn for e in day.events[bap] if isinstance(e, Funnel)}
+    assert not booked & {t[0].txn for t in trips}
+    # rounds over every piece of the highway and the spur road
+    rounds = rounds_of(fake, gap=40 * 60)
+    assert len(rounds) >= 3
+    for r in rounds[:-1]:
+        rx, ry = dxy(g, r)
+        for road in (g.highway, g.spur):
+            for s in np.arange(0.0, road.length, 2.0).tolist():
+                px, py = road.at(s)
+                assert np.hypot(rx - px, ry - py).min() < 5.1, (road.length, s)
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_head_units_refresh_along_the_roads_and_park_at_dhabas(seed: int) -> None:
+    day = desert_day(seed)
+    g, _ = desert_land(seed)
+    for start in ("long-haul bus", "car brand"):
+        (bap,) = styled_in(day, start)
+        mine = searches(day, bap)
+        trips = trips_of(mine)
+        assert len(trips) >= 50
+        for trip in trips:  # one vehicle's one trip: one user, one gateway, a few hours
+            assert len({(e.user, e.via) for e in trip}) == 1
+            assert trip[-1].at - trip[0].at < 6 * 3600
+        hops: list[float] = []
+        parked = 0
+        for trip in trips:
+            tx, ty = dxy(g, trip)
+            hops += np.hypot(np.diff(tx), np.diff(ty)).tolist()
+            spots = Counter((e.lat, e.lon) for e in trip)
+            for (la, lo), n in spots.items():
+                if n >= 2:
+                    px, py = g.xy(la, lo)
+                    dhaba = min(math.hypot(float(px) - a, float(py) - b) for a, b in g.dhabas)
+                    assert dhaba < 0.01
+                    parked += 1
+        moving = np.array([h for h in hops if h > 0.05])
+        assert moving.max() <= 6.1
+        assert 2.0 <= float(np.median(moving)) <= 6.0
+        assert parked >= 3  # refreshes repeat at one spot while parked at a dhaba
+        booked = {e.txn for e in day.events[bap] if isinstance(e, Funnel)}
+        assert 0.01 <= len(booked) / len(trips) <= 0.18
+        x, y = dxy(g, mine)
+        far = np.array([_on_roads(g, a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)])
+        assert np.mean(far < 0.1) > 0.85  # on the roads (the rest on the way out of town)
+        h = hours_of(mine)
+        assert ((h >= 22) | (h < 6)).mean() > (0.35 if start == "long-haul bus" else 0.05)
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_subset_poll_hidden_in_an_aggregator(seed: int) -> None:
+    day = desert_day(seed)
+    _, c = desert_land(seed)
+    (bap,) = of(day, "hidden_poll")
+    assert day.baps[bap].style.endswith("of a national aggregator")
+    mine = scraping_searches(day, bap)
+    assert 0.10 <= len(mine) / len(searches(day, bap)) <= 0.30
+    every = coords(c.road)
+    assert spots_of(mine) == every
+    rounds = rounds_of(mine, gap=120)
+    assert len(rounds) >= 60
+    sizes = []
+    for r in rounds:
+        spots = [(e.lat, e.lon) for e in r]
+        assert len(set(spots)) == len(spots)
+        sizes.append(len(spots))
+        assert 0.6 * len(every) - 1e-9 <= len(spots) <= 0.9 * len(every) + 1e-9
+    assert len(set(sizes)) > 1 or len(every) < 4
+    assert len({frozenset(spots_of(r)) for r in rounds}) > len(rounds) / 2  # a new subset
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(gaps) >= 8 * 60
+    assert max(gaps) <= 20 * 60
+    assert statistics.pstdev(gaps) > 120
+    polled = {e.txn for e in mine if e.txn}
+    assert polled
+    assert not any(isinstance(e, Funnel) and e.txn in polled for e in day.events[bap])
+    assert kinds(day, bap)["confirm"] > 20  # the aggregator's own users book
+    # a national app: most of its own traffic in the far cities
+    g, _ = desert_land(seed)
+    x, y = dxy(g, own_searches(day, bap))
+    assert 0.7 < float(np.mean(np.hypot(x, y) > 200)) < 0.95
+    (agg,) = styled_in(day, "national aggregator")
+    x, y = dxy(g, searches(day, agg))
+    assert 0.8 <= float(np.mean(np.hypot(x, y) > 200)) <= 0.9
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_consoles_keep_their_clocks_and_booking_rates(seed: int) -> None:
+    day = desert_day(seed)
+    _, c = desert_land(seed)
+    # the wind farm's console: its own chargers on the clock day and night, two staff around
+    # each shift change, about 1 booking in 120-250 searches
+    (wind,) = styled_in(day, "wind-farm maintenance console")
+    mine = searches(day, wind)
+    assert spots_of(mine) == coords(c.wind)
+    count = kinds(day, wind)
+    assert 120 <= count["search"] / count["confirm"] <= 250
+    assert {e.bpp_id for e in day.events[wind] if isinstance(e, Funnel)} == {desert.WIND_CPO}
+    rounds = rounds_of(mine, gap=120)
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    period = statistics.median(gaps)
+    assert round(period) in (600, 900, 1200)
+    assert max(gaps) - min(gaps) < 1e-6  # on the clock
+    n = len(c.wind.ids)
+    for r in rounds:
+        at = float(hours_of(r[:1])[0])
+        changing = any(abs((at - x + 12) % 24 - 12) <= desert.SHIFT_HALF for x in desert.SHIFTS)
+        assert len(r) == (2 * n if changing else n)
+    # the solar park's O&M console: the contractor's depot chargers on the clock in daylight
+    (solar,) = styled_in(day, "solar park O&M console")
+    mine = searches(day, solar)
+    assert spots_of(mine) == coords(c.solar)
+    h = hours_of(mine)
+    assert np.all((h >= 6) & (h < 19.1))
+    count = kinds(day, solar)
+    assert 75 <= count["search"] / count["confirm"] <= 160  # about, in whole bookings
+    rounds = rounds_of(mine, gap=120)
+    gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert 20 * 60 <= gaps[0] <= 40 * 60
+    assert max(gaps) - min(gaps) < 1e-6
+    # the tourist-cab fleet: its depot every 15 minutes day and night, a third booked
+    (cabs,) = styled_in(day, "tourist-cab fleet dispatch")
+    mine = searches(day, cabs)
+    starts = [r[0].at for r in rounds_of(mine, gap=300)]
+    assert {round(b - a) for a, b in itertools.pairwise(starts)} == {900}
+    assert (hours_of(mine) < 6).sum() >= 20
+    count = kinds(day, cabs)
+    assert 0.29 <= count["confirm"] / count["search"] <= 0.38
+    depot = set(c.cabs.ids)
+    assert all(e.location_id in depot for e in day.events[cabs] if isinstance(e, Funnel))
+    # the camp-resort app's staff book guests' charging: it converts well
+    (camp,) = styled_in(day, "camp-resort app")
+    count = kinds(day, camp)
+    assert count["confirm"] / count["search"] > 0.2
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_own_scrapers(seed: int) -> None:
+    day = desert_day(seed)
+    g, c = desert_land(seed)
+    # office hours only: chargers' exact spots in random order, 3-12 minutes apart
+    (office,) = styled_in(day, "office-hours scraper")
+    mine = scraping_searches(day, office)
+    h = hours_of(mine)
+    assert np.all((h >= 10) & (h < 18))
+    assert h.min() < 10.2
+    assert h.max() > 17.5
+    gaps = np.diff([e.at for e in mine])
+    assert gaps.min() >= 180
+    assert gaps.max() <= 720
+    assert gaps.std() > 90
+    assert spots_of(mine) <= coords(c.every)
+    index = {
+        p: k for k, p in enumerate(zip(c.every.lat.tolist(), c.every.lon.tolist(), strict=True))
+    }
+    picks = np.array([index[(e.lat, e.lon)] for e in mine])
+    assert 0.3 < float(np.mean(np.diff(picks) > 0)) < 0.7  # in random order
+    assert kinds(day, office)["select"] == 0
+    # one slow sweep spread over three BAP keys, taking turns at random
+    keys = styled_in(day, "a slow sweep of chargers' spots spread over three BAP keys")
+    assert len(keys) == 3
+    assert all(day.baps[k].label == "low_and_slow" for k in keys)
+    every = sorted((e for k in keys for e in searches(day, k)), key=lambda e: e.at)
+    gaps = np.diff([e.at for e in every])
+    assert gaps.min() >= 120
+    assert gaps.max() <= 900
+    x, y = dxy(g, every)
+    sx, sy = g.xy(c.every.lat, c.every.lon)
+    near = np.hypot(x[:, None] - sx[None, :], y[:, None] - sy[None, :]).min(axis=1)
+    assert near.max() < 0.2
+    sizes = [len(searches(day, k)) for k in keys]
+    assert min(sizes) >= 50
+    # the sweeper: every round's grid half a step off the one before
+    (sweeper,) = of(day, "sweeper")
+    found = re.search(r"a ([0-9.]+) km grid", day.baps[sweeper].style)
+    assert found
+    step = float(found.group(1))
+    mine = scraping_searches(day, sweeper)
+    x, y = dxy(g, mine)
+    assert not g.in_cantonment(x, y).any()
+    fx = np.round((x / step) % 1.0 * 2) % 2  # 0 on the grid, 1 half a step off it
+    fy = np.round((y / step) % 1.0 * 2) % 2
+    assert np.array_equal(fx, fy)
+    turns = [k for k, _ in itertools.groupby(fx.tolist())]
+    assert len(turns) >= 6
+    assert all(a != b for a, b in itertools.pairwise(turns))
+    runs = [len(list(r)) for _, r in itertools.groupby(fx.tolist())]
+    sizes = [desert.inhabited_grid(g, step, off)[0].size for off in (0.0, step / 2)]
+    assert runs[:-1] == [sizes[k % 2] for k in range(len(runs) - 1)]
+    # the booking scraper: about 1% booked, each booking cancelled 5-20 minutes later
+    (booker,) = of(day, "booking_scraper")
+    count = kinds(day, booker)
+    assert 0.004 <= count["confirm"] / count["search"] <= 0.02
+    assert count["select"] - 1 <= count["confirm"] <= count["select"]  # but at the day's end
+    assert count["confirm"] - 1 <= count["cancel"] <= count["confirm"]
+    steps: dict[str, dict[str, float]] = {}
+    for e in day.events[booker]:
+        if isinstance(e, Funnel):
+            assert e.txn  # through a gateway that reports transaction ids
+            steps.setdefault(e.txn, {})[e.kind.value] = e.at
+    for got in steps.values():
+        if {"confirm", "cancel"} <= set(got):
+            assert 300 <= got["cancel"] - got["confirm"] <= 1200
+    # the pollers: the fair grounds' and city chargers with each wait drawn in 5-25 min
+    (fair,) = [b for b in of(day, "poller") if "fair-ground" in day.baps[b].style]
+    mine = scraping_searches(day, fair)
+    assert coords(c.fair) <= spots_of(mine) <= coords(c.city)
+    rounds = rounds_of(mine, gap=120)
+    waits = [b[0].at - a[0].at for a, b in itertools.pairwise(rounds)]
+    assert min(waits) >= 300
+    assert max(waits) <= 1500
+    assert statistics.pstdev(waits) > 150
+    # and one behind a tiny app's key, the app's few real users sharing it
+    (tiny,) = [b for b in of(day, "poller") if "tiny app's key" in day.baps[b].style]
+    own = own_searches(day, tiny)
+    assert 3 <= len(own) <= 30
+    assert len(scraping_searches(day, tiny)) > 10 * len(own)
+    assert spots_of(scraping_searches(day, tiny)) == coords(c.junction, c.highway)
+    assert 2 <= len(of(day, "poller")) <= 3
+
+
+@pytest.mark.parametrize("seed", DESERT_SEEDS)
+def test_desert_fair_surge_and_the_drive_to_the_camps(seed: int) -> None:
+    day = desert_day(seed)
+    g, _ = desert_land(seed)
+    honest = [e for b in of(day, "honest") for e in searches(day, b)]
+    x, y = dxy(g, honest)
+    h = hours_of(honest)
+    fair = np.hypot(x - g.fair[0], y - g.fair[1]) < 0.5
+    during = (h >= desert.FAIR[0]) & (h < desert.FAIR[1])
+    span = desert.FAIR[1] - desert.FAIR[0]
+    assert (fair & during).sum() / span > 4 * (fair & ~during).sum() / (24 - span)
+    # most apps are at the fair
+    apps = {b for b in of(day, "honest") if "head units" not in day.baps[b].style}
+    there = 0
+    for b in apps:
+        bx, by = dxy(g, searches(day, b))
+        there += int((np.hypot(bx - g.fair[0], by - g.fair[1]) < 0.5).sum() > 0)
+    assert there >= len(apps) / 2
+    # the spur road is busy on the way out (14:00-17:00) and back (21:00-01:00)
+    spur = np.array(
+        [
+            g.spur.distance((a, b)) < 0.2 and math.hypot(a, b) > 5
+            for a, b in zip(x.tolist(), y.tolist(), strict=True)
+        ]
+    )
+    trips = ((h >= 14) & (h < 17)) | (h >= 21) | (h < 1)
+    assert (spur & trips).sum() / 7 > 3 * (spur & ~trips).sum() / 17
+    # the dune camps fill in the evening
+    camps = np.hypot(x - g.camps.x, y - g.camps.y) < g.camps.r + 0.5
+    assert (camps & (h >= 17)).sum() > 2 * (camps & (h >= 6) & (h < 13)).sum()
+
+
 # -- every family written from a brief: the same seed the same day, seeds different days ------
 
 WRITTEN: dict[str, tuple[Callable[[int], World], tuple[int, ...]]] = {
@@ -1761,6 +2203,7 @@ WRITTEN: dict[str, tuple[Callable[[int], World], tuple[int, ...]]] = {
     "plateau": (plateau_day, PLATEAU_SEEDS),
     "valley": (valley_day, VALLEY_SEEDS),
     "port": (port_day, PORT_SEEDS),
+    "desert": (desert_day, DESERT_SEEDS),
 }
 
 

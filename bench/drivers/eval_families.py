@@ -11,8 +11,8 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``) and unseen
-seeds of the tuning families.
+(leave-one-family-out: ``towns``, ``coast``, ``port``, ``desert``) and
+unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
 only in passes whose window holds at least ``ACTIVE`` of its scraping searches (a low-and-slow
@@ -139,6 +139,19 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    which BPP a console is one operator with) are designed looking at plateau's and
     #    valley's windows, so both moved to TUNING before any of them was read; port and the
     #    other held-out worlds judge the rules. A next round needs a new family first.
+    # 15. A new family, desert (a desert tourism-and-energy region on a Saturday: a walled fort
+    #    city on a hill with a cantonment nobody searches, a long national highway with sparse
+    #    chargers and dhabas, a railway junction town, a spur road to dune camps, a wind-farm
+    #    ridge and a solar park whose operators run their own depot chargers; a fair with a
+    #    visitor surge, tourists out to the camps and back at night, long-haul buses at night;
+    #    a turned lattice swept boustrophedon over the fort city hidden in a city app, a fake
+    #    head unit driving virtual trips over every road piece hidden in a trip-planner app, a
+    #    poll of random 60-90% subsets of the road and camp chargers hidden in an aggregator,
+    #    pollers with a per-round period and behind a tiny app's key, a sweeper offsetting its
+    #    grid by half a step each round, an office-hours scraper and one spread over three BAP
+    #    keys), was written by a separate session from a brief, independently of the
+    #    detector's rules, and registered HELD OUT with seeds 1-4. It was never scored while
+    #    it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -157,6 +170,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
+        "desert": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
