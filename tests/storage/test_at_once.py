@@ -22,6 +22,7 @@ import pytest
 
 from tests.storage.test_group_commit import backend_at, held, holding, rows, traced, turn
 from uei.storage.backend import CHECKPOINT_EVERY, SqliteBackend
+from uei.storage.errors import StoreUnavailable, reachable
 
 pytestmark = [pytest.mark.anyio, pytest.mark.sqlite]
 
@@ -243,3 +244,7 @@ async def test_after_a_failed_sync_no_durable_write_is_acknowledged(tmp_path: Pa
             await backend.transaction(insert_noting(3, []), durable=True, small=True)
         assert backend.syncs == 1
         assert await backend.transaction(insert_noting(4, []), small=True) == 4
+        # as a store raises it: unavailable, and not blamed on Redis
+        unavailable = pytest.raises(StoreUnavailable, match=r"^store I/O: .*Invalid argument")
+        with unavailable, reachable():
+            await backend.transaction(insert_noting(5, []), durable=True, small=True)

@@ -32,8 +32,11 @@ def reachable() -> Iterator[None]:
     ``busy_timeout``, disk I/O...), raised as ``StoreUnavailable``."""
     try:
         yield
-    except (RedisError, OSError) as exc:
+    except RedisError as exc:
         raise StoreUnavailable(f"redis: {exc}") from exc
+    except OSError as exc:
+        # a socket or a timeout on either backend, or the SQLite file's own sync
+        raise StoreUnavailable(f"store I/O: {exc}") from exc
     except sqlite3.OperationalError as exc:
         raise StoreUnavailable(f"sqlite: {exc}") from exc
 
