@@ -248,3 +248,28 @@ async def test_after_a_failed_sync_no_durable_write_is_acknowledged(tmp_path: Pa
         unavailable = pytest.raises(StoreUnavailable, match=r"^store I/O: .*Invalid argument")
         with unavailable, reachable():
             await backend.transaction(insert_noting(5, []), durable=True, small=True)
+
+
+async def test_closing_waits_for_the_sync_thread_without_holding_the_loop(tmp_path: Path) -> None:
+    backend = await SqliteBackend.open(tmp_path / "uei.db")
+    release = threading.Event()
+    guard = threading.Timer(30.0, release.set)  # only so that a regression fails, not hangs
+    guard.start()
+    try:
+        backend._syncer.submit(release.wait)  # a sync or a checkpoint still running
+        stopping = threading.Event()
+        shutdown = backend._syncer.shutdown
+
+        def noted(wait: bool = True, *, cancel_futures: bool = False) -> None:
+            stopping.set()
+            shutdown(wait, cancel_futures=cancel_futures)
+
+        backend._syncer.shutdown = noted  # type: ignore[method-assign]
+        closing = asyncio.ensure_future(backend.close())
+        assert await asyncio.to_thread(stopping.wait, 30.0)
+        assert not release.is_set()  # the loop went on while close() waited for the thread
+        assert not closing.done()
+        release.set()
+        await closing
+    finally:
+        guard.cancel()

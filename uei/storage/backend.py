@@ -473,15 +473,19 @@ class SqliteBackend:
                 self._submit()
             await barrier.future
         await self.run(lambda db: db.close())
+        # the threads finish what they hold (a sync, a checkpoint) off the loop
+        await asyncio.to_thread(self._stop_writing_threads)
+        if self._reader is not None and self._reader_executor is not None:
+            await self.read(lambda db: db.close())
+            self._reader_executor.shutdown(wait=True)
+
+    def _stop_writing_threads(self) -> None:
         self._executor.shutdown(wait=True)
         self._syncer.shutdown(wait=True)
         if self._checkpointer is not None:
             self._checkpointer.close()
         if self._wal is not None:
             os.close(self._wal)
-        if self._reader is not None and self._reader_executor is not None:
-            await self.read(lambda db: db.close())
-            self._reader_executor.shutdown(wait=True)
 
 
 def _settle(member: _Member, value: Any, *, failed: bool) -> None:
