@@ -11,7 +11,6 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,12 @@ from uei_testing.families import (
 )
 from uei_testing.families.world import Sites, ist_hours
 from uei_testing.traffic import DEFAULT_START
+
+
+@functools.cache
+def day_of(family: str, seed: int) -> World:
+    """A family's 24 h day from ``DEFAULT_START``, made once for the whole module."""
+    return FAMILIES[family](seed, DEFAULT_START, 24.0)
 
 
 def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
@@ -81,11 +86,6 @@ def test_quick_run_prints_both_splits_and_writes_a_plot(tmp_path: Path) -> None:
 # -- the delta family (written held out; these tests read its truth and events, never a score)
 
 DELTA_SEEDS = (1, 2, 3, 4)
-
-
-@functools.cache
-def delta_day(seed: int) -> World:
-    return FAMILIES["delta"](seed, DEFAULT_START, 24.0)
 
 
 def searches(world: World, bap: str) -> list[Search]:
@@ -184,7 +184,7 @@ def test_delta_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", DELTA_SEEDS)
 def test_delta_day_size_and_truth(seed: int) -> None:
-    day = delta_day(seed)
+    day = day_of("delta", seed)
     assert day.family == "delta"
     check_day(day, (30, 45), (40_000, 80_000), None)
     honest = Counter[str]()
@@ -197,7 +197,7 @@ def test_delta_day_size_and_truth(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DELTA_SEEDS)
 def test_delta_hidden_sweeps_never_search_the_river(seed: int) -> None:
-    day, river = delta_day(seed), delta.geography(seed).river
+    day, river = day_of("delta", seed), delta.geography(seed).river
     hidden = of(day, "hidden_sweep")
     assert len(hidden) >= 2
     for bap in hidden:
@@ -225,7 +225,7 @@ def test_delta_hidden_sweeps_never_search_the_river(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DELTA_SEEDS)
 def test_delta_erickshaw_drivers_book_a_quarter_to_two_fifths(seed: int) -> None:
-    day = delta_day(seed)
+    day = day_of("delta", seed)
     (swap,) = [b for b, t in day.baps.items() if t.style.startswith("e-rickshaw")]
     assert day.baps[swap].label == "honest"
     count = kinds(day, swap)
@@ -239,7 +239,7 @@ def test_delta_erickshaw_drivers_book_a_quarter_to_two_fifths(seed: int) -> None
 
 @pytest.mark.parametrize("seed", DELTA_SEEDS)
 def test_delta_pollers_and_bookers_keep_their_rhythm(seed: int) -> None:
-    day = delta_day(seed)
+    day = day_of("delta", seed)
     for bap in of(day, "hidden_poll"):
         spots: dict[tuple[float, float], list[float]] = {}
         for e in scraping_searches(day, bap):
@@ -269,7 +269,7 @@ def test_delta_pollers_and_bookers_keep_their_rhythm(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DELTA_SEEDS)
 def test_delta_power_cut_sends_many_apps_hunting_in_one_district(seed: int) -> None:
-    day, d = delta_day(seed), delta.geography(seed)
+    day, d = day_of("delta", seed), delta.geography(seed)
     cut = delta.power_cut(day, d, delta.chargers(day, d)[delta.CITY])
     assert day.start < cut.start < cut.end < day.end
     before, during = Counter[str](), Counter[str]()
@@ -291,11 +291,6 @@ def test_delta_power_cut_sends_many_apps_hunting_in_one_district(seed: int) -> N
 RING_SEEDS = (1, 2, 3, 4)
 
 
-@functools.cache
-def ring_day(seed: int) -> World:
-    return FAMILIES["ring"](seed, DEFAULT_START, 24.0)
-
-
 def styled(world: World, start: str) -> str:
     (bap,) = [b for b, t in world.baps.items() if t.style.startswith(start)]
     return bap
@@ -312,7 +307,7 @@ def test_ring_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", RING_SEEDS)
 def test_ring_day_size_truth_and_well_formed_events(seed: int) -> None:
-    day = ring_day(seed)
+    day = day_of("ring", seed)
     assert day.family == "ring"
     check_day(day, (35, 45), (50_000, 80_000), ring.GATEWAYS)
     honest = Counter[str]()
@@ -325,7 +320,7 @@ def test_ring_day_size_truth_and_well_formed_events(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", RING_SEEDS)
 def test_ring_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
-    day, g = ring_day(seed), ring.geography(seed)
+    day, g = day_of("ring", seed), ring.geography(seed)
     hidden = of(day, "hidden_sweep")
     (polar,) = [b for b in hidden if day.baps[b].style.startswith("polar")]
     (roads,) = [b for b in hidden if day.baps[b].style.startswith("road-following")]
@@ -363,7 +358,7 @@ def test_ring_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", RING_SEEDS)
 def test_ring_pollers_and_sweepers_keep_their_rhythm(seed: int) -> None:
-    day, g = ring_day(seed), ring.geography(seed)
+    day, g = day_of("ring", seed), ring.geography(seed)
     c = ring.chargers(day, g)
     parks = {(float(c.city.lat[j]), float(c.city.lon[j])) for j in c.busy()}
     (poll,) = of(day, "hidden_poll")
@@ -404,7 +399,7 @@ def test_ring_pollers_and_sweepers_keep_their_rhythm(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", RING_SEEDS)
 def test_ring_honest_habits(seed: int) -> None:
-    day = ring_day(seed)
+    day = day_of("ring", seed)
     # the taxi co-op's console: its own chargers every 10 minutes, day and night, booking on
     # a fifth to three tenths of rounds
     taxi = styled(day, "airport taxi co-op")
@@ -459,7 +454,7 @@ def test_ring_honest_habits(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", RING_SEEDS)
 def test_ring_cricket_match_brings_many_apps_to_the_stadium(seed: int) -> None:
-    day, g = ring_day(seed), ring.geography(seed)
+    day, g = day_of("ring", seed), ring.geography(seed)
     match = ring.match(day, g)
     assert day.start < match.start < match.end < day.end
     before, during = Counter[str](), Counter[str]()
@@ -481,11 +476,6 @@ def test_ring_cricket_match_brings_many_apps_to_the_stadium(seed: int) -> None:
 TWIN_SEEDS = (1, 2, 3, 4)
 
 
-@functools.cache
-def twin_day(seed: int) -> World:
-    return FAMILIES["twin"](seed, DEFAULT_START, 24.0)
-
-
 def xy_of(g: twin.Twin, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
     return g.xy(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
 
@@ -497,7 +487,7 @@ def test_twin_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
 def test_twin_day_size_truth_and_well_formed_events(seed: int) -> None:
-    day = twin_day(seed)
+    day = day_of("twin", seed)
     assert day.family == "twin"
     check_day(day, (30, 45), (45_000, 80_000), twin.GATEWAYS)
     # a funnel runs select -> init -> confirm in order within each transaction
@@ -519,7 +509,7 @@ def test_twin_day_size_truth_and_well_formed_events(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
 def test_twin_geography_and_where_nobody_searches(seed: int) -> None:
-    day, g = twin_day(seed), twin.geography(seed)
+    day, g = day_of("twin", seed), twin.geography(seed)
     c = twin.chargers(day, g)
     ox, oy, orad = g.old
     assert 12.0 <= math.hypot(ox, oy) <= 18.0
@@ -550,7 +540,7 @@ def test_twin_geography_and_where_nobody_searches(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
 def test_twin_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
-    day, g = twin_day(seed), twin.geography(seed)
+    day, g = day_of("twin", seed), twin.geography(seed)
     hidden = of(day, "hidden_sweep")
     assert len(hidden) == 3
     (spiral,) = [b for b in hidden if day.baps[b].style.startswith("Archimedean")]
@@ -625,7 +615,7 @@ def test_twin_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
 def test_twin_pollers_and_sweepers_keep_their_rhythm(seed: int) -> None:
-    day = twin_day(seed)
+    day = day_of("twin", seed)
     # the hidden poll: each charger on its own period of 10-40 minutes, never in rounds
     (poll,) = of(day, "hidden_poll")
     assert day.baps[poll].style.startswith("two-city aggregator")
@@ -670,7 +660,7 @@ def test_twin_pollers_and_sweepers_keep_their_rhythm(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
 def test_twin_honest_habits(seed: int) -> None:
-    day, g = twin_day(seed), twin.geography(seed)
+    day, g = day_of("twin", seed), twin.geography(seed)
     # the CPO's ops screen: its own 20-40 chargers every 5 minutes, 07-23, converting 2-6%
     own = styled(day, "CPO's own app")
     mine = searches(day, own)
@@ -766,7 +756,7 @@ def test_twin_honest_habits(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", TWIN_SEEDS)
 def test_twin_expo_surge_brings_many_apps_to_the_expo_ground(seed: int) -> None:
-    day, g = twin_day(seed), twin.geography(seed)
+    day, g = day_of("twin", seed), twin.geography(seed)
     expo = twin.expo(day, g)
     assert day.start < expo.start < expo.end < day.end
     assert expo.end - expo.start == 3 * 3600
@@ -807,11 +797,6 @@ def test_twin_expo_surge_brings_many_apps_to_the_expo_ground(seed: int) -> None:
 PLATEAU_SEEDS = (1, 2, 3, 4)
 
 
-@functools.cache
-def plateau_day(seed: int) -> World:
-    return FAMILIES["plateau"](seed, DEFAULT_START, 24.0)
-
-
 def pxy(g: plateau.Plateau, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
     return g.xy(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
 
@@ -823,7 +808,7 @@ def test_plateau_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
 def test_plateau_day_size_truth_and_well_formed_events(seed: int) -> None:
-    day = plateau_day(seed)
+    day = day_of("plateau", seed)
     assert day.family == "plateau"
     check_day(day, (30, 45), (40_000, 80_000), plateau.GATEWAYS)
     # a funnel runs select -> init -> confirm in order within each transaction
@@ -845,7 +830,7 @@ def test_plateau_day_size_truth_and_well_formed_events(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
 def test_plateau_geography(seed: int) -> None:
-    day, g = plateau_day(seed), plateau.geography(seed)
+    day, g = day_of("plateau", seed), plateau.geography(seed)
     c = plateau.chargers(day, g)
     assert 7.0 <= g.radius <= 8.0  # ~15 km across
     assert 8 <= len(g.towns) <= 14
@@ -876,7 +861,7 @@ def _angle(a: float, b: float) -> float:
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
 def test_plateau_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
-    day, g = plateau_day(seed), plateau.geography(seed)
+    day, g = day_of("plateau", seed), plateau.geography(seed)
     c = plateau.chargers(day, g)
     hidden = of(day, "hidden_sweep")
     assert len(hidden) == 3
@@ -925,7 +910,7 @@ def test_plateau_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> Non
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
 def test_plateau_subset_poll_and_own_scrapers(seed: int) -> None:
-    day = plateau_day(seed)
+    day = day_of("plateau", seed)
     (poll,) = of(day, "hidden_poll")
     assert day.baps[poll].style.startswith("e-auto driver app")
     mine = scraping_searches(day, poll)
@@ -974,7 +959,7 @@ def test_plateau_subset_poll_and_own_scrapers(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
 def test_plateau_honest_habits(seed: int) -> None:
-    day, g = plateau_day(seed), plateau.geography(seed)
+    day, g = day_of("plateau", seed), plateau.geography(seed)
     c = plateau.chargers(day, g)
     # the fleet: all its depot chargers every 10-20 minutes round the clock, booking 5-15%
     fleet = styled(day, "logistics fleet manager")
@@ -1032,7 +1017,7 @@ def test_plateau_honest_habits(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PLATEAU_SEEDS)
 def test_plateau_festival_surge_at_the_temple(seed: int) -> None:
-    day, g = plateau_day(seed), plateau.geography(seed)
+    day, g = day_of("plateau", seed), plateau.geography(seed)
     fest = plateau.festival(day, g)
     assert day.start < fest.start < fest.end < day.end
     assert fest.end - fest.start == 4 * 3600
@@ -1059,11 +1044,6 @@ def test_plateau_festival_surge_at_the_temple(seed: int) -> None:
 # -- the valley family (held out: these tests read its truth and events, never a score) --------
 
 VALLEY_SEEDS = (1, 2, 3, 4)
-
-
-@functools.cache
-def valley_day(seed: int) -> World:
-    return FAMILIES["valley"](seed, DEFAULT_START, 24.0)
 
 
 def vxy(g: valley.Valley, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
@@ -1095,7 +1075,7 @@ def test_valley_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", VALLEY_SEEDS)
 def test_valley_day_size_truth_and_well_formed_events(seed: int) -> None:
-    day = valley_day(seed)
+    day = day_of("valley", seed)
     assert day.family == "valley"
     check_day(day, (30, 45), (40_000, 90_000), valley.GATEWAYS)
     for bap, truth in day.baps.items():
@@ -1131,7 +1111,7 @@ def test_valley_day_size_truth_and_well_formed_events(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", VALLEY_SEEDS)
 def test_valley_geography_and_the_reservoir_nobody_searches(seed: int) -> None:
-    day, g = valley_day(seed), valley.geography(seed)
+    day, g = day_of("valley", seed), valley.geography(seed)
     c = valley.chargers(seed, g)
     # a winding river of 6-10 bends, 80-110 km; a valley 4-8 km wide; the road along a bank
     assert 6 <= len(g.river) - 2 <= 10
@@ -1192,7 +1172,7 @@ def test_valley_geography_and_the_reservoir_nobody_searches(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", VALLEY_SEEDS)
 def test_valley_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None:
-    day, g = valley_day(seed), valley.geography(seed)
+    day, g = day_of("valley", seed), valley.geography(seed)
     hidden = of(day, "hidden_sweep")
     assert len(hidden) == 2
     (road,) = styled_in(day, "road sweep")
@@ -1246,7 +1226,7 @@ def test_valley_hidden_sweeps_keep_to_their_shares_and_shapes(seed: int) -> None
 
 @pytest.mark.parametrize("seed", VALLEY_SEEDS)
 def test_valley_drifting_poll_in_the_aggregator(seed: int) -> None:
-    day, g = valley_day(seed), valley.geography(seed)
+    day, g = day_of("valley", seed), valley.geography(seed)
     c = valley.chargers(seed, g)
     (poll,) = of(day, "hidden_poll")
     assert day.baps[poll].style.startswith("national aggregator")
@@ -1278,7 +1258,7 @@ def test_valley_drifting_poll_in_the_aggregator(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", VALLEY_SEEDS)
 def test_valley_sybil_sweep_and_own_scrapers(seed: int) -> None:
-    day, g = valley_day(seed), valley.geography(seed)
+    day, g = day_of("valley", seed), valley.geography(seed)
     keys = styled_in(day, "sybil key")
     assert 3 <= len(keys) <= 5
     assert all(day.baps[b].label == "sweeper" for b in keys)
@@ -1381,7 +1361,7 @@ def test_valley_sybil_sweep_and_own_scrapers(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", VALLEY_SEEDS)
 def test_valley_honest_habits(seed: int) -> None:
-    day, g = valley_day(seed), valley.geography(seed)
+    day, g = day_of("valley", seed), valley.geography(seed)
     c = valley.chargers(seed, g)
     # the steel plant's fleet console: its depot every 8-15 minutes, books ~1 in 200-400
     (fleet,) = styled_in(day, "steel plant fleet console")
@@ -1493,11 +1473,6 @@ def test_valley_honest_habits(seed: int) -> None:
 PORT_SEEDS = (1, 2, 3, 4)
 
 
-@functools.cache
-def port_day(seed: int) -> World:
-    return FAMILIES["port"](seed, DEFAULT_START, 24.0)
-
-
 def puv(g: port.Port, events: list[Search]) -> tuple[np.ndarray, np.ndarray]:
     return g.uv(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
 
@@ -1519,7 +1494,7 @@ def test_port_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_day_size_truth_and_well_formed_events(seed: int) -> None:
-    day = port_day(seed)
+    day = day_of("port", seed)
     assert day.family == "port"
     check_day(day, (30, 40), (40_000, 60_000), port.GATEWAYS)
     for bap, truth in day.baps.items():
@@ -1541,7 +1516,7 @@ def test_port_day_size_truth_and_well_formed_events(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_searches_fall_on_land_never_at_sea(seed: int) -> None:
-    day, g = port_day(seed), port.geography(seed)
+    day, g = day_of("port", seed), port.geography(seed)
     c = port.chargers(seed, g)
     # the coast bends away from the port and runs straight along the terminal's quay
     u = np.linspace(-15, 15, 601)
@@ -1586,7 +1561,7 @@ def puv_sites(g: port.Port, s: Sites) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_hidden_lattice_is_a_share_of_a_logistics_app(seed: int) -> None:
-    day, g = port_day(seed), port.geography(seed)
+    day, g = day_of("port", seed), port.geography(seed)
     (bap,) = of(day, "hidden_sweep")
     assert day.baps[bap].style.endswith("of a logistics app")
     points = scraping_searches(day, bap)
@@ -1624,7 +1599,7 @@ def test_port_hidden_lattice_is_a_share_of_a_logistics_app(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_terminal_poll_gaps_are_irregular_in_range(seed: int) -> None:
-    day, g = port_day(seed), port.geography(seed)
+    day, g = day_of("port", seed), port.geography(seed)
     c = port.chargers(seed, g)
     (bap,) = of(day, "hidden_poll")
     assert day.baps[bap].style.startswith("trucking aggregator")
@@ -1644,7 +1619,7 @@ def test_port_terminal_poll_gaps_are_irregular_in_range(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_sybil_keys_share_one_spot_list(seed: int) -> None:
-    day, g = port_day(seed), port.geography(seed)
+    day, g = day_of("port", seed), port.geography(seed)
     c = port.chargers(seed, g)
     keys = [b for b, t in day.baps.items() if t.style.startswith("sybil key")]
     assert 3 <= len(keys) <= 4
@@ -1671,7 +1646,7 @@ def test_port_sybil_keys_share_one_spot_list(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_consoles_book_at_their_rates(seed: int) -> None:
-    day = port_day(seed)
+    day = day_of("port", seed)
     (fleet,) = [b for b, t in day.baps.items() if t.style.startswith("e-truck fleet console")]
     count = kinds(day, fleet)
     assert 0.18 <= count["confirm"] / count["search"] <= 0.37
@@ -1692,7 +1667,7 @@ def test_port_consoles_book_at_their_rates(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_own_scrapers(seed: int) -> None:
-    day = port_day(seed)
+    day = day_of("port", seed)
     # the night-only scraper: 22:00-06:00 IST, long random gaps
     (slow,) = of(day, "low_and_slow")
     mine = scraping_searches(day, slow)
@@ -1733,7 +1708,7 @@ def test_port_own_scrapers(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", PORT_SEEDS)
 def test_port_shift_crowds_and_night_trucks(seed: int) -> None:
-    day, g = port_day(seed), port.geography(seed)
+    day, g = day_of("port", seed), port.geography(seed)
     # the ride-hail drivers crowd the port gate at each shift change
     (ride,) = [b for b, t in day.baps.items() if t.style.startswith("city ride-hail")]
     mine = searches(day, ride)
@@ -1760,11 +1735,6 @@ DESERT_SEEDS = (1, 2, 3, 4)
 
 
 @functools.cache
-def desert_day(seed: int) -> World:
-    return FAMILIES["desert"](seed, DEFAULT_START, 24.0)
-
-
-@functools.cache
 def desert_land(seed: int) -> tuple[desert.Desert, desert.Chargers]:
     g = desert.geography(seed)
     return g, desert.chargers(seed, g)
@@ -1784,7 +1754,7 @@ def test_desert_places_move_with_the_seed() -> None:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_day_size_truth_and_well_formed_events(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     _, c = desert_land(seed)
     assert day.family == "desert"
     check_day(day, (30, 40), (40_000, 65_000), desert.GATEWAYS)
@@ -1817,7 +1787,7 @@ def test_desert_day_size_truth_and_well_formed_events(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_geography_and_the_cantonment_nobody_searches(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     g, c = desert_land(seed)
     assert 120 <= g.highway.length <= 180
     assert 3 <= len(g.highway.verts) - 1 <= 4  # 2-3 bends
@@ -1855,7 +1825,7 @@ def _lattice_of(day: World) -> tuple[str, float, float]:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_hidden_lattice_turned_boustrophedon_in_a_city_app(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     g, _ = desert_land(seed)
     bap, step, angle = _lattice_of(day)
     assert day.baps[bap].style.endswith("of a city app")
@@ -1918,7 +1888,7 @@ def trips_of(events: list[Search]) -> list[list[Search]]:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_fake_head_unit_drives_every_road_piece_in_rounds(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     g, _ = desert_land(seed)
     (bap,) = [b for b in of(day, "hidden_sweep") if "fake head unit" in day.baps[b].style]
     assert day.baps[bap].style.endswith("of a trip-planner app with a drive mode")
@@ -1955,7 +1925,7 @@ def test_desert_fake_head_unit_drives_every_road_piece_in_rounds(seed: int) -> N
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_head_units_refresh_along_the_roads_and_park_at_dhabas(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     g, _ = desert_land(seed)
     for start in ("long-haul bus", "car brand"):
         (bap,) = styled_in(day, start)
@@ -1992,7 +1962,7 @@ def test_desert_head_units_refresh_along_the_roads_and_park_at_dhabas(seed: int)
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_subset_poll_hidden_in_an_aggregator(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     _, c = desert_land(seed)
     (bap,) = of(day, "hidden_poll")
     assert day.baps[bap].style.endswith("of a national aggregator")
@@ -2029,7 +1999,7 @@ def test_desert_subset_poll_hidden_in_an_aggregator(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_consoles_keep_their_clocks_and_booking_rates(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     _, c = desert_land(seed)
     # the wind farm's console: its own chargers on the clock day and night, two staff around
     # each shift change, about 1 booking in 120-250 searches
@@ -2079,7 +2049,7 @@ def test_desert_consoles_keep_their_clocks_and_booking_rates(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_own_scrapers(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     g, c = desert_land(seed)
     # office hours only: chargers' exact spots in random order, 3-12 minutes apart
     (office,) = styled_in(day, "office-hours scraper")
@@ -2164,7 +2134,7 @@ def test_desert_own_scrapers(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", DESERT_SEEDS)
 def test_desert_fair_surge_and_the_drive_to_the_camps(seed: int) -> None:
-    day = desert_day(seed)
+    day = day_of("desert", seed)
     g, _ = desert_land(seed)
     honest = [e for b in of(day, "honest") for e in searches(day, b)]
     x, y = dxy(g, honest)
@@ -2196,24 +2166,24 @@ def test_desert_fair_surge_and_the_drive_to_the_camps(seed: int) -> None:
 
 # -- every family written from a brief: the same seed the same day, seeds different days ------
 
-WRITTEN: dict[str, tuple[Callable[[int], World], tuple[int, ...]]] = {
-    "delta": (delta_day, DELTA_SEEDS),
-    "ring": (ring_day, RING_SEEDS),
-    "twin": (twin_day, TWIN_SEEDS),
-    "plateau": (plateau_day, PLATEAU_SEEDS),
-    "valley": (valley_day, VALLEY_SEEDS),
-    "port": (port_day, PORT_SEEDS),
-    "desert": (desert_day, DESERT_SEEDS),
+WRITTEN: dict[str, tuple[int, ...]] = {
+    "delta": DELTA_SEEDS,
+    "ring": RING_SEEDS,
+    "twin": TWIN_SEEDS,
+    "plateau": PLATEAU_SEEDS,
+    "valley": VALLEY_SEEDS,
+    "port": PORT_SEEDS,
+    "desert": DESERT_SEEDS,
 }
 
 
 @pytest.mark.parametrize("name", sorted(WRITTEN))
 def test_a_family_is_deterministic_by_seed_and_seeds_differ(name: str) -> None:
-    cached, seeds = WRITTEN[name]
+    seeds = WRITTEN[name]
     again = FAMILIES[name](1, DEFAULT_START, 24.0)  # made anew, not the cached day
-    first = cached(1)
+    first = day_of(name, 1)
     assert (again.events, again.baps, again.scraping) == (first.events, first.baps, first.scraping)
-    days = [cached(s) for s in seeds]
+    days = [day_of(name, s) for s in seeds]
     for a, b in itertools.combinations(days, 2):
         assert a.events != b.events
         assert [t.style for t in a.baps.values()] != [t.style for t in b.baps.values()]
