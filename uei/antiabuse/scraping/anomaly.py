@@ -64,14 +64,17 @@ def _never_books(f: dict[str, float]) -> float:
     # does book, and its searches move on along roads: not "never".
     # A unit whose searches are mostly trips (a transaction of a few searches, ``by_trips``)
     # is counted in ended trips: a car's ten refreshes on one drive are one chance to book.
-    trips = by_trips(f)
-    if trips is None:
-        evidence = _ramp(f["searches"], 30, 150)
-        empty = 1.0 - _ramp(f["select_per_search"], 0.0, 0.02)
-    else:
-        evidence = _ramp(f["trips"], 30, 150)
-        empty = 1.0 - _ramp(max(f["select_per_search"], trips), 0.0, 0.02)
+    chances = f["searches"] if by_trips(f) is None else f["trips"]
+    evidence = _ramp(chances, 30, 150)
+    empty = 1.0 - _ramp(_led_on(f), 0.0, 0.02)
     return evidence * empty * (1.0 - _moving_fleet(f))
+
+
+def _led_on(f: dict[str, float]) -> float:
+    """How often the unit's searches led on: per search, or per trip when most of them are
+    trips (``by_trips``), whichever is higher."""
+    trips = by_trips(f)
+    return f["select_per_search"] if trips is None else max(f["select_per_search"], trips)
 
 
 def _moving_fleet(f: dict[str, float]) -> float:
@@ -186,9 +189,7 @@ def forest_weight(f: dict[str, float]) -> float:
     to selects at an honest rate (an unusual rhythm is not abuse when it books), none for a
     fleet of moving cars that books now and then (``_moving_fleet``), none for a handful of
     searches."""
-    trips = by_trips(f)
-    led_on = f["select_per_search"] if trips is None else max(f["select_per_search"], trips)
-    converts = _ramp(led_on, 0.02, 0.06)
+    converts = _ramp(_led_on(f), 0.02, 0.06)
     return (1.0 - converts) * (1.0 - _moving_fleet(f)) * _ramp(f["searches"], 20, 60)
 
 
