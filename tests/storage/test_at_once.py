@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.storage.test_group_commit import backend_at, held, holding, rows, traced, turn
+from uei.storage import backend as backend_module
 from uei.storage.backend import CHECKPOINT_EVERY, SqliteBackend
 from uei.storage.errors import StoreUnavailable, reachable
 
@@ -32,6 +33,16 @@ def insert_noting(n: int, threads: list[int]) -> Callable[[sqlite3.Connection], 
         threads.append(threading.get_ident())
         db.execute("INSERT INTO t VALUES (?)", (n,))
         return n
+
+    return fn
+
+
+def signal_then_wait(
+    signal: threading.Event, gate: threading.Event
+) -> Callable[[sqlite3.Connection], None]:
+    def fn(db: sqlite3.Connection) -> None:
+        signal.set()
+        gate.wait()
 
     return fn
 
@@ -82,9 +93,11 @@ async def test_a_small_durable_write_answers_after_one_wal_sync_shared_by_all(
         assert await rows(backend) == list(range(11))
 
 
-async def test_a_small_write_queues_for_the_worker_while_it_holds_the_connection(
+async def test_a_small_write_waits_on_the_loop_while_a_thread_holds_the_connection(
     tmp_path: Path,
 ) -> None:
+    """It runs on the loop once the worker lets the connection go; if the worker has taken it
+    again by the time the loop gets to it, it queues for the worker."""
     async with backend_at(tmp_path / "uei.db") as backend:
         threads: list[int] = []
         async with held(backend):
@@ -94,8 +107,26 @@ async def test_a_small_write_queues_for_the_worker_while_it_holds_the_connection
             await turn()
             assert threads == []  # waiting for the worker, not run beside it
         assert await writes == list(range(5))
-        assert threading.get_ident() not in threads
-        assert backend.commits == 1  # the five queued share one commit
+        assert threads == [threading.get_ident()] * 5
+        # held again before the loop turns: the write waits once, then goes to the worker
+        started, first = threading.Event(), threading.Event()
+        again, gate = threading.Event(), threading.Event()
+        hold = asyncio.ensure_future(backend.run(signal_then_wait(started, first)))
+        rehold = asyncio.ensure_future(backend.run(signal_then_wait(again, gate)))
+        await asyncio.to_thread(started.wait)
+        write = asyncio.ensure_future(backend.transaction(insert_noting(5, threads), small=True))
+        await turn()
+        assert len(threads) == 5
+        first.set()
+        again.wait()  # this thread (the loop's) blocks until the worker holds it again
+        for _ in range(5):  # the wake-up, then the write's retry
+            await turn()
+        assert len(backend._queue) == 1  # woken, found it held, now queued for the worker
+        assert len(threads) == 5
+        gate.set()
+        assert await write == 5
+        await asyncio.gather(hold, rehold)
+        assert threads[5] != threading.get_ident()
 
 
 async def test_another_process_s_write_lock_sends_the_write_to_the_worker(
@@ -181,6 +212,57 @@ async def test_the_wal_stays_small_under_a_steady_stream_of_small_writes(tmp_pat
         assert await backend.read(lambda db: db.execute("SELECT n FROM t").fetchone()) == (
             6 * CHECKPOINT_EVERY,
         )
+
+
+def wal_restarts(path: Path) -> int:
+    """The WAL header's checkpoint sequence number: one more each time the file starts again
+    from its beginning."""
+    with (path.parent / (path.name + "-wal")).open("rb") as wal:
+        return int.from_bytes(wal.read(16)[12:16], "big")
+
+
+async def test_a_wal_past_its_limit_starts_again_holding_this_processes_writers_not_sqlites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``WAL_FORCE``, a ``PASSIVE`` checkpoint beside the writers copies the bulk; then a
+    ``RESTART`` holding the writing connection's lock (writers wait on that lock, not in
+    SQLite's sleeping busy handler) copies the rest, and a write that changes nothing starts
+    the WAL again there, on the sync thread. Below it, only the ``PASSIVE`` one."""
+    monkeypatch.setattr(backend_module, "WAL_FORCE", 64 << 10)
+    path = tmp_path / "uei.db"
+    async with backend_at(path) as backend:
+
+        async def a_checkpoints_worth() -> None:
+            async with sync_held(backend):
+                for n in range(CHECKPOINT_EVERY):
+                    await backend.transaction(insert_noting(n, []), small=True)
+            await asyncio.wrap_future(backend._syncer.submit(lambda: None))  # it has run
+
+        await a_checkpoints_worth()  # the checkpointing connection exists from here on
+        assert backend._checkpointer is not None
+        seen: list[tuple[str, bool]] = []
+        backend._checkpointer.set_trace_callback(
+            lambda statement: seen.append((statement, backend._conn.locked()))
+        )
+        before = wal_restarts(path)
+        await a_checkpoints_worth()
+        assert seen == [
+            ("PRAGMA wal_checkpoint(PASSIVE)", False),
+            ("PRAGMA wal_checkpoint(RESTART)", True),
+            ("PRAGMA user_version", True),
+            ("PRAGMA user_version=0", True),
+        ]
+        assert backend.restarts == 2
+        assert wal_restarts(path) == before + 1  # started again, before any caller's write
+        threads: list[int] = []
+        await backend.transaction(insert_noting(-1, threads), small=True)
+        assert threads == [threading.get_ident()]
+        assert wal_restarts(path) == before + 1
+        monkeypatch.setattr(backend_module, "WAL_FORCE", 64 << 20)
+        seen.clear()
+        await a_checkpoints_worth()
+        assert seen == [("PRAGMA wal_checkpoint(PASSIVE)", False)]
+        assert len(await rows(backend)) == 3 * CHECKPOINT_EVERY + 1
 
 
 async def test_a_cancelled_durable_write_leaves_the_shared_sync_to_the_others(

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import os
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +46,8 @@ WAL_LIMIT = 8 << 20
 is truncated, so a burst of writes does not hold its disk space for good."""
 
 WAL_FORCE = 64 << 20
-"""Bytes of WAL file past which a checkpoint holds writers off until it has copied it all."""
-
-CHECKPOINT_WAIT_MS = 50
-"""How long a checkpoint waits for readers of old pages (holding off writers meanwhile)
-before it settles for the pages it could copy; the next one tries again."""
+"""Bytes of WAL file past which a checkpoint holds this process's writers off while it copies
+the last of it and starts the file again from its beginning (``SqliteBackend._restart``)."""
 
 CHECKPOINT_EVERY = 256
 """Commits between WAL checkpoints, which run on the sync thread on a connection of their own
@@ -88,6 +86,20 @@ class _Member:
     future: asyncio.Future[Any]
 
 
+class _Refused(enum.Enum):
+    HELD = "a thread holds the writing connection"
+    LOCKED = "another process holds the file's write lock"
+
+
+_HELD, _LOCKED = _Refused.HELD, _Refused.LOCKED
+
+
+def _wake(futures: list[asyncio.Future[None]]) -> None:
+    for freed in futures:
+        if not freed.done():  # its caller was cancelled
+            freed.set_result(None)
+
+
 class _Lost(Exception):
     """A member's error ended the whole SQLite transaction (SQLITE_FULL, an I/O error...):
     the members before it are re-run in a fresh one."""
@@ -107,9 +119,13 @@ class SqliteBackend:
     may read the write before it (as with any group commit): what they answer from it is lost
     only with a power cut in that window, and a replay mark or case seen that early protects,
     never harms. After a failed sync, no durable write is acknowledged again (a later sync of
-    the same file may succeed with the earlier pages lost): they raise until the restart. If
-    another process holds the file's write lock, the transaction queues for the worker
-    instead, which waits for it.
+    the same file may succeed with the earlier pages lost): they raise until the restart.
+    Finding the connection held by a thread (a batch of the worker's, a checkpoint's
+    restart), it waits on the loop until that hold ends and runs then: sent to the worker
+    instead, it would wait as long, then cost the hop, and under load the worker, trading the
+    GIL with the loop for every statement, takes long enough that the next small writes find
+    it busy too and follow, a queue that feeds itself for seconds. Held again by then, or if
+    another process holds the file's write lock, it queues for the worker, which waits.
 
     Group commit: transactions queued while the worker is busy (with reads, or with the
     batch before) run as one ``BEGIN IMMEDIATE`` ... ``COMMIT``, at most ``max_batch`` of
@@ -150,6 +166,7 @@ class SqliteBackend:
         self._checkpointer: sqlite3.Connection | None = None  # on the sync thread
         self._reading = threading.Lock()  # held while the reading connection is in use
         self._conn = threading.Lock()  # held while the writing connection is in use
+        self._waiting: list[asyncio.Future[None]] = []  # small writes waiting for a thread's hold
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uei-sqlite-sync")
         self._syncing: Future[None] | None = None  # the WAL's sync under way
         self._synced = 0  # every commit up to this count is on the disk
@@ -157,6 +174,7 @@ class SqliteBackend:
         self.syncs = 0  # the WAL's syncs (tests count them)
         self._sync_failed: OSError | None = None  # then no durable write is acknowledged
         self.checkpoints = 0  # and its checkpoints
+        self.restarts = 0  # and those that held writers to start the WAL again (``_restart``)
         self._queue: deque[_Member] = deque()
         self._lock = threading.Lock()
         self._draining = False  # a drain is scheduled or running
@@ -201,7 +219,7 @@ class SqliteBackend:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._owned, fn)
 
     def _owned(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._conn:
+        with self._holding():
             self._mode(synchronous=self._synchronous, busy_ms=BUSY_MS)
             return fn(self._db)
 
@@ -217,7 +235,10 @@ class SqliteBackend:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         if small:
             ran = self._at_once(fn)
-            if ran is not None:
+            if ran is _HELD:  # by a thread: its hold is short, and the worker is no quicker
+                await self._released()
+                ran = self._at_once(fn)
+            if isinstance(ran, tuple):
                 value, commit = ran
                 if durable:
                     await self._sync_through(commit)
@@ -232,23 +253,23 @@ class SqliteBackend:
         result: T = await member.future
         return result
 
-    def _at_once(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[T, int] | None:
+    def _at_once(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[T, int] | _Refused:
         """``fn``'s value and its commit's number: ``fn`` in a transaction of its own, here on
-        the caller's thread, if the connection is free. None if not, or if another process
-        holds the write lock: nothing was run."""
+        the caller's thread, if the connection is free. Else nothing was run: ``_HELD`` if a
+        thread holds the connection, ``_LOCKED`` if another process holds the write lock."""
         # not held back by members queued for the worker: they are other callers', in no order
         # with this one, and a write sent to the worker must not send every later one there
         # too (each batch queues the writes that come meanwhile, and the queue never empties
         # under a steady stream)
         if not self._conn.acquire(blocking=False):
-            return None
+            return _HELD
         try:
             db = self._db
             self._mode(synchronous="NORMAL", busy_ms=0)
             try:
                 db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:  # locked by another process: the worker waits
-                return None
+                return _LOCKED
             try:
                 value = fn(db)
                 db.execute("COMMIT")
@@ -262,6 +283,30 @@ class SqliteBackend:
         if self._unchecked >= CHECKPOINT_EVERY:
             self._queue_checkpoint()
         return value, commit
+
+    async def _released(self) -> None:
+        """Until the thread holding the writing connection lets it go (at once if it has)."""
+        freed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._waiting.append(freed)
+        if not self._conn.locked():  # let go before it could see this waiter
+            return
+        await freed
+
+    @contextlib.contextmanager
+    def _holding(self) -> Iterator[None]:
+        """The writing connection held on a thread; once it is free again, the loop's small
+        writes waiting for it (``_released``) go on."""
+        with self._conn:
+            yield
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for freed in waiting:
+            by_loop.setdefault(freed.get_loop(), []).append(freed)
+        for loop, futures in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
+                loop.call_soon_threadsafe(_wake, futures)
 
     async def _sync_through(self, commit: int) -> None:
         """Until the WAL is on the disk with commit number ``commit`` in it: joins the sync
@@ -332,15 +377,10 @@ class SqliteBackend:
 
     def _checkpoint(self) -> None:
         """On the sync thread, on its own connection: the WAL's committed pages into the file.
-        ``PASSIVE``, beside the writers (it holds none of them up); once the WAL file passes
-        ``WAL_FORCE`` (a steady stream of writes that such a checkpoint never catches up with,
-        so the WAL never starts again from its beginning), ``RESTART``, which holds writers off
-        (they queue for the worker) while it waits, at most ``CHECKPOINT_WAIT_MS``, for
-        readers of old pages. When it has copied the whole WAL, the next write rewrites the
-        WAL's header and syncs it (SQLite's own, even under ``NORMAL``), on the loop for a
-        small one: one sync per checkpoint, cheaper than sending that write to the worker,
-        which costs it a thread hop (at the load's peak, a p99 of its own). One that fails
-        is tried again later."""
+        ``PASSIVE``, beside the writers (it holds none of them up). Under a steady stream of
+        writes such a checkpoint never catches up (a commit lands while it copies), so the WAL
+        never starts again from its beginning and only grows: past ``WAL_FORCE``, see
+        ``_restart``. One that fails is tried again later."""
         with self._lock:
             self._unchecked = 0
             self._checkpoint_queued = False
@@ -349,11 +389,36 @@ class SqliteBackend:
                 self._checkpointer = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False
                 )
-                self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-            wal = self.path.with_name(self.path.name + "-wal")
-            mode = "RESTART" if wal.stat().st_size > WAL_FORCE else "PASSIVE"
-            self._checkpointer.execute(f"PRAGMA wal_checkpoint({mode})")
+                self._checkpointer.execute("PRAGMA busy_timeout=0")  # it never sleeps
+                self._checkpointer.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self.checkpoints += 1
+            if self.path.with_name(self.path.name + "-wal").stat().st_size > WAL_FORCE:
+                self._restart(self._checkpointer)
+
+    def _restart(self, checkpointer: sqlite3.Connection) -> None:
+        """Right after a ``PASSIVE`` checkpoint (which copied all but the last few commits),
+        a ``RESTART`` one holding the writing connection (``_holding``): the loop's small
+        writes wait for it on the loop and go on the moment it is free (the worker's batches
+        too; never SQLite's busy handler, which sleeps in steps of up to 100 ms). No writer of
+        this process can append meanwhile, so it copies the WAL to its end; holding the
+        reading connection too (if free: a long read is not waited for), no reader of ours
+        stands on the WAL's old frames, and a write that changes nothing (the database
+        header's user version, set to itself) starts the WAL again from its beginning here:
+        its header's rewrite and sync, and the truncation to ``journal_size_limit``, are this
+        thread's, not a caller's. Writers wait for those few pages and two syncs, once every
+        ``WAL_FORCE`` bytes of WAL."""
+        with self._holding():
+            reading = self._reading.acquire(blocking=False)
+            try:
+                busy, _, _ = checkpointer.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                if not busy:  # the WAL starts again with a write that changes nothing
+                    (version,) = checkpointer.execute("PRAGMA user_version").fetchone()
+                    checkpointer.execute(f"PRAGMA user_version={int(version)}")
+                    self.restarts += 1
+            finally:
+                if reading:
+                    self._reading.release()
 
     def _submit(self) -> None:
         try:
@@ -377,7 +442,7 @@ class SqliteBackend:
         live = [m for m in batch if not m.future.done()]  # done: its caller was cancelled
         # the members that need no fsync commit (and answer) first, then the durable ones:
         # a quick write never waits on another caller's sync
-        with self._conn:
+        with self._holding():
             for part in ([m for m in live if not m.durable], [m for m in live if m.durable]):
                 if not part:
                     continue
