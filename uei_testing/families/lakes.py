@@ -327,11 +327,16 @@ class Lakes:
         return (
             (0.0, 0.0, 0.6 * self.old.r, 1.6),
             *self.homes,
+            *self.lakeside(),
             *parks,
             (c.x, c.y, 0.6 * c.r, 0.6),
             (i.x, i.y, 0.5 * i.r, 0.3),
             (self.stadium[0], self.stadium[1], 0.5, 0.15),
         )
+
+    def lakeside(self) -> tuple[Hub, ...]:
+        """The lakeside neighbourhoods: people all round each lake (none on it)."""
+        return tuple((k.x, k.y, k.a + 0.4, 0.35) for k in self.lakes)
 
     def village_hubs(self) -> tuple[Hub, ...]:
         return tuple((v.x, v.y, 0.5 * v.r, 0.25) for v in self.villages)
@@ -478,7 +483,7 @@ def geography(seed: int) -> Lakes:
         hv.append(foot)
         legs = int(rng.integers(7, 12))
         plain = Path.through(hv)
-        hv += _ghat(foot, top, legs, u(0.55, 0.8) * climb / legs * 2)
+        hv += _ghat(foot, top, legs, u(1.8, 2.6) * climb / legs)
         highway = Path.through(hv)
         town = Spot(top[0], top[1], u(1.0, 1.5))
         # the villages, away from the roads and the airport
@@ -643,8 +648,10 @@ def chargers(seed: int, g: Lakes) -> Chargers:
 
     # the depot's bays: rows 8 m apart, bays 6 m apart along a row
     rows = int(rng.integers(3, 5))
-    k = np.arange(n["depot"])
-    make("depot", g.depot[0] + (k // rows) * 0.006, g.depot[1] + (k % rows) * 0.008, DEPOT_CPO)
+    k = np.arange(n["depot"], dtype=np.float64)
+    bx = np.asarray(g.depot[0] + (k // rows) * 0.006, dtype=np.float64)
+    by = np.asarray(g.depot[1] + (k % rows) * 0.008, dtype=np.float64)
+    make("depot", bx, by, DEPOT_CPO)
     ax, ay = g.airport
     make("airport", *around(ax, ay, n["airport"], 0.25), AIRPORT_CPO)
     own = g.parks[g.own_park]
@@ -706,7 +713,7 @@ def _windows(w: World, span: tuple[float, float]) -> list[tuple[float, float]]:
 
 
 def _within(
-    w: World, rng: np.random.Generator, n: int, spans: Sequence[tuple[float, float]]
+    w: World, rng: np.random.Generator, n: float, spans: Sequence[tuple[float, float]]
 ) -> F64:
     """About ``n`` a day spread evenly over the stretches ``spans`` (IST hours)."""
     out: list[F64] = []
@@ -731,7 +738,7 @@ Where = Callable[[np.random.Generator, F64], tuple[F64, F64]]
 """Where an app's sessions are, given their times."""
 
 
-def _city_where(g: Lakes, hubs: Sequence[Hub], home_rain: float = 0.55) -> Where:
+def _city_where(g: Lakes, hubs: Sequence[Hub], home_rain: float = 0.6) -> Where:
     """Around ``hubs``; in the rain most sessions near home, and the stadium's crowds before
     and after the match."""
     homes = [*g.homes, *g.village_hubs()]
@@ -746,7 +753,7 @@ def _city_where(g: Lakes, hubs: Sequence[Hub], home_rain: float = 0.55) -> Where
         crowd = np.zeros(t.size, dtype=np.bool_)
         for span in SURGES:
             crowd |= in_hours(h, span)
-        crowd = (crowd & (rng.uniform(0, 1, t.size) < 0.25)) | (
+        crowd = (crowd & (rng.uniform(0, 1, t.size) < 0.5)) | (
             in_hours(h, MATCH) & (rng.uniform(0, 1, t.size) < 0.04)
         )
         crowd &= ~rain
@@ -760,7 +767,7 @@ def _city_where(g: Lakes, hubs: Sequence[Hub], home_rain: float = 0.55) -> Where
 def _surge_times(w: World, rng: np.random.Generator, per_day: float) -> F64:
     """Extra sessions: the rain keeps people home searching, the match brings crowds."""
     rain = _within(w, rng, 0.07 * per_day, [RAIN])
-    crowd = _within(w, rng, 0.05 * per_day, SURGES)
+    crowd = _within(w, rng, 0.06 * per_day, SURGES)
     return np.sort(np.concatenate([rain, crowd]))
 
 
@@ -829,10 +836,10 @@ def _ride_hailing(w: World, g: Lakes, c: Chargers) -> None:
     h = _habits(prng, (0.25, 0.4), [0.5 * a + 0.5 * b for a, b in zip(DAY, FLIGHTS, strict=True)])
     ax, ay = g.airport
     hubs = [
-        (ax, ay, 0.9, 1.6),
-        *((px, py, 0.6, 0.7) for px, py in g.parks),
+        (ax, ay, 0.9, 3.0),
+        *((px, py, 0.6, 1.3) for px, py in g.parks),
         (0.0, 0.0, g.old.r, 0.6),
-        *g.homes[:2],
+        *g.homes[:1],
     ]
     _app(w, g, c, bap, wire, h, prng.uniform(4500, 6500), _city_where(g, hubs, 0.3))
 
@@ -917,7 +924,7 @@ def _student(w: World, g: Lakes, c: Chargers) -> None:
         )
     )
     cs = g.campus
-    x, y = g.people(rng, t.size, [(cs.x, cs.y, 0.5 * cs.r, 1.0), *g.homes[:1]])
+    x, y = g.people(rng, t.size, [(cs.x, cs.y, 0.5 * cs.r, 3.0), *g.homes[:1]])
     sites = c.of("campus", "city", "corridor")
     _run(w, bap, wire, h, t, x, y, sites, prng, g)
 
@@ -1403,14 +1410,19 @@ def _hidden_spiral(w: World, g: Lakes, c: Chargers) -> None:
     total = share_of(_own_searches(w, bap), share)
     radius = prng.choice((1.0, 1.5, 2.0))
     size = spiral(g, spacing, reach, 0.0)[0].size
-    for t, n in _rounds_over(w, prng, total, size, (20.0, 50.0)):
+    left = total
+    for t, _ in _rounds_over(w, prng, total, size, (20.0, 50.0)):
         x, y = spiral(g, spacing, reach, prng.uniform(0, 2 * math.pi))
+        n = x.size if left > 1.5 * x.size else left  # the last round may stop short
         lat, lon = g.ll(x[:n], y[:n])
+        left -= n
         via = wire.via(prng)
         txn = wire.txn(w, via, "p")
         for k in range(lat.size):
             w.search(bap, t, float(lat[k]), float(lon[k]), radius, via=via, txn=txn, scraping=True)
             t += prng.uniform(20, 50)
+        if left <= 0:
+            break
 
 
 def _hidden_poll(
@@ -1423,7 +1435,7 @@ def _hidden_poll(
     while t < w.end:
         k = max(1, round(n * prng.uniform(*subset)))
         order = prng.sample(range(n), k)
-        _round(w, bap, wire, t, s, order, radius, prng, gap=(3.0, 9.0), scraping=True, key="q")
+        _round(w, bap, wire, t, s, order, radius, prng, gap=(1.0, 4.0), scraping=True, key="q")
         t += prng.uniform(360, 900)
 
 
