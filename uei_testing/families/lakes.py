@@ -1,21 +1,21 @@
 """Family ``lakes``: an IT-and-university city on a weekday in the monsoon (a Wednesday, IST).
 
-A city built around a chain of 4-7 lakes strung in an arc 3.5-6 km from the old centre
-(ellipses 0.5-1.4 km long, their long axes along the chain): nobody searches on the water
-and no charger stands on it, so the lakes are holes in the traffic. An old centre (1.5-2.5
-km in radius) with 3-5 residential hubs around it; a ring road 8.5-11 km out (wobbling by a
-few per cent), with an IT corridor along 70-110 degrees of it where 3-4 tech parks stand just
-off the road, each with its own chargers (one park's run by its facility operator, a CPO of
-its own, ``cpo-parkfm.lakes.example``); a university campus (0.8-1.3 km in radius) 5-8 km
-out; a cricket stadium 3-6 km from the centre; an industrial estate just outside the ring
-with the city's electric-bus depot (15-30 chargers in rows of bays, run by the depot's
-operator, ``cpo-ebusdepot``); 6-12 satellite villages 14-28 km out; an airport 25-35 km out
-at the end of an expressway (1-2 gentle bends) with a toll plaza halfway, the airport's
-chargers run by the airport operator (``cpo-skyport``); a pilgrimage hill town 80-120 km away
-reached by a state highway (2-3 bends) whose last 3-5 km climb a ghat of 6-10 hairpins; 4-6
-far cities for the national apps. Distances and bearings are seeded, so places move with the
-seed. 60-110 charging sites owned by 6-8 CPOs (``cpo-<name>.lakes.example``): the three
-operators' and 3-5 public CPOs'.
+A city built around a chain of 4-7 lakes strung in an arc 3.3-5.8 km from the old centre
+(ellipses with half-axes of 0.5-1.4 km along the chain and 0.3-0.7 km across it, people living
+all round their shores): nobody searches on the water and no charger stands on it, so the lakes
+are holes in the traffic. An old centre (1.5-2.5 km in radius) with 3-5 residential hubs around
+it; a ring road 8.5-11 km out (wobbling by a few per cent), with an IT corridor along 70-110
+degrees of it where 3-4 tech parks stand just off the road, each with its own chargers (one
+park's run by its facility operator, a CPO of its own, ``cpo-parkfm.lakes.example``); a
+university campus (0.8-1.3 km in radius) 5-8 km out; a cricket stadium 3-6 km from the centre;
+an industrial estate just outside the ring with the city's electric-bus depot (15-30 chargers
+in rows of bays, run by the depot's operator, ``cpo-ebusdepot``); 6-12 satellite villages 14-28
+km out; an airport 25-35 km out at the end of an expressway (1-2 gentle bends) with a toll
+plaza halfway, the airport's chargers run by the airport operator (``cpo-skyport``); a
+pilgrimage hill town 80-120 km away reached by a state highway (2-3 bends) whose last 3-5 km
+climb a ghat of 6-10 hairpins; 4-6 far cities for the national apps. Distances and bearings are
+seeded, so places move with the seed. 60-110 charging sites owned by 6-8 CPOs
+(``cpo-<name>.lakes.example``): the three operators' and 3-5 public CPOs'.
 
 The day: office peaks 09:00-10:30 and 18:00-20:00; heavy rain 16:00-19:00 (people search
 near home, trips get shorter and head units crawl); a cricket match at the stadium 19:00-
