@@ -152,6 +152,20 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    keys), was written by a separate session from a brief, independently of the
     #    detector's rules, and registered HELD OUT with seeds 1-4. It was never scored while
     #    it was written.
+    # 16. A new family, lakes (an IT-and-university city on a monsoon weekday built round a
+    #    chain of lakes nobody searches: an old centre, an IT corridor of tech parks with their
+    #    own chargers along a ring road, a campus, an industrial estate with an e-bus depot,
+    #    satellite villages, an airport out on an expressway with a toll plaza, a hill town up
+    #    a state highway's ghat; office peaks, heavy rain 16:00-19:00, a cricket match with a
+    #    surge before and after; a triangular lattice over the corridor in a fresh random order
+    #    each round hidden in a city app, a spiral out from the old centre at a new angle each
+    #    round hidden in a ride-hailing-like aggregator, a poll of random subsets of the depot's
+    #    and the corridor's chargers hidden in the national aggregator, a fake head unit
+    #    without transaction ids, a poll split into disjoint shares over 4-6 tiny keys, a
+    #    match-hours poller, a booking scraper varying its radius and never cancelling, a
+    #    rain-and-night scraper and a trickle riding along a city app's key), was written by
+    #    a separate session from a brief, independently of the detector's rules, and
+    #    registered HELD OUT with seeds 1-4. It was never scored while it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -171,6 +185,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
         "desert": (1, 2, 3, 4),
+        "lakes": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
