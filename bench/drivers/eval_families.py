@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``, ``desert``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port``, ``lakes``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -166,6 +166,12 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    rain-and-night scraper and a trickle riding along a city app's key), was written by
     #    a separate session from a brief, independently of the detector's rules, and
     #    registered HELD OUT with seeds 1-4. It was never scored while it was written.
+    # 17. Desert's first held-out run (ffd884c; docs/scraping-families.md, seventh round) still
+    #    gave its buses' and cars' head units every action: trips need transaction ids, and
+    #    some of its gateways report none. The next rule (trips rebuilt from the tracks
+    #    themselves) is designed looking at desert's windows, so desert moved to TUNING before
+    #    any of them was read; lakes (written for this), port and the other held-out worlds
+    #    judge it.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -176,6 +182,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "twin": (1, 2, 3, 4),
         "plateau": (1, 2, 3, 4),
         "valley": (1, 2, 3, 4),
+        "desert": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -184,7 +191,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
-        "desert": (1, 2, 3, 4),
         "lakes": (1, 2, 3, 4),
     },
 }
