@@ -167,11 +167,11 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    a separate session from a brief, independently of the detector's rules, and
     #    registered HELD OUT with seeds 1-4. It was never scored while it was written.
     # 17. Desert's first held-out run (ffd884c; docs/scraping-families.md, seventh round) still
-    #    gave its buses' and cars' head units every action: trips need transaction ids, and
-    #    some of its gateways report none. The next rule (trips rebuilt from the tracks
-    #    themselves) is designed looking at desert's windows, so desert moved to TUNING before
-    #    any of them was read; lakes (written for this), port and the other held-out worlds
-    #    judge it.
+    #    gave its buses' and cars' head units every action. The next rule is designed
+    #    looking at desert's windows, so desert moved to TUNING before any of them was read;
+    #    lakes (written for this), port and the other held-out worlds judge it. (What its
+    #    windows then showed: the head units' transactions are there, but longer than a trip
+    #    may be, and they wait at dhabas refreshing one spot.)
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
