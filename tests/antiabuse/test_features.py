@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,7 @@ from uei.antiabuse.scraping.features import (
     _nearest_distances,
     cell,
     features,
+    is_drive,
     network_context,
 )
 
@@ -623,9 +625,25 @@ def test_a_transaction_of_a_few_searches_is_one_trip_and_one_chance_to_book() ->
     assert (f["trips"], f["trip_bookings"]) == (31.0, 4.0)
 
 
+def _rows(txn: str, at: float, n: int) -> list[Search]:
+    """``n`` searches over a lattice of rows of 6 nodes 1 km apart, row by row, each row the
+    other way (a sweep), a minute apart."""
+    return [
+        Search(
+            at + i * 60.0,
+            12.9 + 0.009 * (i // 6),
+            77.5 + 0.009 * (i % 6 if (i // 6) % 2 == 0 else 5 - i % 6),
+            5.0,
+            "bg",
+            txn=txn,
+        )
+        for i in range(n)
+    ]
+
+
 def test_long_or_lasting_transactions_and_single_searches_count_one_by_one() -> None:
     end = T0 + WINDOW
-    long = _drive("long", T0, 17)  # more searches than a trip holds
+    long = _rows("long", T0, 17)  # more searches than a trip holds, and no drive
     lasting = [  # two searches four hours apart
         Search(T0 + 60.0, 12.0, 77.0, 5.0, txn="lasting"),
         Search(T0 + 4 * HOUR, 12.0, 77.1, 5.0, txn="lasting"),
@@ -641,6 +659,45 @@ def test_long_or_lasting_transactions_and_single_searches_count_one_by_one() -> 
     assert f["trip_share"] == pytest.approx(4 / 28)
     assert f["trips"] == 17 + 2 + 5 + 1
     assert f["trip_bookings"] == 3.0
+
+
+def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None:
+    """A long-haul bus's drive (more refreshes than ``TRIP_MAX``), with 30 minutes at a dhaba
+    refreshing every 2 minutes, is one trip; those refreshes are no spot polled. The same
+    searches without the transaction id are a spot searched again and again; the same number
+    of searches sweeping rows in one transaction is no trip."""
+    end = T0 + WINDOW
+    out = _drive("bus", T0, 20)  # 20 refreshes over 38 km
+    parked = [
+        Search(T0 + 6000.0 + i * 120.0, out[-1].lat + 0.02, 77.5, 5.0, "bg", txn="bus")
+        for i in range(15)
+    ]
+    on = [
+        Search(T0 + 8000.0 + i * 300.0, out[-1].lat + 0.04 + 0.02 * i, 77.5, 5.0, "bg", txn="bus")
+        for i in range(10)
+    ]
+    drive = [*out, *parked, *on]
+    assert is_drive(*_km(drive))
+    booked = [*_booking("other", T0 + 60.0)]  # the unit's ids tie its selects to searches
+    f = features([*drive, *_drive("other", T0, 3)], booked, T0, end, NONE)
+    assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (1.0, 2.0, 1.0)
+    assert f["spot_searches"] == 0.0
+    anonymous = [msgspec.structs.replace(s, txn="") for s in drive]
+    g = features(anonymous, [], T0, end, NONE)
+    assert g["trips"] == 0.0
+    assert g["spot_searches"] >= 15
+    sweep = _rows("sweep", T0, len(drive))
+    assert not is_drive(*_km(sweep))
+    h = features([*sweep, *_drive("other", T0, 3)], booked, T0, end, NONE)
+    assert h["trip_share"] == pytest.approx(3 / (len(drive) + 3))
+
+
+def _km(searches: list[Search]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.array([s.lon * 108.5 for s in searches]),
+        np.array([s.lat * 110.574 for s in searches]),
+        np.array([s.at for s in searches]),
+    )
 
 
 def test_no_trips_where_transaction_ids_tie_nothing() -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "by_trips",
     "cell",
     "features",
+    "is_drive",
     "network_context",
 ]
 
@@ -124,7 +125,9 @@ FEATURES: tuple[str, ...] = (
     "track_share",
     # Trips: a transaction (Beckn's ``context.transaction_id``) of 2 to ``TRIP_MAX`` searches
     # within ``TRIP_SPAN_S`` is one trip (a head unit's refreshes on one drive, a person
-    # refining a search), and whether it led to a booking is one decision, not one per search.
+    # refining a search), and so is a longer one that is a drive (``is_drive``: up to
+    # ``DRIVE_MAX`` searches within ``DRIVE_SPAN_S``, leading on along a road at road speed,
+    # a long-haul bus's night); whether it led to a booking is one decision, not one per search.
     # ``trip_share``: share of the searches in trips (0 when the unit's transaction ids tie
     # nothing). ``trips``: the decisions, trips that ended (no search in the window's last
     # ``TRIP_QUIET_S``, or booked) and each search outside a trip. ``trip_bookings``: those
@@ -365,9 +368,64 @@ def _lattice(qlat: F64, qlon: F64, max_points: int) -> tuple[float, float]:
 
 
 TRIP_MAX = 16
-"""A transaction of more searches than this is no trip (its searches count one by one)."""
+"""A transaction of more searches than this is no trip (its searches count one by one),
+unless it is a drive (``is_drive``)."""
 TRIP_SPAN_S = 3 * 3600.0
 """Nor is one whose searches spread over more than this."""
+DRIVE_MAX = 240
+"""A drive is a trip of at most this many searches (a long-haul bus refreshing every 2 km
+for 8 hours makes about as many)..."""
+DRIVE_SPAN_S = 8 * 3600.0
+"""... within this."""
+_DRIVE_STOP_KM = 0.3
+"""Searches this near the one before are the same stop (a vehicle parked, or in a jam)."""
+_DRIVE_BACK = 0.3
+"""A stop this near an earlier one (straight-line distance over the road travelled between
+them) has come back to it."""
+_DRIVE_BACKS = 0.2
+"""A drive's stops that came back to an earlier one: at most this share of them (a hairpin,
+a loop round a block)."""
+DWELL_S = 45 * 60.0
+"""A drive's searches at one stop after its first, up to this long after it, are the vehicle
+waiting there (a meal at a dhaba, a jam, a toll queue): they are not spots polled."""
+
+
+def _stops(x: F64, y: F64) -> npt.NDArray[np.bool_]:
+    """Per search (in time order): whether it is a new stop, not within ``_DRIVE_STOP_KM`` of
+    the stop before."""
+    stop = np.ones(x.size, dtype=np.bool_)
+    last = 0
+    for i in range(1, x.size):
+        if math.hypot(x[i] - x[last], y[i] - y[last]) < _DRIVE_STOP_KM:
+            stop[i] = False
+        else:
+            last = i
+    return stop
+
+
+def is_drive(x: F64, y: F64, at: F64) -> bool:
+    """Whether one transaction's searches (km coordinates, times; in time order) are one
+    vehicle's drive: three stops or more (searches within ``_DRIVE_STOP_KM`` of the one
+    before are one stop), each reached from the one before at road speed (144 km/h), and
+    the road travelled never coming back near where it was (``_DRIVE_BACK``, but for
+    ``_DRIVE_BACKS`` of the stops). A lattice, a spiral or a ring of polled spots keeps
+    coming back beside its earlier rows, rings or rounds; a road leads on."""
+    stop = _stops(x, y)
+    sx, sy, st = x[stop], y[stop], at[stop]
+    m = st.size
+    if m < 3:
+        return False
+    step = np.hypot(np.diff(sx), np.diff(sy))
+    if bool((step > _TRACK_MAX_KM_PER_S * np.diff(st) + _DRIVE_STOP_KM).any()):
+        return False
+    road = np.concatenate(([0.0], np.cumsum(step)))
+    apart = np.hypot(sx[:, None] - sx[None, :], sy[:, None] - sy[None, :])
+    travelled = road[:, None] - road[None, :]
+    earlier = np.tri(m, k=-2, dtype=np.bool_)  # stop j at least two before stop k
+    back = (apart < _DRIVE_BACK * travelled) & earlier
+    return int(np.count_nonzero(back.any(axis=1))) <= _DRIVE_BACKS * m
+
+
 TRIP_QUIET_S = 1800.0
 """A trip with a search this near the window's end may still book: it is not counted yet."""
 TRIP_VIEW = 0.5
@@ -383,10 +441,17 @@ def by_trips(f: Mapping[str, float]) -> float | None:
 
 
 def _trips(
-    txns: Sequence[str], at: F64, end: float, booked: set[str], confirms: Sequence[str]
-) -> tuple[float, float, float]:
-    """(trip_share, trips, trip_bookings) of a unit's searches' transaction ids and times
-    (see FEATURES), given the transactions that booked and every confirm's transaction."""
+    txns: Sequence[str],
+    x: F64,
+    y: F64,
+    at: F64,
+    end: float,
+    booked: set[str],
+    confirms: Sequence[str],
+) -> tuple[float, float, float, npt.NDArray[np.bool_]]:
+    """(trip_share, trips, trip_bookings, dwell) of a unit's searches' transaction ids, places
+    (km) and times (see FEATURES), given the transactions that booked and every confirm's
+    transaction. ``dwell``, per search: it waits at a drive's stop (``DWELL_S``)."""
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     count: Counter[str] = Counter()
@@ -400,12 +465,31 @@ def _trips(
         for txn, c in count.items()
         if 2 <= c <= TRIP_MAX and last[txn] - first[txn] <= TRIP_SPAN_S
     }
+    long = {
+        txn
+        for txn, c in count.items()
+        if TRIP_MAX < c <= DRIVE_MAX and last[txn] - first[txn] <= DRIVE_SPAN_S
+    }
+    dwell = np.zeros(at.size, dtype=np.bool_)
+    rows: dict[str, list[int]] = {txn: [] for txn in shaped | long if count[txn] > 2}
+    for row, txn in enumerate(txns):
+        if txn in rows:
+            rows[txn].append(row)
+    for txn, where in rows.items():
+        idx = np.array(where, dtype=np.int64)
+        idx = idx[np.argsort(at[idx], kind="stable")]
+        if not is_drive(x[idx], y[idx], at[idx]):
+            continue
+        shaped.add(txn)
+        stop = _stops(x[idx], y[idx])
+        arrived = at[idx][stop][np.cumsum(stop) - 1]  # each search's stop's first search
+        dwell[idx[~stop & (at[idx] - arrived <= DWELL_S)]] = True
     in_trips = sum(count[txn] for txn in shaped)
     ended = [txn for txn in shaped if txn in booked or last[txn] <= end - TRIP_QUIET_S]
     outside = len(txns) - in_trips
     bookings = sum(txn in booked for txn in ended)
     bookings += sum(t not in shaped and (not t or t in booked) for t in confirms)
-    return _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings)
+    return _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings), dwell
 
 
 _TRACK_POINTS = 2000
@@ -602,12 +686,20 @@ def features(
         has_txn if ties else None,
         min(1.0, selects / n),
     )
-    if ties:
-        booked = {t for t in confirmed if t} - cancelled
-        out["trip_share"], out["trips"], out["trip_bookings"] = _trips(
-            txns, at, end, booked, confirmed
-        )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
+    if ties:
+        booked = {t for t in confirmed if t} - cancelled
+        out["trip_share"], out["trips"], out["trip_bookings"], dwell = _trips(
+            txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed
+        )
+        if dwell.any():  # a vehicle waiting at a stop polls nothing
+            moved = ~dwell
+            lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]
+            conversion = Conversion(
+                None if conversion.converted is None else conversion.converted[moved],
+                None if conversion.has_txn is None else conversion.has_txn[moved],
+                conversion.unit_rate,
+            )
     out.update(subpopulations(lat, lon, at, raw_radius, conversion))
     return out
