@@ -592,3 +592,87 @@ async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips
     assert sweep["actions"] == ["throttle"]
     assert {"coarsen", "block"} <= set(sweep["shadow_actions"])
     assert not [r for r in sweep["reasons"] if "withheld" in r]
+
+
+async def test_a_poll_parked_in_drives_at_rival_chargers_is_still_a_poll(
+    h: Harness, bg: Relay
+) -> None:
+    """A rival dresses its poll as head units: each transaction drives 5 stops at road speed
+    to a competitor's charger, then "waits" there refreshing that exact spot every 3 minutes
+    for 2 hours, and drives on; five visits in 12 hours. A vehicle's wait at a stop is no
+    poll only for its first ``DWELL_S`` (45 minutes): what follows is the spot searched again
+    and again, never booking, and enough of it to show so. Honest head units, judged by their
+    trips, stay at a flag."""
+    end = h.clock()
+    start = end - 12 * 3600
+    rng = random.Random(12)
+    km_lon = 111.32 * math.cos(math.radians(12.9))
+    events: list[dict[str, Any]] = []
+    for drive in range(60):  # honest head units, a tenth of the drives booking
+        lat, lon = rng.uniform(12.7, 13.2), rng.uniform(77.3, 77.8)
+        heading = rng.uniform(0, 2 * math.pi)
+        t = start + drive * 700 + rng.uniform(0, 60)
+        for step in range(6):
+            heading += rng.gauss(0, 0.2)
+            lat += 3.0 * math.sin(heading) / 110.574
+            lon += 3.0 * math.cos(heading) / km_lon
+            t += rng.uniform(170, 250)
+            search = {"gps": f"{lat:.6f},{lon:.6f}", "radius_km": 5}
+            events.append(
+                wire(
+                    "search",
+                    f"c{drive}-{step}",
+                    t,
+                    bap_id="big.example",
+                    search=search,
+                    transaction_id=f"drive-{drive}",
+                )
+            )
+        if drive % 10 == 0:
+            for kind, after in (("select", 20), ("init", 40), ("confirm", 60)):
+                events.append(
+                    wire(
+                        kind,
+                        f"c{drive}",
+                        t + after,
+                        bap_id="big.example",
+                        transaction_id=f"drive-{drive}",
+                    )
+                )
+    rivals = [(12.80, 77.40), (12.95, 77.62), (13.10, 77.45)]  # a competitor's chargers
+    t = start
+    for visit, (lat, lon) in enumerate([*rivals, *rivals[:2]]):
+        txn = f"parked-{visit}"
+        here = [(lat - 0.027 * (5 - k), lon) for k in range(5)]  # 3 km a stop up the road
+        here += [(lat, lon)] * 38  # parked: the same exact spot every 3 minutes, ~2 hours
+        here += [(lat + 0.027 * (k + 1), lon) for k in range(3)]  # and on
+        for n, (lat_, lon_) in enumerate(here):
+            t += 180.0
+            search = {"gps": f"{lat_:.6f},{lon_:.6f}", "radius_km": 5}
+            events.append(
+                wire(
+                    "search",
+                    f"{txn}-{n}",
+                    t,
+                    bap_id="other.example",
+                    search=search,
+                    transaction_id=txn,
+                )
+            )
+    assert t < end
+    for i in range(0, len(events), 500):
+        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
+        assert answer.status_code == 200, answer.text
+    every = ActionBand(at=0.0, shadow=True)
+    policy = ScrapingPolicy(
+        window_seconds=12 * 3600.0,
+        actions=Actions(flag=every, coarsen=every, throttle=ThrottleBand(at=0.0), block=every),
+    )
+    store = store_of(h)
+    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+    cars = (await h.as_operator("GET", "/abuse/baps/big.example")).json()["verdict"]
+    assert cars["actions"] == []
+    parked = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
+    assert "throttle" in parked["actions"]
+    (why,) = [r for r in parked["reasons"] if "exact points" in r]
+    assert "at 3 exact points" in why or "polling 3 exact points" in why

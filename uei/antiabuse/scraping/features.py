@@ -403,27 +403,33 @@ def _stops(x: F64, y: F64) -> npt.NDArray[np.bool_]:
     return stop
 
 
-def is_drive(x: F64, y: F64, at: F64) -> bool:
-    """Whether one transaction's searches (km coordinates, times; in time order) are one
-    vehicle's drive: three stops or more (searches within ``_DRIVE_STOP_KM`` of the one
-    before are one stop), each reached from the one before at road speed (144 km/h), and
-    the road travelled never coming back near where it was (``_DRIVE_BACK``, but for
-    ``_DRIVE_BACKS`` of the stops). A lattice, a spiral or a ring of polled spots keeps
-    coming back beside its earlier rows, rings or rounds; a road leads on."""
+def drive_stops(x: F64, y: F64, at: F64) -> npt.NDArray[np.bool_] | None:
+    """Per search, whether it is a new stop (``_stops``), if one transaction's searches (km
+    coordinates, times; in time order) are one vehicle's drive; else None. A drive: three
+    stops or more (searches within ``_DRIVE_STOP_KM`` of the one before are one stop), each
+    reached from the one before at road speed (144 km/h), and the road travelled never
+    coming back near where it was (``_DRIVE_BACK``, but for ``_DRIVE_BACKS`` of the stops).
+    A lattice, a spiral or a ring of polled spots keeps coming back beside its earlier rows,
+    rings or rounds; a road leads on."""
     stop = _stops(x, y)
     sx, sy, st = x[stop], y[stop], at[stop]
     m = st.size
     if m < 3:
-        return False
+        return None
     step = np.hypot(np.diff(sx), np.diff(sy))
     if bool((step > _TRACK_MAX_KM_PER_S * np.diff(st) + _DRIVE_STOP_KM).any()):
-        return False
+        return None
     road = np.concatenate(([0.0], np.cumsum(step)))
     apart = np.hypot(sx[:, None] - sx[None, :], sy[:, None] - sy[None, :])
     travelled = road[:, None] - road[None, :]
     earlier = np.tri(m, k=-2, dtype=np.bool_)  # stop j at least two before stop k
     back = (apart < _DRIVE_BACK * travelled) & earlier
-    return int(np.count_nonzero(back.any(axis=1))) <= _DRIVE_BACKS * m
+    return stop if int(np.count_nonzero(back.any(axis=1))) <= _DRIVE_BACKS * m else None
+
+
+def is_drive(x: F64, y: F64, at: F64) -> bool:
+    """Whether one transaction's searches are a drive (``drive_stops``)."""
+    return drive_stops(x, y, at) is not None
 
 
 TRIP_QUIET_S = 1800.0
@@ -478,10 +484,10 @@ def _trips(
     for txn, where in rows.items():
         idx = np.array(where, dtype=np.int64)
         idx = idx[np.argsort(at[idx], kind="stable")]
-        if not is_drive(x[idx], y[idx], at[idx]):
+        stop = drive_stops(x[idx], y[idx], at[idx])
+        if stop is None:
             continue
         shaped.add(txn)
-        stop = _stops(x[idx], y[idx])
         arrived = at[idx][stop][np.cumsum(stop) - 1]  # each search's stop's first search
         dwell[idx[~stop & (at[idx] - arrived <= DWELL_S)]] = True
     in_trips = sum(count[txn] for txn in shaped)
