@@ -2,9 +2,10 @@
 handlers declare, typed, so that "go to definition" leads from a handler to the service.
 
 The lifespan builds the services once the store is open and leaves them on the app's state;
-these providers are the only readers of that state for handlers. The key path and the lookups
-read the registry off the app themselves: they are the hottest routes, and a dependency costs
-them a resolution per request.
+these providers are the only readers of that state for handlers, but for the hottest routes:
+the key path and the lookups read the registry off the app themselves, and the quota check and
+the status query their API, since a dependency costs a resolution per request (about 2% of a
+quota check's time, profiled under ``bench.load``).
 """
 
 from __future__ import annotations

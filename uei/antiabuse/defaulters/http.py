@@ -131,9 +131,7 @@ async def observations(
     summary="Ask for a user's status",
     opt=_STATUS,
 )
-async def status(
-    request: Request[Any, Any, Any], abuse: NamedDependency[AbuseApi], data: JSONBody[StatusBody]
-) -> StatusAnswer:
+async def status(request: Request[Any, Any, Any], data: JSONBody[StatusBody]) -> StatusAnswer:
     """Signed by a CPO, before a post-paid session: the identifiers the user presents now (at
     most 8, at most 2 of one kind) -> ``allow``, ``prepaid_only`` or ``block``, a score in
     [0, 1] and the reasons (which kinds matched, directly or over links, how strongly; the
@@ -141,6 +139,7 @@ async def status(
     them). Never another CPO's customer identifiers. Each CPO's quota counts identifiers
     (429 with ``Retry-After``); every query is audited. ``path`` says how the answer was
     reached: ``store``, or the policy's ``on_store_error`` when the store did not answer."""
+    abuse: AbuseApi = request.app.state.abuse  # a hot path: no dependency to resolve
     asker = _caller(request)
     check_presented(data.identifiers)
     tokens = tokens_of(abuse.secret, data.identifiers, asker)
