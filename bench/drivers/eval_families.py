@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``, ``lakes``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -172,6 +172,11 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    lakes (written for this), port and the other held-out worlds judge it. (What its
     #    windows then showed: the head units' transactions are there, but longer than a trip
     #    may be, and they wait at dhabas refreshing one spot.)
+    # 18. Lakes' first held-out run (3ec8d38; docs/scraping-families.md, eighth round) read
+    #    0.00 for every recall: more than one honest BAP scored 1.0 each day. The next rules
+    #    are designed looking at lakes' windows, so lakes moved to TUNING before any of them
+    #    was read; a new held-out family was asked of a separate session first (plains,
+    #    registered below once it lands), and towns, coast, port and the unseen seeds judge.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -183,6 +188,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "plateau": (1, 2, 3, 4),
         "valley": (1, 2, 3, 4),
         "desert": (1, 2, 3, 4),
+        "lakes": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -191,7 +197,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
-        "lakes": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
