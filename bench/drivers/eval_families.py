@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port``, ``plains``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -177,6 +177,20 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    are designed looking at lakes' windows, so lakes moved to TUNING before any of them
     #    was read; a new held-out family was asked of a separate session first (plains,
     #    registered below once it lands), and towns, coast, port and the unseen seeds judge.
+    # 19. A new family, plains (a district of the Indo-Gangetic plains on a foggy winter
+    #    weekday: a district town on a wide river with one road bridge and a flood plain
+    #    nobody searches, a cantonment, a sugar-mill belt, an expressway with tolls and
+    #    wayside amenities, an inland container depot with an electric-truck yard, a
+    #    university, a grain market with night trucks; fog slowing the highway until 10:30, a
+    #    wedding-season evening; a turned lattice over the whole district in a Hilbert-like
+    #    order hidden in a city app, a "parked head unit" driving drive-shaped transactions
+    #    to a rival's chargers and waiting there 30-90 minutes refreshing the spot, a poll of
+    #    random subsets of the amenities' and the yard's chargers hidden in the national
+    #    aggregator, one lattice's rows split over three keys, an evening poller varying its
+    #    radius, a booking scraper that cancels, fog-hours and trickle low-and-slow
+    #    scrapers), was written by a separate session from a brief, independently of the
+    #    detector's rules, and registered HELD OUT with seeds 1-4. It was never scored while
+    #    it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -197,6 +211,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
+        "plains": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
