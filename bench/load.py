@@ -23,10 +23,9 @@ if TYPE_CHECKING:
 
 def service_app() -> Litestar:
     """The service as ``uei serve`` builds it (``uvicorn bench.load:service_app --factory``)."""
-    from uei.app.factory import create_app
-    from uei.app.settings import Settings
+    from uei.app.workers import app_from_env
 
-    return create_app(Settings.from_env(os.environ))
+    return app_from_env()
 
 
 class Server:

@@ -26,6 +26,8 @@ import uvicorn
 from litestar import Litestar, Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
+from uei.app.workers import frozen_after_startup
+
 ALLOW = b'{"decision":"allow","limit":3000,"remaining":2999,"reset":1}'
 STATUS = b'{"verdict":"allow","score":0.0,"reasons":[],"case_count":0,"path":"store"}'
 
@@ -47,7 +49,7 @@ def bare_app() -> Litestar:
         handlers += _signed_ceilings(
             json.loads(Path(os.environ["BENCH_KEYS"]).read_text()), os.environ["BENCH_REDIS"]
         )
-    return Litestar(handlers)
+    return frozen_after_startup(Litestar(handlers))  # served as the service is
 
 
 def _signed_ceilings(keys: dict[str, dict[str, str]], redis_url: str) -> list[Any]:

@@ -18,6 +18,7 @@ import queue
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -290,3 +291,47 @@ def test_metrics_sum_every_worker(tmp_path: Path) -> None:
             assert family in names, family
         assert served.seen
         assert any("multiprocess" in line for line in served.seen)
+
+
+_FREEZE_PROBE = """
+import asyncio, gc, sys, weakref
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+from uei.app.workers import frozen_after_startup
+
+class Node:
+    pass
+
+@get("/made", sync_to_thread=False)
+def made() -> str:
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle, made after startup: still the collector's to free
+    made_refs.append(weakref.ref(a))
+    return "ok"
+
+made_refs: list[weakref.ref[Node]] = []
+app = frozen_after_startup(Litestar([made]))
+before = gc.get_freeze_count()
+
+async def main() -> None:
+    async with AsyncTestClient(app) as client:
+        frozen = gc.get_freeze_count()
+        assert (await client.get("/made")).text == "ok"
+        gc.collect()
+        print(before, frozen, made_refs[0]() is None)
+
+asyncio.run(main())
+"""
+
+
+def test_a_served_apps_heap_is_frozen_once_started() -> None:
+    """``uei serve``'s app moves what it holds once started out of the collector's walks
+    (``gc.freeze``), in its own process; a cycle made after that is still collected."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FREEZE_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    before, frozen, collected = out.stdout.split()
+    assert int(before) == 0
+    assert int(frozen) > 10_000  # the modules, the app: everything held at startup
+    assert collected == "True"
