@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import multiprocessing.connection
 import time
@@ -32,9 +33,12 @@ def driver_main(
         if plan is None:
             return
         requests = Requests(plan, members, users, time.time())
+        gc.collect()
+        gc.freeze()  # no full collection walks the built requests mid-phase (12-19 ms each)
         pipe.send("built")
         pipe.recv()
         pipe.send(asyncio.run(run_plan(plan, requests, pipe)))
+        gc.unfreeze()
 
 
 class Drivers:

@@ -24,10 +24,11 @@ What runs (all on this machine, over loopback):
   socket made with ``IPPROTO_TCP`` (``uei serve``'s); ``--launcher uvicorn`` runs the stock
   command line;
 - the bare ceilings (``bench.serve_app``), under the same launcher, uvicorn settings and worker
-  count: for the lookups, a Litestar app returning the bytes the service answered; on Redis,
-  for the quota check, a handler verifying the request's signature and running one EVALSHA
-  of the GCRA script, and for the status query, one verify and the status path's minimum of
-  store round trips (4);
+  count, their heap frozen once started as the service's is (``frozen_after_startup``): for
+  the lookups, a Litestar app returning the bytes the service answered; on Redis, for the
+  quota check, a handler verifying the request's signature and running one EVALSHA of the
+  GCRA script, and for the status query, one verify and the status path's minimum of store
+  round trips (4);
 - the load: ``--drivers`` separate client processes, asyncio HTTP/1.1 on keep-alive
   connections (``--concurrency`` in all), spread evenly over the server's workers (workers
   sharing a port accept in bursts: one often takes a whole pool of connections, so the
