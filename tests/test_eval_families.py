@@ -17,11 +17,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from bench.drivers.eval_families import QUICK, SPLIT, main, plan
+from bench.drivers.eval_families import QUICK, SPLIT, Sample, main, plan
+from bench.reports.families import scrapers_acted_on
 from uei.antiabuse.scraping.events import Funnel, Search
+from uei.antiabuse.scraping.policy import ScrapingAction
 from uei_testing.families import (
     FAMILIES,
     SCRAPER_CLASSES,
+    Truth,
     World,
     delta,
     desert,
@@ -81,7 +84,23 @@ def test_quick_run_prints_both_splits_and_writes_a_plot(tmp_path: Path) -> None:
         assert any(line.split()[:1] == [family] and "/" in line for line in out.splitlines())
     assert out.count("ROC-AUC >= 0.98 per family:") == 2
     assert out.count("zero honest BAPs coarsened/throttled/blocked:") == 2
+    assert out.count("scrapers coarsened+ / all") == 2
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_scrapers_acted_on_counts_each_scraper_once_per_seed() -> None:
+    def sample(seed: int, bap: str, label: str, *due: ScrapingAction) -> Sample:
+        return Sample("held-out", "f", seed, Truth(bap, label, "x"), 6.0, 0.9, due, ())
+
+    flag, coarsen, block = ScrapingAction.FLAG, ScrapingAction.COARSEN, ScrapingAction.BLOCK
+    samples = [
+        sample(1, "a", "poller", coarsen),
+        sample(1, "a", "poller", block),  # the same scraper in another window
+        sample(2, "a", "poller"),  # the same BAP id on another seed: another scraper
+        sample(1, "b", "sweeper", flag),  # a flag is no action on it
+        sample(1, "h", "honest", block),  # honest BAPs are counted elsewhere
+    ]
+    assert scrapers_acted_on(samples) == (1, 3)
 
 
 # -- the delta family (written held out; these tests read its truth and events, never a score)

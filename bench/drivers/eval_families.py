@@ -20,8 +20,9 @@ scraper in office hours is not scraping at 03:00). Per family and split it print
 scraper samples against honest ones; per scraper class the recall at <= 1 honest BAP flagged
 (per network day, the threshold is the second-highest honest BAP's best score that day: a
 sample is caught when strictly above it); and how many honest BAPs any verdict gave each action
-(applied or in shadow: what the policy's bands would do). Writes a plot: score distributions
-per class and a ROC curve per family.
+(applied or in shadow: what the policy's bands would do), and how many scraper BAPs were given
+coarsen or more in a window where they scraped (what the actions reach). Writes a plot: score
+distributions per class and a ROC curve per family.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The families evaluation's tables and plot: per family and split, ROC-AUC, recall per
-scraper class at <= 1 honest BAP flagged per network day, honest BAPs given each action."""
+scraper class at <= 1 honest BAP flagged per network day, honest BAPs given each action, and
+scraper BAPs given coarsen or more."""
 
 from __future__ import annotations
 
@@ -63,6 +64,17 @@ def honest_given(samples: Sequence[Sample]) -> dict[ScrapingAction, set[tuple[in
     return out
 
 
+def scrapers_acted_on(samples: Sequence[Sample]) -> tuple[int, int]:
+    """(scraper BAPs given coarsen, throttle or block in a window where they scraped, all
+    scraper BAPs), a BAP counted once per seed: how far the actions reach the scrapers, the
+    other side of the honest BAPs given them."""
+    scrapers = {(s.seed, s.truth.bap_id) for s in samples if s.scraper}
+    acted = {
+        (s.seed, s.truth.bap_id) for s in samples if s.scraper and any(a in ACTIONS for a in s.due)
+    }
+    return len(acted), len(scrapers)
+
+
 def _fmt(x: float) -> str:
     return "  n/a" if math.isnan(x) else f"{x:.3f}"
 
@@ -84,7 +96,7 @@ def table(results: Results, split: dict[str, dict[str, tuple[int, ...]]]) -> lis
             f"{name.upper()} ({', '.join(f'{f} seeds {list(v)}' for f, v in families.items())})",
         ]
         head = f"  {'family':<10}{'ROC-AUC':>8}  " + "".join(f"{short[c]:>13}" for c in classes)
-        head += "   honest BAPs: flag coarsen throttle block / all"
+        head += "   honest BAPs: flag coarsen throttle block / all   scrapers coarsened+ / all"
         lines.append(head)
         for family in families:
             mine = samples_of(results, name, family)
@@ -98,7 +110,11 @@ def table(results: Results, split: dict[str, dict[str, tuple[int, ...]]]) -> lis
             given = honest_given(mine)
             honest = {(s.seed, s.truth.bap_id) for s in mine if not s.scraper}
             acts = " ".join(f"{len(given[a]):>4}" for a in ScrapingAction)
-            lines.append(f"  {family:<10}{_fmt(auc(mine)):>8}  {cells}   {acts} / {len(honest)}")
+            acted, scrapers = scrapers_acted_on(mine)
+            lines.append(
+                f"  {family:<10}{_fmt(auc(mine)):>8}  {cells}   {acts} / {len(honest):<3}"
+                f"{acted:>17} / {scrapers}"
+            )
         mine = [s for s in results.samples if s.split == name]
         verdict = []
         per_family = [auc(samples_of(results, name, f)) for f in families]
