@@ -519,24 +519,17 @@ async def test_transaction_ids_tie_bookings_and_verdicts_say_why(
     assert "coarsen" in report["actions"] + report["shadow_actions"]
 
 
-async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips_is_not(
-    h: Harness, bg: Relay
-) -> None:
-    """A car brand's head units refresh every few km on each drive, one transaction a drive,
-    and book on a tenth of the drives: per search that is 1.7%, shown below the honest 3%, per
-    drive it is not. A sweeper that wraps its lattice in transactions of six searches, the
-    size of a drive, gains nothing: its lattice is judged by its own searches, which never
-    book. Every band is set to 0, so only the evidence rule stands between a BAP and its
-    actions."""
-    end = h.clock()
-    start = end - 6 * 3600
-    rng = random.Random(11)
-    events: list[dict[str, Any]] = []
+def _head_unit_drives(start: float, every: float, seed: int) -> list[dict[str, Any]]:
+    """60 drives of a car brand's head units (``big.example``) from ``start``, one every
+    ``every`` seconds: 6 refreshes 3 km apart at road speed, one transaction a drive, a tenth
+    of the drives booking."""
+    rng = random.Random(seed)
     km_lon = 111.32 * math.cos(math.radians(12.9))
+    events: list[dict[str, Any]] = []
     for drive in range(60):
         lat, lon = rng.uniform(12.7, 13.2), rng.uniform(77.3, 77.8)
         heading = rng.uniform(0, 2 * math.pi)
-        t = start + drive * 280 + rng.uniform(0, 60)
+        t = start + drive * every + rng.uniform(0, 60)
         txn = f"drive-{drive}"
         for step in range(6):
             heading += rng.gauss(0, 0.2)
@@ -559,6 +552,39 @@ async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips
                 events.append(
                     wire(kind, f"c{drive}", t + after, bap_id="big.example", transaction_id=txn)
                 )
+    return events
+
+
+async def _scored_with_every_band(
+    h: Harness, bg: Relay, events: list[dict[str, Any]], window: float
+) -> None:
+    """Upload ``events`` and run one scoring pass over ``window`` with every action's band at
+    0, so that only the evidence rule stands between a BAP and its actions."""
+    for i in range(0, len(events), 500):
+        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
+        assert answer.status_code == 200, answer.text
+    every = ActionBand(at=0.0, shadow=True)
+    policy = ScrapingPolicy(
+        window_seconds=window,
+        actions=Actions(flag=every, coarsen=every, throttle=ThrottleBand(at=0.0), block=every),
+    )
+    store = store_of(h)
+    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+
+
+async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips_is_not(
+    h: Harness, bg: Relay
+) -> None:
+    """A car brand's head units refresh every few km on each drive, one transaction a drive,
+    and book on a tenth of the drives: per search that is 1.7%, shown below the honest 3%, per
+    drive it is not. A sweeper that wraps its lattice in transactions of six searches, the
+    size of a drive, gains nothing: its lattice is judged by its own searches, which never
+    book. Every band is set to 0, so only the evidence rule stands between a BAP and its
+    actions."""
+    end = h.clock()
+    start = end - 6 * 3600
+    events = _head_unit_drives(start, every=280.0, seed=11)
+    km_lon = 111.32 * math.cos(math.radians(12.9))
     for i in range(300):  # a 10x10 lattice, three rounds, in "drives" of six searches
         r, c = divmod(i % 100, 10)
         search = {"gps": f"{12.8 + r * 2.0 / 110.574:.6f},{77.4 + c * 2.0 / km_lon:.6f}"}
@@ -572,16 +598,7 @@ async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips
                 transaction_id=f"sweep-{i // 6}",
             )
         )
-    for i in range(0, len(events), 500):
-        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
-        assert answer.status_code == 200, answer.text
-    every = ActionBand(at=0.0, shadow=True)
-    policy = ScrapingPolicy(
-        window_seconds=6 * 3600.0,
-        actions=Actions(flag=every, coarsen=every, throttle=ThrottleBand(at=0.0), block=every),
-    )
-    store = store_of(h)
-    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+    await _scored_with_every_band(h, bg, events, window=6 * 3600.0)
     cars = (await h.as_operator("GET", "/abuse/baps/big.example")).json()["verdict"]
     assert cars["actions"] == []
     assert cars["shadow_actions"] == ["flag"]
@@ -605,40 +622,7 @@ async def test_a_poll_parked_in_drives_at_rival_chargers_is_still_a_poll(
     trips, stay at a flag."""
     end = h.clock()
     start = end - 12 * 3600
-    rng = random.Random(12)
-    km_lon = 111.32 * math.cos(math.radians(12.9))
-    events: list[dict[str, Any]] = []
-    for drive in range(60):  # honest head units, a tenth of the drives booking
-        lat, lon = rng.uniform(12.7, 13.2), rng.uniform(77.3, 77.8)
-        heading = rng.uniform(0, 2 * math.pi)
-        t = start + drive * 700 + rng.uniform(0, 60)
-        for step in range(6):
-            heading += rng.gauss(0, 0.2)
-            lat += 3.0 * math.sin(heading) / 110.574
-            lon += 3.0 * math.cos(heading) / km_lon
-            t += rng.uniform(170, 250)
-            search = {"gps": f"{lat:.6f},{lon:.6f}", "radius_km": 5}
-            events.append(
-                wire(
-                    "search",
-                    f"c{drive}-{step}",
-                    t,
-                    bap_id="big.example",
-                    search=search,
-                    transaction_id=f"drive-{drive}",
-                )
-            )
-        if drive % 10 == 0:
-            for kind, after in (("select", 20), ("init", 40), ("confirm", 60)):
-                events.append(
-                    wire(
-                        kind,
-                        f"c{drive}",
-                        t + after,
-                        bap_id="big.example",
-                        transaction_id=f"drive-{drive}",
-                    )
-                )
+    events = _head_unit_drives(start, every=700.0, seed=12)  # honest, a tenth booking
     rivals = [(12.80, 77.40), (12.95, 77.62), (13.10, 77.45)]  # a competitor's chargers
     t = start
     for visit, (lat, lon) in enumerate([*rivals, *rivals[:2]]):
@@ -660,16 +644,7 @@ async def test_a_poll_parked_in_drives_at_rival_chargers_is_still_a_poll(
                 )
             )
     assert t < end
-    for i in range(0, len(events), 500):
-        answer = await bg.post("/abuse/events", {"events": events[i : i + 500]})
-        assert answer.status_code == 200, answer.text
-    every = ActionBand(at=0.0, shadow=True)
-    policy = ScrapingPolicy(
-        window_seconds=12 * 3600.0,
-        actions=Actions(flag=every, coarsen=every, throttle=ThrottleBand(at=0.0), block=every),
-    )
-    store = store_of(h)
-    await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
+    await _scored_with_every_band(h, bg, events, window=12 * 3600.0)
     cars = (await h.as_operator("GET", "/abuse/baps/big.example")).json()["verdict"]
     assert cars["actions"] == []
     parked = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
