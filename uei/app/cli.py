@@ -366,7 +366,7 @@ def serve(
     from uei.app.observe import log_config
     from uei.app.policy import PolicyError
     from uei.app.settings import Settings
-    from uei.app.workers import APP, CannotListen, serve_workers
+    from uei.app.workers import APP, CannotListen, frozen_after_startup, serve_workers
     from uei.registry.identity import ConfigError
     from uei.registry.persistence import require_persistence
     from uei.registry.policy import Persistence
@@ -410,9 +410,8 @@ def serve(
     )
     # one worker serves the app built here; several each build their own from the environment
     try:
-        serve_workers(
-            app if workers == 1 else APP, port, workers, host=host, banner=banner, **options
-        )
+        served = frozen_after_startup(app) if workers == 1 else APP
+        serve_workers(served, port, workers, host=host, banner=banner, **options)
     except CannotListen as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -71,10 +71,12 @@ def frozen_after_startup(app: Litestar) -> Litestar:
 
     A started worker holds about 190,000 tracked objects with 2,000 subscribers (the registry
     view, the app, its modules), nearly all kept for its life; every full collection walked
-    them all, pausing the worker 90-140 ms several times a minute under load, which is what
-    its p99 was made of. Frozen, they are never walked again; they are still freed as usual
-    when nothing refers to them, and objects made later are collected as before. Not in the
-    app factory: a test's app, frozen, would keep its reference cycles when it is dropped."""
+    them all, pausing the worker 90-140 ms several times a minute under load (every request
+    in flight waiting), and longer the more subscribers it holds. Frozen, they are never
+    walked again (4-10 ms); they are still freed as usual when nothing refers to them, and
+    objects made later are collected as before. ``uei serve`` serves its apps so, one worker
+    or several. Not in the app factory: a test's app, frozen, would keep its reference cycles
+    when it is dropped."""
 
     def freeze(_: Litestar) -> None:
         gc.collect()
