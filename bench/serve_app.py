@@ -101,10 +101,9 @@ def main() -> None:
     if which == "bare":
         app = bare_app()
     else:
-        from uei.app.factory import create_app
-        from uei.app.settings import Settings
+        from uei.app.workers import app_from_env
 
-        app = create_app(Settings.from_env(os.environ))
+        app = app_from_env()  # as `uei serve` serves it, frozen once started
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", access_log=False)
 
 

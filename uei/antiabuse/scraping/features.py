@@ -702,10 +702,6 @@ def features(
         if dwell.any():  # a vehicle waiting at a stop polls nothing
             moved = ~dwell
             lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]
-            conversion = Conversion(
-                None if conversion.converted is None else conversion.converted[moved],
-                None if conversion.has_txn is None else conversion.has_txn[moved],
-                conversion.unit_rate,
-            )
+            conversion = conversion.take(moved)
     out.update(subpopulations(lat, lon, at, raw_radius, conversion))
     return out

@@ -151,6 +151,14 @@ class Conversion:
     has_txn: B | None
     unit_rate: float
 
+    def take(self, index: npt.NDArray[np.int64] | B) -> Conversion:
+        """The same for the searches ``index`` picks (positions, or a mask), in its order."""
+        return Conversion(
+            None if self.converted is None else self.converted[index],
+            None if self.has_txn is None else self.has_txn[index],
+            self.unit_rate,
+        )
+
 
 def _ramp_index(lo: float, hi: float, n: int) -> tuple[int, int]:
     return max(1, math.ceil(lo)), min(n - 1, math.floor(hi))
@@ -756,8 +764,7 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     # a canonical order, so that no float sum depends on the order the events came in
     order = np.lexsort((radius, at, lon, lat))
     lat, lon, at, radius = lat[order], lon[order], at[order], radius[order]
-    if conv.converted is not None and conv.has_txn is not None:
-        conv = Conversion(conv.converted[order], conv.has_txn[order], conv.unit_rate)
+    conv = conv.take(order)
     # repeated spots (to about 10 m)
     keys = (np.round(lat / _SPOT_DEG).astype(np.int64) * 4_000_000) + np.round(
         lon / _SPOT_DEG
