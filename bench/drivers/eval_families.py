@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``, ``plains``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -192,6 +192,13 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    scrapers), was written by a separate session from a brief, independently of the
     #    detector's rules, and registered HELD OUT with seeds 1-4. It was never scored while
     #    it was written.
+    # 20. Plains' first held-out run (e4fc5a3; docs/scraping-families.md, ninth round) missed
+    #    its parked head unit (waits of 30-90 minutes, shorter than what the drive rule
+    #    leaves free, score 0.16-0.23) and flagged its bus operator and truck fleet, whose
+    #    transactions wait at amenities and queue at tolls. The next rules are designed
+    #    looking at plains' windows, so plains moved to TUNING before any of them was read;
+    #    a new held-out family was asked of a separate session first, from a brief that
+    #    names no rule and no scraper (it invents both from the issue's list).
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -204,6 +211,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "valley": (1, 2, 3, 4),
         "desert": (1, 2, 3, 4),
         "lakes": (1, 2, 3, 4),
+        "plains": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -212,7 +220,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
-        "plains": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
