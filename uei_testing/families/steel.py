@@ -43,18 +43,19 @@ transaction ids, one per trip; brand B's gateway never reports them; a refresh e
 5-10% of trips book; at a gate in a shift crowd a refresh repeats one spot); the electric
 tippers' telematics (8-14 tippers shuttling between the washery and the mines day and night,
 each one-way trip a transaction, refreshing every 1.5-3 km, queueing at the washery's
-weighbridge refreshing its spot, breaking at the handovers, one trip in 4-8 booking a pit-head
-charger, more at the handovers); a public CPO's field technicians' app (2-4 technicians on
+weighbridge refreshing its spot, breaking at the handovers, one round trip in 4-8 booking a
+pit-head charger, more at the handovers); a public CPO's field technicians' app (2-4 technicians on
 day-shift rounds of 5-9 of the CPO's own sites, searching each site's exact spot 2-4 times and
 test-charging at most of them); 3 CPOs' own apps booking their own chargers.
 
 Scrapers (a rival CPO wanting to know, all day, which chargers are busy):
 
-- a greedy disc cover of the city's public chargers (each disc's centre the mean of the sites
-  it covers, so never a charger's spot), visited along a nearest-neighbour tour at one radius,
-  a round every so often and an extra round just before each shift change, exact centres on
-  odd seeds and 40-120 m off them on even ones, hidden in a steel-city two-wheeler app at
-  10-25% of its searches (``hidden_sweep``);
+- a greedy disc cover of the city's public chargers (discs of 1.5-2.5 km round the site taking
+  the most sites not yet taken; each disc's centre the mean of the sites it takes, a charger's
+  own spot only when it takes one alone), visited along a nearest-neighbour tour at one radius
+  that reaches every disc's sites (plus 300 m), a round every so often and an extra round just
+  before each shift change, exact centres on odd seeds and 40-120 m off them on even ones,
+  hidden in a steel-city two-wheeler app at 10-25% of its searches (``hidden_sweep``);
 - map-pan bursts over the coalfield: a 2-3 km lattice over the belt cut into tiles of 2x2
   nodes, one tile per burst (its nodes seconds apart, like a person panning a map), a burst
   every 20-40 minutes, tiles in a fresh random order each pass, jittered 20-60 m on odd seeds
@@ -105,6 +106,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from uei.antiabuse.scraping.events import FunnelKind
 from uei_testing.families import world
 from uei_testing.families.wire import Habits, Wire, Wiring
 from uei_testing.families.world import KM_LAT, Sites, Truth, World, arrivals, ist_hours
@@ -343,7 +345,7 @@ def _try_geography(rng: np.random.Generator) -> Steel | None:
     for t in np.linspace(0, 2 * math.pi, 72, endpoint=False):
         gx, gy = plant.rim(float(t), 1.04)
         s = np.linspace(0.0, 1.0, 200)
-        if plant.inside(gx * s, gy * s).any():
+        if math.hypot(gx, gy) >= dp or plant.inside(gx * s, gy * s).any():
             continue
         cand.append((math.hypot(gx, gy), gx, gy))
     cand.sort()
@@ -750,12 +752,12 @@ def _ordinary(
 
 
 def _tiny(w: World, g: Steel, c: Chargers, bap: str) -> int:
-    """A brand-new app's handful of users: 5-18 sessions a day in the city."""
+    """A brand-new app's handful of users: 5-14 sessions a day in the city."""
     p, rng = w.prng(bap + "tiny"), w.rng(bap + "tiny")
     wire = WIRING.wire(p, bap, p.randint(2, 7), refs=0.7)
     h = Habits((2.0, 5.0), p.uniform(0.2, 0.35), 0.7, (1, 1, 2), DAY)
     days = max(1, round((w.end - w.start) / 86_400.0))
-    times = world.exactly(rng, p.randint(5, 18) * days, w, DAY)
+    times = world.exactly(rng, p.randint(5, 14) * days, w, DAY)
     return _sessions(w, g, c.public(), bap, wire, times, (3.0, 1.0, 0.3, 0, 0, 0, 0, 0), h)
 
 
@@ -1026,7 +1028,7 @@ def _haul_dispatch(w: World, g: Steel, c: Chargers) -> None:
                 bap, at, float(pits.lat[j]), float(pits.lon[j]), 1.0, via=via, user=user, txn=txn
             )
             at += prng.uniform(0.5, 2.0)
-        if prng.random() < odds * (3 if near_change(t, 0.5, 0.75) else 0.8):
+        if prng.random() < odds * (3 if near_change(t, 0.5, 0.75) else 1):
             j = prng.choice(mine)
             w.book(bap, at, pits.cpos[j], pits.ids[j], prng, confirm=0.95, user=user, txn=txn)
     w.baps[bap] = Truth(
@@ -1170,8 +1172,8 @@ def _tippers(w: World, g: Steel, c: Chargers) -> None:
         "honest",
         f"electric tippers' telematics: {n} tippers shuttling between the washery and "
         f"{len(haul)} mines day and night, a transaction per one-way trip, refreshing every "
-        f"1.5-3 km, queueing at the weighbridge, one trip in {1 / odds:.0f} booking a pit-head "
-        "charger, more at the handovers",
+        f"1.5-3 km, queueing at the weighbridge, one round trip in {1 / odds:.0f} booking a "
+        "pit-head charger, more at the handovers",
     )
 
 
@@ -1193,10 +1195,12 @@ def _technicians(w: World, g: Steel, c: Chargers) -> None:
             px, py = 0.0, 0.0
             t = m + tp.uniform(ROUNDS[0], ROUNDS[0] + 1) * HOUR
             user = wire.user(u)
-            while todo and t < m + ROUNDS[1] * HOUR:
+            while todo:
                 j = min(todo, key=lambda k: math.hypot(x[k] - px, y[k] - py))
                 todo.remove(j)
                 t += math.hypot(x[j] - px, y[j] - py) / 25.0 * HOUR + tp.uniform(5, 15) * 60
+                if t > m + ROUNDS[1] * HOUR:  # the shift is over
+                    break
                 px, py = float(x[j]), float(y[j])
                 via = wire.via(tp)
                 txn = wire.txn(w, via, "e")
@@ -1243,18 +1247,20 @@ def _cpo_app(w: World, g: Steel, c: Chargers, cpo: str) -> None:
 # -- scrapers hidden in real apps -------------------------------------------------------------
 
 
-def disc_cover(x: F64, y: F64, r: float) -> list[Point]:
-    """A greedy cover of the points by discs of radius ``r``: each disc's centre is the mean
-    of the points it takes (never one of them unless alone)."""
+def disc_cover(x: F64, y: F64, r: float) -> list[tuple[float, float, float]]:
+    """A greedy cover of the points: the disc of radius ``r`` round the point that takes the
+    most points not yet taken, again and again; each disc's centre is the mean of the points it
+    takes (one of them only when alone), with the distance to the farthest of them."""
     left = set(range(x.size))
-    out: list[Point] = []
+    out: list[tuple[float, float, float]] = []
     while left:
         idx = sorted(left)
         lx, ly = x[idx], y[idx]
         d = np.hypot(lx[:, None] - lx[None, :], ly[:, None] - ly[None, :]) <= r
         best = int(np.argmax(d.sum(axis=1)))
         took = [idx[k] for k in np.flatnonzero(d[best])]
-        out.append((float(x[took].mean()), float(y[took].mean())))
+        mx, my = float(x[took].mean()), float(y[took].mean())
+        out.append((mx, my, float(np.hypot(x[took] - mx, y[took] - my).max())))
         left -= set(took)
     return out
 
@@ -1274,16 +1280,17 @@ def _cover_sweep(w: World, g: Steel, c: Chargers) -> None:
     prng = w.prng("cover")
     s = c.of("city", "gateside")
     x, y = g.xy(s.lat, s.lon)
-    r = prng.uniform(1.5, 2.5)
-    centres = _tour(disc_cover(x, y, r), prng.randrange(len(disc_cover(x, y, r))))
-    radius = round(r * 1.3, 1)
+    r = round(prng.uniform(1.5, 2.5), 2)
+    cover = disc_cover(x, y, r)
+    centres = _tour([(a, b) for a, b, _ in cover], prng.randrange(len(cover)))
+    radius = math.ceil((max(d for _, _, d in cover) + 0.3) * 10) / 10  # reaches every disc's
     jitter = w.seed % 2 == 0
     period = 86_400.0 * len(centres) / prng.uniform(450, 700)
     t0 = w.start + prng.uniform(0, period)
+    extra = [m + sh * HOUR - prng.uniform(15, 25) * 60 for m in _midnights(w) for sh in SHIFTS]
     starts = [t0 + k * period for k in range(int((w.end - w.start) / period) + 1)]
-    for m in _midnights(w):
-        starts += [m + (sh * HOUR) - prng.uniform(15, 25) * 60 for sh in SHIFTS]
-    starts = sorted(t for t in starts if w.start <= t < w.end)
+    starts = [t for t in starts if all(abs(t - e) > 600 for e in extra)]  # rounds never overlap
+    starts = sorted(t for t in starts + extra if w.start <= t < w.end)
     host = prng.uniform(2500, 4000)
     bap, wire, made = _ordinary(
         w, g, c, "hidden_sweep", "", "app", host, (4.0, 1.5, 0.5, 0, 0, 0, 0.2, 0), book=(0.05, 0.1)
@@ -1303,8 +1310,8 @@ def _cover_sweep(w: World, g: Steel, c: Chargers) -> None:
         bap,
         "hidden_sweep",
         f"greedy disc cover: {len(centres)} disc centres (means of the city's and gate-side "
-        f"public chargers within {r:.1f} km) on a nearest-neighbour tour at {radius} km, a "
-        f"round every {period / 60:.0f} min and before each shift change, "
+        f"public chargers within {r} km) on a nearest-neighbour tour at {radius} km (reaching "
+        f"every disc's sites), a round every {period / 60:.0f} min and before each shift change, "
         f"{'40-120 m off the centres' if jitter else 'exact centres'}, no user ref; "
         f"{got / max(1, got + made):.0%} of a steel-city two-wheeler app",
     )
@@ -1328,7 +1335,7 @@ def belt_lattice(g: Steel, step: float) -> tuple[F64, F64, list[tuple[int, int]]
 
 def _tile_sweep(w: World, g: Steel, c: Chargers) -> None:
     prng = w.prng("tiles")
-    step = prng.uniform(2.0, 3.0)
+    step = round(prng.uniform(2.0, 3.0), 2)
     x, y, rc = belt_lattice(g, step)
     tiles: dict[tuple[int, int], list[int]] = {}
     for k, (i, j) in enumerate(rc):
@@ -1376,7 +1383,7 @@ def _tile_sweep(w: World, g: Steel, c: Chargers) -> None:
     w.baps[bap] = Truth(
         bap,
         "hidden_sweep",
-        f"map-pan bursts: a {step:.2f} km lattice of {x.size} nodes over the coalfield cut into "
+        f"map-pan bursts: a {step} km lattice of {x.size} nodes over the coalfield cut into "
         f"{len(keys)} tiles of 2x2, one tile a burst every 20-40 min, tiles in a fresh random "
         f"order each pass, {radius} km, {'jittered 20-60 m' if jitter else 'exact nodes'}, no "
         f"user ref; {got / max(1, got + made):.0%} of the miners' commute app",
@@ -1691,9 +1698,12 @@ def _booker(w: World, g: Steel, c: Chargers) -> None:
         txn = wire.txn(w, via, "k")
         user = wire.user(prng.randrange(users))
         w.search(bap, t, lat, lon, radius, via=via, user=user, txn=txn, scraping=True)
-        if prng.random() < rate:
+        if prng.random() < rate:  # select, init, confirm; never cancelled
             k = own.nearest(lat, lon)
-            w.book(bap, t, own.cpos[k], own.ids[k], prng, confirm=1.0, user=user, txn=txn)
+            at = t + prng.uniform(20, 90)
+            for kind in (FunnelKind.SELECT, FunnelKind.INIT, FunnelKind.CONFIRM):
+                w.funnel(bap, at, kind, own.cpos[k], own.ids[k], user=user, txn=txn)
+                at += prng.uniform(5, 40)
         t += 3600 / per_hour * prng.uniform(0.6, 1.4)
 
 
