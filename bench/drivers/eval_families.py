@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port``, ``steel``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -199,6 +199,21 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    looking at plains' windows, so plains moved to TUNING before any of them was read;
     #    a new held-out family was asked of a separate session first, from a brief that
     #    names no rule and no scraper (it invents both from the issue's list).
+    # 21. A new family, steel (an industrial belt of eastern India on a three-shift weekday:
+    #    a steel city and its township beside a walled steel plant nobody searches inside but
+    #    at its gates, a shift-bus depot, a coalfield of open-cast mines with miners' colonies
+    #    joined by haul roads to a washery, a national highway with a coal town and the
+    #    district headquarters; shift changes at 06:00, 14:00 and 22:00 with crowds, haul
+    #    trucks pausing at the handovers, an evening peak tariff, a weekly haat; a greedy disc
+    #    cover of the city's chargers hidden in a city app, map-pan bursts of 2x2 lattice
+    #    tiles over the coalfield hidden in the miners' app, a shadow poll riding a ride-hail
+    #    app's own sessions, an offset poll from points off the gate chargers hidden in a
+    #    national aggregator, a bursty two-state poller, a shift-clock poller with user
+    #    references, a quadtree sweeper, one lattice relayed over three keys by shift, a rival
+    #    CPO's sweep booking at its own chargers, a low-and-slow scraper posing as many made-up
+    #    users and on some seeds a slow coalfield sweep), was written by a separate session
+    #    from a brief, independently of the detector's rules, and registered HELD OUT with
+    #    seeds 1-4. It was never scored while it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -220,6 +235,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
+        "steel": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
