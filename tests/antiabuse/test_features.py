@@ -663,9 +663,11 @@ def test_long_or_lasting_transactions_and_single_searches_count_one_by_one() -> 
 
 def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None:
     """A long-haul bus's drive (more refreshes than ``TRIP_MAX``), with 30 minutes at a dhaba
-    refreshing every 2 minutes, is one trip; those refreshes are no spot polled. The same
-    searches without the transaction id are a spot searched again and again; the same number
-    of searches sweeping rows in one transaction is no trip."""
+    refreshing every 2 minutes, is one trip; when the drive books, those refreshes are no spot
+    polled (nor repeats of one place). When no drive that waited books, the wait is the spot
+    searched again and again (a head unit parked at a rival's charger). The same searches
+    without the transaction id are a spot searched again and again; the same number of
+    searches sweeping rows in one transaction is no trip."""
     end = T0 + WINDOW
     out = _drive("bus", T0, 20)  # 20 refreshes over 38 km
     parked = [
@@ -678,10 +680,21 @@ def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None
     ]
     drive = [*out, *parked, *on]
     assert is_drive(*_km(drive))
-    booked = [*_booking("other", T0 + 60.0)]  # the unit's ids tie its selects to searches
+    booked = [*_booking("other", T0 + 60.0), *_booking("bus", T0 + 11_000.0)]
     f = features([*drive, *_drive("other", T0, 3)], booked, T0, end, NONE)
-    assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (1.0, 2.0, 1.0)
+    assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (1.0, 2.0, 2.0)
+    assert f["waits_booked"] == 1.0
     assert f["spot_searches"] == 0.0
+    assert f["exact_repeat_share"] < 0.1  # the other trip's 3 refreshes repeat the bus's first
+    # the same drive, and only the other trip books: the wait led nowhere
+    other = _booking("other", T0 + 60.0)  # the unit's ids still tie its selects to searches
+    parked = features([*drive, *_drive("other", T0, 3)], other, T0, end, NONE)
+    assert (parked["trips"], parked["trip_bookings"], parked["waits_booked"]) == (2.0, 1.0, 0.0)
+    assert parked["spot_searches"] >= 15
+    assert parked["exact_repeat_share"] > 0.3
+    # one user of a BAP whose waits book is judged by the BAP's waits (``waits_booked``)
+    told = features([*drive, *_drive("other", T0, 3)], other, T0, end, NONE, waits_booked=True)
+    assert told["spot_searches"] == 0.0
     anonymous = [msgspec.structs.replace(s, txn="") for s in drive]
     g = features(anonymous, [], T0, end, NONE)
     assert g["trips"] == 0.0

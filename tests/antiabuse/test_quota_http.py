@@ -611,43 +611,60 @@ async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips
     assert not [r for r in sweep["reasons"] if "withheld" in r]
 
 
-async def test_a_poll_parked_in_drives_at_rival_chargers_is_still_a_poll(
-    h: Harness, bg: Relay
-) -> None:
-    """A rival dresses its poll as head units: each transaction drives 5 stops at road speed
-    to a competitor's charger, then "waits" there refreshing that exact spot every 3 minutes
-    for 2 hours, and drives on; five visits in 12 hours. A vehicle's wait at a stop is no
-    poll only for its first ``DWELL_S`` (45 minutes): what follows is the spot searched again
-    and again, never booking, and enough of it to show so. Honest head units, judged by their
-    trips, stay at a flag."""
-    end = h.clock()
-    start = end - 12 * 3600
-    events = _head_unit_drives(start, every=700.0, seed=12)  # honest, a tenth booking
-    rivals = [(12.80, 77.40), (12.95, 77.62), (13.10, 77.45)]  # a competitor's chargers
+def _parked_drives(
+    bap: str, start: float, spots: list[tuple[float, float]], wait: int, *, book_every: int = 0
+) -> list[dict[str, Any]]:
+    """One transaction a visit to each of ``spots`` in turn, a search every 3 minutes: 5 stops
+    3 km apart up the road at road speed, ``wait`` refreshes of the spot's exact centre, 3
+    stops on. With ``book_every``, every so many visits book at the spot while waiting."""
+    events: list[dict[str, Any]] = []
     t = start
-    for visit, (lat, lon) in enumerate([*rivals, *rivals[:2]]):
-        txn = f"parked-{visit}"
-        here = [(lat - 0.027 * (5 - k), lon) for k in range(5)]  # 3 km a stop up the road
-        here += [(lat, lon)] * 38  # parked: the same exact spot every 3 minutes, ~2 hours
-        here += [(lat + 0.027 * (k + 1), lon) for k in range(3)]  # and on
+    for visit, (lat, lon) in enumerate(spots):
+        txn = f"{bap}-{visit}"
+        here = [(lat - 0.027 * (5 - k), lon) for k in range(5)]
+        here += [(lat, lon)] * wait
+        here += [(lat + 0.027 * (k + 1), lon) for k in range(3)]
         for n, (lat_, lon_) in enumerate(here):
             t += 180.0
             search = {"gps": f"{lat_:.6f},{lon_:.6f}", "radius_km": 5}
             events.append(
-                wire(
-                    "search",
-                    f"{txn}-{n}",
-                    t,
-                    bap_id="other.example",
-                    search=search,
-                    transaction_id=txn,
-                )
+                wire("search", f"{txn}-{n}", t, bap_id=bap, search=search, transaction_id=txn)
             )
-    assert t < end
+            if book_every and visit % book_every == 0 and n == 5 + wait // 2:
+                for kind, after in (("select", 20), ("init", 40), ("confirm", 60)):
+                    events.append(
+                        wire(kind, f"{txn}-{n}", t + after, bap_id=bap, transaction_id=txn)
+                    )
+    return events
+
+
+@pytest.mark.parametrize(("wait", "visits"), [(38, 5), (13, 8)], ids=["2h", "40min"])
+async def test_a_poll_parked_in_drives_at_rival_chargers_is_still_a_poll(
+    h: Harness, bg: Relay, wait: int, visits: int
+) -> None:
+    """A rival dresses its poll as head units: each transaction drives 5 stops at road speed
+    to a competitor's charger, then "waits" there refreshing that exact spot every 3 minutes
+    (for 2 hours, or for 40 minutes, less than ``DWELL_S``), and drives on, visiting the
+    competitor's chargers in turn over 12 hours. A vehicle's wait at a stop is no poll only
+    when the unit's waits lead somewhere (some drive that waited booked): these never do, so
+    every wait is the spot searched again and again, never booking, and enough of it to show
+    so. Honest head units, judged by their trips, stay at a flag; so does an honest bus
+    operator whose buses halt 30 minutes at an amenity and book there on every third halt."""
+    end = h.clock()
+    start = end - 12 * 3600
+    events = _head_unit_drives(start, every=700.0, seed=12)  # honest, a tenth booking
+    rivals = [(12.80, 77.40), (12.95, 77.62), (13.10, 77.45)]  # a competitor's chargers
+    spots = [rivals[v % 3] for v in range(visits)]
+    events += _parked_drives("other.example", start, spots, wait)
+    amenities = [(12.85, 77.70), (13.05, 77.35)]
+    halts = [amenities[v % 2] for v in range(12)]
+    events += _parked_drives("app.example", start, halts, 10, book_every=3)  # the bus operator
     await _scored_with_every_band(h, bg, events, window=12 * 3600.0)
-    cars = (await h.as_operator("GET", "/abuse/baps/big.example")).json()["verdict"]
-    assert cars["actions"] == []
+    for honest in ("big.example", "app.example"):
+        fleet = (await h.as_operator("GET", f"/abuse/baps/{honest}")).json()["verdict"]
+        assert fleet["actions"] == [], honest
     parked = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
     assert "throttle" in parked["actions"]
     (why,) = [r for r in parked["reasons"] if "exact points" in r]
-    assert "at 3 exact points" in why or "polling 3 exact points" in why
+    # the rivals' spots (and, visited again and again, the stops up the road to them)
+    assert "searched again and again" in why or "polling" in why

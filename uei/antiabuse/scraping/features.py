@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -137,6 +137,11 @@ FEATURES: tuple[str, ...] = (
     "trip_share",
     "trips",
     "trip_bookings",
+    # 1 when some drive of the unit's (or, for one user of a BAP, the BAP's) that waited at a
+    # stop booked: its vehicles' waits lead somewhere, and a wait of up to ``DWELL_S`` polls
+    # nothing. 0 otherwise: every search at a stop counts (a head unit parked at a rival's
+    # chargers waits for their availability, and never books).
+    "waits_booked",
     # Sub-populations found from the queries alone (``subpop.py``): a lattice of centres and
     # spots searched again and again inside the unit's traffic, and how each converts.
     *SUBPOP_FEATURES,
@@ -446,6 +451,20 @@ def by_trips(f: Mapping[str, float]) -> float | None:
     return f["trip_bookings"] / (f["trips"] + 1.0)
 
 
+class Trips(NamedTuple):
+    """A unit's trips (see FEATURES) and, per search, what its drives say of it."""
+
+    share: float
+    trips: float
+    bookings: float
+    waits_booked: bool
+    dwell: npt.NDArray[np.bool_]
+    """It waits at a drive's stop, up to ``DWELL_S`` after the stop's first search, and
+    ``waits_booked``."""
+    route: npt.NDArray[np.bool_]
+    """It is a drive's first search at one of its stops: the vehicle moving on."""
+
+
 def _trips(
     txns: Sequence[str],
     x: F64,
@@ -454,10 +473,11 @@ def _trips(
     end: float,
     booked: set[str],
     confirms: Sequence[str],
-) -> tuple[float, float, float, npt.NDArray[np.bool_]]:
-    """(trip_share, trips, trip_bookings, dwell) of a unit's searches' transaction ids, places
-    (km) and times (see FEATURES), given the transactions that booked and every confirm's
-    transaction. ``dwell``, per search: it waits at a drive's stop (``DWELL_S``)."""
+    waits_booked: bool | None,
+) -> Trips:
+    """The trips of a unit's searches' transaction ids, places (km) and times, given the
+    transactions that booked and every confirm's transaction; ``waits_booked`` as given, or
+    (None) from these transactions."""
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     count: Counter[str] = Counter()
@@ -477,6 +497,8 @@ def _trips(
         if TRIP_MAX < c <= DRIVE_MAX and last[txn] - first[txn] <= DRIVE_SPAN_S
     }
     dwell = np.zeros(at.size, dtype=np.bool_)
+    route = np.zeros(at.size, dtype=np.bool_)
+    waited: set[str] = set()
     rows: dict[str, list[int]] = {txn: [] for txn in shaped | long if count[txn] > 2}
     for row, txn in enumerate(txns):
         if txn in rows:
@@ -488,14 +510,26 @@ def _trips(
         if stop is None:
             continue
         shaped.add(txn)
+        route[idx[stop]] = True
         arrived = at[idx][stop][np.cumsum(stop) - 1]  # each search's stop's first search
-        dwell[idx[~stop & (at[idx] - arrived <= DWELL_S)]] = True
+        waits = idx[~stop & (at[idx] - arrived <= DWELL_S)]
+        if waits.size:
+            dwell[waits] = True
+            waited.add(txn)
+    if waits_booked is None:
+        waits_booked = bool(waited & booked)
+    if not waits_booked:
+        # a vehicle waiting at a stop polls nothing when its unit's waits lead somewhere: a
+        # bus halting at an amenity books there now and then; a head unit parked at rival
+        # chargers never does, and what it waits for is the spot's availability
+        dwell[:] = False
     in_trips = sum(count[txn] for txn in shaped)
     ended = [txn for txn in shaped if txn in booked or last[txn] <= end - TRIP_QUIET_S]
     outside = len(txns) - in_trips
     bookings = sum(txn in booked for txn in ended)
     bookings += sum(t not in shaped and (not t or t in booked) for t in confirms)
-    return _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings), dwell
+    trips = _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings)
+    return Trips(*trips, waits_booked, dwell, route)
 
 
 _TRACK_POINTS = 2000
@@ -565,10 +599,12 @@ def features(
     network: NetworkContext,
     *,
     max_points: int = 4000,
+    waits_booked: bool | None = None,
 ) -> dict[str, float]:
     """Every name in FEATURES -> a finite float, for the events of ONE unit (a BAP, or one user
     of a BAP) in [start, end). Events outside the window are ignored. See FEATURES for what
-    each value means."""
+    each value means; ``waits_booked`` is the BAP's for one of its users (None: the unit's
+    own)."""
     if not (math.isfinite(start) and math.isfinite(end) and end > start):
         raise ValueError("the window [start, end) must be finite and not empty")
     hours = (end - start) / 3600.0
@@ -620,6 +656,23 @@ def features(
         return out
     lat, lon = _coordinates(kept)
     radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
+    km_lon = 111.320 * math.cos(math.radians(float(np.median(lat))))
+
+    # transactions: trips, and the searches of a vehicle waiting at a drive's stop
+    txns = [s.txn for s in kept]
+    has_txn = np.fromiter((bool(t) for t in txns), dtype=np.bool_, count=n)
+    # transaction ids say which searches led on only if the unit's selects carry its
+    # searches' ids: a unit whose every select starts a transaction of its own (a CPO's
+    # console booking walk-ins) says nothing that way about its searches
+    ties = has_txn.any() and not (len(onward) >= _UNTIED and onward.isdisjoint(txns))
+    dwell = route = np.zeros(n, dtype=np.bool_)
+    if ties:
+        booked = {t for t in confirmed if t} - cancelled
+        trips = _trips(txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed, waits_booked)
+        out["trip_share"], out["trips"], out["trip_bookings"] = trips[:3]
+        out["waits_booked"] = float(trips.waits_booked)
+        dwell, route = trips.dwell, trips.route
+    moved = ~dwell
 
     # geographic sweep
     size = network.cell_deg
@@ -638,8 +691,13 @@ def features(
     # exact centres: repeats, and the lattice of the distinct ones (sorted: a canonical order)
     q_lat = np.round(lat * _QUANTUM).astype(np.int64) + _Q_LAT
     q_lon = np.round(lon * _QUANTUM).astype(np.int64) + _Q_LON
-    centres = _distinct(q_lat * _Q_LON_SPAN + q_lon)
-    out["exact_repeat_share"] = (n - centres.size) / n
+    exact = q_lat * _Q_LON_SPAN + q_lon
+    centres = _distinct(exact)
+    waiting = int(np.count_nonzero(dwell))
+    # repeats by the searches that moved (a drive's first search at a stop did): a wait
+    # repeats its stop's centre without polling it
+    polled = _distinct(exact[moved]) if waiting else centres
+    out["exact_repeat_share"] = (n - waiting - polled.size) / (n - waiting)
     out["nn_regularity"], out["nn_step_share"] = _lattice(
         (centres // _Q_LON_SPAN).astype(np.float64),
         (centres % _Q_LON_SPAN).astype(np.float64),
@@ -658,13 +716,14 @@ def features(
         out["arrival_regularity"] = 1.0 / (1.0 + _cv(gaps))
         out["period_share"] = _median_share(gaps)
     order = np.lexsort((at, keys))
+    if waiting or route.any():  # a drive coming by a place again on another trip is its road
+        order = order[~(dwell | route)[order]]
     same_cell = keys[order][1:] == keys[order][:-1]
     revisits = np.diff(at[order])[same_cell]
     revisits = revisits[revisits >= 0.001]
     if revisits.size >= _MIN_GAPS:
         out["revisit_period_share"] = _median_share(revisits)
 
-    km_lon = 111.320 * math.cos(math.radians(float(np.median(lat))))
     out["track_share"] = track_share(lon * km_lon, lat * 110.574, at)
 
     # radius profile (sorted, so that sums do not depend on the input order)
@@ -681,12 +740,6 @@ def features(
     out["hour_entropy"] = min(1.0, max(0.0, float(-(p * np.log(p)).sum()) / math.log(24)))
 
     # sub-populations (the radii in the searches' own order, not sorted)
-    txns = [s.txn for s in kept]
-    has_txn = np.fromiter((bool(t) for t in txns), dtype=np.bool_, count=n)
-    # transaction ids say which searches led on only if the unit's selects carry its
-    # searches' ids: a unit whose every select starts a transaction of its own (a CPO's
-    # console booking walk-ins) says nothing that way about its searches
-    ties = has_txn.any() and not (len(onward) >= _UNTIED and onward.isdisjoint(txns))
     conversion = Conversion(
         np.fromiter((t in onward for t in txns), dtype=np.bool_, count=n) if ties else None,
         has_txn if ties else None,
@@ -694,14 +747,8 @@ def features(
     )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
-    if ties:
-        booked = {t for t in confirmed if t} - cancelled
-        out["trip_share"], out["trips"], out["trip_bookings"], dwell = _trips(
-            txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed
-        )
-        if dwell.any():  # a vehicle waiting at a stop polls nothing
-            moved = ~dwell
-            lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]
-            conversion = conversion.take(moved)
+    if waiting:
+        lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]
+        conversion = conversion.take(moved)
     out.update(subpopulations(lat, lon, at, raw_radius, conversion))
     return out
