@@ -25,7 +25,7 @@ from uei.antiabuse.scraping.events import (
 )
 from uei.antiabuse.scraping.features import FEATURES, features, network_context, track_share
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
-from uei.antiabuse.scraping.reasons import EVIDENCE, credibly_below
+from uei.antiabuse.scraping.reasons import EVIDENCE, credibly_below, describe
 from uei.antiabuse.scraping.scorer import units_of, verdict_for
 from uei.antiabuse.scraping.subpop import evenly_stepped, polled_spots, spot_rhythm
 from uei.antiabuse.scraping.wire import WireEvent
@@ -759,3 +759,10 @@ def test_a_bap_the_operator_reviewed_is_at_most_flagged_and_the_verdict_says_why
 def test_a_review_names_a_bap_and_says_what_was_found(reviewed: object) -> None:
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"reviewed": reviewed}, ScrapingPolicy)
+
+
+@pytest.mark.parametrize(("selects", "said"), [(0, "no select"), (3, "only 3 led to a select")])
+def test_searching_at_volume_says_how_few_selects_there_were(selects: int, said: str) -> None:
+    f = {"searches": 1000.0, "select_per_search": selects / 1001.0}
+    (why,) = describe(f, {"searches at volume, never books": 0.9}, "the BAP")
+    assert why == f"1000 searches in the window and {said}"

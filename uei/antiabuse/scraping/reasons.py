@@ -96,7 +96,9 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
             extra.append("the points polled together")
         out.append(_part(f, "spot", unit, what, extra))
     if signals.get("searches at volume, never books", 0.0) >= _STRONG:
-        out.append(f"{_searches(f):.0f} searches in the window and no select")
+        selects = round(_unit_selects(f))
+        led = f"only {selects} led to a select" if selects else "no select"
+        out.append(f"{_searches(f):.0f} searches in the window and {led}")
     if signals.get("grid sweep", 0.0) >= _STRONG:
         out.append("every search a new point of a regular sweep, no bookings")
     if signals.get("clockwork polling", 0.0) >= _STRONG:
