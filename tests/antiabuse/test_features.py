@@ -664,8 +664,8 @@ def test_long_or_lasting_transactions_and_single_searches_count_one_by_one() -> 
 def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None:
     """A long-haul bus's drive (more refreshes than ``TRIP_MAX``), with 30 minutes at a dhaba
     refreshing every 2 minutes, is one trip; when the drive books, those refreshes are no spot
-    polled (nor repeats of one place). When no drive that waited books, the wait is the spot
-    searched again and again (a head unit parked at a rival's charger). The same searches
+    polled (nor repeats of one place). When no drive books, the wait is the spot searched
+    again and again (a head unit parked at a rival's charger). The same searches
     without the transaction id are a spot searched again and again; the same number of
     searches sweeping rows in one transaction is no trip."""
     end = T0 + WINDOW
@@ -683,17 +683,19 @@ def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None
     booked = [*_booking("other", T0 + 60.0), *_booking("bus", T0 + 11_000.0)]
     f = features([*drive, *_drive("other", T0, 3)], booked, T0, end, NONE)
     assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (1.0, 2.0, 2.0)
-    assert f["waits_booked"] == 1.0
+    assert f["drives_booked"] == 1.0
+    assert f["drive_share"] == 1.0  # the bus's drive and the other trip's
     assert f["spot_searches"] == 0.0
     assert f["exact_repeat_share"] < 0.1  # the other trip's 3 refreshes repeat the bus's first
-    # the same drive, and only the other trip books: the wait led nowhere
-    other = _booking("other", T0 + 60.0)  # the unit's ids still tie its selects to searches
-    parked = features([*drive, *_drive("other", T0, 3)], other, T0, end, NONE)
-    assert (parked["trips"], parked["trip_bookings"], parked["waits_booked"]) == (2.0, 1.0, 0.0)
+    # the same drive, and only a search that is no drive books: no drive went anywhere
+    person = Search(T0 + 30.0, 13.2, 77.9, 5.0, "bg", txn="person")
+    other = _booking("person", T0 + 60.0)  # the unit's ids still tie its selects to searches
+    parked = features([*drive, person], other, T0, end, NONE)
+    assert (parked["trips"], parked["trip_bookings"], parked["drives_booked"]) == (2.0, 1.0, 0.0)
     assert parked["spot_searches"] >= 15
     assert parked["exact_repeat_share"] > 0.3
-    # one user of a BAP whose waits book is judged by the BAP's waits (``waits_booked``)
-    told = features([*drive, *_drive("other", T0, 3)], other, T0, end, NONE, waits_booked=True)
+    # one user of a BAP whose drives book is judged by the BAP's drives (``drives_booked``)
+    told = features([*drive, person], other, T0, end, NONE, drives_booked=True)
     assert told["spot_searches"] == 0.0
     anonymous = [msgspec.structs.replace(s, txn="") for s in drive]
     g = features(anonymous, [], T0, end, NONE)
@@ -703,6 +705,7 @@ def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None
     assert not is_drive(*_km(sweep))
     h = features([*sweep, *_drive("other", T0, 3)], booked, T0, end, NONE)
     assert h["trip_share"] == pytest.approx(3 / (len(drive) + 3))
+    assert h["drive_share"] == h["trip_share"]  # the other trip is a drive, the rows none
 
 
 def _km(searches: list[Search]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -92,9 +92,13 @@ def _enough(f: dict[str, float]) -> float:
 
 
 def _grid_sweep(f: dict[str, float]) -> float:
+    # Every search a fresh point, one step from its nearest. A vehicle refreshing every few
+    # km along its road does that too, its transactions drives (``drive_share``); a sweep's
+    # rows and rounds come back beside each other, and no drive does.
     lattice = _ramp(f["nn_step_share"], 0.4, 0.8) * _ramp(f["nn_regularity"], 0.5, 0.8)
     fresh = _ramp(f["cells_per_search"], 0.2, 0.6)
-    return _enough(f) * lattice * fresh * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
+    road = 1.0 - _ramp(f["drive_share"], 0.3, 0.6)
+    return _enough(f) * lattice * fresh * road * (1.0 - _ramp(f["select_per_search"], 0.0, 0.05))
 
 
 def _clockwork(f: dict[str, float]) -> float:

@@ -137,11 +137,14 @@ FEATURES: tuple[str, ...] = (
     "trip_share",
     "trips",
     "trip_bookings",
-    # 1 when some drive of the unit's (or, for one user of a BAP, the BAP's) that waited at a
-    # stop booked: its vehicles' waits lead somewhere, and a wait of up to ``DWELL_S`` polls
-    # nothing. 0 otherwise: every search at a stop counts (a head unit parked at a rival's
-    # chargers waits for their availability, and never books).
-    "waits_booked",
+    # 1 when some drive of the unit's (or, for one user of a BAP, the BAP's) booked: its
+    # vehicles go somewhere, and a wait of up to ``DWELL_S`` at a stop polls nothing. 0
+    # otherwise: every search at a stop counts (a head unit parked at a rival's chargers
+    # waits for their availability, and never books).
+    "drives_booked",
+    # Share of searches in drives (``is_drive``): vehicles moving on along roads, and waiting
+    # on the way. Head units, buses, trucks: high. Sweeps, polls, people: 0.
+    "drive_share",
     # Sub-populations found from the queries alone (``subpop.py``): a lattice of centres and
     # spots searched again and again inside the unit's traffic, and how each converts.
     *SUBPOP_FEATURES,
@@ -457,12 +460,12 @@ class Trips(NamedTuple):
     share: float
     trips: float
     bookings: float
-    waits_booked: bool
+    drives_booked: bool
     dwell: npt.NDArray[np.bool_]
-    """It waits at a drive's stop, up to ``DWELL_S`` after the stop's first search, and
-    ``waits_booked``."""
-    route: npt.NDArray[np.bool_]
-    """It is a drive's first search at one of its stops: the vehicle moving on."""
+    """It waits at a drive's stop, up to ``DWELL_S`` after the stop's first search, and some
+    drive booked (``drives_booked``)."""
+    drive: npt.NDArray[np.bool_]
+    """It is one of a drive's searches."""
 
 
 def _trips(
@@ -473,10 +476,10 @@ def _trips(
     end: float,
     booked: set[str],
     confirms: Sequence[str],
-    waits_booked: bool | None,
+    drives_booked: bool | None,
 ) -> Trips:
     """The trips of a unit's searches' transaction ids, places (km) and times, given the
-    transactions that booked and every confirm's transaction; ``waits_booked`` as given, or
+    transactions that booked and every confirm's transaction; ``drives_booked`` as given, or
     (None) from these transactions."""
     first: dict[str, float] = {}
     last: dict[str, float] = {}
@@ -497,8 +500,8 @@ def _trips(
         if TRIP_MAX < c <= DRIVE_MAX and last[txn] - first[txn] <= DRIVE_SPAN_S
     }
     dwell = np.zeros(at.size, dtype=np.bool_)
-    route = np.zeros(at.size, dtype=np.bool_)
-    waited: set[str] = set()
+    drive = np.zeros(at.size, dtype=np.bool_)
+    drives: set[str] = set()
     rows: dict[str, list[int]] = {txn: [] for txn in shaped | long if count[txn] > 2}
     for row, txn in enumerate(txns):
         if txn in rows:
@@ -510,18 +513,16 @@ def _trips(
         if stop is None:
             continue
         shaped.add(txn)
-        route[idx[stop]] = True
+        drives.add(txn)
+        drive[idx] = True
         arrived = at[idx][stop][np.cumsum(stop) - 1]  # each search's stop's first search
-        waits = idx[~stop & (at[idx] - arrived <= DWELL_S)]
-        if waits.size:
-            dwell[waits] = True
-            waited.add(txn)
-    if waits_booked is None:
-        waits_booked = bool(waited & booked)
-    if not waits_booked:
-        # a vehicle waiting at a stop polls nothing when its unit's waits lead somewhere: a
+        dwell[idx[~stop & (at[idx] - arrived <= DWELL_S)]] = True
+    if drives_booked is None:
+        drives_booked = bool(drives & booked)
+    if not drives_booked:
+        # a vehicle waiting at a stop polls nothing when its unit's drives go somewhere: a
         # bus halting at an amenity books there now and then; a head unit parked at rival
-        # chargers never does, and what it waits for is the spot's availability
+        # chargers never books, and what it waits for is the spot's availability
         dwell[:] = False
     in_trips = sum(count[txn] for txn in shaped)
     ended = [txn for txn in shaped if txn in booked or last[txn] <= end - TRIP_QUIET_S]
@@ -529,7 +530,7 @@ def _trips(
     bookings = sum(txn in booked for txn in ended)
     bookings += sum(t not in shaped and (not t or t in booked) for t in confirms)
     trips = _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings)
-    return Trips(*trips, waits_booked, dwell, route)
+    return Trips(*trips, drives_booked, dwell, drive)
 
 
 _TRACK_POINTS = 2000
@@ -599,11 +600,11 @@ def features(
     network: NetworkContext,
     *,
     max_points: int = 4000,
-    waits_booked: bool | None = None,
+    drives_booked: bool | None = None,
 ) -> dict[str, float]:
     """Every name in FEATURES -> a finite float, for the events of ONE unit (a BAP, or one user
     of a BAP) in [start, end). Events outside the window are ignored. See FEATURES for what
-    each value means; ``waits_booked`` is the BAP's for one of its users (None: the unit's
+    each value means; ``drives_booked`` is the BAP's for one of its users (None: the unit's
     own)."""
     if not (math.isfinite(start) and math.isfinite(end) and end > start):
         raise ValueError("the window [start, end) must be finite and not empty")
@@ -665,13 +666,14 @@ def features(
     # searches' ids: a unit whose every select starts a transaction of its own (a CPO's
     # console booking walk-ins) says nothing that way about its searches
     ties = has_txn.any() and not (len(onward) >= _UNTIED and onward.isdisjoint(txns))
-    dwell = route = np.zeros(n, dtype=np.bool_)
+    dwell = drive = np.zeros(n, dtype=np.bool_)
     if ties:
         booked = {t for t in confirmed if t} - cancelled
-        trips = _trips(txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed, waits_booked)
+        trips = _trips(txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed, drives_booked)
         out["trip_share"], out["trips"], out["trip_bookings"] = trips[:3]
-        out["waits_booked"] = float(trips.waits_booked)
-        dwell, route = trips.dwell, trips.route
+        out["drives_booked"] = float(trips.drives_booked)
+        dwell, drive = trips.dwell, trips.drive
+        out["drive_share"] = float(np.count_nonzero(drive)) / n
     moved = ~dwell
 
     # geographic sweep
@@ -716,8 +718,8 @@ def features(
         out["arrival_regularity"] = 1.0 / (1.0 + _cv(gaps))
         out["period_share"] = _median_share(gaps)
     order = np.lexsort((at, keys))
-    if waiting or route.any():  # a drive coming by a place again on another trip is its road
-        order = order[~(dwell | route)[order]]
+    if drive.any():  # a drive comes by a place again on its road, or waits at it
+        order = order[~drive[order]]
     same_cell = keys[order][1:] == keys[order][:-1]
     revisits = np.diff(at[order])[same_cell]
     revisits = revisits[revisits >= 0.001]

@@ -178,13 +178,13 @@ def _describe(
     units: Sequence[Unit], start: float, end: float, context: NetworkContext
 ) -> list[list[float]]:
     rows = []
-    waits: dict[str, bool] = {}  # per BAP: its vehicles' waits lead somewhere
+    drives: dict[str, bool] = {}  # per BAP: some drive booked
     for unit in units:  # a BAP before its users (``units_of``)
         found = features(
-            unit.searches, unit.funnel, start, end, context, waits_booked=waits.get(unit.bap_id)
+            unit.searches, unit.funnel, start, end, context, drives_booked=drives.get(unit.bap_id)
         )
         if not unit.user:
-            waits[unit.bap_id] = found["waits_booked"] > 0.5
+            drives[unit.bap_id] = found["drives_booked"] > 0.5
         rows.append([found[name] for name in FEATURES])
     return rows
 
