@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.features import (
     FEATURES,
+    FLEET_DRIVES,
     IST_OFFSET_S,
     NetworkContext,
     NetworkTally,
@@ -683,20 +684,26 @@ def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None
     booked = [*_booking("other", T0 + 60.0), *_booking("bus", T0 + 11_000.0)]
     f = features([*drive, *_drive("other", T0, 3)], booked, T0, end, NONE)
     assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (1.0, 2.0, 2.0)
-    assert f["drives_booked"] == 1.0
+    assert f["fleet_waits"] == 1.0
     assert f["drive_share"] == 1.0  # the bus's drive and the other trip's
     assert f["spot_searches"] == 0.0
     assert f["exact_repeat_share"] < 0.1  # the other trip's 3 refreshes repeat the bus's first
     # the same drive, and only a search that is no drive books: no drive went anywhere
     person = Search(T0 + 30.0, 13.2, 77.9, 5.0, "bg", txn="person")
     other = _booking("person", T0 + 60.0)  # the unit's ids still tie its selects to searches
-    parked = features([*drive, person], other, T0, end, NONE)
-    assert (parked["trips"], parked["trip_bookings"], parked["drives_booked"]) == (2.0, 1.0, 0.0)
-    assert parked["spot_searches"] >= 15
-    assert parked["exact_repeat_share"] > 0.3
-    # one user of a BAP whose drives book is judged by the BAP's drives (``drives_booked``)
-    told = features([*drive, person], other, T0, end, NONE, drives_booked=True)
+    alone = features([*drive, person], other, T0, end, NONE)
+    assert (alone["trips"], alone["trip_bookings"], alone["fleet_waits"]) == (2.0, 1.0, 0.0)
+    assert alone["spot_searches"] >= 15
+    assert alone["exact_repeat_share"] > 0.3
+    # one user of a BAP whose waits are a fleet's is judged by the BAP's (``fleet_waits``)
+    told = features([*drive, person], other, T0, end, NONE, fleet_waits=True)
     assert told["spot_searches"] == 0.0
+    # and so are the waits of a fleet's drives, booked or not (FLEET_DRIVES)
+    roads = [_drive(f"o{k}", T0 + 60.0 * k, 3, lat=13.5 + 0.1 * k) for k in range(FLEET_DRIVES - 1)]
+    assert all(is_drive(*_km(road)) for road in roads)
+    others = [s for road in roads for s in road]
+    fleet = features([*drive, *others, person], other, T0, end, NONE)
+    assert (fleet["fleet_waits"], fleet["spot_searches"]) == (1.0, 0.0)
     anonymous = [msgspec.structs.replace(s, txn="") for s in drive]
     g = features(anonymous, [], T0, end, NONE)
     assert g["trips"] == 0.0

@@ -137,11 +137,12 @@ FEATURES: tuple[str, ...] = (
     "trip_share",
     "trips",
     "trip_bookings",
-    # 1 when some drive of the unit's (or, for one user of a BAP, the BAP's) booked: its
-    # vehicles go somewhere, and a wait of up to ``DWELL_S`` at a stop polls nothing. 0
-    # otherwise: every search at a stop counts (a head unit parked at a rival's chargers
-    # waits for their availability, and never books).
-    "drives_booked",
+    # 1 when the unit's (or, for one user of a BAP, the BAP's) waits at a stop are a fleet's:
+    # some drive booked, or it made ``FLEET_DRIVES`` drives or more in the window; a wait of up
+    # to ``DWELL_S`` polls nothing. 0 otherwise: every search at a stop counts (a head unit
+    # parked at one rival charger after another waits for their availability, and never
+    # books).
+    "fleet_waits",
     # Share of searches in drives (``is_drive``): vehicles moving on along roads, and waiting
     # on the way. Head units, buses, trucks: high. Sweeps, polls, people: 0.
     "drive_share",
@@ -395,7 +396,11 @@ _DRIVE_BACKS = 0.2
 a loop round a block)."""
 DWELL_S = 45 * 60.0
 """A drive's searches at one stop after its first, up to this long after it, are the vehicle
-waiting there (a meal at a dhaba, a jam, a toll queue): they are not spots polled."""
+waiting there (a meal at a dhaba, a jam, a toll queue), when the unit's waits are a fleet's
+(``FLEET_DRIVES``): they are not spots polled."""
+FLEET_DRIVES = 10
+"""A unit's waits are a fleet's with this many drives in the window, or fewer of which some
+booked."""
 
 
 def _stops(x: F64, y: F64) -> npt.NDArray[np.bool_]:
@@ -460,10 +465,10 @@ class Trips(NamedTuple):
     share: float
     trips: float
     bookings: float
-    drives_booked: bool
+    fleet_waits: bool
     dwell: npt.NDArray[np.bool_]
-    """It waits at a drive's stop, up to ``DWELL_S`` after the stop's first search, and some
-    drive booked (``drives_booked``)."""
+    """It waits at a drive's stop, up to ``DWELL_S`` after the stop's first search, and the
+    unit's waits are a fleet's (``fleet_waits``)."""
     drive: npt.NDArray[np.bool_]
     """It is one of a drive's searches."""
 
@@ -476,10 +481,10 @@ def _trips(
     end: float,
     booked: set[str],
     confirms: Sequence[str],
-    drives_booked: bool | None,
+    fleet_waits: bool | None,
 ) -> Trips:
     """The trips of a unit's searches' transaction ids, places (km) and times, given the
-    transactions that booked and every confirm's transaction; ``drives_booked`` as given, or
+    transactions that booked and every confirm's transaction; ``fleet_waits`` as given, or
     (None) from these transactions."""
     first: dict[str, float] = {}
     last: dict[str, float] = {}
@@ -517,12 +522,13 @@ def _trips(
         drive[idx] = True
         arrived = at[idx][stop][np.cumsum(stop) - 1]  # each search's stop's first search
         dwell[idx[~stop & (at[idx] - arrived <= DWELL_S)]] = True
-    if drives_booked is None:
-        drives_booked = bool(drives & booked)
-    if not drives_booked:
-        # a vehicle waiting at a stop polls nothing when its unit's drives go somewhere: a
-        # bus halting at an amenity books there now and then; a head unit parked at rival
-        # chargers never books, and what it waits for is the spot's availability
+    if fleet_waits is None:
+        fleet_waits = len(drives) >= FLEET_DRIVES or bool(drives & booked)
+    if not fleet_waits:
+        # a vehicle waiting at a stop polls nothing when it is one of a fleet's: a bus
+        # halting at a dhaba, a truck in a toll queue, many drives or some of them booking; a
+        # head unit parked at one rival charger after another, a few drives never booking, is
+        # waiting for their availability
         dwell[:] = False
     in_trips = sum(count[txn] for txn in shaped)
     ended = [txn for txn in shaped if txn in booked or last[txn] <= end - TRIP_QUIET_S]
@@ -530,7 +536,7 @@ def _trips(
     bookings = sum(txn in booked for txn in ended)
     bookings += sum(t not in shaped and (not t or t in booked) for t in confirms)
     trips = _share(in_trips, len(txns)), float(len(ended) + outside), float(bookings)
-    return Trips(*trips, drives_booked, dwell, drive)
+    return Trips(*trips, fleet_waits, dwell, drive)
 
 
 _TRACK_POINTS = 2000
@@ -600,11 +606,11 @@ def features(
     network: NetworkContext,
     *,
     max_points: int = 4000,
-    drives_booked: bool | None = None,
+    fleet_waits: bool | None = None,
 ) -> dict[str, float]:
     """Every name in FEATURES -> a finite float, for the events of ONE unit (a BAP, or one user
     of a BAP) in [start, end). Events outside the window are ignored. See FEATURES for what
-    each value means; ``drives_booked`` is the BAP's for one of its users (None: the unit's
+    each value means; ``fleet_waits`` is the BAP's for one of its users (None: the unit's
     own)."""
     if not (math.isfinite(start) and math.isfinite(end) and end > start):
         raise ValueError("the window [start, end) must be finite and not empty")
@@ -669,9 +675,9 @@ def features(
     dwell = drive = np.zeros(n, dtype=np.bool_)
     if ties:
         booked = {t for t in confirmed if t} - cancelled
-        trips = _trips(txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed, drives_booked)
+        trips = _trips(txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed, fleet_waits)
         out["trip_share"], out["trips"], out["trip_bookings"] = trips[:3]
-        out["drives_booked"] = float(trips.drives_booked)
+        out["fleet_waits"] = float(trips.fleet_waits)
         dwell, drive = trips.dwell, trips.drive
         out["drive_share"] = float(np.count_nonzero(drive)) / n
     moved = ~dwell

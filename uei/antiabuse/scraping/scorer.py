@@ -178,13 +178,13 @@ def _describe(
     units: Sequence[Unit], start: float, end: float, context: NetworkContext
 ) -> list[list[float]]:
     rows = []
-    drives: dict[str, bool] = {}  # per BAP: some drive booked
+    fleets: dict[str, bool] = {}  # per BAP: its waits are a fleet's
     for unit in units:  # a BAP before its users (``units_of``)
         found = features(
-            unit.searches, unit.funnel, start, end, context, drives_booked=drives.get(unit.bap_id)
+            unit.searches, unit.funnel, start, end, context, fleet_waits=fleets.get(unit.bap_id)
         )
         if not unit.user:
-            drives[unit.bap_id] = found["drives_booked"] > 0.5
+            fleets[unit.bap_id] = found["fleet_waits"] > 0.5
         rows.append([found[name] for name in FEATURES])
     return rows
 
