@@ -13,9 +13,24 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from tests.family_views import (
+    coords,
+    funnels,
+    kinds,
+    labelled,
+    one,
+    own,
+    rounds,
+    scraping,
+    searches,
+    spots,
+    starts,
+    styled,
+    trips,
+)
 from uei.antiabuse.scraping.events import Funnel, Search
 from uei_testing.families import FAMILIES, plains
-from uei_testing.families.world import SCRAPER_CLASSES, Sites, World
+from uei_testing.families.world import SCRAPER_CLASSES, World
 
 F64 = npt.NDArray[np.float64]
 SEEDS = (1, 2, 3, 4)
@@ -34,80 +49,12 @@ def land(seed: int) -> tuple[plains.Plains, plains.Chargers]:
     return g, plains.chargers(seed, g)
 
 
-def searches(w: World, bap: str) -> list[Search]:
-    return [e for e in w.events[bap] if isinstance(e, Search)]
-
-
-def funnels(w: World, bap: str) -> list[Funnel]:
-    return [e for e in w.events[bap] if isinstance(e, Funnel)]
-
-
-def scraping(w: World, bap: str) -> list[Search]:
-    at = set(w.scraping.get(bap, []))
-    return [e for e in searches(w, bap) if e.at in at]
-
-
-def own(w: World, bap: str) -> list[Search]:
-    at = set(w.scraping.get(bap, []))
-    return [e for e in searches(w, bap) if e.at not in at]
-
-
-def kinds(w: World, bap: str) -> Counter[str]:
-    out = Counter(f.kind.value for f in funnels(w, bap))
-    out["search"] = len(searches(w, bap))
-    return out
-
-
-def labelled(w: World, label: str) -> list[str]:
-    return [b for b, t in w.baps.items() if t.label == label]
-
-
-def styled(w: World, text: str) -> list[str]:
-    return [b for b, t in w.baps.items() if text in t.style]
-
-
-def one(w: World, text: str) -> str:
-    (bap,) = styled(w, text)
-    return bap
-
-
 def xy(g: plains.Plains, events: list[Search]) -> tuple[F64, F64]:
     return g.xy(np.array([e.lat for e in events]), np.array([e.lon for e in events]))
 
 
 def hours(events: list[Search] | list[Funnel]) -> F64:
     return np.array([((e.at - START) % 86_400) / 3600 for e in events])
-
-
-def spots(events: list[Search]) -> set[tuple[float, float]]:
-    return {(e.lat, e.lon) for e in events}
-
-
-def coords(s: Sites) -> set[tuple[float, float]]:
-    return set(zip(s.lat.tolist(), s.lon.tolist(), strict=True))
-
-
-def rounds(events: list[Search], gap: float) -> list[list[Search]]:
-    """Runs of searches with no pause longer than ``gap`` seconds."""
-    out: list[list[Search]] = []
-    for e in events:
-        if out and e.at - out[-1][-1].at <= gap:
-            out[-1].append(e)
-        else:
-            out.append([e])
-    return out
-
-
-def starts(events: list[Search], gap: float) -> list[float]:
-    return [r[0].at for r in rounds(events, gap)]
-
-
-def trips(events: list[Search]) -> list[list[Search]]:
-    out: dict[str, list[Search]] = {}
-    for e in events:
-        if e.txn:
-            out.setdefault(e.txn, []).append(e)
-    return list(out.values())
 
 
 def on_road(g: plains.Plains, x: F64, y: F64, *names: str) -> npt.NDArray[np.bool_]:
