@@ -42,9 +42,10 @@ class Actions(Options, frozen=True):
     """The shipped bands follow the families evaluation (``python -m bench.eval_families``): an
     action applies only if, on every family and seed, no honest BAP received it; otherwise it
     ships in shadow. On the last runs honest BAPs were flagged, and some coarsened, throttled
-    and blocked (own-site consoles in ``plateau``, ``valley``, ``port``, ``desert``, ``lakes``
-    and ``plains``; head units without transaction ids in ``hills``, ``lakes`` and
-    ``plains``): every action ships in shadow (docs/scraping-families.md)."""
+    and blocked (own-site consoles in ``plateau``, ``valley``, ``port``, ``desert``, ``lakes``,
+    ``plains`` and ``steel``; head units without transaction ids in ``hills``, ``lakes`` and
+    ``plains``; ``steel``'s tippers): every action ships in shadow
+    (docs/scraping-families.md)."""
 
     flag: ActionBand = ActionBand(at=0.6, shadow=True)
     """Shown to operators; nothing changes for the BAP."""
