@@ -5,6 +5,7 @@ from people looking for a charger."""
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 
 import msgspec
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from uei.antiabuse.scraping.anomaly import score_windows
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
 from uei.antiabuse.scraping.features import (
     FEATURES,
@@ -665,7 +667,7 @@ def test_long_or_lasting_transactions_and_single_searches_count_one_by_one() -> 
 def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None:
     """A long-haul bus's drive (more refreshes than ``TRIP_MAX``), with 30 minutes at a dhaba
     refreshing every 2 minutes, is one trip; when the drive books, those refreshes are no spot
-    polled (nor repeats of one place). When no drive books, the wait is the spot searched
+    polled. When no drive books, the wait is the spot searched
     again and again (a head unit parked at a rival's charger). The same searches
     without the transaction id are a spot searched again and again; the same number of
     searches sweeping rows in one transaction is no trip."""
@@ -687,14 +689,12 @@ def test_a_long_drive_is_one_trip_and_its_waits_at_a_stop_poll_nothing() -> None
     assert f["fleet_waits"] == 1.0
     assert f["drive_share"] == 1.0  # the bus's drive and the other trip's
     assert f["spot_searches"] == 0.0
-    assert f["exact_repeat_share"] < 0.1  # the other trip's 3 refreshes repeat the bus's first
     # the same drive, and only a search that is no drive books: no drive went anywhere
     person = Search(T0 + 30.0, 13.2, 77.9, 5.0, "bg", txn="person")
     other = _booking("person", T0 + 60.0)  # the unit's ids still tie its selects to searches
     alone = features([*drive, person], other, T0, end, NONE)
     assert (alone["trips"], alone["trip_bookings"], alone["fleet_waits"]) == (2.0, 1.0, 0.0)
     assert alone["spot_searches"] >= 15
-    assert alone["exact_repeat_share"] > 0.3
     # one user of a BAP whose waits are a fleet's is judged by the BAP's (``fleet_waits``)
     told = features([*drive, person], other, T0, end, NONE, fleet_waits=True)
     assert told["spot_searches"] == 0.0
@@ -730,3 +730,24 @@ def test_no_trips_where_transaction_ids_tie_nothing() -> None:
     funnel = [f for k in range(3) for f in _booking(f"walk-in-{k}", T0 + k * 60.0)]
     f = features(searches, funnel, T0, T0 + WINDOW, NONE)
     assert (f["trip_share"], f["trips"], f["trip_bookings"]) == (0.0, 0.0, 0.0)
+
+
+def test_a_poll_whose_rounds_are_drives_still_comes_back_to_the_same_places() -> None:
+    """A rival polls 6 sites along a road every 10 minutes, each round one transaction at road
+    speed (a drive), each query 20-60 m off the site so no centre repeats exactly. Trips on
+    one road come by the same cells; this comes back to the same spots on a period, and the
+    revisits say so (the clockwork rule reads them)."""
+    rng = random.Random(5)
+    sites = [(12.905 + 0.01 * k, 77.505 + 0.003 * k) for k in (0, 1, 3, 4, 6, 8)]
+    searches = []
+    for r in range(int(WINDOW // 600)):
+        t = T0 + r * 600.0
+        for k, (lat, lon) in enumerate(sites):
+            off = rng.uniform(0.0002, 0.0005)
+            searches.append(Search(t + 90.0 * k, lat + off, lon - off, 3.0, "bg", txn=f"r{r}"))
+    f = features(searches, [], T0, T0 + WINDOW, NONE)
+    assert f["drive_share"] == 1.0  # each round is a drive
+    assert f["fleet_waits"] == 1.0  # and there are many of them
+    assert f["revisit_period_share"] > 0.7
+    (scored,) = score_windows([[f[name] for name in FEATURES]], [], window_hours=6.0)
+    assert scored.signals["clockwork polling"] >= 0.5

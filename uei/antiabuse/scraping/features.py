@@ -398,6 +398,11 @@ DWELL_S = 45 * 60.0
 """A drive's searches at one stop after its first, up to this long after it, are the vehicle
 waiting there (a meal at a dhaba, a jam, a toll queue), when the unit's waits are a fleet's
 (``FLEET_DRIVES``): they are not spots polled."""
+_DRIVE_SPOT_DEG = 0.002
+"""A drive's search revisits a place when it comes back within this grid's square (about
+200 m) of another drive's search there."""
+_DRIVE_KEY = 1 << 62
+"""Marks a drive's spot key apart from the cells' keys (which stay below 2**62)."""
 FLEET_DRIVES = 10
 """A unit's waits are a fleet's with this many drives in the window, or fewer of which some
 booked."""
@@ -513,7 +518,7 @@ def _trips(
             rows[txn].append(row)
     for txn, where in rows.items():
         idx = np.array(where, dtype=np.int64)
-        idx = idx[np.argsort(at[idx], kind="stable")]
+        idx = idx[np.lexsort((y[idx], x[idx], at[idx]))]  # the same order whatever the input's
         stop = drive_stops(x[idx], y[idx], at[idx])
         if stop is None:
             continue
@@ -699,13 +704,8 @@ def features(
     # exact centres: repeats, and the lattice of the distinct ones (sorted: a canonical order)
     q_lat = np.round(lat * _QUANTUM).astype(np.int64) + _Q_LAT
     q_lon = np.round(lon * _QUANTUM).astype(np.int64) + _Q_LON
-    exact = q_lat * _Q_LON_SPAN + q_lon
-    centres = _distinct(exact)
-    waiting = int(np.count_nonzero(dwell))
-    # repeats by the searches that moved (a drive's first search at a stop did): a wait
-    # repeats its stop's centre without polling it
-    polled = _distinct(exact[moved]) if waiting else centres
-    out["exact_repeat_share"] = (n - waiting - polled.size) / (n - waiting)
+    centres = _distinct(q_lat * _Q_LON_SPAN + q_lon)
+    out["exact_repeat_share"] = (n - centres.size) / n
     out["nn_regularity"], out["nn_step_share"] = _lattice(
         (centres // _Q_LON_SPAN).astype(np.float64),
         (centres % _Q_LON_SPAN).astype(np.float64),
@@ -723,10 +723,18 @@ def features(
     if gaps.size >= _MIN_GAPS:
         out["arrival_regularity"] = 1.0 / (1.0 + _cv(gaps))
         out["period_share"] = _median_share(gaps)
-    order = np.lexsort((at, keys))
-    if drive.any():  # a drive comes by a place again on its road, or waits at it
-        order = order[~drive[order]]
-    same_cell = keys[order][1:] == keys[order][:-1]
+    place = keys
+    if drive.any():
+        # a drive's searches revisit a spot (``_DRIVE_SPOT_DEG``), not a cell: trips on one
+        # road come by the same cells, a poll dressed as drives comes back to the same sites
+        fine = np.floor(lat / _DRIVE_SPOT_DEG) * 1e6 + np.floor(lon / _DRIVE_SPOT_DEG)
+        place = np.where(drive, fine.astype(np.int64) | _DRIVE_KEY, keys)
+    order = np.lexsort((at, place))
+    same_cell = place[order][1:] == place[order][:-1]
+    if drive.any():  # a drive waiting at a place is no revisit of it; another drive's visit is
+        trip = np.unique(np.array(txns, dtype=object), return_inverse=True)[1]
+        trip = np.where(drive, trip, -1)[order]
+        same_cell &= (trip[1:] != trip[:-1]) | (trip[1:] < 0)
     revisits = np.diff(at[order])[same_cell]
     revisits = revisits[revisits >= 0.001]
     if revisits.size >= _MIN_GAPS:
@@ -755,7 +763,7 @@ def features(
     )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
-    if waiting:
+    if dwell.any():
         lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]
         conversion = conversion.take(moved)
     out.update(subpopulations(lat, lon, at, raw_radius, conversion))

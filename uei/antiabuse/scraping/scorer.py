@@ -183,8 +183,8 @@ def _describe(
         found = features(
             unit.searches, unit.funnel, start, end, context, fleet_waits=fleets.get(unit.bap_id)
         )
-        if not unit.user:
-            fleets[unit.bap_id] = found["fleet_waits"] > 0.5
+        if not unit.user and found["fleet_waits"] > 0.5:
+            fleets[unit.bap_id] = True  # else each user's own drives say (ids may tie nothing)
         rows.append([found[name] for name in FEATURES])
     return rows
 
