@@ -685,7 +685,6 @@ def features(
         out["fleet_waits"] = float(trips.fleet_waits)
         dwell, drive = trips.dwell, trips.drive
         out["drive_share"] = float(np.count_nonzero(drive)) / n
-    moved = ~dwell
 
     # geographic sweep
     size = network.cell_deg
@@ -763,7 +762,8 @@ def features(
     )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
-    if dwell.any():
+    if dwell.any():  # a vehicle waiting at a stop polls nothing
+        moved = ~dwell
         lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]
         conversion = conversion.take(moved)
     out.update(subpopulations(lat, lon, at, raw_radius, conversion))
