@@ -762,7 +762,17 @@ def test_a_review_names_a_bap_and_says_what_was_found(reviewed: object) -> None:
 
 
 @pytest.mark.parametrize(("selects", "said"), [(0, "no select"), (3, "only 3 led to a select")])
-def test_searching_at_volume_says_how_few_selects_there_were(selects: int, said: str) -> None:
+@pytest.mark.parametrize(
+    ("signal", "opening"),
+    [
+        ("searches at volume, never books", "1000 searches in the window and"),
+        ("grid sweep", "every search a new point of a regular sweep,"),
+        ("clockwork polling", "the same places polled on a fixed period,"),
+    ],
+)
+def test_the_unit_wide_rules_say_how_few_selects_there_were(
+    selects: int, said: str, signal: str, opening: str
+) -> None:
     f = {"searches": 1000.0, "select_per_search": selects / 1001.0}
-    (why,) = describe(f, {"searches at volume, never books": 0.9}, "the BAP")
-    assert why == f"1000 searches in the window and {said}"
+    (why,) = describe(f, {signal: 0.9}, "the BAP")
+    assert why == f"{opening} {said}"

@@ -127,7 +127,7 @@ def stored(bap: str, score: float, at: float, *, flagged: bool) -> BapVerdict:
         throttle_scale=0.25 if flagged else 1.0,
         searches=500,
         top=[FeatureNote("lattice", 0.99, 0.1, 0.4, "grid sweep")],
-        reasons=["every search a new point of a regular sweep, no bookings"],
+        reasons=["every search a new point of a regular sweep, no select"],
     )
 
 

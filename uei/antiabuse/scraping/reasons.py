@@ -96,14 +96,18 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
             extra.append("the points polled together")
         out.append(_part(f, "spot", unit, what, extra))
     if signals.get("searches at volume, never books", 0.0) >= _STRONG:
-        selects = round(_unit_selects(f))
-        led = f"only {selects} led to a select" if selects else "no select"
-        out.append(f"{_searches(f):.0f} searches in the window and {led}")
+        out.append(f"{_searches(f):.0f} searches in the window and {_led(f)}")
     if signals.get("grid sweep", 0.0) >= _STRONG:
-        out.append("every search a new point of a regular sweep, no bookings")
+        out.append(f"every search a new point of a regular sweep, {_led(f)}")
     if signals.get("clockwork polling", 0.0) >= _STRONG:
-        out.append("the same places polled on a fixed period, no bookings")
+        out.append(f"the same places polled on a fixed period, {_led(f)}")
     return out
+
+
+def _led(f: Mapping[str, float]) -> str:
+    """How many of the unit's searches led to a select, when the rules that fired allow a few."""
+    selects = round(_unit_selects(f))
+    return f"only {selects} led to a select" if selects else "no select"
 
 
 def _searches(f: Mapping[str, float]) -> float:
