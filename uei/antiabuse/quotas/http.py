@@ -36,7 +36,8 @@ __all__ = ["CHECK", "RELAY", "QuotasApi", "quota_check", "ratelimit_headers"]
 
 @dataclass(frozen=True, slots=True)
 class QuotasApi:
-    """What the search path's routes are handed (``uei/app/dependencies.py``)."""
+    """What the search path's routes read off the app's state (``state.quotas``, left there by
+    the app's lifespan)."""
 
     quotas: Quotas
     relays: RelayMeter
