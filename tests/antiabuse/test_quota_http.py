@@ -572,6 +572,38 @@ async def _scored_with_every_band(
     await Scorer(store.events, store.verdicts, lambda: policy, h.clock).run()
 
 
+async def test_a_poll_whose_rounds_are_drives_is_seen_coming_back_to_the_same_sites(
+    h: Harness, bg: Relay
+) -> None:
+    """A rival polls 6 of a competitor's chargers along a road every 10 minutes for 6 hours,
+    each round one transaction at road speed (a drive, and 36 of them make a "fleet"), each
+    query up to about 90 m off its site, so that no spot (about 10 m) repeats. Drives on one
+    road come by the same cells; this comes back to the same places on a period, and
+    throttle applies. Honest head units in the same run are not said to poll."""
+    end = h.clock()
+    start = end - 6 * 3600
+    events = _head_unit_drives(start, every=280.0, seed=13)
+    rng = random.Random(5)
+    sites = [(12.905 + 0.01 * k, 77.505 + 0.003 * k) for k in (0, 1, 3, 4, 6, 8)]
+    for r in range(36):
+        for k, (lat, lon) in enumerate(sites):
+            dlat, dlon = rng.uniform(-0.0008, 0.0008), rng.uniform(-0.0008, 0.0008)
+            search = {"gps": f"{lat + dlat:.6f},{lon + dlon:.6f}", "radius_km": 3}
+            at = start + r * 600.0 + 90.0 * k + 5
+            txn = f"round-{r}"
+            events.append(
+                wire("search", f"{txn}-{k}", at, bap_id="other.example", search=search)
+                | {"transaction_id": txn}
+            )
+    await _scored_with_every_band(h, bg, events, window=6 * 3600.0)
+    said = "the same places polled on a fixed period"
+    poll = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
+    assert "throttle" in poll["actions"]
+    assert any(r.startswith(said) for r in poll["reasons"]), poll["reasons"]
+    cars = (await h.as_operator("GET", "/abuse/baps/big.example")).json()["verdict"]
+    assert not any(r.startswith(said) for r in cars["reasons"])
+
+
 async def test_head_units_are_judged_by_their_trips_and_a_sweep_dressed_as_trips_is_not(
     h: Harness, bg: Relay
 ) -> None:
