@@ -208,6 +208,37 @@ def test_accepted_connections_have_tcp_nodelay(tmp_path: Path) -> None:
             assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
+_TCP_INFO_DATA_SEGS_IN = 152
+"""``tcpi_data_segs_in`` in Linux's ``struct tcp_info`` (4.6 on): segments that carried data."""
+
+
+def _data_segments_in(sock: socket.socket) -> int:
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    if len(info) < _TCP_INFO_DATA_SEGS_IN + 4:
+        pytest.skip("this kernel's tcp_info has no data_segs_in")
+    return int.from_bytes(info[_TCP_INFO_DATA_SEGS_IN : _TCP_INFO_DATA_SEGS_IN + 4], "little")
+
+
+@pytest.mark.redis
+def test_each_answer_reaches_the_client_in_one_segment(tmp_path: Path) -> None:
+    """uvicorn writes an answer's head and its body apart; with ``TCP_NODELAY`` that is two
+    segments (two sends, two wake-ups of the client) for every answer. Served by ``uei serve``,
+    the two leave as one: counted by the client's kernel, 40 answers on one keep-alive
+    connection arrive in 40 data segments, not 80."""
+    with serving(tmp_path, 2) as served:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        try:
+            assert _healthz(connection) == 200  # connected, warm
+            assert connection.sock is not None
+            before = _data_segments_in(connection.sock)
+            for _ in range(40):
+                assert _healthz(connection) == 200
+            received = _data_segments_in(connection.sock) - before
+        finally:
+            connection.close()
+    assert received <= 42, received
+
+
 def test_the_listening_socket_is_tcp() -> None:
     """What asyncio checks before it sets TCP_NODELAY on an accepted connection."""
     with listening_socket("127.0.0.1", 0) as sock:

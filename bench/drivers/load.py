@@ -21,8 +21,9 @@ What runs (all on this machine, over loopback):
   ``TCP_NODELAY`` on accepted connections and every keep-alive answer after the first waits
   ~40 ms for the client's delayed ACK (uvicorn issue #3149): capacity becomes ~23 requests/s
   per connection whatever the CPU. The default launcher is uvicorn's own supervisor on a
-  socket made with ``IPPROTO_TCP`` (``uei serve``'s); ``--launcher uvicorn`` runs the stock
-  command line;
+  socket made with ``IPPROTO_TCP``, with ``uei serve``'s HTTP protocol, which sends each
+  answer's head and body in one write (``uei.app.workers.OneWriteH11``); ``--launcher
+  uvicorn`` runs the stock command line;
 - the bare ceilings (``bench.serve_app``), under the same launcher, uvicorn settings and worker
   count, their heap frozen once started as the service's is (``frozen_after_startup``): for
   the lookups, a Litestar app returning the bytes the service answered; on Redis, for the
