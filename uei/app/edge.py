@@ -12,15 +12,14 @@ wrapper (not three layers of each, on every hot path):
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, cast
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from uei.app.deadline import BODILESS, BodyTimeout
+from uei.app.deadline import BODILESS, BodyDeadline
 from uei.app.observe import new_request_id, record, request_id
 from uei.app.signing import SIGNS_ITSELF, ResponseSigner
 
@@ -28,6 +27,8 @@ __all__ = ["edge"]
 
 
 def edge(signer: ResponseSigner, body_seconds: float) -> Callable[[ASGIApp], ASGIApp]:
+    deadline = BodyDeadline(body_seconds)
+
     def middleware(app: ASGIApp) -> ASGIApp:
         async def at_edge(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
@@ -66,24 +67,8 @@ def edge(signer: ResponseSigner, body_seconds: float) -> Callable[[ASGIApp], ASG
                 await send(cast("Message", {**start, "headers": headers}))
                 await send({"type": "http.response.body", "body": body, "more_body": False})
 
-            inbound = receive
-            if method not in BODILESS:  # the key path pays nothing
-                deadline = asyncio.get_running_loop().time() + body_seconds
-                complete = False
-
-                async def receive_in_time() -> ReceiveMessage:
-                    nonlocal complete
-                    if complete:
-                        return await receive()
-                    try:
-                        async with asyncio.timeout_at(deadline):
-                            message = await receive()
-                    except TimeoutError:
-                        raise BodyTimeout(body_seconds) from None
-                    complete = message["type"] != "http.request" or not message.get("more_body")
-                    return message
-
-                inbound = receive_in_time
+            # the key path pays nothing
+            inbound = receive if method in BODILESS else deadline.reading(receive)
             try:
                 await app(scope, inbound, out)
             finally:
