@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, post
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
+from litestar.types import ASGIApp
 
 from uei.access import CALLER, IN_STORE, ONCE, Caller
 from uei.antiabuse.identity import user_token
@@ -29,6 +30,7 @@ from uei.antiabuse.scraping.events import Search
 from uei.antiabuse.scraping.wire import CheckAnswer, CheckBody
 from uei.beckn import ABNORMAL_USAGE, QUOTA_EXCEEDED, ErrorCode, problem
 from uei.errors import NotFound
+from uei.prebuilt import PROBLEM_JSON, json_answer
 from uei.trust import Verifier
 
 __all__ = ["CHECK", "RELAY", "QuotasApi", "quota_check", "ratelimit_headers"]
@@ -54,6 +56,8 @@ class QuotasApi:
         return user_token(self.secret, bap, ref) if ref is not None else ""
 
 
+_encode = msgspec.json.Encoder().encode
+
 RELAY = {CALLER: Caller.RELAY, ONCE: True}
 """The event upload: signed by a relay, a replayed signature refused by the guard."""
 CHECK = {CALLER: Caller.RELAY, ONCE: IN_STORE}
@@ -65,15 +69,16 @@ def _structured(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def ratelimit_headers(result: RuleStanding) -> dict[str, str]:
+def ratelimit_headers(result: RuleStanding) -> list[tuple[bytes, bytes]]:
     """IETF httpapi ratelimit-headers: the rule as applied, and where the caller stands."""
     name = _structured(result.rule)
-    headers = {
-        "RateLimit-Policy": f"{name};q={result.limit};w={math.ceil(result.window_seconds)}",
-        "RateLimit": f"{name};r={result.remaining};t={math.ceil(result.reset_seconds)}",
-    }
+    policy = f"{name};q={result.limit};w={math.ceil(result.window_seconds)}"
+    headers = [
+        (b"ratelimit-policy", policy.encode()),
+        (b"ratelimit", f"{name};r={result.remaining};t={math.ceil(result.reset_seconds)}".encode()),
+    ]
     if not result.allowed:
-        headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
+        headers.append((b"retry-after", b"%d" % max(1, math.ceil(result.retry_after))))
     return headers
 
 
@@ -85,9 +90,7 @@ def ratelimit_headers(result: RuleStanding) -> dict[str, str]:
     responses={200: ResponseSpec(CheckAnswer, description="allowed: the BAP may go on")},
     opt=CHECK,
 )
-async def quota_check(
-    request: Request[Any, Any, Any], data: JSONBody[CheckBody]
-) -> Response[bytes]:
+async def quota_check(request: Request[Any, Any, Any], data: JSONBody[CheckBody]) -> ASGIApp:
     """Signed by the BG or BPP relaying a BAP's request, before serving it. A gateway names
     the BAP, action, message id and search; a BPP forwards the BAP's own signed request
     (``bap_request``: its Authorization header as received and the base64 of the bytes it
@@ -147,20 +150,16 @@ async def quota_check(
     )
     headers = ratelimit_headers(result)
     if result.allowed:
-        return Response(msgspec.json.encode(answer), headers=headers, media_type="application/json")
+        return json_answer(200, _encode(answer), headers)
     if result.blocked:
         kind, title, code = ABNORMAL_USAGE, "Abnormal usage detected", ErrorCode.ABNORMAL_USAGE
         message = f"{bound.bap_id} is blocked for scraping; " + "; ".join(result.reasons)
         scoring = api.quotas.scraping().score_every_seconds
-        headers["Retry-After"] = str(max(1, math.ceil(scoring or 3600)))
+        retry = max(1, math.ceil(scoring or 3600))  # until the next scoring may lift it
+        headers = [h for h in headers if h[0] != b"retry-after"] + [(b"retry-after", b"%d" % retry)]
     else:
         kind, title, code = QUOTA_EXCEEDED, "Quota exceeded", ErrorCode.RATE_LIMITED
         message = "; ".join(result.reasons)
     envelope = msgspec.to_builtins(problem(kind, title, 429, code, message))
     body = msgspec.to_builtins(answer) | envelope
-    return Response(
-        msgspec.json.encode(body),
-        status_code=429,
-        headers=headers,
-        media_type="application/problem+json",
-    )
+    return json_answer(429, _encode(body), headers, PROBLEM_JSON)

@@ -8,10 +8,11 @@ import msgspec
 from litestar import Request, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp
 
 from uei.access import CALLER, Caller
 from uei.errors import Gone, InvalidRequest, NotFound, UeiError
+from uei.prebuilt import Prebuilt
 from uei.registry.http.auth import registry_of
 from uei.registry.http.bodies import LookupBody
 from uei.registry.metrics import LOOKUPS
@@ -22,22 +23,6 @@ from uei.tally import TALLY
 __all__ = ["WellKnown", "key_path", "lookup", "lookup_v2", "well_known"]
 
 _encoder = msgspec.json.Encoder()
-JSON = "application/json"
-
-
-class _Prebuilt:
-    """An answer whose bytes and headers are ready: sent as two ASGI messages, nothing else.
-    The key path is the hottest route on the network; this keeps it near a bare handler."""
-
-    __slots__ = ("_body", "_start")
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        self._start = {"type": "http.response.start", "status": status, "headers": headers}
-        self._body = {"type": "http.response.body", "body": body, "more_body": False}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(self._start)  # type: ignore[arg-type]
-        await send(self._body)  # type: ignore[arg-type]
 
 
 class _Refused(Protocol):
@@ -122,7 +107,7 @@ def _page(
         link = f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
         headers += [(b"x-next-page-token", b"%d" % (start + size)), (b"link", link.encode())]
     signer: _Signer = request.app.state.signer
-    return _Prebuilt(200, headers + _signed_json_headers(signer, body), body)
+    return Prebuilt(200, headers + _signed_json_headers(signer, body), body)
 
 
 _PAGE_DOC = {200: ResponseSpec(list[LookupRecord], description="one record per role x valid key")}
@@ -202,7 +187,7 @@ async def key_path(
         answer_error: _Answers = request.app.state.answer_error
         refused = answer_error((Gone if answer.gone else NotFound)(answer.reason, "unique_key_id"))
         TALLY.count(LOOKUPS, ("key", str(refused.status)))
-        return _Prebuilt(refused.status, _signed_json_headers(signer, refused.body), refused.body)
+        return Prebuilt(refused.status, _signed_json_headers(signer, refused.body), refused.body)
     etag = answer.etag.encode()
     headers = [
         (b"etag", etag),
@@ -210,8 +195,8 @@ async def key_path(
     ]
     TALLY.count(LOOKUPS, ("key", "ok"))
     if _if_none_match(request) == etag:
-        return _Prebuilt(304, headers, b"")
-    return _Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)
+        return Prebuilt(304, headers, b"")
+    return Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)
 
 
 class WellKnown(msgspec.Struct):
