@@ -26,7 +26,7 @@ import uvicorn
 from litestar import Litestar, Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
-from uei.app.workers import frozen_after_startup
+from uei.app.workers import OneWriteH11, frozen_after_startup
 
 ALLOW = b'{"decision":"allow","limit":3000,"remaining":2999,"reset":1}'
 STATUS = b'{"verdict":"allow","score":0.0,"reasons":[],"case_count":0,"path":"store"}'
@@ -104,7 +104,10 @@ def main() -> None:
         from uei.app.workers import app_from_env
 
         app = app_from_env()  # as `uei serve` serves it, frozen once started
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", access_log=False)
+    # the protocol `uei serve` runs (each answer in one write), for either app
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="info", access_log=False, http=OneWriteH11
+    )
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APP",
     "CannotListen",
+    "OneWriteH11",
     "app_from_env",
     "frozen_after_startup",
     "listening_socket",
