@@ -99,3 +99,18 @@ async def test_closing_sends_what_is_pending_first(
     peer.settimeout(10)
     assert peer.recv(1) == b""  # then closed
     assert handed == [b"last words"]  # the scheduled flush found nothing left
+
+
+async def test_a_large_answer_is_not_held_back(
+    connected: tuple[_OneWritePerTurn, socket.socket, list[bytes]],
+) -> None:
+    """Past 64 KiB in one turn it goes out at once, where the transport's flow control (which
+    uvicorn waits on when the client reads slowly) can see it."""
+    wrapped, peer, handed = connected
+    wrapped.write(b"head ")
+    wrapped.write(b"x" * 70_000)
+    assert handed == [b"head " + b"x" * 70_000]
+    wrapped.write(b" tail")
+    await _turn()
+    assert handed[1:] == [b" tail"]
+    assert _read(peer, 70_010).endswith(b"x tail")

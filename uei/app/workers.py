@@ -89,6 +89,11 @@ def frozen_after_startup(app: Litestar) -> Litestar:
     return app
 
 
+_HELD_AT_MOST = 65_536
+"""Bytes held back for the turn's end at most: more go out at once, so that a large answer
+meets the transport's flow control (uvicorn waits for the client once its buffer is full)."""
+
+
 class _OneWritePerTurn:
     """A connection's transport whose writes within one turn of the event loop leave as one
     ``send``, at the end of that turn. uvicorn writes an answer's head and its body apart: two
@@ -100,6 +105,7 @@ class _OneWritePerTurn:
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         self._pending: list[bytes] = []
+        self._size = 0
         self._loop = asyncio.get_running_loop()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -108,6 +114,9 @@ class _OneWritePerTurn:
         if not self._pending:
             self._loop.call_soon(self.flush)
         self._pending.append(bytes(data))
+        self._size += len(data)
+        if self._size >= _HELD_AT_MOST:  # a large answer: the transport's flow control
+            self.flush()
 
     def writelines(self, data: Iterable[bytes | bytearray | memoryview]) -> None:
         for chunk in data:
@@ -117,10 +126,11 @@ class _OneWritePerTurn:
         if self._pending:
             data = b"".join(self._pending)
             self._pending.clear()
+            self._size = 0
             self._transport.write(data)
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+        return self._transport.get_write_buffer_size() + self._size
 
     def close(self) -> None:
         self.flush()
