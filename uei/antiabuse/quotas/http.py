@@ -69,8 +69,11 @@ def _structured(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def ratelimit_headers(result: RuleStanding) -> list[tuple[bytes, bytes]]:
-    """IETF httpapi ratelimit-headers: the rule as applied, and where the caller stands."""
+def ratelimit_headers(
+    result: RuleStanding, retry_after: int | None = None
+) -> list[tuple[bytes, bytes]]:
+    """IETF httpapi ratelimit-headers: the rule as applied, and where the caller stands; a
+    refusal's ``Retry-After`` (the rule's wait unless ``retry_after`` says otherwise)."""
     name = _structured(result.rule)
     policy = f"{name};q={result.limit};w={math.ceil(result.window_seconds)}"
     headers = [
@@ -78,7 +81,8 @@ def ratelimit_headers(result: RuleStanding) -> list[tuple[bytes, bytes]]:
         (b"ratelimit", f"{name};r={result.remaining};t={math.ceil(result.reset_seconds)}".encode()),
     ]
     if not result.allowed:
-        headers.append((b"retry-after", b"%d" % max(1, math.ceil(result.retry_after))))
+        wait = retry_after if retry_after is not None else math.ceil(result.retry_after)
+        headers.append((b"retry-after", b"%d" % max(1, wait)))
     return headers
 
 
@@ -148,18 +152,17 @@ async def quota_check(request: Request[Any, Any, Any], data: JSONBody[CheckBody]
         shadow_decision="deny" if shadow_deny else None,
         shadow_verdict=result.shadow_verdict.value if result.shadow_verdict else None,
     )
-    headers = ratelimit_headers(result)
     if result.allowed:
-        return json_answer(200, _encode(answer), headers)
+        return json_answer(200, _encode(answer), ratelimit_headers(result))
+    retry_after = None
     if result.blocked:
         kind, title, code = ABNORMAL_USAGE, "Abnormal usage detected", ErrorCode.ABNORMAL_USAGE
         message = f"{bound.bap_id} is blocked for scraping; " + "; ".join(result.reasons)
         scoring = api.quotas.scraping().score_every_seconds
-        retry = max(1, math.ceil(scoring or 3600))  # until the next scoring may lift it
-        headers = [h for h in headers if h[0] != b"retry-after"] + [(b"retry-after", b"%d" % retry)]
+        retry_after = math.ceil(scoring or 3600)  # until the next scoring may lift it
     else:
         kind, title, code = QUOTA_EXCEEDED, "Quota exceeded", ErrorCode.RATE_LIMITED
         message = "; ".join(result.reasons)
     envelope = msgspec.to_builtins(problem(kind, title, 429, code, message))
     body = msgspec.to_builtins(answer) | envelope
-    return json_answer(429, _encode(body), headers, PROBLEM_JSON)
+    return json_answer(429, _encode(body), ratelimit_headers(result, retry_after), PROBLEM_JSON)
