@@ -141,3 +141,52 @@ def test_normalisers_only_ever_raise_identifier_errors(kind: Kind, raw: str) -> 
 def test_every_kind_has_a_family_and_a_normaliser() -> None:
     assert set(FAMILIES) == set(Kind) == set(_NORMALISERS)
     assert set(FAMILIES.values()) == set(Family)
+
+
+def _phonenumbers_says(raw: str) -> str:
+    """The phone rule read with phonenumbers alone, step by step (parse, is_valid_number,
+    number_type): the answer ``_phone``'s faster reading must give on every input."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, "IN")
+    except phonenumbers.NumberParseException:
+        return "refused: not a phone number"
+    if number.country_code != 91:
+        return "refused: not an Indian (+91) number"
+    if not phonenumbers.is_valid_number(number):
+        return "refused: not a valid Indian number"
+    if phonenumbers.number_type(number) is not phonenumbers.PhoneNumberType.MOBILE:
+        return "refused: not a mobile number"
+    if phonenumbers.national_significant_number(number).startswith("160"):
+        return "refused: 160-series numbers belong to institutions, not people"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _normalised_or_refused(raw: str) -> str:
+    """The phone normaliser itself (``normalise`` first bounds the length)."""
+    try:
+        return _NORMALISERS[Kind.PHONE](Kind.PHONE, raw, None)
+    except IdentifierError as exc:
+        return f"refused: {exc.reason}"
+
+
+spelled_numbers = st.one_of(
+    st.from_regex(r"\+91[0-9]{10}", fullmatch=True),  # the spelling read without parse
+    st.from_regex(r"\+91[6-9][0-9]{8,10}", fullmatch=True),  # one digit short or long
+    st.from_regex(r"(\+|0|00)?[0-9]{1,3}[ -]?[0-9]{6,11}", fullmatch=True),
+    st.from_regex(r"\+91[6-9][0-9]{9}[\n x#0-9]{0,4}", fullmatch=True),  # trailing bits
+    st.text(alphabet="+0123456789 -()x٣", max_size=16),
+)
+
+
+@given(spelled_numbers)
+def test_phones_normalise_exactly_as_phonenumbers_reads_them(raw: str) -> None:
+    assert _normalised_or_refused(raw) == _phonenumbers_says(raw)
+
+
+@pytest.mark.parametrize(
+    "raw", ["+919876543210", "+916000000000", "+911600000000", "+915876543210", "+91987654321٣"]
+)
+def test_the_common_spelling_agrees_with_phonenumbers(raw: str) -> None:
+    assert _normalised_or_refused(raw) == _phonenumbers_says(raw)
