@@ -4,6 +4,7 @@ peer reading what arrived. (Served end to end: ``tests/test_serve_workers.py``.)
 
 from __future__ import annotations
 
+import array
 import asyncio
 import socket
 from collections.abc import AsyncIterator
@@ -114,3 +115,14 @@ async def test_a_large_answer_is_not_held_back(
     await _turn()
     assert handed[1:] == [b" tail"]
     assert _read(peer, 70_010).endswith(b"x tail")
+
+
+async def test_what_is_held_is_counted_in_bytes(
+    connected: tuple[_OneWritePerTurn, socket.socket, list[bytes]],
+) -> None:
+    wrapped, peer, handed = connected
+    wrapped.write(memoryview(array.array("I", [1, 2, 3])))  # 3 items, 12 bytes
+    assert wrapped.get_write_buffer_size() == 12
+    await _turn()
+    assert len(handed[0]) == 12
+    assert len(_read(peer, 12)) == 12

@@ -113,8 +113,9 @@ class _OneWritePerTurn:
             return
         if not self._pending:
             self._loop.call_soon(self.flush)
-        self._pending.append(bytes(data))
-        self._size += len(data)
+        chunk = bytes(data)
+        self._pending.append(chunk)
+        self._size += len(chunk)  # bytes, whatever the view's item size
         if self._size >= _HELD_AT_MOST:  # a large answer: the transport's flow control
             self.flush()
 
