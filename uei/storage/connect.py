@@ -3,28 +3,94 @@ used) and Lua scripts with the NOSCRIPT fallback."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import Connection, Redis, SSLConnection
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeout
 
-__all__ = ["LuaScript", "each", "lua_source", "ready", "redis_client", "text"]
+__all__ = [
+    "LuaScript",
+    "TimedConnection",
+    "TimedSSLConnection",
+    "each",
+    "lua_source",
+    "ready",
+    "redis_client",
+    "text",
+]
 
 log = logging.getLogger("uei.redis")
 
 
+class _SendInTurn:
+    """A connection whose send keeps its ``socket_timeout`` without a task per command.
+
+    redis-py bounds a send with ``asyncio.wait_for``, which on Python 3.11 wraps the send in a
+    new task, run on a later turn of the event loop: about a quarter of the client's CPU for a
+    small command (a script call), and one turn more for every command a hot path sends. Here
+    the same deadline is an ``asyncio.timeout`` round redis-py's own untimed send (write, then
+    drain), so the bytes leave in the caller's turn. A send past its deadline (the server not
+    reading) still ends in redis-py's ``TimeoutError`` with the connection closed; reads keep
+    redis-py's own deadline."""
+
+    socket_timeout: float | None
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        timeout = self.socket_timeout
+        if not timeout:
+            await super().send_packed_command(command, check_health)  # type: ignore[misc]
+            return
+        self.socket_timeout = None  # redis-py's untimed branch: write, then drain
+        try:
+            async with asyncio.timeout(timeout):
+                await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        except TimeoutError:
+            # redis-py closed the connection when the cancel reached it
+            raise RedisTimeout("Timeout writing to socket") from None
+        finally:
+            self.socket_timeout = timeout
+
+
+class TimedConnection(_SendInTurn, Connection):
+    """redis-py's TCP connection, its sends timed in the caller's turn (``_SendInTurn``)."""
+
+
+class TimedSSLConnection(_SendInTurn, SSLConnection):
+    """redis-py's TLS connection (``rediss://``), its sends timed in the caller's turn."""
+
+
+_TIMED: dict[type[Any], type[Any]] = {
+    Connection: TimedConnection,
+    SSLConnection: TimedSSLConnection,
+}
+
+
 def redis_client(url: str, timeout: float = 2.0, *, cluster: bool = False) -> Redis | RedisCluster:
     """A client for ``redis://host:port/db`` (with ``cluster``, the URL of one node of the
-    cluster; see ``url.StoreUrl.redis_url``); not connected yet. Only ``backend`` opens the
-    service's own client."""
+    cluster; see ``url.StoreUrl.redis_url``); not connected yet, every connection it opens a
+    ``TimedConnection`` (or its TLS twin). Only ``backend`` opens the service's own client."""
     options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     if cluster:
-        return RedisCluster.from_url(url, **options)
-    return Redis.from_url(url, **options)
+        nodes = RedisCluster.from_url(url, **options)
+        # the cluster client fixes the class in the kwargs every node it discovers is given
+        # (shared with its nodes manager) and in the startup nodes already made from them
+        kwargs = nodes.connection_kwargs
+        kwargs["connection_class"] = _TIMED.get(
+            kwargs["connection_class"], kwargs["connection_class"]
+        )
+        for node in nodes.nodes_manager.startup_nodes.values():
+            node.connection_class = _TIMED.get(node.connection_class, node.connection_class)
+        return nodes
+    client = Redis.from_url(url, **options)
+    pool = client.connection_pool
+    pool.connection_class = _TIMED.get(pool.connection_class, pool.connection_class)
+    return client
 
 
 async def ready(client: Redis | RedisCluster) -> None:
