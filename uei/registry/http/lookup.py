@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Protocol
 
 import msgspec
@@ -12,7 +13,7 @@ from litestar.types import ASGIApp
 
 from uei.access import CALLER, Caller
 from uei.errors import Gone, InvalidRequest, NotFound, UeiError
-from uei.prebuilt import Prebuilt
+from uei.prebuilt import Prebuilt, json_answer
 from uei.registry.http.auth import registry_of
 from uei.registry.http.bodies import LookupBody
 from uei.registry.metrics import LOOKUPS
@@ -44,12 +45,11 @@ class _Signer(Protocol):
     def header_for(self, body: bytes) -> bytes: ...
 
 
-def _signed_json_headers(signer: _Signer, body: bytes) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"content-type", b"application/json"),
-        (b"content-length", b"%d" % len(body)),
-        (b"signature", signer.header_for(body)),
-    ]
+def _signed(
+    signer: _Signer, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> Prebuilt:
+    """``body`` as JSON after ``headers``, with the registry's signature over its bytes."""
+    return json_answer(status, body, [*headers, (b"signature", signer.header_for(body))])
 
 
 _MAX_PAGE_TOKEN = 2**31 - 1
@@ -107,7 +107,7 @@ def _page(
         link = f'<{request.url.path}?page_size={size}&page_token={start + size}>; rel="next"'
         headers += [(b"x-next-page-token", b"%d" % (start + size)), (b"link", link.encode())]
     signer: _Signer = request.app.state.signer
-    return Prebuilt(200, headers + _signed_json_headers(signer, body), body)
+    return _signed(signer, 200, body, headers)
 
 
 _PAGE_DOC = {200: ResponseSpec(list[LookupRecord], description="one record per role x valid key")}
@@ -187,7 +187,7 @@ async def key_path(
         answer_error: _Answers = request.app.state.answer_error
         refused = answer_error((Gone if answer.gone else NotFound)(answer.reason, "unique_key_id"))
         TALLY.count(LOOKUPS, ("key", str(refused.status)))
-        return Prebuilt(refused.status, _signed_json_headers(signer, refused.body), refused.body)
+        return _signed(signer, refused.status, refused.body)
     etag = answer.etag.encode()
     headers = [
         (b"etag", etag),
@@ -196,7 +196,7 @@ async def key_path(
     TALLY.count(LOOKUPS, ("key", "ok"))
     if _if_none_match(request) == etag:
         return Prebuilt(304, headers, b"")
-    return Prebuilt(200, headers + _signed_json_headers(signer, answer.body), answer.body)
+    return _signed(signer, 200, answer.body, headers)
 
 
 class WellKnown(msgspec.Struct):
