@@ -81,6 +81,9 @@ async def test_a_cluster_client_sends_in_the_callers_turn(redis_cluster: RedisCl
         nodes = client.get_nodes()
         assert len(nodes) == 3
         assert all(n.connection_class is TimedConnection for n in nodes)
+        # the node the client was made with, kept by the nodes manager for later slot maps
+        startup = client.nodes_manager.startup_nodes.values()
+        assert all(n.connection_class is TimedConnection for n in startup)
     finally:
         await client.aclose()
 
@@ -126,5 +129,32 @@ async def test_a_send_the_peer_never_reads_ends_at_its_deadline(deaf_peer: int) 
         assert connection.socket_timeout == 0.3
         # closing waits for the peer to read what was written; it never will
         transport.abort()
+    finally:
+        await connection.disconnect()
+
+
+class _Handshakes(TimedConnection):
+    """Records the read deadline each handshake (CLIENT SETINFO, AUTH, HELLO) runs under."""
+
+    seen: list[float | None]
+
+    async def on_connect_check_health(self, check_health: bool = True) -> None:
+        self.seen.append(self.socket_timeout)
+        await super().on_connect_check_health(check_health)
+
+
+@pytest.mark.redis
+async def test_a_connection_that_connects_on_its_first_send_shakes_hands_under_its_deadlines(
+    redis_server: RedisServer,
+) -> None:
+    """A cluster node's connections connect on their first send: the handshake's reads keep
+    the connection's own deadline, not the send's (which would leave them none)."""
+    connection = _Handshakes(host=redis_server.host, port=redis_server.port, socket_timeout=2.0)
+    connection.seen = []
+    try:
+        assert not connection.is_connected
+        await connection.send_command("PING")
+        assert await connection.read_response() == b"PONG"
+        assert connection.seen == [2.0]
     finally:
         await connection.disconnect()

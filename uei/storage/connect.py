@@ -36,8 +36,10 @@ class _SendInTurn:
     small command (a script call), and one turn more for every command a hot path sends. Here
     the same deadline is an ``asyncio.timeout`` round redis-py's own untimed send (write, then
     drain), so the bytes leave in the caller's turn. A send past its deadline (the server not
-    reading) still ends in redis-py's ``TimeoutError`` with the connection closed; reads keep
-    redis-py's own deadline."""
+    reading) still ends in redis-py's ``TimeoutError`` with the connection closed. A connection
+    not connected yet (a cluster node's connections connect on their first send) connects and
+    shakes hands first, as redis-py does it, under redis-py's own connect and read deadlines;
+    reads keep redis-py's deadline."""
 
     socket_timeout: float | None
 
@@ -46,10 +48,15 @@ class _SendInTurn:
         if not timeout:
             await super().send_packed_command(command, check_health)  # type: ignore[misc]
             return
+        # redis-py's own first steps of a send, before its timed write (outside its try too)
+        if not self.is_connected:  # type: ignore[attr-defined]
+            await self.connect_check_health(check_health=False)  # type: ignore[attr-defined]
+        if check_health:
+            await self.check_health()  # type: ignore[attr-defined]
         self.socket_timeout = None  # redis-py's untimed branch: write, then drain
         try:
             async with asyncio.timeout(timeout):
-                await super().send_packed_command(command, check_health)  # type: ignore[misc]
+                await super().send_packed_command(command, False)  # type: ignore[misc]
         except TimeoutError:
             # redis-py closed the connection when the cancel reached it
             raise RedisTimeout("Timeout writing to socket") from None
