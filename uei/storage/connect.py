@@ -32,8 +32,8 @@ class _SendInTurn:
     """A connection whose send keeps its ``socket_timeout`` without a task per command.
 
     redis-py bounds a send with ``asyncio.wait_for``, which on Python 3.11 wraps the send in a
-    new task, run on a later turn of the event loop: about a quarter of the client's CPU for a
-    small command (a script call), and one turn more for every command a hot path sends. Here
+    new task, run on a later turn of the event loop: a tenth to a quarter of the client's CPU for
+    a small command (a script call), and one turn more for every command a hot path sends. Here
     the same deadline is an ``asyncio.timeout`` round redis-py's own untimed send (write, then
     drain), so the bytes leave in the caller's turn. A send past its deadline (the server not
     reading) still ends in redis-py's ``TimeoutError`` with the connection closed. A connection
@@ -78,6 +78,11 @@ _TIMED: dict[type[Any], type[Any]] = {
 }
 
 
+def _timed(connection_class: type[Any]) -> type[Any]:
+    """The timed twin of one of redis-py's connection classes (any other is kept)."""
+    return _TIMED.get(connection_class, connection_class)
+
+
 def redis_client(url: str, timeout: float = 2.0, *, cluster: bool = False) -> Redis | RedisCluster:
     """A client for ``redis://host:port/db`` (with ``cluster``, the URL of one node of the
     cluster; see ``url.StoreUrl.redis_url``); not connected yet, every connection it opens a
@@ -88,15 +93,13 @@ def redis_client(url: str, timeout: float = 2.0, *, cluster: bool = False) -> Re
         # the cluster client fixes the class in the kwargs every node it discovers is given
         # (shared with its nodes manager) and in the startup nodes already made from them
         kwargs = nodes.connection_kwargs
-        kwargs["connection_class"] = _TIMED.get(
-            kwargs["connection_class"], kwargs["connection_class"]
-        )
+        kwargs["connection_class"] = _timed(kwargs["connection_class"])
         for node in nodes.nodes_manager.startup_nodes.values():
-            node.connection_class = _TIMED.get(node.connection_class, node.connection_class)
+            node.connection_class = _timed(node.connection_class)
         return nodes
     client = Redis.from_url(url, **options)
     pool = client.connection_pool
-    pool.connection_class = _TIMED.get(pool.connection_class, pool.connection_class)
+    pool.connection_class = _timed(pool.connection_class)
     return client
 
 
