@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port``, ``steel``) and
+(leave-one-family-out: ``towns``, ``coast`` and ``port``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -214,6 +214,12 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    users and on some seeds a slow coalfield sweep), was written by a separate session
     #    from a brief, independently of the detector's rules, and registered HELD OUT with
     #    seeds 1-4. It was never scored while it was written.
+    # 22. Steel's held-out runs (tenth round) gave its electric tippers' telematics (seed 1)
+    #    and the plant's energy console (seed 4) every action, and missed its map-pan bursts,
+    #    offset poll, self-booking scraper and made-up users. The next rules are designed
+    #    looking at steel's windows, so steel moved to TUNING before any of them was read; a
+    #    new held-out family was asked of a separate session first, from a brief that names
+    #    no rule and no scraper.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -227,6 +233,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "desert": (1, 2, 3, 4),
         "lakes": (1, 2, 3, 4),
         "plains": (1, 2, 3, 4),
+        "steel": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -235,7 +242,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
-        "steel": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
