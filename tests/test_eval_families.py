@@ -101,6 +101,26 @@ def test_quick_run_prints_both_splits_and_writes_a_plot(tmp_path: Path) -> None:
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_family_named_runs_alone_and_one_outside_the_split_is_refused(tmp_path: Path) -> None:
+    plot = tmp_path / "towns.png"
+    result = CliRunner().invoke(main, ["--quick", "--family", "towns", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "--family towns" in out.splitlines()[0]
+    assert "HELD-OUT (towns seeds" in out
+    assert "TUNING (" not in out
+    assert not any(line.split()[:1] == ["metro"] for line in out.splitlines())
+    assert any(line.split()[:1] == ["towns"] and "/" in line for line in out.splitlines())
+    refused = CliRunner().invoke(
+        main, ["--quick", "--split", "tuning", "--family", "towns", "--plot", str(plot)]
+    )
+    assert refused.exit_code == 2
+    assert "no world of the tuning split is of towns" in refused.output
+    unknown = CliRunner().invoke(main, ["--quick", "--family", "atlantis"])
+    assert unknown.exit_code == 2
+    assert "atlantis" in unknown.output
+
+
 def test_scrapers_acted_on_counts_each_scraper_once_per_seed() -> None:
     def sample(seed: int, bap: str, label: str, *due: ScrapingAction) -> Sample:
         return Sample("held-out", "f", seed, Truth(bap, label, "x"), 6.0, 0.9, due, ())

@@ -283,11 +283,20 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def plan(quick: bool, split: str) -> list[tuple[str, str, int]]:
-    chosen = QUICK if quick else SPLIT
+def chosen(quick: bool, only: Sequence[str] = ()) -> dict[str, dict[str, tuple[int, ...]]]:
+    """The split's worlds (``QUICK``'s with ``quick``), only the families ``only`` names when
+    it names any."""
+    split = QUICK if quick else SPLIT
+    return {
+        name: {f: seeds for f, seeds in families.items() if not only or f in only}
+        for name, families in split.items()
+    }
+
+
+def plan(quick: bool, split: str, only: Sequence[str] = ()) -> list[tuple[str, str, int]]:
     return [
         (name, family, seed)
-        for name, families in chosen.items()
+        for name, families in chosen(quick, only).items()
         if split in ("all", name)
         for family, seeds in families.items()
         for seed in seeds
@@ -340,15 +349,16 @@ async def score_world(world: World, policy: ScrapingPolicy, split: str, out: Res
             await stores.close()
 
 
-def command_line(quick: bool, split: str, plot: str) -> str:
+def command_line(quick: bool, split: str, plot: str, only: Sequence[str] = ()) -> str:
     args = ["python", "-m", "bench.eval_families", "--split", split, "--plot", plot]
+    args += [a for f in only for a in ("--family", f)]
     return shlex.join([*args, "--quick"] if quick else args)
 
 
-def evaluate(quick: bool, split: str) -> Results:
+def evaluate(quick: bool, split: str, only: Sequence[str] = ()) -> Results:
     policy = load_policies(POLICIES).scraping
     out = Results()
-    worlds = plan(quick, split)
+    worlds = plan(quick, split, only)
     hours = QUICK_HOURS if quick else HOURS
     with bar(len(worlds), "families", show_pos=True, width=30) as progress:
         for name, family, seed in worlds:
@@ -379,17 +389,26 @@ def evaluate(quick: bool, split: str) -> Results:
     show_default=True,
     help="Where to write the plot (score distributions per class, ROC per family).",
 )
-def main(quick: bool, split: str, plot: str) -> None:
+@click.option(
+    "--family",
+    "only",
+    multiple=True,
+    type=click.Choice(sorted(FAMILIES)),
+    help="Only this family's worlds of the split (repeat for more; default: every family).",
+)
+def main(quick: bool, split: str, plot: str, only: tuple[str, ...]) -> None:
     """Generate every (family, seed) of the split, score each day through the real Scorer on
     a real store, and print per family ROC-AUC, recall per scraper class at <= 1 honest BAP
     flagged and the honest BAPs given each action, tuning and held out separately."""
     from bench.reports.families import draw, table
 
-    click.echo(f"$ {command_line(quick, split, plot)}")
+    click.echo(f"$ {command_line(quick, split, plot, only)}")
+    if not plan(quick, split, only):
+        raise click.UsageError(f"no world of the {split} split is of {', '.join(only)}")
     began = time.perf_counter()
-    results = evaluate(quick, split)
+    results = evaluate(quick, split, only)
     total = time.perf_counter() - began
-    click.echo("\n".join(table(results, SPLIT if not quick else QUICK)))
+    click.echo("\n".join(table(results, chosen(quick, only))))
     draw(results, Path(plot))
     click.echo(f"plot: {plot}")
     click.echo("Wall time")
