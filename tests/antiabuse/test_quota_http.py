@@ -700,3 +700,90 @@ async def test_a_poll_parked_in_drives_at_rival_chargers_is_still_a_poll(
     (why,) = [r for r in parked["reasons"] if "exact points" in r]
     # the rivals' spots (and, visited again and again, the stops up the road to them)
     assert "searched again and again" in why or "polling" in why
+
+
+def _rounds_of_sites(
+    bap: str, start: float, sites: list[tuple[float, float]], rounds: int, *, book_every: int = 0
+) -> list[dict[str, Any]]:
+    """One transaction a round, a round every 8-14 minutes: each of ``sites`` searched within
+    seconds of the one before, from 150-450 m off it in a new direction each time, at a radius
+    just wide enough to reach it. With ``book_every``, every so many rounds select a site."""
+    rng = random.Random(bap)
+    km_lon = 111.32 * math.cos(math.radians(12.9))
+    events: list[dict[str, Any]] = []
+    t = start
+    for r in range(rounds):
+        txn, at = f"{bap}-round-{r}", t
+        for k, (lat, lon) in enumerate(sites):
+            off, angle = rng.uniform(0.15, 0.45), rng.uniform(0, 2 * math.pi)
+            la, lo = lat + off * math.sin(angle) / 110.574, lon + off * math.cos(angle) / km_lon
+            gps = f"{la:.6f},{lo:.6f}"
+            search = {"gps": gps, "radius_km": round(off + rng.uniform(0.3, 1.0), 2)}
+            events.append(
+                wire("search", f"{txn}-{k}", at, bap_id=bap, search=search, transaction_id=txn)
+            )
+            at += rng.uniform(1, 5)
+        if book_every and r % book_every == 0:
+            for kind, after in (("select", 30), ("init", 50), ("confirm", 70)):
+                events.append(wire(kind, txn, at + after, bap_id=bap, transaction_id=txn))
+        t += rng.uniform(480, 840)
+    return events
+
+
+def _people(bap: str, start: float, n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` people round three hubs, each a transaction of one to three searches where they
+    are, one in eight of them booking."""
+    rng = random.Random(seed)
+    hubs = [(12.97, 77.59), (12.93, 77.62), (13.03, 77.60)]
+    events: list[dict[str, Any]] = []
+    for p in range(n):
+        lat, lon = rng.choice(hubs)
+        lat, lon = lat + rng.gauss(0, 0.02), lon + rng.gauss(0, 0.02)
+        t, txn = start + rng.uniform(0, 6 * 3600 - 900), f"{bap}-p{p}"
+        for k in range(rng.randint(1, 3)):
+            search = {"gps": f"{lat:.6f},{lon:.6f}", "radius_km": rng.choice((3, 5, 10))}
+            events.append(
+                wire(
+                    "search",
+                    f"{txn}-{k}",
+                    t + 40 * k,
+                    bap_id=bap,
+                    search=search,
+                    transaction_id=txn,
+                )
+            )
+        if rng.random() < 0.125:
+            for kind, after in (("select", 150), ("init", 170), ("confirm", 190)):
+                events.append(wire(kind, txn, t + after, bap_id=bap, transaction_id=txn))
+    return events
+
+
+async def test_a_poll_from_points_off_the_sites_in_rounds_hidden_in_an_aggregator_is_found(
+    h: Harness, bg: Relay
+) -> None:
+    """A rival hides its poll of a competitor's 8 chargers in an aggregator's traffic: every
+    8-14 minutes one transaction asks for all 8 within seconds, each query made from 150-450 m
+    off its charger in a new direction, at a radius just wide enough to reach it, so that no
+    centre repeats and no cell stands out among the people's. Nobody is at 8 places km apart
+    within half a minute, round after round: the rounds come back to the same places, never
+    select, and the aggregator's honest bookings do not cover them. An honest depot console
+    checking its own 6 chargers in rounds, and booking on every fourth, is not said to."""
+    end = h.clock()
+    start = end - 6 * 3600
+    sites = [(12.90 + 0.03 * (k % 4), 77.50 + 0.03 * (k // 4)) for k in range(8)]
+    events = _people("app.example", start, 1500, seed=21)
+    events += _rounds_of_sites("app.example", start + 60, sites, 30)
+    depots = [(13.10 + 0.025 * k, 77.70 - 0.02 * k) for k in range(6)]
+    events += _rounds_of_sites("other.example", start + 60, depots, 30, book_every=4)
+    await _scored_with_every_band(h, bg, events, window=6 * 3600.0)
+    agg = (await h.as_operator("GET", "/abuse/baps/app.example")).json()["verdict"]
+    (why,) = [r for r in agg["reasons"] if "rounds of" in r]
+    assert why.startswith("240 searches"), why
+    assert "in 30 rounds of 8 places" in why
+    assert "the same places round after round" in why
+    assert "0 of them led to a select" in why
+    assert "throttle" in agg["actions"]
+    assert not [r for r in agg["reasons"] if "withheld" in r]
+    console = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
+    assert console["actions"] == []
+    assert not [r for r in console["reasons"] if "rounds of" in r]

@@ -27,7 +27,14 @@ from uei.antiabuse.scraping.features import FEATURES, features, network_context,
 from uei.antiabuse.scraping.policy import ScrapingAction, ScrapingPolicy
 from uei.antiabuse.scraping.reasons import EVIDENCE, credibly_below, describe
 from uei.antiabuse.scraping.scorer import units_of, verdict_for
-from uei.antiabuse.scraping.subpop import evenly_stepped, polled_spots, spot_rhythm
+from uei.antiabuse.scraping.subpop import (
+    ROUND_FEATURES,
+    Conversion,
+    evenly_stepped,
+    polled_spots,
+    recurring_rounds,
+    spot_rhythm,
+)
 from uei.antiabuse.scraping.wire import WireEvent
 
 T0 = 1_790_000_000.0
@@ -776,3 +783,103 @@ def test_the_unit_wide_rules_say_how_few_selects_there_were(
     f = {"searches": 1000.0, "select_per_search": selects / 1001.0}
     (why,) = describe(f, {signal: 0.9}, "the BAP")
     assert why == f"{opening} {said}"
+
+
+def rounds_of(
+    sites: Sequence[tuple[float, float]], rounds: int, seed: int = 7, *, off_km: float = 0.45
+) -> list[Search]:
+    """A round every 8-14 minutes, one transaction each: every site within seconds of the one
+    before, each query from up to ``off_km`` off its site in a new direction."""
+    rng = np.random.default_rng(seed)
+    km_lon = 111.32 * math.cos(math.radians(12.97))
+    out, t = [], T0 + 30.0
+    for r in range(rounds):
+        at = t
+        for lat, lon in sites:
+            off, angle = rng.uniform(0.15, off_km), rng.uniform(0, 2 * math.pi)
+            la, lo = lat + off * math.sin(angle) / KM_LAT, lon + off * math.cos(angle) / km_lon
+            out.append(Search(at, float(la), float(lo), round(off + 0.5, 2), "bg", "", f"r{r}"))
+            at += float(rng.uniform(1, 5))
+        t += float(rng.uniform(480, 840))
+    return [s for s in out if s.at < T0 + WINDOW]
+
+
+SITES = [(12.90 + 0.03 * (k % 4), 77.50 + 0.03 * (k // 4)) for k in range(8)]
+
+
+def test_rounds_of_far_apart_places_again_and_again_are_found_inside_an_aggregator() -> None:
+    app = crowd(2000, txn=True, book=0.15)
+    found = of([*app, *rounds_of(SITES, 30)])
+    assert found["rounds"] == 30
+    assert found["round_searches"] == 240
+    assert found["round_places"] == 8
+    assert found["round_known"] == 1.0
+    assert found["round_select_share"] == 0.0
+    # each query from a new point: no spot repeats
+    assert found["spot_searches"] < 20
+    assert signals(found)["the same rounds of far-apart places, no bookings"] == 1.0
+    assert signals(of(app))["the same rounds of far-apart places, no bookings"] == 0.0
+
+
+def test_rounds_that_book_and_rounds_that_never_come_back_are_no_such_rounds() -> None:
+    # a depot console's rounds of its own chargers, selecting on every fourth round
+    console = rounds_of(SITES[:6], 30)
+    booked = [
+        Funnel(s.at + 30, FunnelKind.SELECT, "cpo", "D1", "", s.txn)
+        for s in console
+        if s.txn in {f"r{r}" for r in range(0, 30, 4)}
+        and s.lat == min(e.lat for e in console if e.txn == s.txn)
+    ]
+    found = of([*console, *booked])
+    assert found["rounds"] == 30
+    assert found["round_select_share"] > 0.2
+    assert signals(found)["the same rounds of far-apart places, no bookings"] == 0.0
+    # people panning a map: a few pans a few hundred metres apart, each person somewhere else
+    rng = np.random.default_rng(9)
+    pans: list[Search] = []
+    for p in range(300):
+        lat, lon = 12.97 + rng.normal(0, 0.05), 77.59 + rng.normal(0, 0.05)
+        t = T0 + float(rng.uniform(0, WINDOW - 300))
+        for k in range(5):
+            lat, lon = lat + rng.normal(0, 0.006), lon + rng.normal(0, 0.006)
+            pans.append(Search(t + 20 * k, float(lat), float(lon), 5.0, "bg", "", f"p{p}"))
+    assert of(pans)["rounds"] <= 3
+    # a car refreshing every 2 km at 40 km/h: a drive, its places minutes apart
+    drive = [Search(T0 + 180 * k, 12.9 + 0.018 * k, 77.5, 5.0, "bg", "", "d") for k in range(40)]
+    assert of(drive)["rounds"] == 0.0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-1, 5),
+            st.floats(-3, 3),
+            st.floats(-3, 3),
+            st.floats(0, 400),
+            st.booleans(),
+        ),
+        max_size=60,
+    ),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=150, deadline=None)
+def test_recurring_rounds_are_bounded_and_order_independent(
+    rows: list[tuple[int, float, float, float, bool]], shuffle: random.Random
+) -> None:
+    def run(rs: list[tuple[int, float, float, float, bool]]) -> dict[str, float]:
+        txn = np.array([r[0] for r in rs], dtype=np.int64)
+        x, y, at = (np.array([r[i] for r in rs], dtype=np.float64) for i in (1, 2, 3))
+        conv = Conversion(np.array([r[4] for r in rs], dtype=np.bool_), txn >= 0, 0.0)
+        return recurring_rounds(txn, x, y, at, conv)
+
+    out = run(rows)
+    assert set(out) == set(ROUND_FEATURES)
+    assert all(math.isfinite(v) for v in out.values())
+    assert 0 <= out["round_searches"] <= sum(r[0] >= 0 for r in rows)
+    assert 0 <= out["round_select_share"] <= 1
+    if out["rounds"]:
+        assert out["rounds"] >= 2
+        assert out["round_places"] >= 4
+    again = list(rows)
+    shuffle.shuffle(again)
+    assert run(again) == out

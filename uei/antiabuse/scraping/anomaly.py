@@ -188,6 +188,15 @@ def _polled_on_a_period(f: dict[str, float]) -> float:
     return evidence * rhythm * _does_not_convert(f["spot_select_share"], 1.0)
 
 
+def _rounds_again_and_again(f: dict[str, float]) -> float:
+    # One transaction's searches at four places or more, far apart, within three minutes
+    # (nobody is at them all: a script going down its list of sites), the same places again in
+    # round after round, and those rounds lead nowhere. Each query may be made from a
+    # different point near its site, at a radius just wide enough: the places still come back.
+    evidence = _ramp(f["rounds"], 3, 8) * _ramp(f["round_searches"], 20, 50)
+    return evidence * _does_not_convert(f["round_select_share"], f["round_known"])
+
+
 def forest_weight(f: dict[str, float]) -> float:
     """How much of the forest's anomaly a window keeps: none for a unit whose searches lead
     to selects at an honest rate (an unusual rhythm is not abuse when it books), none for a
@@ -239,6 +248,11 @@ SIGNALS: tuple[Signal, ...] = (
         "spots polled on a period",
         ("spot_searches", "spot_visits", "spot_regularity", "spot_select_share"),
         _polled_on_a_period,
+    ),
+    Signal(
+        "the same rounds of far-apart places, no bookings",
+        ("rounds", "round_searches", "round_places", "round_select_share"),
+        _rounds_again_and_again,
     ),
 )
 

@@ -35,7 +35,13 @@ import numpy as np
 import numpy.typing as npt
 
 from uei.antiabuse.scraping.events import Funnel, FunnelKind, Search
-from uei.antiabuse.scraping.subpop import SUBPOP_FEATURES, Conversion, subpopulations
+from uei.antiabuse.scraping.subpop import (
+    ROUND_FEATURES,
+    SUBPOP_FEATURES,
+    Conversion,
+    recurring_rounds,
+    subpopulations,
+)
 
 __all__ = [
     "FEATURES",
@@ -147,8 +153,10 @@ FEATURES: tuple[str, ...] = (
     # on the way. Head units, buses, trucks: high. Sweeps, polls, people: 0.
     "drive_share",
     # Sub-populations found from the queries alone (``subpop.py``): a lattice of centres and
-    # spots searched again and again inside the unit's traffic, and how each converts.
+    # spots searched again and again inside the unit's traffic, and how each converts; and
+    # rounds of places far apart in one transaction, the same places again and again.
     *SUBPOP_FEATURES,
+    *ROUND_FEATURES,
 )
 
 IST_OFFSET_S = 5 * 3600 + 30 * 60
@@ -678,7 +686,10 @@ def features(
     # console booking walk-ins) says nothing that way about its searches
     ties = has_txn.any() and not (len(onward) >= _UNTIED and onward.isdisjoint(txns))
     dwell = drive = np.zeros(n, dtype=np.bool_)
+    codes = np.full(n, -1, dtype=np.int64)  # each search's transaction as a number, -1 for none
     if ties:
+        codes = np.unique(np.array(txns, dtype=object), return_inverse=True)[1].astype(np.int64)
+        codes = np.where(has_txn, codes, -1)
         booked = {t for t in confirmed if t} - cancelled
         trips = _trips(txns, lon * km_lon, lat * 110.574, at, end, booked, confirmed, fleet_waits)
         out["trip_share"], out["trips"], out["trip_bookings"] = trips[:3]
@@ -731,8 +742,7 @@ def features(
     order = np.lexsort((at, place))
     same_cell = place[order][1:] == place[order][:-1]
     if drive.any():  # a drive waiting at a place is no revisit of it; another drive's visit is
-        trip = np.unique(np.array(txns, dtype=object), return_inverse=True)[1]
-        trip = np.where(drive, trip, -1)[order]
+        trip = np.where(drive, codes, -1)[order]
         same_cell &= (trip[1:] != trip[:-1]) | (trip[1:] < 0)
     revisits = np.diff(at[order])[same_cell]
     revisits = revisits[revisits >= 0.001]
@@ -762,6 +772,8 @@ def features(
     )
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
+    if ties:
+        out.update(recurring_rounds(codes, lon * km_lon, lat * 110.574, at, conversion))
     if dwell.any():  # a vehicle waiting at a stop polls nothing
         moved = ~dwell
         lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 
 from uei.antiabuse.scraping.features import by_trips
+from uei.antiabuse.scraping.subpop import ROUND_SPAN_S
 
 __all__ = [
     "converts_honestly",
@@ -33,6 +34,7 @@ _SUBPOPULATIONS = {
     "evenly stepped sweep inside the traffic": "chain_known",
     "repeated spots, no bookings": "spot_known",
     "spots polled on a period": "spot_known",
+    "the same rounds of far-apart places, no bookings": "round_known",
 }
 """The signals about a part of a unit's searches, and the feature saying whether that part's
 conversion is known."""
@@ -95,6 +97,13 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
         if f["spot_rounds"] >= 0.5:
             extra.append("the points polled together")
         out.append(_part(f, "spot", unit, what, extra))
+    if signals.get("the same rounds of far-apart places, no bookings", 0.0) >= _STRONG:
+        what = (
+            f"in {f['rounds']:.0f} rounds of {f['round_places']:.0f} places or so, each round "
+            f"one transaction within {ROUND_SPAN_S / 60:.0f} min, the same places round after "
+            "round"
+        )
+        out.append(_part(f, "round", unit, what, []))
     if signals.get("searches at volume, never books", 0.0) >= _STRONG:
         out.append(f"{_searches(f):.0f} searches in the window and {_led(f)}")
     if signals.get("grid sweep", 0.0) >= _STRONG:
@@ -163,6 +172,7 @@ def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
         ("grid_known", "grid_select_share", "grid_searches"),
         ("spot_known", "spot_select_share", "spot_searches"),
         ("chain_known", "chain_select_share", "chain_searches"),
+        ("round_known", "round_select_share", "round_searches"),
     ):
         if f[known] >= 0.5 and credibly_below(f[share] * f[found], f[found], rate):
             return False

@@ -50,10 +50,12 @@ import numpy.typing as npt
 from sklearn.neighbors import KDTree  # type: ignore[import-untyped]
 
 __all__ = [
+    "ROUND_FEATURES",
     "SUBPOP_FEATURES",
     "Conversion",
     "evenly_stepped",
     "polled_spots",
+    "recurring_rounds",
     "spot_rhythm",
     "subpopulations",
 ]
@@ -884,4 +886,113 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
     out["grid_period_s"] = _revisit_period(nodes, at[on])
     out["grid_radius_share"] = _modal_share(radius[on])
     out["grid_select_share"], out["grid_known"] = _conversion(on, conv, share, chance)
+    return out
+
+
+ROUND_FEATURES: tuple[str, ...] = (
+    # rounds: one transaction's searches at several places far apart within minutes, the same
+    # places again in other transactions (``recurring_rounds``)
+    "round_searches",  # searches of such rounds
+    "rounds",  # how many
+    "round_places",  # median distinct places of a round
+    "round_select_share",
+    "round_known",
+)
+
+ROUND_SPAN_S = 180.0
+"""A round's searches all fall within this many seconds..."""
+ROUND_PLACES = 4
+"""... at this many places or more, each ``_ROUND_APART_KM`` from the round's other places:
+nobody is at four places kilometres apart in three minutes, and a vehicle refreshing as it
+drives makes a place every few minutes; a script going down a list of sites makes them in
+seconds."""
+_ROUND_NEAR_KM = 1.0
+"""A round's place comes back when another round has a place this near (a query made from
+a few hundred metres off a site, in another direction each time, still falls this near)."""
+_ROUND_APART_KM = 2 * _ROUND_NEAR_KM
+"""A round's places are this far apart or more (searches nearer an earlier place of the
+round are that place): so no place comes back as two of another round's, and a person
+panning a map a few hundred metres at a time makes no round."""
+_ROUND_MATCH = 0.75
+"""A round comes back in another when this share of its places or more come back there..."""
+_ROUND_AGAIN = 2
+"""... and it recurs when it comes back in this many other rounds or more."""
+_ROUND_MAX_SEARCHES = 64
+"""A round's places are read from its first searches, at most this many."""
+_ROUND_MAX_PLACES = 20_000
+"""The latest rounds' places, at most this many, are compared (a bound on the work)."""
+
+
+def recurring_rounds(
+    txn: npt.NDArray[np.int64], x: F64, y: F64, at: F64, conv: Conversion
+) -> dict[str, float]:
+    """Every name in ROUND_FEATURES -> a finite float, for one unit's searches: each one's
+    transaction (an integer code, negative for none), place (km) and time, and how they
+    convert (``conv``, in the same order).
+
+    A round is a transaction whose searches fall within ``ROUND_SPAN_S`` at ``ROUND_PLACES``
+    places or more, ``_ROUND_APART_KM`` apart; it recurs when most of its places
+    (``_ROUND_MATCH``) come back within ``_ROUND_NEAR_KM`` in ``_ROUND_AGAIN`` other rounds or
+    more. A person jumping the map from town to town makes a round now and then, somewhere
+    new; a script polling its list of sites makes the same round again and again, and so
+    does a depot console checking its own sites, which books."""
+    out = dict.fromkeys(ROUND_FEATURES, 0.0)
+    n = at.size
+    if n < ROUND_PLACES:
+        return out
+    order = np.lexsort((y, x, at, txn))  # a canonical order: by transaction, then time
+    t_txn, t_at, t_x, t_y = txn[order], at[order], x[order], y[order]
+    starts = np.flatnonzero(np.concatenate(([True], t_txn[1:] != t_txn[:-1])))
+    ends = np.concatenate((starts[1:], [n]))
+    big = (t_txn[starts] >= 0) & (ends - starts >= ROUND_PLACES)
+    big &= t_at[ends - 1] - t_at[starts] <= ROUND_SPAN_S
+    found: list[tuple[int, int, F64]] = []  # (first row, end row, places) of each round
+    for a, b in zip(starts[big].tolist(), ends[big].tolist(), strict=True):
+        px = t_x[a : min(b, a + _ROUND_MAX_SEARCHES)]
+        py = t_y[a : min(b, a + _ROUND_MAX_SEARCHES)]
+        keep: list[int] = []
+        for i in range(px.size):
+            if all(math.hypot(px[i] - px[j], py[i] - py[j]) >= _ROUND_APART_KM for j in keep):
+                keep.append(i)
+        if len(keep) >= ROUND_PLACES:
+            found.append((a, b, np.column_stack((px[keep], py[keep]))))
+    if len(found) < 2:
+        return out
+    found.sort(key=lambda r: float(t_at[r[0]]))  # the latest rounds are kept when there are many
+    total = 0
+    for cut in range(len(found) - 1, -1, -1):
+        total += len(found[cut][2])
+        if total > _ROUND_MAX_PLACES:
+            found = found[cut + 1 :]
+            break
+    places = np.concatenate([r[2] for r in found])
+    owner = np.repeat(np.arange(len(found)), [len(r[2]) for r in found])
+    near = KDTree(places).query_radius(places, r=_ROUND_NEAR_KM)
+    sizes = np.array([len(r[2]) for r in found])
+    pairs = np.unique(
+        np.concatenate(
+            [np.column_stack((np.full(nb.size, p), owner[nb])) for p, nb in enumerate(near)]
+        ),
+        axis=0,
+    )  # (place, another round with a place near it)
+    pairs = pairs[owner[pairs[:, 0]] != pairs[:, 1]]
+    recurs = np.zeros(len(found), dtype=np.bool_)
+    if pairs.size:
+        rounds_of = np.column_stack((owner[pairs[:, 0]], pairs[:, 1]))
+        both, matched = np.unique(rounds_of, axis=0, return_counts=True)
+        back = matched >= np.ceil(_ROUND_MATCH * sizes[both[:, 0]])
+        recurs = np.bincount(both[back, 0], minlength=len(found)) >= _ROUND_AGAIN
+    if not recurs.any():
+        return out
+    mask_sorted = np.zeros(n, dtype=np.bool_)
+    for (a, b, _), on in zip(found, recurs.tolist(), strict=True):
+        if on:
+            mask_sorted[a:b] = True
+    mask = np.zeros(n, dtype=np.bool_)
+    mask[order] = mask_sorted
+    count = int(np.count_nonzero(mask))
+    out["round_searches"] = float(count)
+    out["rounds"] = float(np.count_nonzero(recurs))
+    out["round_places"] = float(np.median(sizes[recurs]))
+    out["round_select_share"], out["round_known"] = _conversion(mask, conv, count / n)
     return out
