@@ -235,12 +235,26 @@ class River:
     half: tuple[float, float, float]
     angles: tuple[float, float, float]
     """Each arm's bearing at the confluence (radians, from the x axis)."""
+    segs: F64
+    """Every arm's segments in one array: (x0, y0, dx, dy, length squared, half-width)."""
+
+    @staticmethod
+    def of(arms: tuple[Line, Line, Line], half: tuple[float, float, float],
+           angles: tuple[float, float, float]) -> River:  # fmt: skip
+        rows = []
+        for a, h in zip(arms, half, strict=True):
+            dx, dy = np.diff(a.x), np.diff(a.y)
+            ll = np.maximum(dx * dx + dy * dy, 1e-12)
+            rows.append(np.stack([a.x[:-1], a.y[:-1], dx, dy, ll, np.full(dx.size, h)]))
+        return River(arms, half, angles, np.concatenate(rows, axis=1))
 
     def gap(self, x: F64 | float, y: F64 | float) -> F64:
         """How far each point is from the water (negative on it)."""
-        return np.asarray(
-            np.min([a.gap(x, y) - h for a, h in zip(self.arms, self.half, strict=True)], axis=0)
-        )
+        px = np.atleast_1d(np.asarray(x, dtype=np.float64))[:, None]
+        py = np.atleast_1d(np.asarray(y, dtype=np.float64))[:, None]
+        ax, ay, dx, dy, ll, h = self.segs
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / ll, 0.0, 1.0)
+        return np.asarray((np.hypot(px - ax - t * dx, py - ay - t * dy) - h).min(axis=1))
 
     def wet(self, x: F64 | float, y: F64 | float) -> Bool:
         return np.asarray(self.gap(x, y) < 0.0)
@@ -396,7 +410,7 @@ def _arm(rng: np.random.Generator, angle: float, length: float) -> Line:
              for _ in range(2)]  # fmt: skip
     dx, dy = math.cos(angle), math.sin(angle)
     pts = []
-    for s in np.arange(0.0, length + 0.01, 0.5).tolist():
+    for s in np.arange(0.0, length + 0.01, 0.6).tolist():
         off = sum(a * math.sin(s / p + ph) for a, p, ph in waves) * min(1.0, s * s / 25)
         pts.append((s * dx - off * dy, s * dy + off * dx))
     return Line.of(pts)
@@ -427,8 +441,8 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one
     lat, lon = u(25.2, 25.6), u(81.6, 82.1)
     an, asw, ae = u(1.3, 1.9), u(3.45, 4.0), u(-0.5, 0.1)
     half = (u(0.3, 0.5), u(0.25, 0.4), u(0.45, 0.7))
-    arms = (_arm(rng, an, 45.0), _arm(rng, asw, 45.0), _arm(rng, ae, 45.0))
-    river = River(arms, half, (an, asw, ae))
+    arms = (_arm(rng, an, 30.0), _arm(rng, asw, 30.0), _arm(rng, ae, 30.0))
+    river = River.of(arms, half, (an, asw, ae))
     bw, bne, bse = _mid(an, asw), _mid(ae, an), _mid(asw, ae)
     if (asw - an) % (2 * math.pi) < 1.6:
         return None
@@ -1040,7 +1054,7 @@ def _six_city(w: World, g: Mela, c: Chargers) -> None:
     h = _habits(prng, (0.05, 0.1))
     s = join(c.fair(), c.public())
     t = arrivals(w.rng(bap + "here"), size * 0.35 / _per_session(h), w.start, w.end, DAY)
-    _sessions(w, g, s, bap, wire, t, (3.0, 0.5, 1.5, 0.5, 0.5, 1.0, 0, 0.3, 0.3), h, "here")
+    _sessions(w, g, s, bap, wire, t, (3.0, 0.5, 1.5, 0.5, 0.5, 1.0, 0, 0.3, 0), h, "here")
     t = arrivals(w.rng(bap + "cap"), size * 0.2 / _per_session(h), w.start, w.end, DAY)
     _sessions(w, g, s, bap, wire, t, (0, 0, 0, 0, 0, 0, 1.0, 0, 0), h, "cap")
     four = [(x, y, r, 1.0) for x, y, r, _ in g.far[:4]]
@@ -1626,16 +1640,18 @@ def _radius_ladder(w: World, g: Mela, c: Chargers) -> None:
         w, g, c, "hidden_sweep", "", "app", host, (4.0, 0.6, 0.5, 0.1, 0.3, 0.6, 0, 0.1, 0)
     )
     order: list[int] = []
+    free = w.start
     for t, top in zip(sessions, tops, strict=True):
         if not order:
             order = prng.sample(range(len(anchors)), len(anchors))
         lat, lon = g.ll1(*anchors[order.pop()])
         via = wire.via(prng)
         txn = wire.txn(w, via, "l")
-        at = t
+        at = max(t, free)  # one session at a time
         for r in range(1, top + 1):
             w.search(bap, at, lat, lon, float(r), via=via, txn=txn, scraping=True)
             at += prng.uniform(8, 40)
+        free = at + 60
     got = len(w.scraping.get(bap, []))
     w.baps[bap] = Truth(
         bap,
@@ -1989,7 +2005,7 @@ def _crowd_mimic(w: World, g: Mela, c: Chargers) -> None:
         "slow",
     )
     wire = WIRING.wire(prng, bap, pool, always=True)
-    u = 0
+    u, seen = 0, 0
     for t in arrivals(w.rng("mimic"), per_hour * 24, w.start, w.end, PILGRIM).tolist():
         j = prng.randrange(len(s.ids))
         for _ in range(20):
@@ -1998,8 +2014,9 @@ def _crowd_mimic(w: World, g: Mela, c: Chargers) -> None:
             if bool(g.dry(px, py)[0]):
                 break
         lat, lon = g.ll1(px, py)
-        if prng.random() < 0.7:
-            u += 1
+        if seen == 2 or (seen == 1 and prng.random() < 0.65):  # a pilgrim seen once or twice
+            u, seen = u + 1, 0
+        seen += 1
         via = wire.via(prng)
         w.search(
             bap,
