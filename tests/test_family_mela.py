@@ -73,6 +73,11 @@ def km(g: mela.Mela, a: Search, b: Search) -> float:
     return float(math.hypot(float(ax - bx), float(ay - by)))
 
 
+def pt(g: mela.Mela, e: Search) -> tuple[float, float]:
+    x, y = g.xy(e.lat, e.lon)
+    return float(x), float(y)
+
+
 def ll(g: mela.Mela, points: list[tuple[float, float]]) -> set[tuple[float, float]]:
     return {g.ll1(*p) for p in points}
 
@@ -210,7 +215,7 @@ def test_events_well_formed_and_wired(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_geography(seed: int) -> None:  # noqa: C901 - one world's land, read in one place
+def test_geography(seed: int) -> None:
     g, c, tt = land(seed)
     river = g.river
     assert river.wet(0.0, 0.0)[()]  # the confluence
@@ -233,10 +238,10 @@ def test_geography(seed: int) -> None:  # noqa: C901 - one world's land, read in
     assert 25 <= len(g.grid.cells) <= 55
     assert g.grid.cells == tuple(sorted(g.grid.cells, key=lambda ij: (ij[1], ij[0])))
     for k in range(len(g.grid.cells)):
-        x, y = g.grid.centre(k)
-        assert math.hypot(x, y) <= g.fair_r
-        assert 0.25 < float(river.gap(x, y)[0]) < 2.6
-        assert g.grid.sector_of(x, y) == k
+        px, py = g.grid.centre(k)
+        assert math.hypot(px, py) <= g.fair_r
+        assert 0.25 < float(river.gap(px, py)[0]) < 2.6
+        assert g.grid.sector_of(px, py) == k
     banks = Counter(g.bank_of(p) for p in g.grid.centres())
     assert min(banks[b] for b in range(3)) >= 3
     # the ghats on the banks, the main one on the sangam nose
@@ -260,10 +265,11 @@ def test_geography(seed: int) -> None:  # noqa: C901 - one world's land, read in
     assert 3 <= len(g.pontoons) <= 7
     sides = {0: (mela.W_BANK, mela.NE_BANK), 1: (mela.W_BANK, mela.SE_BANK),
              2: (mela.NE_BANK, mela.SE_BANK)}  # fmt: skip
-    for arm, a, b in g.pontoons:
-        assert (g.bank_of(a), g.bank_of(b)) == sides[arm]
-        assert not river.wet(*a)[()] and not river.wet(*b)[()]
-        assert math.dist(a, b) <= 2 * river.half[arm] + 0.2
+    for k, a, b in g.pontoons:
+        assert (g.bank_of(a), g.bank_of(b)) == sides[k]
+        assert not river.wet(*a)[()]
+        assert not river.wet(*b)[()]
+        assert math.dist(a, b) <= 2 * river.half[k] + 0.2
     for kind, line in g.roads:
         x, y = line.sample(0.05)
         if kind == "crossing":  # dry but on its pontoon, between its middle two points
@@ -331,7 +337,7 @@ def test_head_units_keep_off_the_pontoons_in_the_ban_and_queue_at_the_vip_barric
     seed: int,
 ) -> None:
     w = day(seed)
-    g, c, tt = land(seed)
+    g, _, tt = land(seed)
     a, b = one(w, "brand A in-car head units"), one(w, "brand B in-car head units")
     assert all(e.txn for e in searches(w, a))
     assert not any(e.txn for e in searches(w, b))
@@ -499,7 +505,7 @@ def test_akharas_stage_at_their_camps_before_their_slots(seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sanitation_fleet_visits_sectors_in_number_order(seed: int) -> None:
     w = day(seed)
-    g, c, _ = land(seed)
+    g, _, _ = land(seed)
     bap = one(w, "fair sanitation fleet")
     mine = searches(w, bap)
     centre = {g.ll1(*p): k for k, p in enumerate(g.grid.centres())}
@@ -559,7 +565,7 @@ def test_aggregators_national_and_six_city(seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_corner_sweep_hides_in_the_crowd(seed: int) -> None:
     w = day(seed)
-    g, c, _ = land(seed)
+    g, _, _ = land(seed)
     bap = one(w, "crowd-cover corner sweep")
     sweep = scraping(w, bap)
     assert 0.1 <= share(w, bap) <= 0.22
@@ -575,9 +581,9 @@ def test_corner_sweep_hides_in_the_crowd(seed: int) -> None:
     else:
         assert not spots(sweep) & corners
         for r in runs:
-            d = [math.dist(*map(lambda e: tuple(map(float, g.xy(e.lat, e.lon))), (e,)), p)
-                 for e, p in zip(r, pts, strict=False)]  # fmt: skip
-            assert 0.014 <= min(d) and max(d) <= 0.051
+            d = [math.dist(pt(g, e), p) for e, p in zip(r, pts, strict=False)]
+            assert min(d) >= 0.014
+            assert max(d) <= 0.051
     assert len({e.radius_km for e in sweep}) == 1
     # the host's own traffic peaks when the sweep runs
     mine = hours(own(w, bap))
@@ -731,7 +737,7 @@ def test_bank_split_keys_sweep_their_own_banks_at_once(seed: int) -> None:
         assert [(e.lat, e.lon) for e in mine] == [
             g.ll1(*pts[k % len(pts)]) for k in range(len(mine))
         ]
-        assert {g.bank_of(tuple(map(float, g.xy(e.lat, e.lon)))) for e in mine} == {bank}
+        assert {g.bank_of(pt(g, e)) for e in mine} == {bank}
         starts.append([e.at for k, e in enumerate(mine) if k % len(pts) == 0])
     first = [s[1] - s[0] for s in starts]
     assert max(first) / min(first) < 1.35  # the three rounds about as long

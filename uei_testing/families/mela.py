@@ -359,9 +359,7 @@ class Mela:
 
     def dry(self, x: F64 | float, y: F64 | float, margin: float = 0.03) -> Bool:
         """Land where people go: off the water and outside the cantonment."""
-        return np.asarray(
-            (self.river.gap(x, y) > margin) & ~self.cantonment.inside(x, y, margin)
-        )
+        return np.asarray((self.river.gap(x, y) > margin) & ~self.cantonment.inside(x, y, margin))
 
     def people(self, rng: np.random.Generator, n: int, hubs: Sequence[Hub]) -> tuple[F64, F64]:
         """``n`` points round ``hubs`` by weight, all on dry land (the first hub's centre must
@@ -406,8 +404,10 @@ def _place(rng: np.random.Generator, x: float, y: float, r: float, n: int, core:
 
 
 def _arm(rng: np.random.Generator, angle: float, length: float) -> Line:
-    waves = [(float(rng.uniform(0.3, 0.9)), float(rng.uniform(3.0, 8.0)), float(rng.uniform(0, 6.3)))
-             for _ in range(2)]  # fmt: skip
+    waves = [
+        (float(rng.uniform(0.3, 0.9)), float(rng.uniform(3.0, 8.0)), float(rng.uniform(0, 6.3)))
+        for _ in range(2)
+    ]
     dx, dy = math.cos(angle), math.sin(angle)
     pts = []
     for s in np.arange(0.0, length + 0.01, 0.6).tolist():
@@ -434,7 +434,7 @@ def _clear(g_dry: Callable[[F64, F64], Bool], line: Line, step: float = 0.05) ->
     return bool(g_dry(x, y).all())
 
 
-def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one place to read
+def _try_geography(rng: np.random.Generator) -> Mela | None:
     def u(lo: float, hi: float) -> float:
         return float(rng.uniform(lo, hi))
 
@@ -527,7 +527,11 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one
     lots: list[Point] = []
     lot_bank: list[int] = []
     spans = {W_BANK: (an, asw), NE_BANK: (ae, an), SE_BANK: (asw, ae)}
-    for b, want in ((W_BANK, 2), (NE_BANK, int(rng.integers(1, 3))), (SE_BANK, int(rng.integers(1, 3)))):
+    for b, want in (
+        (W_BANK, 2),
+        (NE_BANK, int(rng.integers(1, 3))),
+        (SE_BANK, int(rng.integers(1, 3))),
+    ):
         lo, hi = spans[b]
         got = 0
         for _ in range(60):
@@ -566,7 +570,7 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one
             return None
     # the pontoons: the only ways across the water
     pontoons: list[tuple[int, Point, Point]] = []
-    want = {0: int(rng.integers(1, 4)), 1: int(rng.integers(1, 3)), 2: int(rng.integers(1, 3))}
+    per_arm = {0: int(rng.integers(1, 4)), 1: int(rng.integers(1, 3)), 2: int(rng.integers(1, 3))}
     sides = {0: (W_BANK, NE_BANK), 1: (W_BANK, SE_BANK), 2: (NE_BANK, SE_BANK)}
     for k in (0, 1, 2):
         at: list[float] = []
@@ -589,9 +593,9 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one
                 ends.reverse()
             pontoons.append((k, ends[0], ends[1]))
             at.append(d)
-            if len(at) == want[k]:
+            if len(at) == per_arm[k]:
                 break
-        if len(at) < want[k]:
+        if len(at) < per_arm[k]:
             return None
     ne, se = towns
     anchors = {W_BANK: (ox, oy), NE_BANK: (ne.x, ne.y), SE_BANK: (se.x, se.y)}
@@ -612,7 +616,12 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one
     aroad = Line.of([(ox, oy), (amx + u(-2, 2), amy + u(-2, 2)), airport])
     ix, iy = (ox, oy)
     for _ in range(30):
-        ix, iy = (a + b for a, b in zip((ox, oy), _polar(oldcity.r + u(1.0, 2.0), bw + u(-0.6, 0.6)), strict=True))
+        ix, iy = (
+            a + b
+            for a, b in zip(
+                (ox, oy), _polar(oldcity.r + u(1.0, 2.0), bw + u(-0.6, 0.6)), strict=True
+            )
+        )
         if bool(dry(ix, iy, 0.5)[0]):
             break
     else:
@@ -628,14 +637,18 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:  # noqa: C901 - one
 
     expressway = Line.of([along(float(s)) for s in np.arange(0.0, length + 0.1, 1.0)])
     ex, ey = expressway.spot(expressway.length())
-    capital = _place(rng, ex + u(-1, 1), ey + u(-1, 1), u(7.0, 10.0), int(rng.integers(5, 8)), u(0.9, 1.3))
+    capital = _place(
+        rng, ex + u(-1, 1), ey + u(-1, 1), u(7.0, 10.0), int(rng.integers(5, 8)), u(0.9, 1.3)
+    )
     plazas: list[float] = []
     d = u(15, 30)
     while d < expressway.length() - 10:
         plazas.append(d)
         d += u(25, 40)
     city_roads = [Line.of([(ox, oy), (sx, sy)])]
-    city_roads += [Line.of([(ox, oy), p]) for p, b in zip(lots, lot_bank, strict=True) if b == W_BANK]
+    city_roads += [
+        Line.of([(ox, oy), p]) for p, b in zip(lots, lot_bank, strict=True) if b == W_BANK
+    ]
     bank_roads = [
         Line.of([anchors[b], p]) for p, b in zip(lots, lot_bank, strict=True) if b != W_BANK
     ]
@@ -767,15 +780,18 @@ def chargers(seed: int, g: Mela) -> Chargers:
         sx.append(px)
         sy.append(py)
     make("sectors", np.array(sx), np.array(sy), MELA_CPO)
-    bx, by = [], []
-    for lx, ly in g.lots:  # the shuttle operator's bays beside each lot
+    bx: list[float] = []
+    by: list[float] = []
+    for lot in g.lots:  # the shuttle operator's bays beside each lot
         for k in range(int(rng.integers(1, 3))):
-            bx.append(lx + 0.06 * (k + 1))
-            by.append(ly - 0.04)
+            bx.append(lot[0] + 0.06 * (k + 1))
+            by.append(lot[1] - 0.04)
     make("bays", np.array(bx), np.array(by), TRANSIT_CPO)
-    lx = np.array([p[0] for p in g.lots]) - 0.05
-    ly = np.array([p[1] for p in g.lots]) + 0.06
-    make("lots", lx, ly)
+    make(
+        "lots",
+        np.array([p[0] for p in g.lots]) - 0.05,
+        np.array([p[1] for p in g.lots]) + 0.06,
+    )
     make("city", *g.people(rng, int(rng.integers(16, 25)), g.oldcity.hubs))
     ns = int(rng.integers(2, 4))
     make(
@@ -793,8 +809,7 @@ def chargers(seed: int, g: Mela) -> Chargers:
     )
     hubs = (*g.towns[0].hubs, *g.towns[1].hubs)
     make("banks", *g.people(rng, int(rng.integers(7, 13)), hubs))
-    px, py = g.expressway.at(np.array(g.plazas))
-    make("plazas", px, py)
+    make("plazas", *g.expressway.at(np.array(g.plazas)))
     make("capital", *g.people(rng, int(rng.integers(10, 17)), g.capital.hubs))
     sector = tuple(chosen)
     return Chargers(groups, (MELA_CPO, TRANSIT_CPO, *publics), publics, sector)
@@ -894,9 +909,7 @@ def _zone(g: Mela, k: int) -> Sequence[Hub]:
     return tuple((*g.expressway.spot(d), 0.3, 1.0) for d in g.plazas)
 
 
-def _habits(
-    prng: random.Random, book: tuple[float, float], shape: Sequence[float] = DAY
-) -> Habits:
+def _habits(prng: random.Random, book: tuple[float, float], shape: Sequence[float] = DAY) -> Habits:
     return Habits(
         radii=prng.choice(((2.0, 5.0, 10.0), (1.0, 3.0), (1.0, 2.0, 5.0), (3.0, 5.0, 10.0))),
         book=prng.uniform(*book),
@@ -1126,8 +1139,7 @@ def _emergency(w: World, g: Mela, c: Chargers, tt: Timetable) -> None:
     drain = [prng.uniform(0.14, 0.22) for _ in range(n)]
     busy = [0.0] * n
     open_: list[tuple[str, str] | None] = [None] * n
-    _, bx, by = g.pontoons[tt.vip_pontoon]
-    bar = bx
+    bar = g.pontoons[tt.vip_pontoon][1]
     ticks = [m + k * 600.0 for m in _midnights(w) for k in range(144)]
     for t in (t for t in ticks if w.start - 8 * HOUR <= t < w.end):
         at = t
@@ -1472,7 +1484,9 @@ def _akharas(w: World, g: Mela, c: Chargers) -> None:
             at = slot + prng.uniform(20, 50) * 60
             via = wire.via(prng)
             u = 2 * k + prng.randrange(2)
-            w.search(bap, at, glat, glon, 1.5, via=via, user=wire.user(u), txn=wire.txn(w, via, "h"))
+            w.search(
+                bap, at, glat, glon, 1.5, via=via, user=wire.user(u), txn=wire.txn(w, via, "h")
+            )
         for _ in range(prng.randint(1, 3)):
             at = m + prng.uniform(12.0, 21.0) * HOUR
             via = wire.via(prng)
@@ -1532,7 +1546,9 @@ def _cpo_app(w: World, g: Mela, c: Chargers, cpo: str) -> None:
     hubs = [(float(a), float(b), 0.8, 1.0) for a, b in zip(mx, my, strict=True)]
     lat, lon = g.ll(*g.people(w.rng(bap + "where"), t.size, hubs))
     for i, at in enumerate(t.tolist()):
-        wire.session(w, bap, prng, at, float(lat[i]), float(lon[i]), i % wire.users, h, mine, h.book)
+        wire.session(
+            w, bap, prng, at, float(lat[i]), float(lon[i]), i % wire.users, h, mine, h.book
+        )
 
 
 # -- scrapers hidden in real apps -------------------------------------------------------------
@@ -1765,7 +1781,9 @@ def _train_echo(w: World, g: Mela, c: Chargers, tt: Timetable) -> None:
         made += int(w.start <= at < w.end)
         if prng.random() < book:
             j = prng.randrange(len(rank.ids))
-            w.book(bap, at, rank.cpos[j], rank.ids[j], prng, confirm=0.85, user=wire.user(u), txn=txn)
+            w.book(
+                bap, at, rank.cpos[j], rank.ids[j], prng, confirm=0.85, user=wire.user(u), txn=txn
+            )
     for tr in trains:
         for lag in (prng.uniform(100, 160), prng.uniform(400, 480)):
             via = wire.via(prng)
@@ -1812,7 +1830,9 @@ def _sliding(w: World, g: Mela, c: Chargers) -> None:
         at = t
         for i in range(size):
             j = (k * step + i) % n
-            w.search(bap, at, float(s.lat[j]), float(s.lon[j]), 1.0, via=via, txn=txn, scraping=True)
+            w.search(
+                bap, at, float(s.lat[j]), float(s.lon[j]), 1.0, via=via, txn=txn, scraping=True
+            )
             at += prng.uniform(0.5, 3.0)
         k += 1
         t += 180 + 540 * ((phase + k * PHI) % 1.0)
@@ -1939,7 +1959,9 @@ def _bank_split(w: World, g: Mela) -> None:
             t += gap * prng.uniform(0.85, 1.15)
 
 
-def halton_points(g: Mela, place: Place, n: int, skip: int = 0, bases: Point = (2, 3)) -> list[Point]:
+def halton_points(
+    g: Mela, place: Place, n: int, skip: int = 0, bases: Point = (2, 3)
+) -> list[Point]:
     """The first ``n`` points of a Halton sequence over ``place``'s disc that fall on dry land."""
     out: list[Point] = []
     k = skip
