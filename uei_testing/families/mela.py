@@ -236,7 +236,8 @@ class River:
     angles: tuple[float, float, float]
     """Each arm's bearing at the confluence (radians, from the x axis)."""
     segs: F64
-    """Every arm's segments in one array: (x0, y0, dx, dy, length squared, half-width)."""
+    """Every arm's segments in one array: (x0, y0, dx, dy, length squared, half-width, the
+    segment's least distance from the confluence)."""
 
     @staticmethod
     def of(arms: tuple[Line, Line, Line], half: tuple[float, float, float],
@@ -245,14 +246,19 @@ class River:
         for a, h in zip(arms, half, strict=True):
             dx, dy = np.diff(a.x), np.diff(a.y)
             ll = np.maximum(dx * dx + dy * dy, 1e-12)
-            rows.append(np.stack([a.x[:-1], a.y[:-1], dx, dy, ll, np.full(dx.size, h)]))
+            t = np.clip(-(a.x[:-1] * dx + a.y[:-1] * dy) / ll, 0.0, 1.0)
+            r = np.hypot(a.x[:-1] + t * dx, a.y[:-1] + t * dy)
+            rows.append(np.stack([a.x[:-1], a.y[:-1], dx, dy, ll, np.full(dx.size, h), r]))
         return River(arms, half, angles, np.concatenate(rows, axis=1))
 
     def gap(self, x: F64 | float, y: F64 | float) -> F64:
         """How far each point is from the water (negative on it)."""
         px = np.atleast_1d(np.asarray(x, dtype=np.float64))[:, None]
         py = np.atleast_1d(np.asarray(y, dtype=np.float64))[:, None]
-        ax, ay, dx, dy, ll, h = self.segs
+        # every arm starts at the confluence, so a segment farther from it than twice the
+        # farthest point (and the widest half-width) is never a point's nearest
+        reach = 2 * float(np.hypot(px, py).max(initial=0.0)) + 1.0
+        ax, ay, dx, dy, ll, h, _ = self.segs[:, self.segs[6] <= reach]
         t = np.clip(((px - ax) * dx + (py - ay) * dy) / ll, 0.0, 1.0)
         return np.asarray((np.hypot(px - ax - t * dx, py - ay - t * dy) - h).min(axis=1))
 
@@ -358,8 +364,16 @@ class Mela:
         return np.asarray(x), np.asarray(y)
 
     def dry(self, x: F64 | float, y: F64 | float, margin: float = 0.03) -> Bool:
-        """Land where people go: off the water and outside the cantonment."""
-        return np.asarray((self.river.gap(x, y) > margin) & ~self.cantonment.inside(x, y, margin))
+        """Land where people go: off the water and outside the cantonment (the rivers' arms
+        end 30 km out: beyond 40 km all is land)."""
+        px = np.atleast_1d(np.asarray(x, dtype=np.float64))
+        py = np.atleast_1d(np.asarray(y, dtype=np.float64))
+        out = np.ones(px.size, dtype=np.bool_)
+        near = np.flatnonzero(np.hypot(px, py) < 40.0)
+        if near.size:
+            qx, qy = px[near], py[near]
+            out[near] = (self.river.gap(qx, qy) > margin) & ~self.cantonment.inside(qx, qy, margin)
+        return out
 
     def people(self, rng: np.random.Generator, n: int, hubs: Sequence[Hub]) -> tuple[F64, F64]:
         """``n`` points round ``hubs`` by weight, all on dry land (the first hub's centre must
@@ -374,7 +388,8 @@ class Mela:
             pick = rng.choice(len(h), size=k, p=h[:, 3] / h[:, 3].sum())
             x[todo] = h[pick, 0] + rng.normal(0, 1, k) * h[pick, 2]
             y[todo] = h[pick, 1] + rng.normal(0, 1, k) * h[pick, 2]
-            todo = ~self.dry(x, y)
+            idx = np.flatnonzero(todo)
+            todo[idx] = ~self.dry(x[idx], y[idx])
         x[todo], y[todo] = h[0, 0], h[0, 1]
         return x, y
 
@@ -475,14 +490,11 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:
     else:
         return None
     # the sangam nose: the west bank's tip, where the main ghat is
-    nose = (0.0, 0.0)
-    for d in np.arange(0.0, 3.0, 0.01).tolist():
-        px, py = _polar(d, bw)
-        if float(river.gap(px, py)[0]) > 0.04:
-            nose = (px, py)
-            break
-    else:
+    ds = np.arange(0.0, 3.0, 0.01)
+    land = np.flatnonzero(river.gap(ds * math.cos(bw), ds * math.sin(bw)) > 0.04)
+    if not land.size:
         return None
+    nose = _polar(float(ds[land[0]]), bw)
     ghats: list[Point] = [nose]
     for _ in range(200):
         k = int(rng.integers(0, 3))
@@ -503,20 +515,14 @@ def _try_geography(rng: np.random.Generator) -> Mela | None:
     ga, size = u(-0.4, 0.4), u(0.7, 1.0)
     grid0 = Grid(ga, size, ())
     n = math.ceil(fair_r / size) + 1
-    cells = []
-    for j in range(-n, n):
-        for i in range(-n, n):
-            cx_, cy_ = grid0.xy((i + 0.5) * size, (j + 0.5) * size)
-            if math.hypot(cx_, cy_) > fair_r:
-                continue
-            gap = float(river.gap(cx_, cy_)[0])
-            if not 0.25 < gap < 2.6:
-                continue
-            if math.hypot(cx_ - ox, cy_ - oy) < oldcity.r * 0.55:
-                continue
-            if any(math.hypot(cx_ - t.x, cy_ - t.y) < t.r * 0.6 for t in towns):
-                continue
-            cells.append((i, j))
+    ij = [(i, j) for j in range(-n, n) for i in range(-n, n)]
+    cxy = np.array([grid0.xy((i + 0.5) * size, (j + 0.5) * size) for i, j in ij])
+    gap = river.gap(cxy[:, 0], cxy[:, 1])
+    ok = (np.hypot(cxy[:, 0], cxy[:, 1]) <= fair_r) & (gap > 0.25) & (gap < 2.6)
+    ok &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= oldcity.r * 0.55
+    for t in towns:
+        ok &= np.hypot(cxy[:, 0] - t.x, cxy[:, 1] - t.y) >= t.r * 0.6
+    cells = [ij[k] for k in np.flatnonzero(ok).tolist()]
     grid = Grid(ga, size, tuple(cells))
     if not 25 <= len(cells) <= 55:
         return None
@@ -1313,9 +1319,11 @@ def _head_units(w: World, g: Mela, c: Chargers, tt: Timetable, brand: str) -> No
         txn = wire.txn(w, via, "u")
         user = wire.user(prng.randrange(cars))
         t, d = float(t0), a
+        bridge = (float(line.s[1]), float(line.s[2])) if kind == "crossing" else (L, L)
         while True:
             x, y = line.spot(d)
-            if not bool(g.river.wet(x, y)[0]):  # never on the water
+            on = bridge[0] < d < bridge[1] and bool(g.river.wet(x, y)[0])
+            if not on:  # never on the water
                 lat, lon = g.ll1(x, y)
                 w.search(bap, t, lat, lon, 3.0, via=via, user=user, txn=txn)
             if (b - d) * sign <= 1e-9:
