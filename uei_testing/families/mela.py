@@ -10,7 +10,7 @@ bank (a bank town on each). Nobody searches on the water. The fair's tent city s
 sandbanks within 4.5-6 km of the confluence: 25-55 numbered sectors on a grid of sand roads
 (cells of 0.7-1 km, the grid turned by a seeded angle, numbered row by row), with the fair
 authority's temporary chargers at about half of the sectors' offices; 5-8 bathing ghats on the
-banks (the main one on the sangam nose, the tip of the west bank); 4-7 pontoon bridges that are
+banks (the main one on the sangam nose, the tip of the west bank); 3-7 pontoon bridges that are
 the only ways across the water; 4-6 parking lots at the fair's edges (two on the west bank, one
 or two on each other bank), each with the shuttle operator's e-bus bays and a public charger,
 and an e-bus and e-rickshaw shuttle route from the lot to a ghat on its own bank. An expressway
@@ -25,29 +25,30 @@ The day: pilgrims pour in all night for the dawn bath, the crowd peaking 03:00-0
 by 10:00, an ordinary fair afternoon and the evening aarti at the ghats 18:00-19:30; private
 vehicles are barred from the sand roads and the pontoons 00:00-11:00 (cars park at the lots);
 special trains reach the junction every 20-45 minutes from 20:00 to 07:00; a VIP movement closes
-one pontoon bridge's road and the main ghat's shuttle route for 2.5-4 hours from 10:00-12:00.
+one pontoon bridge's road and the main ghat's shuttle route for 2.5-4 hours, starting between
+10:00 and 12:00.
 
-Honest BAPs: a national aggregator (75-88% of its traffic in the far cities); a six-city
-aggregator (the fair city, the capital and four far cities); the fair's official pilgrim app
-(sectors, ghats and lots, surging before dawn); one or two old-city apps and a capital-city app
-(apps in one city); two or three tiny new apps (under 30 searches a day); the fair police and
-ambulance fleet's dispatch (every 10 minutes on the clock it searches at each patrol vehicle
-running low, and books the nearest charger when one drops below a fifth; VIP escorts wait at the
-barricade); the shuttle e-buses' telematics (each bus loops its lot's route refreshing at the
-route's fixed stops, one transaction a loop, booking its lot's bay every 4-7 loops); the
-e-rickshaw drivers' app (a driver low on charge searches from a spot on their shuttle route, a
-third book); two brands of in-car head units refreshing every 3-6 minutes on the move (brand A
-through gateways that report transaction ids, one per trip, brand B's never; none on the water;
-at the VIP barricade a car refreshes the same spot until it opens or the driver gives up); the
-shuttle operator's depot manager (every lot's bays from the lot's spot on the clock, every 5
-minutes in the dawn rush and every 10 otherwise, booking on a third of the rush rounds); the fair
-authority's power-cell console (its sector chargers in sector order on the clock, every 5 minutes
-02:00-08:00 and every 20 otherwise, a test booking about 1 in 100-200 searches); the kalpvasis'
-app (month-long tent residents searching from their tent's exact spot before the dawn bath and
-later); the akharas' procession coordinators (each order's camp searched again and again before
-its slot in the bathing order, then the main ghat, most booking a charger for the chariot); the
-sanitation fleet (electric tippers visiting a block of consecutive sectors in number order at
-each sector's centre, twice a day, booking at the end of each shift); 2-3 CPOs' own apps.
+Honest BAPs: a national aggregator (75-88% of its traffic in the far cities); a six-city aggregator
+(the fair city, the capital and four far cities); the fair's official pilgrim app (sectors, ghats
+and lots, surging before dawn); one or two old-city apps and a capital-city app (apps in one city);
+two or three tiny new apps (under 30 searches a day); the fair police and ambulance fleet's dispatch
+(every 10 minutes on the clock it searches at each patrol vehicle running low, and books the nearest
+charger when one drops below a fifth; VIP escorts wait at the barricade); the shuttle e-buses'
+telematics (each bus loops its lot's route refreshing at the route's fixed stops, one transaction a
+loop, booking its lot's bay every 4-7 loops); the e-rickshaw drivers' app (a driver low on charge
+searches from a spot on their shuttle route, a third book); two brands of in-car head units
+refreshing every 3-6 minutes on the move (brand A through gateways that report transaction ids, one
+per trip, brand B's never; none on the water; at the VIP barricade a car refreshes the same spot
+until it opens or the driver gives up); the shuttle operator's depot manager (every lot's bays from
+the lot's spot on the clock, every 5 minutes in the dawn rush 01:00-09:00 and every 10 otherwise,
+booking on a third of the rush rounds); the fair authority's power-cell console (its sector chargers
+in sector order on the clock, every 5 minutes 02:00-08:00 and every 20 otherwise, a test booking
+about 1 in 100-200 searches); the kalpvasis' app (month-long tent residents searching from their
+tent's exact spot before the dawn bath and later); the akharas' procession coordinators (each
+order's camp searched again and again before its slot in the bathing order, then the main ghat, most
+booking a charger for the chariot); the sanitation fleet (electric tippers visiting a block of
+consecutive sectors in number order at each sector's centre, twice a day, booking at the end of each
+shift); 2-3 CPOs' own apps.
 
 Scrapers (a rival CPO wanting to know, all day, which chargers are busy, without being caught):
 
@@ -398,11 +399,6 @@ class Mela:
 
     def lot_banks(self) -> list[int]:
         return [self.bank_of(p) for p in self.lots]
-
-    def crossing(self, k: int) -> Line:
-        """The crossing road over pontoon ``k``."""
-        lines = [line for kind, line in self.roads if kind == "crossing"]
-        return lines[k]
 
 
 def _polar(r: float, a: float) -> Point:
