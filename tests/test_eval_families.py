@@ -58,10 +58,11 @@ def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
     # port at step 13; plateau and valley moved to tuning at step 14; desert was registered held
     # out at step 15, lakes at step 16; desert moved to tuning at step 17, lakes at step 18;
     # plains was registered held out at step 19 and moved to tuning at step 20; steel was
-    # registered held out at step 21 and moved to tuning at step 22)
+    # registered held out at step 21 and moved to tuning at step 22; mela was registered held
+    # out at step 23)
     held_only = set(SPLIT["held-out"]) - set(SPLIT["tuning"])
-    assert {"towns", "coast", "port"} <= held_only
-    for fresh in ("port",):
+    assert {"towns", "coast", "port", "mela"} <= held_only
+    for fresh in ("port", "mela"):
         assert SPLIT["held-out"][fresh] == (1, 2, 3, 4)
     seen_families = (
         "hills",

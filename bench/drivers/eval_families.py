@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast`` and ``port``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port`` and ``mela``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -220,6 +220,13 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    looking at steel's windows, so steel moved to TUNING before any of them was read; a
     #    new held-out family was asked of a separate session first, from a brief that names
     #    no rule and no scraper.
+    # 23. A new family, mela (a river-confluence pilgrimage city on a day of a month-long fair
+    #    holding a great bathing day's dawn: a tent city of numbered sectors on the sandbanks,
+    #    pontoon bridges over rivers nobody searches, parking lots with e-bus and e-rickshaw
+    #    shuttles, an old city, a railway junction with special trains, a cantonment nobody
+    #    searches, a VIP closure, an expressway to the state capital), was written by a
+    #    separate session from that brief, independently of the detector's rules, and
+    #    registered HELD OUT with seeds 1-4. It was never scored while it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -242,6 +249,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
+        "mela": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
