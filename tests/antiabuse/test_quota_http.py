@@ -787,3 +787,53 @@ async def test_a_poll_from_points_off_the_sites_in_rounds_hidden_in_an_aggregato
     console = (await h.as_operator("GET", "/abuse/baps/other.example")).json()["verdict"]
     assert console["actions"] == []
     assert not [r for r in console["reasons"] if "rounds of" in r]
+
+
+async def test_a_sweep_cut_into_tiles_hidden_in_an_app_is_found_on_its_lattice(
+    h: Harness, bg: Relay
+) -> None:
+    """A rival hides a sweep of a 14x14 lattice (2.2 km) in a city app's traffic, a few nodes
+    at a time: every 25-35 minutes one transaction asks for a 2x2 tile within a minute, each
+    query 20-60 m off its node, each tile once, in a random order. Among 1,500 people's
+    searches its 48 are too few for the app's lattice test to see; as rounds of far-apart
+    places, one transaction each, they fall on one lattice and never select, and the app
+    ranks with the scrapers. 48 searches without a select are no evidence yet of converting
+    below the honest 3% (one chance in four at that rate), so a flag and no more."""
+    end = h.clock()
+    start = end - 6 * 3600
+    events = _people("app.example", start, 1500, seed=23)
+    rng = random.Random(8)
+    km_lon = 111.32 * math.cos(math.radians(12.9))
+    order = rng.sample(range(49), 49)
+    t = start + 60
+    for b in range(12):
+        ti, tj = divmod(order[b], 7)
+        txn = f"tile-{b}"
+        for di, dj in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            off, angle = rng.uniform(0.02, 0.06), rng.uniform(0, 2 * math.pi)
+            north = (2 * ti + di) * 2.2 + off * math.sin(angle)
+            east = (2 * tj + dj) * 2.2 + off * math.cos(angle)
+            search = {"gps": f"{12.8 + north / 110.574:.6f},{77.4 + east / km_lon:.6f}"}
+            events.append(
+                wire(
+                    "search",
+                    f"{txn}-{di}{dj}",
+                    t,
+                    bap_id="app.example",
+                    search=search | {"radius_km": 1.8},
+                    transaction_id=txn,
+                )
+            )
+            t += rng.uniform(5, 15)
+        t += rng.uniform(1500, 2100)
+    await _scored_with_every_band(h, bg, events, window=6 * 3600.0)
+    app = (await h.as_operator("GET", "/abuse/baps/app.example")).json()["verdict"]
+    (why,) = [r for r in app["reasons"] if "in rounds of far-apart places" in r]
+    assert why.startswith("48 searches"), why
+    assert "on a lattice of 2.2 km (48 nodes)" in why
+    assert "0 of them led to a select" in why
+    assert app["score"] >= 0.9
+    assert app["actions"] == []
+    assert app["shadow_actions"] == ["flag"]
+    # the app's own lattice test did not see it: only the rounds' sentence names a lattice
+    assert [r for r in app["reasons"] if "lattice" in r] == [why]

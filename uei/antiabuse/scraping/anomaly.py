@@ -197,6 +197,16 @@ def _rounds_again_and_again(f: dict[str, float]) -> float:
     return evidence * _does_not_convert(f["round_select_share"], f["round_known"])
 
 
+def _lattice_in_rounds(f: dict[str, float]) -> float:
+    # Rounds of far-apart places whose searches fall on one lattice, well beyond chance, over
+    # enough nodes: a sweep cut into tiles of a few nodes, one tile a transaction, each tile
+    # once, that the rest of the unit's traffic would drown. People planning trips make
+    # rounds too, off any lattice.
+    shape = _ramp(f["round_grid_nodes"], 9, 20) * _ramp(f["round_grid_share"], 0.5, 0.8)
+    evidence = _ramp(f["round_grid_z"], 8, 16) * _ramp(f["round_grid_searches"], 15, 40)
+    return shape * evidence * _does_not_convert(f["round_grid_select_share"], f["round_grid_known"])
+
+
 def forest_weight(f: dict[str, float]) -> float:
     """How much of the forest's anomaly a window keeps: none for a unit whose searches lead
     to selects at an honest rate (an unusual rhythm is not abuse when it books), none for a
@@ -253,6 +263,11 @@ SIGNALS: tuple[Signal, ...] = (
         "the same rounds of far-apart places, no bookings",
         ("rounds", "round_searches", "round_places", "round_select_share"),
         _rounds_again_and_again,
+    ),
+    Signal(
+        "a lattice in rounds of far-apart places, no bookings",
+        ("round_grid_z", "round_grid_searches", "round_grid_nodes", "round_grid_select_share"),
+        _lattice_in_rounds,
     ),
 )
 

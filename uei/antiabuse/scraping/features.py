@@ -39,7 +39,7 @@ from uei.antiabuse.scraping.subpop import (
     ROUND_FEATURES,
     SUBPOP_FEATURES,
     Conversion,
-    recurring_rounds,
+    rounds,
     subpopulations,
 )
 
@@ -773,7 +773,7 @@ def features(
     raw_radius = np.fromiter(map(attrgetter("radius_km"), kept), dtype=np.float64, count=n)
     raw_radius = np.clip(np.nan_to_num(raw_radius, nan=0.0, posinf=_KM_MAX), 0.0, _KM_MAX)
     if ties:
-        out.update(recurring_rounds(codes, lon * km_lon, lat * 110.574, at, conversion))
+        out.update(rounds(codes, lat, lon, at, raw_radius, conversion))
     if dwell.any():  # a vehicle waiting at a stop polls nothing
         moved = ~dwell
         lat, lon, at, raw_radius = lat[moved], lon[moved], at[moved], raw_radius[moved]

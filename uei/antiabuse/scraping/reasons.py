@@ -35,6 +35,7 @@ _SUBPOPULATIONS = {
     "repeated spots, no bookings": "spot_known",
     "spots polled on a period": "spot_known",
     "the same rounds of far-apart places, no bookings": "round_known",
+    "a lattice in rounds of far-apart places, no bookings": "round_grid_known",
 }
 """The signals about a part of a unit's searches, and the feature saying whether that part's
 conversion is known."""
@@ -104,6 +105,13 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
             "round"
         )
         out.append(_part(f, "round", unit, what, []))
+    if signals.get("a lattice in rounds of far-apart places, no bookings", 0.0) >= _STRONG:
+        what = (
+            f"in rounds of far-apart places, each round one transaction within "
+            f"{ROUND_SPAN_S / 60:.0f} min, on a lattice of {f['round_grid_step_km']:.1f} km "
+            f"({f['round_grid_nodes']:.0f} nodes)"
+        )
+        out.append(_part(f, "round_grid", unit, what, []))
     if signals.get("searches at volume, never books", 0.0) >= _STRONG:
         out.append(f"{_searches(f):.0f} searches in the window and {_led(f)}")
     if signals.get("grid sweep", 0.0) >= _STRONG:
@@ -173,6 +181,7 @@ def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
         ("spot_known", "spot_select_share", "spot_searches"),
         ("chain_known", "chain_select_share", "chain_searches"),
         ("round_known", "round_select_share", "round_searches"),
+        ("round_grid_known", "round_grid_select_share", "round_grid_searches"),
     ):
         if f[known] >= 0.5 and credibly_below(f[share] * f[found], f[found], rate):
             return False

@@ -55,7 +55,7 @@ __all__ = [
     "Conversion",
     "evenly_stepped",
     "polled_spots",
-    "recurring_rounds",
+    "rounds",
     "spot_rhythm",
     "subpopulations",
 ]
@@ -890,13 +890,22 @@ def subpopulations(lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion) -
 
 
 ROUND_FEATURES: tuple[str, ...] = (
-    # rounds: one transaction's searches at several places far apart within minutes, the same
-    # places again in other transactions (``recurring_rounds``)
-    "round_searches",  # searches of such rounds
-    "rounds",  # how many
-    "round_places",  # median distinct places of a round
+    # rounds: one transaction's searches at several places far apart within minutes
+    # (``rounds``); those whose places come back in other rounds, again and again
+    "round_searches",  # searches of recurring rounds
+    "rounds",  # how many recurring rounds
+    "round_places",  # median distinct places of a recurring round
     "round_select_share",
     "round_known",
+    # a lattice of the searches of every round, recurring or not (tiles of a sweep, a few
+    # nodes at a time, each tile once)
+    "round_grid_z",
+    "round_grid_searches",
+    "round_grid_share",  # share of the rounds' searches on that lattice
+    "round_grid_nodes",
+    "round_grid_step_km",
+    "round_grid_select_share",
+    "round_grid_known",
 )
 
 ROUND_SPAN_S = 180.0
@@ -923,76 +932,99 @@ _ROUND_MAX_PLACES = 20_000
 """The latest rounds' places, at most this many, are compared (a bound on the work)."""
 
 
-def recurring_rounds(
-    txn: npt.NDArray[np.int64], x: F64, y: F64, at: F64, conv: Conversion
-) -> dict[str, float]:
-    """Every name in ROUND_FEATURES -> a finite float, for one unit's searches: each one's
-    transaction (an integer code, negative for none), place (km) and time, and how they
-    convert (``conv``, in the same order).
-
-    A round is a transaction whose searches fall within ``ROUND_SPAN_S`` at ``ROUND_PLACES``
-    places or more, ``_ROUND_APART_KM`` apart; it recurs when most of its places
-    (``_ROUND_MATCH``) come back within ``_ROUND_NEAR_KM`` in ``_ROUND_AGAIN`` other rounds or
-    more. A person jumping the map from town to town makes a round now and then, somewhere
-    new; a script polling its list of sites makes the same round again and again, and so
-    does a depot console checking its own sites, which books."""
-    out = dict.fromkeys(ROUND_FEATURES, 0.0)
-    n = at.size
-    if n < ROUND_PLACES:
-        return out
+def _rounds(
+    txn: npt.NDArray[np.int64], x: F64, y: F64, at: F64
+) -> tuple[list[tuple[npt.NDArray[np.int64], F64]], npt.NDArray[np.bool_]]:
+    """Each round's searches (positions in the input) and places (km), in time order, and
+    whether each recurs."""
     order = np.lexsort((y, x, at, txn))  # a canonical order: by transaction, then time
-    t_txn, t_at, t_x, t_y = txn[order], at[order], x[order], y[order]
+    t_txn, t_at = txn[order], at[order]
+    n = at.size
     starts = np.flatnonzero(np.concatenate(([True], t_txn[1:] != t_txn[:-1])))
     ends = np.concatenate((starts[1:], [n]))
     big = (t_txn[starts] >= 0) & (ends - starts >= ROUND_PLACES)
     big &= t_at[ends - 1] - t_at[starts] <= ROUND_SPAN_S
-    found: list[tuple[int, int, F64]] = []  # (first row, end row, places) of each round
+    found: list[tuple[npt.NDArray[np.int64], F64]] = []
     for a, b in zip(starts[big].tolist(), ends[big].tolist(), strict=True):
-        px = t_x[a : min(b, a + _ROUND_MAX_SEARCHES)]
-        py = t_y[a : min(b, a + _ROUND_MAX_SEARCHES)]
+        rows = order[a:b]
+        px, py = x[rows[:_ROUND_MAX_SEARCHES]], y[rows[:_ROUND_MAX_SEARCHES]]
         keep: list[int] = []
         for i in range(px.size):
             if all(math.hypot(px[i] - px[j], py[i] - py[j]) >= _ROUND_APART_KM for j in keep):
                 keep.append(i)
         if len(keep) >= ROUND_PLACES:
-            found.append((a, b, np.column_stack((px[keep], py[keep]))))
-    if len(found) < 2:
-        return out
-    found.sort(key=lambda r: float(t_at[r[0]]))  # the latest rounds are kept when there are many
+            found.append((rows, np.column_stack((px[keep], py[keep]))))
+    found.sort(key=lambda r: (float(at[r[0]].min()), float(r[1][0, 0]), float(r[1][0, 1])))
     total = 0
-    for cut in range(len(found) - 1, -1, -1):
-        total += len(found[cut][2])
+    for cut in range(len(found) - 1, -1, -1):  # the latest rounds, when there are many
+        total += len(found[cut][1])
         if total > _ROUND_MAX_PLACES:
             found = found[cut + 1 :]
             break
-    places = np.concatenate([r[2] for r in found])
-    owner = np.repeat(np.arange(len(found)), [len(r[2]) for r in found])
+    recurs = np.zeros(len(found), dtype=np.bool_)
+    if len(found) <= _ROUND_AGAIN:
+        return found, recurs
+    places = np.concatenate([r[1] for r in found])
+    sizes = np.array([len(r[1]) for r in found])
+    owner = np.repeat(np.arange(len(found)), sizes)
     near = KDTree(places).query_radius(places, r=_ROUND_NEAR_KM)
-    sizes = np.array([len(r[2]) for r in found])
     pairs = np.unique(
         np.concatenate(
             [np.column_stack((np.full(nb.size, p), owner[nb])) for p, nb in enumerate(near)]
         ),
         axis=0,
-    )  # (place, another round with a place near it)
+    )  # (place, a round with a place near it)
     pairs = pairs[owner[pairs[:, 0]] != pairs[:, 1]]
-    recurs = np.zeros(len(found), dtype=np.bool_)
     if pairs.size:
-        rounds_of = np.column_stack((owner[pairs[:, 0]], pairs[:, 1]))
-        both, matched = np.unique(rounds_of, axis=0, return_counts=True)
+        both, matched = np.unique(
+            np.column_stack((owner[pairs[:, 0]], pairs[:, 1])), axis=0, return_counts=True
+        )
         back = matched >= np.ceil(_ROUND_MATCH * sizes[both[:, 0]])
         recurs = np.bincount(both[back, 0], minlength=len(found)) >= _ROUND_AGAIN
-    if not recurs.any():
+    return found, recurs
+
+
+def rounds(
+    txn: npt.NDArray[np.int64], lat: F64, lon: F64, at: F64, radius: F64, conv: Conversion
+) -> dict[str, float]:
+    """Every name in ROUND_FEATURES -> a finite float, for one unit's searches: each one's
+    transaction (an integer code, negative for none), centre (sanitised), time and radius, and
+    how they convert (``conv``), in one order.
+
+    A round is a transaction whose searches fall within ``ROUND_SPAN_S`` at ``ROUND_PLACES``
+    places or more, ``_ROUND_APART_KM`` apart; it recurs when most of its places
+    (``_ROUND_MATCH``) come back within ``_ROUND_NEAR_KM`` in ``_ROUND_AGAIN`` other rounds or
+    more. A person jumping the map from town to town, or planning a trip, makes a round now
+    and then, somewhere new and off any lattice; a script polling its list of sites makes the
+    same round again and again (and so does a depot console checking its own sites, which
+    books); a sweep cut into tiles makes rounds on one lattice."""
+    out = dict.fromkeys(ROUND_FEATURES, 0.0)
+    n = at.size
+    if n < ROUND_PLACES:
         return out
-    mask_sorted = np.zeros(n, dtype=np.bool_)
-    for (a, b, _), on in zip(found, recurs.tolist(), strict=True):
-        if on:
-            mask_sorted[a:b] = True
-    mask = np.zeros(n, dtype=np.bool_)
-    mask[order] = mask_sorted
-    count = int(np.count_nonzero(mask))
-    out["round_searches"] = float(count)
-    out["rounds"] = float(np.count_nonzero(recurs))
-    out["round_places"] = float(np.median(sizes[recurs]))
-    out["round_select_share"], out["round_known"] = _conversion(mask, conv, count / n)
+    y = lat * _KM_LAT
+    x = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
+    found, recurs = _rounds(txn, x, y, at)
+    if not found:
+        return out
+    if recurs.any():
+        mask = np.zeros(n, dtype=np.bool_)
+        for (rows, _), on in zip(found, recurs.tolist(), strict=True):
+            mask[rows] = on
+        count = int(np.count_nonzero(mask))
+        out["round_searches"] = float(count)
+        out["rounds"] = float(np.count_nonzero(recurs))
+        sizes = np.array([len(places) for _, places in found])
+        out["round_places"] = float(np.median(sizes[recurs]))
+        out["round_select_share"], out["round_known"] = _conversion(mask, conv, count / n)
+    every = np.sort(np.concatenate([rows for rows, _ in found]))
+    if every.size >= _MIN_GRID:
+        grid = subpopulations(lat[every], lon[every], at[every], radius[every], conv.take(every))
+        out["round_grid_z"] = grid["grid_z"]
+        out["round_grid_searches"] = grid["grid_searches"]
+        out["round_grid_share"] = grid["grid_searches"] / every.size
+        out["round_grid_nodes"] = grid["grid_nodes"]
+        out["round_grid_step_km"] = grid["grid_step_km"]
+        out["round_grid_select_share"] = grid["grid_select_share"]
+        out["round_grid_known"] = grid["grid_known"]
     return out
