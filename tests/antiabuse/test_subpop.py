@@ -961,3 +961,31 @@ def test_trip_plans_are_rounds_off_any_lattice() -> None:
     assert found["round_grid_searches"] < 0.5 * 60 * 4
     assert signals(found)["a lattice in rounds of far-apart places, no bookings"] == 0.0
     assert signals(found)["the same rounds of far-apart places, no bookings"] == 0.0
+
+
+def test_a_sweep_booking_at_one_cpo_ranks_with_the_scrapers_and_is_flagged_no_more() -> None:
+    """A rival CPO sweeps a jittered lattice over the city, one transaction a search, and
+    books on 3% of them, always at its own charger nearest the node: at the honest rate,
+    so the stronger actions stay withheld, but its bookings pay nobody it swept. The same
+    sweep booking at the CPOs round each node, as people would, ranks lower."""
+
+    def sweep_booking(cpos: int) -> list[Search | Funnel]:
+        swept = sweep(400, 1.2, 40.0, txn=True)
+        booked = [
+            Funnel(s.at + 60, FunnelKind.SELECT, f"cpo{i % cpos}", f"L{i}", "", s.txn)
+            for i, s in enumerate(swept)
+            if i % 33 == 5
+        ]
+        return [*swept, *booked]
+
+    own = of(sweep_booking(1))
+    assert own["select_cpo_share"] == 1.0
+    spread = of(sweep_booking(5))
+    assert spread["select_cpo_share"] <= 0.34
+    strongest = signals(own)
+    assert max(strongest.values()) == pytest.approx(0.9)
+    assert max(signals(spread).values()) < 0.8
+    due, _ = verdict_of(sweep_booking(1))
+    assert due == [ScrapingAction.FLAG]
+    # a CPO's own app: people booking at its chargers, no sweep
+    assert max(signals(of(crowd(600, txn=True, book=0.1))).values()) < 0.5

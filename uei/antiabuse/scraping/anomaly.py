@@ -131,14 +131,23 @@ on a grid (an app snapping positions for privacy) search at the app's own mix of
 to rank it with the scrapers; the verdict still gives it no more than a flag."""
 
 
+def _books_at_one_cpo(f: dict[str, float]) -> float:
+    """1 for a unit whose selects, three or more, all went to one CPO."""
+    selects = f["select_per_search"] * (f["searches"] + 1.0)
+    return _ramp(selects, 2, 3) * _ramp(f["select_cpo_share"], 0.9, 1.0)
+
+
 def _sweep_does_not_convert(f: dict[str, float], sweep: str) -> float:
     """How surely a sweep sub-population (``grid`` or ``chain`` features) never converts; when
-    that is unknown, a sweep at its own radius goes as far as ``_UNKNOWN_SWEEP``."""
+    that is unknown, a sweep at its own radius goes as far as ``_UNKNOWN_SWEEP``. So does a
+    sweep whose unit books at one CPO alone, whatever its selects: a rival CPO sweeping the
+    others' chargers can book at its own to look like a customer, and people sweep no lattice
+    (the bookings still withhold the stronger actions: ``reasons.converts_honestly``)."""
     converts = _does_not_convert(f[f"{sweep}_select_share"], f[f"{sweep}_known"])
     if f[f"{sweep}_known"] < 0.5:
         own_radius = _ramp(f[f"{sweep}_radius_share"] - f["max_radius_share"], 0.15, 0.35)
         converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
-    return converts
+    return max(converts, _UNKNOWN_SWEEP * _books_at_one_cpo(f))
 
 
 def _hidden_lattice(f: dict[str, float]) -> float:

@@ -108,6 +108,10 @@ FEATURES: tuple[str, ...] = (
     "busy_location_select_share",
     # Fan-out across CPOs. log1p(distinct bpp_ids among funnel events). Scrapers: 0.
     "log_funnel_cpos",
+    # Share of the selects at the CPO selected most (0 without selects). People: spread over
+    # the CPOs near them. A CPO's own app, a fleet's console, a rival CPO booking at its own
+    # chargers to look like a customer: 1.
+    "select_cpo_share",
     # log1p(distinct subscribers that relayed the searches, ``via``). Sweepers fan out wide.
     "log_search_vias",
     # Distinct locations selected / selects (0 without selects). Honest: a few favourites.
@@ -634,6 +638,7 @@ def features(
     counts: Counter[FunnelKind] = Counter()
     cpos: set[str] = set()
     selected: list[str] = []
+    select_cpos: Counter[str] = Counter()
     onward: set[str] = set()  # transactions that reached a select or further
     confirmed: list[str] = []  # each confirm's transaction ('' for none)
     cancelled: set[str] = set()
@@ -643,6 +648,7 @@ def features(
             cpos.add(f.bpp_id)
             if f.kind is FunnelKind.SELECT:
                 selected.append(f.location_id)
+                select_cpos[f.bpp_id] += 1
             if f.kind is FunnelKind.CONFIRM:
                 confirmed.append(f.txn)
             if f.kind is FunnelKind.CANCEL:
@@ -656,6 +662,8 @@ def features(
     busy = network.busy_locations
     out["busy_location_select_share"] = _share(sum(loc in busy for loc in selected), selects)
     out["log_funnel_cpos"] = math.log1p(len(cpos))
+    if selects:
+        out["select_cpo_share"] = max(select_cpos.values()) / selects
 
     # the unit's searches in the window
     at = np.fromiter(map(attrgetter("at"), searches), dtype=np.float64, count=len(searches))
