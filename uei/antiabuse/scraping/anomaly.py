@@ -140,14 +140,17 @@ def _books_at_one_cpo(f: dict[str, float]) -> float:
 def _sweep_does_not_convert(f: dict[str, float], sweep: str) -> float:
     """How surely a sweep sub-population (``grid`` or ``chain`` features) never converts; when
     that is unknown, a sweep at its own radius goes as far as ``_UNKNOWN_SWEEP``. So does a
-    sweep whose unit books at one CPO alone, whatever its selects: a rival CPO sweeping the
-    others' chargers can book at its own to look like a customer, and people sweep no lattice
-    (the bookings still withhold the stronger actions: ``reasons.converts_honestly``)."""
+    sweep that is half its unit or more when the unit books at one CPO alone, whatever its
+    selects: a rival CPO sweeping the others' chargers can book at its own to look like a
+    customer, and people sweep no lattice (the bookings still withhold the stronger actions:
+    ``reasons.converts_honestly``). A sweep hidden in an app is not judged by the app's
+    people's bookings this way, wherever they book."""
     converts = _does_not_convert(f[f"{sweep}_select_share"], f[f"{sweep}_known"])
     if f[f"{sweep}_known"] < 0.5:
         own_radius = _ramp(f[f"{sweep}_radius_share"] - f["max_radius_share"], 0.15, 0.35)
         converts += (_UNKNOWN_SWEEP - _UNKNOWN_CONVERSION) * own_radius
-    return max(converts, _UNKNOWN_SWEEP * _books_at_one_cpo(f))
+    whole = _ramp(f[f"{sweep}_searches"] / max(1.0, f["searches"]), 0.3, 0.5)
+    return max(converts, _UNKNOWN_SWEEP * whole * _books_at_one_cpo(f))
 
 
 def _hidden_lattice(f: dict[str, float]) -> float:
