@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast``, ``port`` and ``mela``) and
+(leave-one-family-out: ``towns``, ``coast`` and ``port``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -227,6 +227,12 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    searches, a VIP closure, an expressway to the state capital), was written by a
     #    separate session from that brief, independently of the detector's rules, and
     #    registered HELD OUT with seeds 1-4. It was never scored while it was written.
+    # 24. Mela's first held-out run (9166d72; docs/scraping-families.md, eleventh round) read
+    #    0.00 for every recall (its shuttle depot manager and power-cell console given every
+    #    action), and the round's rule for a sweep booking at one CPO flagged its sanitation
+    #    fleet (seed 2), which the rules before the round did not (run side by side). The next
+    #    rules are designed looking at mela's windows, so mela moved to TUNING before any was
+    #    read; a new held-out family was asked of a separate session first, from that brief.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -241,6 +247,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "lakes": (1, 2, 3, 4),
         "plains": (1, 2, 3, 4),
         "steel": (1, 2, 3, 4),
+        "mela": (1, 2, 3, 4),
     },
     HELD_OUT: {
         "metro": (101, 102, 103),
@@ -249,7 +256,6 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
-        "mela": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
