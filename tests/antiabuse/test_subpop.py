@@ -967,14 +967,15 @@ def test_a_sweep_booking_at_one_cpo_ranks_with_the_scrapers_and_is_flagged_no_mo
     """A rival CPO sweeps a jittered lattice over the city, one transaction a search, and
     books on 3% of them, always at its own charger nearest the node: at the honest rate,
     so the stronger actions stay withheld, but its bookings pay nobody it swept. The same
-    sweep booking at the CPOs round each node, as people would, ranks lower."""
+    sweep booking at the CPOs round each node, as people would, ranks lower; and so does
+    one booking at one CPO on an eighth of its searches (mela's sanitation fleet)."""
 
-    def sweep_booking(cpos: int) -> list[Search | Funnel]:
+    def sweep_booking(cpos: int, every: int = 33) -> list[Search | Funnel]:
         swept = sweep(400, 1.2, 40.0, txn=True)
         booked = [
             Funnel(s.at + 60, FunnelKind.SELECT, f"cpo{i % cpos}", f"L{i}", "", s.txn)
             for i, s in enumerate(swept)
-            if i % 33 == 5
+            if i % every == 5
         ]
         return [*swept, *booked]
 
@@ -989,3 +990,6 @@ def test_a_sweep_booking_at_one_cpo_ranks_with_the_scrapers_and_is_flagged_no_mo
     assert due == [ScrapingAction.FLAG]
     # a CPO's own app: people booking at its chargers, no sweep
     assert max(signals(of(crowd(600, txn=True, book=0.1))).values()) < 0.5
+    # a fleet whose rounds of its own sites fall on a grid books there when it needs to, on
+    # an eighth of its searches: no disguise costs that much
+    assert max(signals(of(sweep_booking(1, every=8))).values()) < 0.5

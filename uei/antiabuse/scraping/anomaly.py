@@ -132,9 +132,12 @@ to rank it with the scrapers; the verdict still gives it no more than a flag."""
 
 
 def _books_at_one_cpo(f: dict[str, float]) -> float:
-    """1 for a unit whose selects, three or more, all went to one CPO."""
+    """1 for a unit whose selects, three or more, all went to one CPO, on few of its searches:
+    a disguise costs what it books, so a scraper books about as often as people do and no
+    more; a fleet booking its own CPO's chargers books when it needs to, far more often."""
     selects = f["select_per_search"] * (f["searches"] + 1.0)
-    return _ramp(selects, 2, 3) * _ramp(f["select_cpo_share"], 0.9, 1.0)
+    few = 1.0 - _ramp(f["select_per_search"], 0.04, 0.08)
+    return _ramp(selects, 2, 3) * _ramp(f["select_cpo_share"], 0.9, 1.0) * few
 
 
 def _sweep_does_not_convert(f: dict[str, float], sweep: str) -> float:
