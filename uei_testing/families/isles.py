@@ -994,7 +994,7 @@ def _motor_pool(w: World, g: Isles, c: Chargers) -> None:
 def _shuttles(w: World, g: Isles, c: Chargers) -> None:
     prng = w.prng("shuttle")
     bap = w.bap("honest", "", "shut")
-    n = prng.randint(3, 6)
+    n = prng.randint(4, 7)
     ln = link(prng, bap, n, refs=1.0, via=(0,))
     stops = [g.jetties[0], (0.0, 0.0), g.bridge_head, *g.resorts]
     near = c.groups["near"]
@@ -1048,7 +1048,7 @@ def _drive(
     x, y = line.spot(d)
     while (b - d) * sign > 0:
         x, y = line.spot(d)
-        if g.land(x, y, 0.0)[()]:
+        if g.land(x, y, 0.02)[()]:
             emit(t, x, y)
         hop = min(prng.uniform(1.5, 3.0), abs(b - d))
         d += sign * hop
