@@ -5,7 +5,7 @@ The land: a long main island (an ellipse 14-20 km wide and 84-110 km long, sligh
 with the capital town on its south-east shore (3-4 km in radius: the market at the centre, the
 old harbour on the shore 1-3 km east with 2-3 jetties, the government offices to the west, the
 cellular-jail museum on the shore to the north-east, a few residential hubs), a naval base on
-the east shore 5-7 km north of the capital and a military airfield 9-15 km up the island
+the east shore 6-9 km north of the capital and a military airfield 9-15 km up the island
 (nobody searches either), a small civil airport 3.5-5 km south-west of the market, a trunk
 road running north along the island's spine (gentle bends, at least 1 km inland) past a forest
 reserve on its west side (nobody searches it) to one or two small towns, and 4-6 fishing
