@@ -59,10 +59,10 @@ def test_the_split_keeps_held_out_worlds_apart_from_tuning_ones() -> None:
     # out at step 15, lakes at step 16; desert moved to tuning at step 17, lakes at step 18;
     # plains was registered held out at step 19 and moved to tuning at step 20; steel was
     # registered held out at step 21 and moved to tuning at step 22; mela was registered held
-    # out at step 23 and moved to tuning at step 24)
+    # out at step 23 and moved to tuning at step 24; isles was registered held out at step 25)
     held_only = set(SPLIT["held-out"]) - set(SPLIT["tuning"])
-    assert {"towns", "coast", "port"} <= held_only
-    for fresh in ("port",):
+    assert {"towns", "coast", "port", "isles"} <= held_only
+    for fresh in ("port", "isles"):
         assert SPLIT["held-out"][fresh] == (1, 2, 3, 4)
     seen_families = (
         "hills",

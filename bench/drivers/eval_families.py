@@ -11,7 +11,7 @@ rows, as in production). The HTTP path is ``python -m bench.eval_scraping``'s.
 
 The split is declared here (``SPLIT``, with its history): the detector's rules were designed
 looking only at TUNING worlds; HELD OUT worlds are whole families no rule was tuned on
-(leave-one-family-out: ``towns``, ``coast`` and ``port``) and
+(leave-one-family-out: ``towns``, ``coast``, ``port`` and ``isles``) and
 unseen seeds of the tuning families.
 
 A sample is (BAP, pass): its verdict's score that pass (0 without one). Scraper samples count
@@ -233,6 +233,14 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
     #    fleet (seed 2), which the rules before the round did not (run side by side). The next
     #    rules are designed looking at mela's windows, so mela moved to TUNING before any was
     #    read; a new held-out family was asked of a separate session first, from that brief.
+    # 25. A new family, isles (an island union territory on a weekday whose afternoon brings a
+    #    cyclone warning: a capital town with an old harbour and ferries on a timetable, a sea
+    #    bridge to the next island, a trunk road through a forest reserve to small towns, a
+    #    naval base, an airfield and the sea nobody searches, beach resorts, fishing villages,
+    #    a small airport; ferries stop and people crowd jetties and charge up at home after
+    #    the warning), was written by a separate session from that brief, independently of
+    #    the detector's rules, and registered HELD OUT with seeds 1-4. It was never scored
+    #    while it was written.
     TUNING: {
         "metro": (1, 2, 3),
         "sprawl": (1, 2, 3),
@@ -256,6 +264,7 @@ SPLIT: dict[str, dict[str, tuple[int, ...]]] = {
         "towns": (2, 3, 4, 5),
         "coast": (1, 2, 3, 4),
         "port": (1, 2, 3, 4),
+        "isles": (1, 2, 3, 4),
     },
 }
 QUICK: dict[str, dict[str, tuple[int, ...]]] = {
