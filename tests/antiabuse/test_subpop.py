@@ -993,3 +993,19 @@ def test_a_sweep_booking_at_one_cpo_ranks_with_the_scrapers_and_is_flagged_no_mo
     # a fleet whose rounds of its own sites fall on a grid books there when it needs to, on
     # an eighth of its searches: no disguise costs that much
     assert max(signals(of(sweep_booking(1, every=8))).values()) < 0.5
+
+
+def test_thousands_of_rounds_to_the_same_places_are_compared_with_their_neighbours_only() -> None:
+    """A unit sending 3,000 rounds to the same 4 places in 6 hours: every round recurs, and
+    each is compared with the dozen rounds next to it in time, not with all 3,000 (whose
+    places, all within a kilometre of each other's, would make some 36 million pairs)."""
+    sites = SITES[:4]
+    flood = [
+        Search(T0 + 7.0 * r + k, lat, lon, 1.0, "bg", "", f"f{r}")
+        for r in range(3000)
+        for k, (lat, lon) in enumerate(sites)
+    ]
+    found = of(flood)
+    assert found["rounds"] == 3000
+    assert found["round_searches"] == 12_000
+    assert found["round_places"] == 4

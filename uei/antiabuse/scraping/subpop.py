@@ -925,18 +925,23 @@ panning a map a few hundred metres at a time makes no round."""
 _ROUND_MATCH = 0.75
 """A round comes back in another when this share of its places or more come back there..."""
 _ROUND_AGAIN = 2
-"""... and it recurs when it comes back in this many other rounds or more."""
+"""... and it recurs when it comes back in this many of the rounds next to it or more."""
+_ROUND_NEIGHBOURS = 6
+"""A round is compared with this many rounds before it and after it in time (a poll's come
+one after another): the work grows with the rounds, never with their square, however many
+rounds a unit sends to the same places."""
 _ROUND_MAX_SEARCHES = 64
 """A round's places are read from its first searches, at most this many."""
 _ROUND_MAX_PLACES = 20_000
-"""The latest rounds' places, at most this many, are compared (a bound on the work)."""
+"""The latest rounds' places, at most this many, are kept (a bound on the work)."""
 
 
 def _rounds(
-    txn: npt.NDArray[np.int64], x: F64, y: F64, at: F64
+    txn: npt.NDArray[np.int64], x: F64, y: F64, at: F64, led: B
 ) -> tuple[list[tuple[npt.NDArray[np.int64], F64]], npt.NDArray[np.bool_]]:
     """Each round's searches (positions in the input) and places (km), in time order, and
-    whether each recurs."""
+    whether each recurs. ``led``: per search, whether it led on (rounds alike in time, places
+    and size are ordered by how many of theirs did, so that no order is the input's)."""
     order = np.lexsort((y, x, at, txn))  # a canonical order: by transaction, then time
     t_txn, t_at = txn[order], at[order]
     n = at.size
@@ -954,7 +959,14 @@ def _rounds(
                 keep.append(i)
         if len(keep) >= ROUND_PLACES:
             found.append((rows, np.column_stack((px[keep], py[keep]))))
-    found.sort(key=lambda r: (float(at[r[0]].min()), float(r[1][0, 0]), float(r[1][0, 1])))
+    found.sort(
+        key=lambda r: (
+            float(at[r[0]].min()),
+            tuple(r[1].ravel().tolist()),
+            r[0].size,
+            int(np.count_nonzero(led[r[0]])),
+        )
+    )
     total = 0
     for cut in range(len(found) - 1, -1, -1):  # the latest rounds, when there are many
         total += len(found[cut][1])
@@ -962,25 +974,19 @@ def _rounds(
             found = found[cut + 1 :]
             break
     recurs = np.zeros(len(found), dtype=np.bool_)
-    if len(found) <= _ROUND_AGAIN:
-        return found, recurs
-    places = np.concatenate([r[1] for r in found])
-    sizes = np.array([len(r[1]) for r in found])
-    owner = np.repeat(np.arange(len(found)), sizes)
-    near = KDTree(places).query_radius(places, r=_ROUND_NEAR_KM)
-    pairs = np.unique(
-        np.concatenate(
-            [np.column_stack((np.full(nb.size, p), owner[nb])) for p, nb in enumerate(near)]
-        ),
-        axis=0,
-    )  # (place, a round with a place near it)
-    pairs = pairs[owner[pairs[:, 0]] != pairs[:, 1]]
-    if pairs.size:
-        both, matched = np.unique(
-            np.column_stack((owner[pairs[:, 0]], pairs[:, 1])), axis=0, return_counts=True
-        )
-        back = matched >= np.ceil(_ROUND_MATCH * sizes[both[:, 0]])
-        recurs = np.bincount(both[back, 0], minlength=len(found)) >= _ROUND_AGAIN
+    for i, (_, mine) in enumerate(found):
+        need, back = math.ceil(_ROUND_MATCH * len(mine)), 0
+        for j in range(max(0, i - _ROUND_NEIGHBOURS), min(len(found), i + _ROUND_NEIGHBOURS + 1)):
+            other = found[j][1]
+            if j == i:
+                continue
+            apart = np.hypot(
+                mine[:, None, 0] - other[None, :, 0], mine[:, None, 1] - other[None, :, 1]
+            )
+            back += int(np.count_nonzero((apart <= _ROUND_NEAR_KM).any(axis=1))) >= need
+            if back >= _ROUND_AGAIN:
+                recurs[i] = True
+                break
     return found, recurs
 
 
@@ -993,18 +999,20 @@ def rounds(
 
     A round is a transaction whose searches fall within ``ROUND_SPAN_S`` at ``ROUND_PLACES``
     places or more, ``_ROUND_APART_KM`` apart; it recurs when most of its places
-    (``_ROUND_MATCH``) come back within ``_ROUND_NEAR_KM`` in ``_ROUND_AGAIN`` other rounds or
-    more. A person jumping the map from town to town, or planning a trip, makes a round now
-    and then, somewhere new and off any lattice; a script polling its list of sites makes the
-    same round again and again (and so does a depot console checking its own sites, which
-    books); a sweep cut into tiles makes rounds on one lattice."""
+    (``_ROUND_MATCH``) come back within ``_ROUND_NEAR_KM`` in ``_ROUND_AGAIN`` of the rounds
+    next to it in time or more (``_ROUND_NEIGHBOURS``). A person jumping the map from town to
+    town, or planning a trip, makes a round now and then, somewhere new and off any lattice; a
+    script polling its list of sites makes the same round again and again (and so does a depot
+    console checking its own sites, which books); a sweep cut into tiles makes rounds on one
+    lattice."""
     out = dict.fromkeys(ROUND_FEATURES, 0.0)
     n = at.size
     if n < ROUND_PLACES:
         return out
     y = lat * _KM_LAT
     x = lon * (_KM_LON * math.cos(math.radians(float(np.median(lat)))))
-    found, recurs = _rounds(txn, x, y, at)
+    led = conv.converted if conv.converted is not None else np.zeros(n, dtype=np.bool_)
+    found, recurs = _rounds(txn, x, y, at, led)
     if not found:
         return out
     if recurs.any():
