@@ -997,7 +997,7 @@ def test_a_sweep_booking_at_one_cpo_ranks_with_the_scrapers_and_is_flagged_no_mo
 
 def test_thousands_of_rounds_to_the_same_places_are_compared_with_their_neighbours_only() -> None:
     """A unit sending 3,000 rounds to the same 4 places in 6 hours: every round recurs, and
-    each is compared with the dozen rounds next to it in time, not with all 3,000 (whose
+    each is compared with the 24 rounds next to it in time, not with all 3,000 (whose
     places, all within a kilometre of each other's, would make some 36 million pairs)."""
     sites = SITES[:4]
     flood = [

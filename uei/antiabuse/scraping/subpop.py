@@ -926,10 +926,10 @@ _ROUND_MATCH = 0.75
 """A round comes back in another when this share of its places or more come back there..."""
 _ROUND_AGAIN = 2
 """... and it recurs when it comes back in this many of the rounds next to it or more."""
-_ROUND_NEIGHBOURS = 6
+_ROUND_NEIGHBOURS = 12
 """A round is compared with this many rounds before it and after it in time (a poll's come
-one after another): the work grows with the rounds, never with their square, however many
-rounds a unit sends to the same places."""
+one after another, with some of the app's people's rounds between them): the work grows with
+the rounds, never with their square, however many rounds a unit sends to the same places."""
 _ROUND_MAX_SEARCHES = 64
 """A round's places are read from its first searches, at most this many."""
 _ROUND_MAX_PLACES = 20_000
