@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
 
-from uei.antiabuse.scraping.features import FEATURES, by_trips
+from uei.antiabuse.scraping.features import FEATURES, by_trips, unit_selects
 from uei.antiabuse.scraping.verdicts import FeatureNote
 
 __all__ = ["SIGNALS", "Scored", "Signal", "score_windows"]
@@ -135,7 +135,7 @@ def _books_at_one_cpo(f: dict[str, float]) -> float:
     """1 for a unit whose selects, three or more, all went to one CPO, on few of its searches:
     a disguise costs what it books, so a scraper books about as often as people do and no
     more; a fleet booking its own CPO's chargers books when it needs to, far more often."""
-    selects = f["select_per_search"] * (f["searches"] + 1.0)
+    selects = unit_selects(f)
     few = 1.0 - _ramp(f["select_per_search"], 0.04, 0.08)
     return _ramp(selects, 2, 3) * _ramp(f["select_cpo_share"], 0.9, 1.0) * few
 

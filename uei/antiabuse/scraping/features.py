@@ -54,6 +54,7 @@ __all__ = [
     "features",
     "is_drive",
     "network_context",
+    "unit_selects",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -466,6 +467,12 @@ TRIP_QUIET_S = 1800.0
 """A trip with a search this near the window's end may still book: it is not counted yet."""
 TRIP_VIEW = 0.5
 """A unit with this share of its searches in trips or more is judged by its trips as well."""
+
+
+def unit_selects(f: Mapping[str, float]) -> float:
+    """The unit's selects in the window, from its features (``select_per_search`` is selects
+    over searches + 1; ``searches`` is the window's count, which the scorer adds)."""
+    return f["select_per_search"] * (f.get("searches", 0.0) + 1.0)
 
 
 def by_trips(f: Mapping[str, float]) -> float | None:

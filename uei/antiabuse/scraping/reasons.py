@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from uei.antiabuse.scraping.features import by_trips
+from uei.antiabuse.scraping.features import by_trips, unit_selects
 from uei.antiabuse.scraping.subpop import ROUND_SPAN_S
 
 __all__ = [
@@ -123,7 +123,7 @@ def describe(f: Mapping[str, float], signals: Mapping[str, float], unit: str) ->
 
 def _led(f: Mapping[str, float]) -> str:
     """How many of the unit's searches led to a select, when the rules that fired allow a few."""
-    selects = round(_unit_selects(f))
+    selects = round(unit_selects(f))
     return f"only {selects} led to a select" if selects else "no select"
 
 
@@ -155,13 +155,8 @@ def credibly_below(selects: float, searches: float, rate: float) -> bool:
     return tail <= EVIDENCE
 
 
-def _unit_selects(f: Mapping[str, float]) -> float:
-    # select_per_search is selects / (searches + 1)
-    return f["select_per_search"] * (_searches(f) + 1.0)
-
-
 def _below_per_search(f: Mapping[str, float], rate: float) -> bool:
-    return credibly_below(_unit_selects(f), _searches(f), rate)
+    return credibly_below(unit_selects(f), _searches(f), rate)
 
 
 def _honest_by_trips(f: Mapping[str, float], rate: float) -> bool:
@@ -189,7 +184,7 @@ def converts_honestly(f: Mapping[str, float], rate: float) -> bool:
 
 
 def withheld(f: Mapping[str, float], rate: float) -> str:
-    selects, searches = _unit_selects(f), _searches(f)
+    selects, searches = unit_selects(f), _searches(f)
     if _below_per_search(f, rate):
         # honest by its trips (``converts_honestly``)
         return (
@@ -217,7 +212,7 @@ def rests_on_unknown(f: Mapping[str, float], signals: Mapping[str, float], score
 
 
 def withheld_for_one_user(whole: Mapping[str, float], rate: float) -> str:
-    selects, searches = _unit_selects(whole), _searches(whole)
+    selects, searches = unit_selects(whole), _searches(whole)
     return (
         f"the pattern is one user's, and the app's searches as a whole are not shown to convert "
         f"below the honest rate ({selects:.0f} of {searches:.0f} led to a select; honest: "
